@@ -1,0 +1,1 @@
+"""The pure domain of Placet: records, transitions, prompts and audit hashing."""

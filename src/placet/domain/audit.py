@@ -1,0 +1,86 @@
+"""Hash chaining of events: each event's hash covers the one before it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from placet.domain.models import Event
+
+GENESIS_HASH = "0" * 64
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys and no spaces, so equal data hashes equally."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def text_digest(text: str) -> str:
+    """The sha256 of a text, as stored in events to pin drafts and edits."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def event_body(event: Event) -> dict[str, Any]:
+    """The fields an event's hash covers."""
+    return {
+        "task_id": event.task_id,
+        "seq": event.seq,
+        "type": event.type,
+        "actor": event.actor,
+        "created_at": event.created_at,
+        "payload": event.payload,
+    }
+
+
+def compute_hash(prev_hash: str, event: Event) -> str:
+    """sha256 over the previous hash and the canonical JSON of the event."""
+    digest = hashlib.sha256(prev_hash.encode("ascii"))
+    digest.update(canonical_json(event_body(event)).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def seal(event: Event, prev_hash: str) -> Event:
+    """The event with its chain fields filled in."""
+    return replace(event, prev_hash=prev_hash, hash=compute_hash(prev_hash, event))
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    """One thing wrong with a task's chain."""
+
+    task_id: str
+    seq: int | None
+    problem: str
+
+
+def verify_chain(
+    task_id: str, events: Iterable[Event], head_hash: str, event_count: int
+) -> list[ChainProblem]:
+    """Every problem in one task's chain: altered, missing or extra events."""
+    problems: list[ChainProblem] = []
+    prev = GENESIS_HASH
+    expected_seq = 1
+    for event in events:
+        if event.seq != expected_seq:
+            problems.append(ChainProblem(task_id, expected_seq, f"event {expected_seq} is missing"))
+            expected_seq = event.seq
+        if event.prev_hash != prev:
+            problems.append(
+                ChainProblem(task_id, event.seq, "link to the previous event is broken")
+            )
+        if compute_hash(event.prev_hash, event) != event.hash:
+            problems.append(ChainProblem(task_id, event.seq, "event was altered"))
+        prev = event.hash
+        expected_seq += 1
+    if expected_seq - 1 != event_count or prev != head_hash:
+        problems.append(
+            ChainProblem(
+                task_id,
+                None,
+                f"chain ends at event {expected_seq - 1} but the task records {event_count}",
+            )
+        )
+    return problems

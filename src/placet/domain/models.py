@@ -1,0 +1,157 @@
+"""The domain records: task kinds, tasks, drafts, decisions and events.
+
+All records are immutable; a state change makes a new ``Task`` and appends an
+``Event``. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+JsonObject = dict[str, Any]
+
+
+class TaskStatus(str, enum.Enum):
+    """Where a task stands."""
+
+    QUEUED = "queued"
+    DRAFTING = "drafting"
+    AWAITING_REVIEW = "awaiting_review"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+    @property
+    def is_final(self) -> bool:
+        """True when nothing more can happen to the task."""
+        return self in FINAL_STATUSES
+
+
+FINAL_STATUSES = frozenset(
+    {TaskStatus.APPROVED, TaskStatus.REJECTED, TaskStatus.CANCELLED, TaskStatus.EXPIRED}
+)
+
+
+class DecisionKind(str, enum.Enum):
+    """The four things a reviewer can say about a draft."""
+
+    APPROVE = "approve"
+    EDIT = "edit"
+    REVISE = "revise"
+    REJECT = "reject"
+
+
+@dataclass(frozen=True)
+class TaskKind:
+    """A named kind of work: prompts, model and policy."""
+
+    name: str
+    template: str
+    system: str = ""
+    description: str = ""
+    model: str | None = None
+    max_attempts: int = 3
+    max_tokens: int = 512
+    temperature: float = 0.7
+
+
+@dataclass(frozen=True)
+class Task:
+    """One request and where it stands; ``version`` guards every change."""
+
+    id: str
+    kind: str
+    input: JsonObject
+    requester: str
+    status: TaskStatus
+    version: int
+    attempt: int
+    max_attempts: int
+    created_at: float
+    updated_at: float
+    head_hash: str
+    event_count: int
+    idempotency_key: str | None = None
+    current_draft_id: str | None = None
+    final_output: str | None = None
+    lease_owner: str | None = None
+    lease_expires_at: float | None = None
+    pending_feedback: str | None = None
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Tokens used by one generation."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class Draft:
+    """One generation attempt. Drafts are never overwritten."""
+
+    id: str
+    task_id: str
+    attempt: int
+    provider: str
+    model: str
+    messages: list[dict[str, str]]
+    output: str
+    usage: Usage
+    latency_ms: float
+    created_at: float
+    feedback: str | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One human verdict on one draft. Immutable."""
+
+    id: str
+    task_id: str
+    draft_id: str
+    kind: DecisionKind
+    actor: str
+    created_at: float
+    role: str = "reviewer"
+    text: str | None = None
+    diff: str | None = None
+    feedback: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    """An append-only, hash-chained record of one state change."""
+
+    task_id: str
+    seq: int
+    type: str
+    actor: str
+    created_at: float
+    payload: JsonObject = field(default_factory=dict)
+    prev_hash: str = ""
+    hash: str = ""
+
+
+@dataclass(frozen=True)
+class TaskDetail:
+    """A task with everything that happened to it."""
+
+    task: Task
+    drafts: list[Draft]
+    decisions: list[Decision]
+    events: list[Event]
+
+    @property
+    def current_draft(self) -> Draft | None:
+        """The draft the task is waiting on, or the last one made."""
+        by_id = {d.id: d for d in self.drafts}
+        if self.task.current_draft_id in by_id:
+            return by_id[self.task.current_draft_id]
+        return self.drafts[-1] if self.drafts else None

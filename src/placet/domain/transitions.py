@@ -1,0 +1,55 @@
+"""The one table of allowed task state transitions."""
+
+from __future__ import annotations
+
+import enum
+
+from placet.domain.models import Task, TaskStatus
+from placet.errors import InvalidTransitionError
+
+
+class Action(str, enum.Enum):
+    """Everything that can move a task from one state to another."""
+
+    CLAIM = "claim"
+    RECLAIM = "reclaim"  # a lease ran out; another worker takes the task
+    SAVE_DRAFT = "save_draft"
+    RELEASE = "release"  # a worker hands the task back without a draft
+    FAIL = "fail"
+    RETRY = "retry"
+    APPROVE = "approve"
+    EDIT = "edit"
+    REVISE = "revise"
+    REJECT = "reject"
+    CANCEL = "cancel"
+
+
+S = TaskStatus
+_NON_FINAL = (S.QUEUED, S.DRAFTING, S.AWAITING_REVIEW, S.FAILED)
+
+TRANSITIONS: dict[tuple[TaskStatus, Action], TaskStatus] = {
+    (S.QUEUED, Action.CLAIM): S.DRAFTING,
+    (S.DRAFTING, Action.RECLAIM): S.DRAFTING,
+    (S.DRAFTING, Action.SAVE_DRAFT): S.AWAITING_REVIEW,
+    (S.DRAFTING, Action.RELEASE): S.QUEUED,
+    (S.DRAFTING, Action.FAIL): S.FAILED,
+    (S.FAILED, Action.RETRY): S.QUEUED,
+    (S.AWAITING_REVIEW, Action.APPROVE): S.APPROVED,
+    (S.AWAITING_REVIEW, Action.EDIT): S.APPROVED,
+    (S.AWAITING_REVIEW, Action.REVISE): S.QUEUED,
+    (S.AWAITING_REVIEW, Action.REJECT): S.REJECTED,
+    **{(status, Action.CANCEL): S.CANCELLED for status in _NON_FINAL},
+}
+
+
+def next_status(task: Task, action: Action) -> TaskStatus:
+    """The status ``action`` leads to from the task's status, or raise."""
+    target = TRANSITIONS.get((task.status, action))
+    if target is None:
+        raise InvalidTransitionError(
+            f"cannot {action.value} task {task.id}: it is {task.status.value}"
+        )
+    if action is Action.REVISE and task.attempt >= task.max_attempts:
+        # No attempts left: a request for another revision ends the task.
+        return S.REJECTED
+    return target

@@ -1,0 +1,501 @@
+"""The one orchestrator: submit, claim, draft, decide, wait, cancel.
+
+Every interface (CLI, review folder, later the web and the SDK) calls this;
+none of them changes state on its own. Each state change is one
+compare-and-set on the task's version, written with its hash-chained event in
+one transaction by the store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from placet.config import Settings
+from placet.domain import audit
+from placet.domain.diffs import unified_diff
+from placet.domain.ids import new_id
+from placet.domain.models import (
+    Decision,
+    DecisionKind,
+    Draft,
+    Event,
+    JsonObject,
+    Task,
+    TaskDetail,
+    TaskKind,
+    TaskStatus,
+    Usage,
+)
+from placet.domain.prompts import build_messages, template_inputs
+from placet.domain.transitions import Action, next_status
+from placet.errors import (
+    ConflictError,
+    InvalidInputError,
+    PlacetError,
+    ProviderError,
+    UnknownKindError,
+)
+from placet.providers.base import Chunk, CompletionRequest, Provider
+from placet.store.base import Change, Store, TaskFilter
+
+ProviderFactory = Callable[[str], Provider]
+ChunkSink = Callable[[Chunk], None]
+_DECISION_ACTIONS = {
+    DecisionKind.APPROVE: Action.APPROVE,
+    DecisionKind.EDIT: Action.EDIT,
+    DecisionKind.REVISE: Action.REVISE,
+    DecisionKind.REJECT: Action.REJECT,
+}
+
+
+@dataclass(frozen=True)
+class DecisionRequest:
+    """A reviewer's verdict, naming the draft and (optionally) the version seen."""
+
+    task_id: str
+    kind: DecisionKind
+    actor: str
+    draft_id: str | None = None
+    expected_version: int | None = None
+    text: str | None = None
+    feedback: str | None = None
+    reason: str | None = None
+    role: str = "reviewer"
+
+
+class Engine:
+    """Placet's service layer over a store, the configured kinds and providers."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        provider_for: ProviderFactory | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self._provider_for = provider_for or _registry_factory(settings)
+        self._providers: dict[str, Provider] = {}
+        self._clock = clock
+
+    # -- kinds and providers ---------------------------------------------------
+
+    def kind(self, name: str) -> TaskKind:
+        """The kind with that name, or an error listing the known ones."""
+        kind = self.settings.kinds.get(name)
+        if kind is None:
+            known = ", ".join(sorted(self.settings.kinds)) or "none"
+            raise UnknownKindError(f"unknown task kind {name!r}; known kinds: {known}")
+        return kind
+
+    def provider(self, model: str) -> Provider:
+        """The provider for a model name, made once per engine."""
+        if model not in self._providers:
+            self._providers[model] = self._provider_for(model)
+        return self._providers[model]
+
+    # -- submit ------------------------------------------------------------------
+
+    def submit(
+        self,
+        kind_name: str,
+        values: JsonObject,
+        requester: str,
+        idempotency_key: str | None = None,
+        claim_as: str | None = None,
+    ) -> Task:
+        """Queue a task; with ``claim_as``, also claim it for drafting in the same commit."""
+        kind = self.kind(kind_name)
+        self._check_input(kind, values)
+        now = self._clock()
+        task = Task(
+            id=new_id(),
+            kind=kind.name,
+            input=values,
+            requester=requester,
+            status=TaskStatus.QUEUED,
+            version=1,
+            attempt=0,
+            max_attempts=kind.max_attempts,
+            created_at=now,
+            updated_at=now,
+            head_hash=audit.GENESIS_HASH,
+            event_count=0,
+            idempotency_key=idempotency_key,
+        )
+        payload = {
+            "kind": kind.name,
+            "input": values,
+            "requester": requester,
+            "max_attempts": kind.max_attempts,
+            "idempotency_key": idempotency_key,
+        }
+        task, first = _append(task, "submitted", requester, payload, now)
+        events = [first]
+        if claim_as is not None:
+            change = self._claim_change(task, Action.CLAIM, claim_as, now)
+            task, events = change.task, [first, change.event]
+        return self.store.create_task(task, events)
+
+    def _check_input(self, kind: TaskKind, values: JsonObject) -> None:
+        if not isinstance(values, dict):
+            raise InvalidInputError("the task input must be a JSON object of named values")
+        needed = template_inputs(kind.template)
+        missing = [name for name in needed if name not in values]
+        if missing:
+            raise InvalidInputError(
+                f"kind {kind.name!r} needs input {', '.join(missing)} "
+                f"(give each with --input NAME=VALUE)"
+            )
+        empty = [name for name in needed if str(values[name]).strip() == ""]
+        if empty:
+            raise InvalidInputError(f"input {', '.join(empty)} is empty")
+        size = len(json.dumps(values, ensure_ascii=False).encode("utf-8"))
+        if size > self.settings.max_input_bytes:
+            raise InvalidInputError(
+                f"the input is {size} bytes; the limit is {self.settings.max_input_bytes} "
+                f"(PLACET_MAX_INPUT_BYTES)"
+            )
+
+    # -- claim and draft ---------------------------------------------------------
+
+    def claim(self, worker: str, task_id: str | None = None) -> Task | None:
+        """Claim one task for drafting (or the named one); None when there is none to take."""
+        now = self._clock()
+        candidates = [self.store.get_task(task_id)] if task_id else self.store.claimable(now, 20)
+        for task in candidates:
+            action = _claim_action(task, now)
+            if action is None:
+                continue
+            try:
+                return self.store.apply(self._claim_change(task, action, worker, now))
+            except ConflictError:
+                continue  # another worker took it first; try the next one
+        return None
+
+    def _claim_change(self, task: Task, action: Action, worker: str, now: float) -> Change:
+        attempt = task.attempt if action is Action.RECLAIM else task.attempt + 1
+        until = now + self.settings.lease_seconds
+        payload = {
+            "worker": worker,
+            "attempt": attempt,
+            "lease_expires_at": until,
+            "previous_worker": task.lease_owner,
+        }
+        return _change(
+            task,
+            action,
+            worker,
+            payload,
+            now,
+            attempt=attempt,
+            lease_owner=worker,
+            lease_expires_at=until,
+        )
+
+    def draft(self, task: Task, worker: str, on_chunk: ChunkSink | None = None) -> Task:
+        """Generate the next draft of a claimed task and save it for review."""
+        kind = self.kind(task.kind)
+        previous = self._previous_output(task)
+        messages = build_messages(kind, task.input, previous, task.pending_feedback)
+        model = self.settings.model_for(kind)
+        started = time.monotonic()
+        try:
+            provider = self.provider(model)
+            text, usage = self._generate(task, worker, provider, kind, messages, on_chunk)
+        except ProviderError as exc:
+            self._fail(task, worker, exc)
+            raise
+        except BaseException:
+            self._release(task, worker, "drafting was interrupted")
+            raise
+        now = self._clock()
+        draft = Draft(
+            id=new_id(),
+            task_id=task.id,
+            attempt=task.attempt,
+            provider=provider.name,
+            model=model,
+            messages=messages,
+            output=text,
+            usage=usage,
+            latency_ms=(time.monotonic() - started) * 1000,
+            created_at=now,
+            feedback=task.pending_feedback,
+        )
+        payload = {
+            "draft_id": draft.id,
+            "attempt": draft.attempt,
+            "model": model,
+            "output_sha256": audit.text_digest(text),
+            "messages_sha256": audit.text_digest(audit.canonical_json(messages)),
+            "feedback": task.pending_feedback,
+        }
+        change = _change(
+            task,
+            Action.SAVE_DRAFT,
+            worker,
+            payload,
+            now,
+            current_draft_id=draft.id,
+            lease_owner=None,
+            lease_expires_at=None,
+            pending_feedback=None,
+        )
+        return self.store.apply(replace(change, draft=draft))
+
+    def _previous_output(self, task: Task) -> str | None:
+        if task.current_draft_id is None or task.pending_feedback is None:
+            return None
+        return self.store.get_draft(task.current_draft_id).output
+
+    def _generate(
+        self,
+        task: Task,
+        worker: str,
+        provider: Provider,
+        kind: TaskKind,
+        messages: list[dict[str, str]],
+        on_chunk: ChunkSink | None,
+    ) -> tuple[str, Usage]:
+        request = CompletionRequest(messages, kind.max_tokens, kind.temperature)
+        parts: list[str] = []
+        usage = None
+        renew_at = time.monotonic() + self.settings.lease_seconds / 3
+        for chunk in provider.stream(request):
+            if chunk.restart:
+                parts.clear()
+            parts.append(chunk.text)
+            usage = chunk.usage or usage
+            if on_chunk is not None:
+                on_chunk(chunk)
+            if time.monotonic() >= renew_at:  # a long draft keeps its lease alive
+                self._renew_lease(task, worker)
+                renew_at = time.monotonic() + self.settings.lease_seconds / 3
+        return "".join(parts), usage or Usage()
+
+    def _renew_lease(self, task: Task, worker: str) -> None:
+        until = self._clock() + self.settings.lease_seconds
+        if not self.store.extend_lease(task.id, worker, until):
+            raise ConflictError(f"task {task.id}: the drafting lease was lost to another worker")
+
+    def _fail(self, task: Task, worker: str, error: PlacetError) -> None:
+        payload = {"worker": worker, "error": error.message}
+        self._apply_quietly(
+            _change(
+                task,
+                Action.FAIL,
+                worker,
+                payload,
+                self._clock(),
+                attempt=task.attempt - 1,
+                lease_owner=None,
+                lease_expires_at=None,
+            )
+        )
+
+    def _release(self, task: Task, worker: str, reason: str) -> None:
+        payload = {"worker": worker, "reason": reason}
+        self._apply_quietly(
+            _change(
+                task,
+                Action.RELEASE,
+                worker,
+                payload,
+                self._clock(),
+                attempt=task.attempt - 1,
+                lease_owner=None,
+                lease_expires_at=None,
+            )
+        )
+
+    def release(self, task: Task, worker: str, reason: str) -> None:
+        """Hand a claimed task back to the queue without a draft."""
+        self._release(task, worker, reason)
+
+    def _apply_quietly(self, change: Change) -> None:
+        # The lease may already be gone (reclaimed); then the new holder owns the task.
+        with contextlib.suppress(ConflictError):
+            self.store.apply(change)
+
+    # -- decide ------------------------------------------------------------------
+
+    def decide(self, request: DecisionRequest) -> Task:
+        """Record a verdict on the draft the task waits on: exactly one per draft."""
+        task = self.store.get_task(request.task_id)
+        self._check_decidable(task, request)
+        assert task.current_draft_id is not None
+        draft = self.store.get_draft(task.current_draft_id)
+        decision = _decision(request, draft, self._clock())
+        action = _DECISION_ACTIONS[decision.kind]
+        updates: dict[str, Any] = {"pending_feedback": None}
+        if decision.kind in (DecisionKind.APPROVE, DecisionKind.EDIT):
+            updates["final_output"] = decision.text or draft.output
+        elif decision.kind is DecisionKind.REVISE:
+            updates["pending_feedback"] = decision.feedback
+        payload = _decision_payload(decision)
+        change = _change(task, action, request.actor, payload, decision.created_at, **updates)
+        return self.store.apply(replace(change, decision=decision))
+
+    def _check_decidable(self, task: Task, request: DecisionRequest) -> None:
+        if request.expected_version is not None and request.expected_version != task.version:
+            raise ConflictError(
+                f"task {task.id} changed since you looked at it (version {task.version}, "
+                f"you saw {request.expected_version}); it is {task.status.value}; "
+                "nothing was changed"
+            )
+        if task.status is not TaskStatus.AWAITING_REVIEW:
+            raise ConflictError(self._not_awaiting_message(task))
+        if request.draft_id is not None and request.draft_id != task.current_draft_id:
+            raise ConflictError(
+                f"task {task.id} no longer waits on draft {request.draft_id} "
+                f"(it waits on {task.current_draft_id}); nothing was changed"
+            )
+
+    def _not_awaiting_message(self, task: Task) -> str:
+        decisions = self.store.detail(task.id).decisions
+        if decisions:
+            last = decisions[-1]
+            return (
+                f"task {task.id} is {task.status.value}: {last.actor} already decided "
+                f"({last.kind.value}) the draft you are answering; nothing was changed"
+            )
+        return f"task {task.id} is {task.status.value}, not awaiting review; nothing was changed"
+
+    # -- other changes -------------------------------------------------------------
+
+    def retry(self, task_id: str, actor: str) -> Task:
+        """Put a failed task back in the queue."""
+        task = self.store.get_task(task_id)
+        return self.store.apply(_change(task, Action.RETRY, actor, {}, self._clock()))
+
+    def cancel(self, task_id: str, actor: str, reason: str = "") -> Task:
+        """Cancel a task that is not final."""
+        task = self.store.get_task(task_id)
+        change = _change(
+            task,
+            Action.CANCEL,
+            actor,
+            {"reason": reason},
+            self._clock(),
+            lease_owner=None,
+            lease_expires_at=None,
+        )
+        return self.store.apply(change)
+
+    # -- reading and waiting ---------------------------------------------------------
+
+    def get(self, task_id: str) -> Task:
+        """The task."""
+        return self.store.get_task(task_id)
+
+    def detail(self, task_id: str) -> TaskDetail:
+        """The task with its drafts, decisions and events."""
+        return self.store.detail(task_id)
+
+    def list_tasks(self, task_filter: TaskFilter) -> list[Task]:
+        """Tasks matching a filter."""
+        return self.store.list_tasks(task_filter)
+
+    def wait(self, task_id: str, until: Callable[[Task], bool], timeout: float | None) -> Task:
+        """Block, at next to no cost, until ``until(task)`` holds or the timeout passes."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        token = self.store.change_token()  # read before the task, so no commit slips by
+        task = self.store.get_task(task_id)
+        while not until(task):
+            remaining = 1.0 if deadline is None else deadline - time.monotonic()
+            if remaining <= 0:
+                return task
+            token = self.store.wait_for_change(token, min(remaining, 1.0))
+            task = self.store.get_task(task_id)
+        return task
+
+    def is_claimable(self, task: Task) -> bool:
+        """True when a worker could claim the task now."""
+        return _claim_action(task, self._clock()) is not None
+
+    def events(self, task_ids: Iterable[str]) -> dict[str, list[Event]]:
+        """The events of each task."""
+        return {task_id: self.store.events(task_id) for task_id in task_ids}
+
+
+# -- pure helpers -------------------------------------------------------------------
+
+
+def _registry_factory(settings: Settings) -> ProviderFactory:
+    from placet.providers.registry import resolve
+
+    return lambda name: resolve(name, settings)
+
+
+def _claim_action(task: Task, now: float) -> Action | None:
+    if task.status is TaskStatus.QUEUED:
+        return Action.CLAIM
+    expired = task.lease_expires_at is not None and task.lease_expires_at < now
+    if task.status is TaskStatus.DRAFTING and expired:
+        return Action.RECLAIM
+    return None
+
+
+def _append(
+    task: Task, event_type: str, actor: str, payload: JsonObject, now: float
+) -> tuple[Task, Event]:
+    event = Event(task.id, task.event_count + 1, event_type, actor, now, payload)
+    sealed = audit.seal(event, task.head_hash)
+    return replace(task, head_hash=sealed.hash, event_count=sealed.seq), sealed
+
+
+def _change(
+    task: Task, action: Action, actor: str, payload: JsonObject, now: float, **updates: Any
+) -> Change:
+    status = next_status(task, action)
+    moved = replace(task, status=status, version=task.version + 1, updated_at=now, **updates)
+    moved, event = _append(moved, action.value, actor, payload, now)
+    return Change(moved, task.version, task.status, event)
+
+
+def _decision(request: DecisionRequest, draft: Draft, now: float) -> Decision:
+    kind, text, diff = request.kind, None, None
+    if kind is DecisionKind.EDIT:
+        if request.text is None or not request.text.strip():
+            raise InvalidInputError("an edit needs the edited text")
+        diff = unified_diff(draft.output, request.text)
+        if diff:
+            text = request.text
+        else:
+            kind = DecisionKind.APPROVE  # nothing changed: it is a plain approval
+    if kind is DecisionKind.REVISE and not (request.feedback or "").strip():
+        raise InvalidInputError("a revision needs feedback that says what to change")
+    if kind is DecisionKind.REJECT and not (request.reason or "").strip():
+        raise InvalidInputError("a rejection needs a reason")
+    return Decision(
+        id=new_id(),
+        task_id=request.task_id,
+        draft_id=draft.id,
+        kind=kind,
+        actor=request.actor,
+        created_at=now,
+        role=request.role,
+        text=text,
+        diff=diff,
+        feedback=request.feedback if kind is DecisionKind.REVISE else None,
+        reason=request.reason if kind is DecisionKind.REJECT else None,
+    )
+
+
+def _decision_payload(decision: Decision) -> JsonObject:
+    return {
+        "decision_id": decision.id,
+        "draft_id": decision.draft_id,
+        "kind": decision.kind.value,
+        "role": decision.role,
+        "text_sha256": audit.text_digest(decision.text) if decision.text is not None else None,
+        "feedback": decision.feedback,
+        "reason": decision.reason,
+    }

