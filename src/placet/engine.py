@@ -100,6 +100,14 @@ class Engine:
             self._providers[model] = self._provider_for(model)
         return self._providers[model]
 
+    def close(self) -> None:
+        """Close the providers this engine opened (the store belongs to the caller)."""
+        for provider in self._providers.values():
+            close = getattr(provider, "close", None)
+            if callable(close):
+                close()
+        self._providers.clear()
+
     # -- submit ------------------------------------------------------------------
 
     def submit(

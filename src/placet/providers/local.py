@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from placet.domain.models import Usage
-from placet.errors import ConfigError, ProviderError
+from placet.errors import ConfigError, ProviderError, ProviderRequestTooLargeError
 from placet.providers.base import Chunk, Completion, CompletionRequest, collect
 
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -78,9 +78,15 @@ class LocalProvider:
         """Generate a whole answer."""
         return collect(self.stream(request))
 
+    def _load(self) -> Any:
+        try:
+            return load_llama(self._path)
+        except (ValueError, RuntimeError) as exc:
+            raise ConfigError(f"{self._path} could not be loaded as a GGUF model: {exc}") from exc
+
     def stream(self, request: CompletionRequest) -> Iterator[Chunk]:
         """Stream tokens as llama.cpp produces them."""
-        llama = load_llama(self._path)
+        llama = self._load()
         with self._lock:
             try:
                 pieces = llama.create_chat_completion(
@@ -95,7 +101,14 @@ class LocalProvider:
                     if text:
                         completion_tokens += 1
                         yield Chunk(text)
-            except (RuntimeError, ValueError) as exc:
+            except ValueError as exc:
+                if "context window" in str(exc):
+                    raise ProviderRequestTooLargeError(
+                        f"the prompt is too long for {self.name} ({exc}): shorten the input "
+                        "or lower max_tokens"
+                    ) from exc
+                raise ProviderError(f"the local model failed: {exc}") from exc
+            except RuntimeError as exc:
                 raise ProviderError(f"the local model failed: {exc}") from exc
         prompt_tokens = len(llama.tokenize(_prompt_text(request).encode("utf-8")))
         yield Chunk(usage=Usage(prompt_tokens, completion_tokens))

@@ -1,0 +1,394 @@
+"""Any OpenAI-compatible chat endpoint (Groq, OpenAI, Ollama, vLLM, llama.cpp) as a Provider.
+
+The ``openai`` SDK does the HTTP and the server-sent-event parsing; this module
+owns everything the SDK would otherwise decide for us:
+
+* Retries. The SDK's own retries are switched off (``max_retries=0``) because
+  they cannot see a stream that breaks part-way, so one loop here handles rate
+  limits (honouring ``retry-after``), 5xx, timeouts, dropped connections and
+  cut-off streams alike.
+* Restarts. A stream that dies after some text was yielded is asked for again
+  from the start; a ``Chunk(restart=True)`` tells the consumer to drop what it
+  has, because the new answer will not continue the old one.
+* Errors. Every ``openai``/``httpx2`` exception is translated into a Placet
+  error here, with a message that says what to do; nothing from the SDK leaks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import math
+import random
+import time
+from collections.abc import Callable, Generator, Iterator, Mapping
+from datetime import datetime, timezone
+from types import TracebackType
+from typing import Any, cast
+
+import httpx2
+import openai
+from openai.types.chat import ChatCompletionChunk, ChatCompletionMessageParam
+from openai.types.completion_usage import CompletionUsage
+
+from placet.domain.models import Usage
+from placet.errors import (
+    ConfigError,
+    ProviderAuthError,
+    ProviderError,
+    ProviderRequestTooLargeError,
+    ProviderUnavailableError,
+)
+from placet.providers.base import Chunk, Completion, CompletionRequest, collect
+
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_MAX_ATTEMPTS = 5
+DEFAULT_BASE_DELAY = 0.5
+# Backoff doubles per attempt; past this it only adds waiting, not success.
+MAX_BACKOFF = 8.0
+# A server asking us to wait longer than this (a daily quota, say) will not be
+# helped by waiting inside one request: fail and say so instead.
+DEFAULT_MAX_RETRY_AFTER = 60.0
+# 408 and 409 are what OpenAI sends for request timeouts and lock contention.
+RETRYABLE_STATUS = frozenset({408, 409, 429})
+API_KEY_VARIABLES = {"groq": "GROQ_API_KEY", "openai": "OPENAI_API_KEY"}
+CONTEXT_LENGTH_HINTS = (
+    "context_length_exceeded",
+    "context length",
+    "context window",
+    "maximum context",
+    "prompt is too long",
+    "too many tokens",
+)
+MAX_DETAIL_CHARS = 300
+
+Attempt = Callable[[CompletionRequest], Generator[Chunk, None, None]]
+
+
+class _TransientError(Exception):
+    """A failure worth another attempt; ``retry_after`` is the server's own wish, if any."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class OpenAICompatibleProvider:
+    """A chat model behind an OpenAI-compatible HTTP API."""
+
+    def __init__(
+        self,
+        vendor: str,
+        model: str,
+        *,
+        base_url: str,
+        api_key: str,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        base_delay: float = DEFAULT_BASE_DELAY,
+        max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if max_attempts < 1:
+            raise ConfigError(f"max_attempts must be at least 1, not {max_attempts}")
+        self._vendor = vendor
+        self._model = model
+        self._base_url = base_url
+        self._api_key = api_key
+        self._timeout = timeout
+        self._max_attempts = max_attempts
+        self._base_delay = base_delay
+        self._max_retry_after = max_retry_after
+        self._sleep = sleep
+        # Cleared the first time a server rejects ``stream_options``, so each
+        # later request does not pay for a rejected attempt.
+        self._ask_for_usage = True
+        self._client = openai.OpenAI(
+            base_url=base_url, api_key=api_key, timeout=timeout, max_retries=0
+        )
+
+    @property
+    def name(self) -> str:
+        """``vendor:model``, such as ``groq:llama-3.3-70b-versatile``."""
+        return f"{self._vendor}:{self._model}"
+
+    @property
+    def base_url(self) -> str:
+        """The endpoint requests go to."""
+        return self._base_url
+
+    def complete(self, request: CompletionRequest) -> Completion:
+        """Generate a whole answer with one non-streaming request (retried as needed)."""
+        return collect(self._with_retries(request, self._complete_once))
+
+    def stream(self, request: CompletionRequest) -> Iterator[Chunk]:
+        """Stream the answer; a ``restart`` chunk means "drop what you have"."""
+        return self._with_retries(request, self._stream_once)
+
+    def close(self) -> None:
+        """Close the pooled HTTP connections."""
+        self._client.close()
+
+    def __enter__(self) -> OpenAICompatibleProvider:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # --- the retry loop -------------------------------------------------------
+
+    def _with_retries(self, request: CompletionRequest, attempt_once: Attempt) -> Iterator[Chunk]:
+        showing_text = False
+        last: _TransientError | None = None
+        for attempt in range(1, self._max_attempts + 1):
+            if last is not None:
+                self._sleep(self._delay(attempt - 1, last))
+            restart_pending = showing_text
+            try:
+                with contextlib.closing(attempt_once(request)) as chunks:
+                    for chunk in chunks:
+                        if restart_pending:
+                            yield Chunk(restart=True)
+                            restart_pending = showing_text = False
+                        showing_text = showing_text or bool(chunk.text)
+                        yield chunk
+                if restart_pending:
+                    # The new answer was empty; the old partial text must still go.
+                    yield Chunk(restart=True)
+                return
+            except _TransientError as exc:
+                last = exc
+        assert last is not None  # the loop ran at least once and did not return
+        raise ProviderUnavailableError(
+            f"{self.name} at {self._base_url} failed {self._max_attempts} times; "
+            f"last error: {last.reason}"
+        ) from last.__cause__
+
+    def _delay(self, failed_attempts: int, error: _TransientError) -> float:
+        """How long to wait before the next attempt."""
+        if error.retry_after is not None:
+            return error.retry_after
+        backoff = min(self._base_delay * 2.0 ** (failed_attempts - 1), MAX_BACKOFF)
+        # Jitter keeps many clients that failed together from retrying together.
+        return backoff / 2 + random.uniform(0, backoff / 2)
+
+    # --- one attempt ----------------------------------------------------------
+
+    def _stream_once(self, request: CompletionRequest) -> Generator[Chunk, None, None]:
+        finished = False
+        events_seen = 0
+        usage: Usage | None = None
+        with self._translated_errors(), self._open_stream(request) as events:
+            for event in events:
+                events_seen += 1
+                usage = _event_usage(event) or usage
+                for choice in getattr(event, "choices", None) or ():
+                    if choice.index != 0:
+                        continue
+                    if choice.delta is not None and choice.delta.content:
+                        yield Chunk(choice.delta.content)
+                    finished = finished or choice.finish_reason is not None
+        if not finished:
+            # A proxy or server that closes the connection cleanly still cut the
+            # answer short; only a finish_reason says the model was done.
+            raise _TransientError(
+                "the stream ended before the answer was finished"
+                if events_seen
+                else "the server closed the stream without sending anything"
+            )
+        if usage is not None:
+            yield Chunk(usage=usage)
+
+    def _open_stream(self, request: CompletionRequest) -> openai.Stream[ChatCompletionChunk]:
+        if self._ask_for_usage:
+            try:
+                return self._create_stream(request, ask_for_usage=True)
+            except openai.BadRequestError as exc:
+                if "stream_options" not in _server_message(exc):
+                    raise
+                self._ask_for_usage = False
+        return self._create_stream(request, ask_for_usage=False)
+
+    def _create_stream(
+        self, request: CompletionRequest, *, ask_for_usage: bool
+    ) -> openai.Stream[ChatCompletionChunk]:
+        return self._client.chat.completions.create(
+            model=self._model,
+            messages=_messages(request),
+            max_tokens=request.max_tokens,
+            temperature=request.temperature,
+            stream=True,
+            stream_options={"include_usage": True} if ask_for_usage else openai.omit,
+        )
+
+    def _complete_once(self, request: CompletionRequest) -> Generator[Chunk, None, None]:
+        with self._translated_errors():
+            response = self._client.chat.completions.create(
+                model=self._model,
+                messages=_messages(request),
+                max_tokens=request.max_tokens,
+                temperature=request.temperature,
+            )
+        choices = getattr(response, "choices", None) or ()
+        if not choices:
+            raise ProviderError(f"{self.name} answered with no choices")
+        yield Chunk(choices[0].message.content or "")
+        if response.usage is not None:
+            yield Chunk(usage=_usage(response.usage))
+
+    # --- errors ---------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _translated_errors(self) -> Iterator[None]:
+        """Turn SDK and HTTP exceptions into Placet errors or retryable failures."""
+        try:
+            yield
+        except openai.APIStatusError as exc:
+            raise self._status_error(exc) from exc
+        except openai.APITimeoutError as exc:
+            raise _TransientError(f"no answer within {self._timeout:g} s") from exc
+        except (openai.APIConnectionError, httpx2.TransportError) as exc:
+            raise _TransientError(f"connection failed: {_connection_detail(exc)}") from exc
+        except (openai.OpenAIError, httpx2.HTTPError) as exc:
+            # An error event inside the stream, or an answer of the wrong shape.
+            detail = self._redact(_printable(str(exc)))
+            raise ProviderError(f"{self.name} failed: {detail}") from exc
+        except ValueError as exc:
+            # The SDK parses each event as JSON and lets the decoder's error through.
+            detail = _printable(str(exc))
+            raise ProviderError(f"{self.name} sent a malformed answer: {detail}") from exc
+
+    def _status_error(self, exc: openai.APIStatusError) -> Exception:
+        status = exc.status_code
+        detail = self._redact(_server_message(exc))
+        if status in (401, 403):
+            return ProviderAuthError(self._auth_message(status, detail))
+        if status == 413 or (status < 500 and _says_context_too_long(exc, detail)):
+            return ProviderRequestTooLargeError(
+                f"the prompt is too long for {self.name} (HTTP {status}: {detail}): "
+                "shorten the input or the system prompt, lower max_tokens so prompt "
+                "and answer fit the model's context window, or use a model with a "
+                "larger context or higher token limit"
+            )
+        if status == 429:
+            return self._rate_limited(exc.response.headers, detail)
+        if status in RETRYABLE_STATUS or status >= 500:
+            return _TransientError(f"HTTP {status}: {detail}")
+        return ProviderError(f"{self.name} refused the request (HTTP {status}): {detail}")
+
+    def _rate_limited(self, headers: Mapping[str, str], detail: str) -> Exception:
+        wait = _retry_after(headers)
+        if wait is not None and wait > self._max_retry_after:
+            return ProviderUnavailableError(
+                f"{self.name} is rate limited and asks to wait {wait:.0f} s, longer than "
+                f"Placet waits ({self._max_retry_after:.0f} s): try again later or use "
+                f"another model ({detail})"
+            )
+        return _TransientError(f"rate limited (HTTP 429): {detail}", retry_after=wait)
+
+    def _auth_message(self, status: int, detail: str) -> str:
+        variable = API_KEY_VARIABLES.get(self._vendor)
+        fix = (
+            f"set a valid key in {variable} (environment or .env)"
+            if variable
+            else f"check the API key configured for {self._vendor}"
+        )
+        if status == 403:
+            fix += f", and that the key may use {self._model}"
+        verb = "rejected the API key" if status == 401 else "refused access"
+        return f"{self._vendor} at {self._base_url} {verb} (HTTP {status}: {detail}): {fix}"
+
+    def _redact(self, text: str) -> str:
+        """Servers sometimes echo the key back; never show it."""
+        if len(self._api_key) >= 8:
+            text = text.replace(self._api_key, "***")
+        return text
+
+
+# --- helpers ------------------------------------------------------------------
+
+
+def _messages(request: CompletionRequest) -> list[ChatCompletionMessageParam]:
+    # Placet messages are plain role/content dicts, which is what these are.
+    return cast("list[ChatCompletionMessageParam]", request.messages)
+
+
+def _usage(usage: CompletionUsage) -> Usage:
+    return Usage(prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens)
+
+
+def _event_usage(event: ChatCompletionChunk) -> Usage | None:
+    if event.usage is not None:
+        return _usage(event.usage)
+    # Groq once reported streamed usage only under its own ``x_groq`` key.
+    extra: dict[str, Any] = event.model_extra or {}
+    groq_usage = (extra.get("x_groq") or {}).get("usage")
+    if isinstance(groq_usage, dict):
+        return Usage(
+            prompt_tokens=int(groq_usage.get("prompt_tokens", 0)),
+            completion_tokens=int(groq_usage.get("completion_tokens", 0)),
+        )
+    return None
+
+
+def _server_message(exc: openai.APIStatusError) -> str:
+    """The server's own words, rather than the SDK's ``Error code: ...`` wrapper."""
+    body = exc.body
+    message: object = None
+    if isinstance(body, dict):
+        message = body.get("message") or body.get("detail") or body.get("error")
+    elif isinstance(body, str):
+        message = body
+    text = str(message) if message else (exc.response.reason_phrase or exc.message)
+    return _printable(text)
+
+
+def _says_context_too_long(exc: openai.APIStatusError, detail: str) -> bool:
+    haystack = f"{exc.code or ''} {detail}".lower()
+    return any(hint in haystack for hint in CONTEXT_LENGTH_HINTS)
+
+
+def _connection_detail(exc: Exception) -> str:
+    # The SDK says only "Connection error."; the httpx cause says which.
+    cause = exc.__cause__ or exc
+    return _printable(str(cause) or type(cause).__name__)
+
+
+def _printable(text: str) -> str:
+    """One line, no terminal escapes: server text is as untrusted as model text."""
+    cleaned = "".join(ch if ch.isprintable() else " " for ch in text).strip()
+    if len(cleaned) > MAX_DETAIL_CHARS:
+        cleaned = cleaned[: MAX_DETAIL_CHARS - 1] + "…"
+    return cleaned
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds the server asks us to wait, from ``retry-after-ms`` or ``retry-after``."""
+    for header, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = headers.get(header)
+        if value is None:
+            continue
+        try:
+            seconds = float(value) * scale
+        except ValueError:
+            seconds = _seconds_until(value) if header == "retry-after" else math.nan
+        if math.isfinite(seconds):
+            return max(seconds, 0.0)
+    return None
+
+
+def _seconds_until(http_date: str) -> float:
+    """``retry-after`` may also be an HTTP date."""
+    try:
+        when = email.utils.parsedate_to_datetime(http_date)
+    except (TypeError, ValueError):
+        return math.nan
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return (when - datetime.now(timezone.utc)).total_seconds()
