@@ -352,14 +352,14 @@ class Engine:
         return self.store.apply(replace(change, decision=decision))
 
     def _check_decidable(self, task: Task, request: DecisionRequest) -> None:
+        # Status first: whoever lost a race learns who decided, not just a version number.
+        if task.status is not TaskStatus.AWAITING_REVIEW:
+            raise ConflictError(self._not_awaiting_message(task))
         if request.expected_version is not None and request.expected_version != task.version:
             raise ConflictError(
                 f"task {task.id} changed since you looked at it (version {task.version}, "
-                f"you saw {request.expected_version}); it is {task.status.value}; "
-                "nothing was changed"
+                f"you saw {request.expected_version}); nothing was changed"
             )
-        if task.status is not TaskStatus.AWAITING_REVIEW:
-            raise ConflictError(self._not_awaiting_message(task))
         if request.draft_id is not None and request.draft_id != task.current_draft_id:
             raise ConflictError(
                 f"task {task.id} no longer waits on draft {request.draft_id} "

@@ -1,0 +1,39 @@
+# Two commands do all the set-up on a fresh machine:
+#   make run    runs Placet on its embedded defaults (SQLite, the local model, no key, no network)
+#   make test   runs the whole test suite (ruff, mypy --strict, pytest)
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-dev
+NAME   ?= Rahul
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: setup run test lint bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "installing Placet and its dependencies into $(VENV) (the first time builds llama.cpp: a few minutes)"
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+run: setup
+	@test -f placet.toml || $(BIN)/placet init
+	PLACET_MODEL=$${PLACET_MODEL:-local:smollm2} $(BIN)/placet run onboarding_email --input name=$(NAME)
+
+lint: setup
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy src
+
+test: lint
+	$(BIN)/pytest
+
+bench: setup
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

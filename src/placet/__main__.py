@@ -1,0 +1,5 @@
+"""``python -m placet`` runs the command line."""
+
+from placet.cli import main
+
+main()

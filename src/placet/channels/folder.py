@@ -1,0 +1,323 @@
+"""The review folder: drafts wait in pending/; moving a file decides.
+
+Layout under the root (``settings.review_dir``, ``human_feedback/`` by default)::
+
+    pending/<task id>.json   a draft awaiting review, written by Placet
+    approved/                move a file here to approve it (or edit: change "draft" first)
+    rejected/                move a file here to reject it (or revise: fill "feedback" first)
+    _bad/                    files Placet could not use, each with <name>.error.txt beside it
+
+The channel only turns files into decision requests for the engine; the
+engine's compare-and-set on the draft and task version decides who wins when a
+file move races a decision made elsewhere. ``sync()`` reconciles the folder
+with the store; ``start()`` runs it on every file event and every store change.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import TracebackType
+
+from placet.channels import folder_files as files
+from placet.channels.folder_decide import FileDecider, outcome_note
+from placet.channels.folder_files import (
+    APPROVED,
+    BAD,
+    PENDING,
+    REJECTED,
+    BadReviewFileError,
+    FileKey,
+)
+from placet.channels.folder_watch import FolderWatcher
+from placet.domain.models import DecisionKind, JsonObject, Task, TaskStatus
+from placet.engine import Engine
+from placet.errors import ConflictError, NotFoundError, PlacetError, UsageError
+from placet.store.base import TaskFilter
+
+MessageSink = Callable[[str], None]
+PAGE = 200
+_log = logging.getLogger(__name__)
+_ADVICE = {
+    NotFoundError: "The file names a task or draft this Placet database does not have. Check "
+    "that the review folder belongs to this database (review_dir and database in placet.toml).",
+    ConflictError: "The draft was already decided elsewhere (the terminal, another reviewer) or "
+    "the task moved on; nothing was changed. See `placet show TASK_ID`. This copy is kept only "
+    "for reference.",
+}
+
+
+class FolderChannel:
+    """Review by moving files: publish drafts to pending/, turn moves into decisions."""
+
+    def __init__(
+        self, engine: Engine, root: Path | str | None = None, on_message: MessageSink | None = None
+    ) -> None:
+        self.engine = engine
+        self.root = Path(root if root is not None else engine.settings.review_dir)
+        self._say: MessageSink = on_message or _log.info
+        self._decider = FileDecider(engine, self.root, f"folder:{_os_user()}", self._say)
+        self._mutex = files.FolderLock(self.root)
+        self._watcher: FolderWatcher | None = None
+        # pending/ files by (inode, mtime, size) -> the task and draft they name; saves
+        # reading every pending file on every store change.
+        self._pending_seen: dict[Path, tuple[FileKey, str, str]] = {}
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Reconcile once, then follow file events and store changes in background threads."""
+        if self._watcher is not None:
+            return
+        self.sync()
+        self._watcher = FolderWatcher(self.root, self._sync_quietly, self.engine.store, self._say)
+        self._watcher.start()
+
+    def stop(self) -> None:
+        """Stop the background threads and wait for them; safe when not started."""
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.stop()
+
+    def __enter__(self) -> FolderChannel:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- public operations -------------------------------------------------------------
+
+    def sync(self) -> None:
+        """Make the folder mirror the store: decide moved files, retire stale ones, publish."""
+        with self._mutex:
+            for name in (PENDING, APPROVED, REJECTED, BAD):
+                (self.root / name).mkdir(parents=True, exist_ok=True)
+            # Moved files first: a draft being decided must not be published again.
+            for path in self._files(APPROVED) + self._files(REJECTED):
+                self._guarded(path, self._decider.decide_file)
+            awaiting = {task.id: task for task in self._awaiting()}
+            for path in self._files(PENDING):
+                self._guarded(path, lambda p: self._check_pending(p, awaiting))
+            for task in awaiting.values():
+                self._guarded(self._pending_path(task.id), self._publisher(task))
+
+    def publish(self, task: Task) -> Path | None:
+        """Write pending/<task id>.json now (idempotent); None if the task no longer awaits review.
+
+        The background threads publish too, a few milliseconds after the draft
+        is committed; call this to be sure the file exists before pointing a
+        person at it.
+        """
+        with self._mutex:
+            current = self.engine.get(task.id)
+            if current.status is not TaskStatus.AWAITING_REVIEW:
+                return None
+            path = self._pending_path(task.id)
+            if path.exists():
+                self._check_pending(path, {current.id: current})
+            self._publish(current)
+            return path
+
+    def process(self, path: Path | str) -> None:
+        """Turn one file in approved/ or rejected/ into a decision, or quarantine it."""
+        with self._mutex:
+            self._guarded(Path(path), self._decider.decide_file)
+
+    # -- pending files -----------------------------------------------------------------
+
+    def _check_pending(self, path: Path, awaiting: dict[str, Task]) -> None:
+        """Retire a pending file whose draft is no longer the one awaiting review."""
+        if path.suffix.lower() != ".json":
+            return  # a reviewer's notes in pending/ are left alone
+        key = files.file_key(path)
+        seen = self._pending_seen.get(path)
+        if seen is not None and seen[0] == key:
+            known = awaiting.get(seen[1])
+            if known is not None and known.current_draft_id == seen[2]:
+                return  # unchanged and still current: no need to read it again
+        try:
+            document = files.read_document(path)
+            task_id, draft_id = str(document["task_id"]), str(document["draft_id"])
+        except (BadReviewFileError, KeyError):
+            self._check_unreadable_pending(path)
+            return
+        if key is not None:
+            self._pending_seen[path] = (key, task_id, draft_id)
+        known = awaiting.get(task_id)
+        if known is not None and known.current_draft_id == draft_id:
+            return
+        task = self.engine.get(task_id)
+        if task.status is TaskStatus.AWAITING_REVIEW and task.current_draft_id == draft_id:
+            return
+        self._retire(path, document, task, draft_id)
+
+    def _check_unreadable_pending(self, path: Path) -> None:
+        # Perhaps half-saved by an editor: leave it, unless its task has moved on.
+        try:
+            task = self.engine.get(path.stem)
+        except NotFoundError:
+            raise BadReviewFileError(
+                f"{path.name} in pending/ cannot be read and names no known task",
+                "Only the files Placet writes belong in pending/.",
+            ) from None
+        if task.status is not TaskStatus.AWAITING_REVIEW:
+            raise BadReviewFileError(
+                f"{path.name} in pending/ cannot be read, and task {task.id} is now "
+                f"{task.status.value}",
+                f"The task was decided elsewhere; see `placet show {task.id}`.",
+            )
+
+    def _retire(self, path: Path, document: JsonObject, task: Task, draft_id: str) -> None:
+        """Move a stale pending file where the store's outcome puts it, with the decision."""
+        folder, record = self._outcome_record(document, task, draft_id)
+        # Written in place first: if we stop before the move, the next sync retires it again.
+        document["decision"] = record
+        files.write_atomically(self.root, path, files.dump(document))
+        name = files.decided_name(path, document, record)
+        moved = files.move_unique(path, self.root / folder, name)
+        self._decider.settle(moved)
+        self._say(f"{PENDING}/{path.name} moved to {folder}/{moved.name}: {record['note']}")
+
+    def _outcome_record(
+        self, document: JsonObject, task: Task, draft_id: str
+    ) -> tuple[str, JsonObject]:
+        decision = self._decider.decision_on(task.id, draft_id)
+        if decision is None:  # cancelled, expired: no verdict on this draft
+            last = self.engine.store.events(task.id)[-1]
+            record = {
+                "kind": task.status.value,
+                "actor": last.actor,
+                "at": files.iso_time(last.created_at),
+                "status": task.status.value,
+                "note": f"no decision was made on this draft; the task is {task.status.value}",
+            }
+            return REJECTED, record
+        note = f"decided elsewhere: {decision.kind.value} by {decision.actor}"
+        if document.get("draft") != self.engine.store.get_draft(draft_id).output:
+            note += "; the changes made to the draft in this file were not applied"
+        follow_up = outcome_note(decision, task)
+        note = f"{note}; {follow_up}" if follow_up else note
+        approved = decision.kind in (DecisionKind.APPROVE, DecisionKind.EDIT)
+        record = files.decision_record(decision, task.status.value, note)
+        return (APPROVED if approved else REJECTED), record
+
+    def _publisher(self, task: Task) -> Callable[[Path], None]:
+        return lambda _path: self._publish(task)
+
+    def _publish(self, task: Task) -> None:
+        path = self._pending_path(task.id)
+        if path.exists() or self._in_review_elsewhere(task):
+            return
+        detail = self.engine.detail(task.id)
+        draft = detail.current_draft
+        if detail.task.status is not TaskStatus.AWAITING_REVIEW or draft is None:
+            return
+        earlier = files.earlier_feedback(detail.decisions)
+        document = files.pending_document(detail.task, draft, earlier)
+        files.write_atomically(self.root, path, files.dump(document))
+        self._say(f"draft {draft.attempt} of {task.id} is ready for review in {path}")
+
+    def _in_review_elsewhere(self, task: Task) -> bool:
+        """True when a moved copy of this draft still waits to be decided (the DB was busy)."""
+        for folder in (APPROVED, REJECTED):
+            path = self.root / folder / f"{task.id}.json"
+            try:
+                document = files.read_document(path)
+            except (OSError, PlacetError):
+                continue
+            if document.get("draft_id") == task.current_draft_id:
+                return not files.is_decided(document)
+        return False
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _guarded(self, path: Path, action: Callable[[Path], None]) -> None:
+        """Run one file's work; a bad file is quarantined, and nothing stops the channel."""
+        try:
+            action(path)
+        except FileNotFoundError:
+            pass  # moved away meanwhile, by the reviewer or another process
+        except UsageError as exc:
+            self._quarantine_quietly(path, exc)
+        except Exception as exc:  # the world failed (database, disk): keep the file, retry later
+            self._say(f"could not handle {self._relative(path)} yet: {_describe(exc)}")
+
+    def _quarantine_quietly(self, path: Path, error: UsageError) -> None:
+        try:
+            self._quarantine(path, error)
+        except OSError as exc:
+            self._say(f"could not move {self._relative(path)} to {BAD}/: {exc}")
+
+    def _quarantine(self, path: Path, error: UsageError) -> None:
+        """Move a file Placet cannot use into _bad/, unchanged, with <name>.error.txt beside it."""
+        if not path.is_file():
+            return
+        advice = getattr(error, "advice", None) or _advice_for(error)
+        moved = files.move_unique(path, self.root / BAD, path.name)
+        text = (
+            f"Placet could not use {self._relative(path)}: {error.message}\n\n"
+            f"The file was moved here unchanged, as {BAD}/{moved.name}.\n"
+            f"What to do: {advice}\n"
+        )
+        error_path = moved.with_name(moved.name + ".error.txt")
+        files.write_atomically(self.root, error_path, text.encode("utf-8"))
+        self._say(f"{self._relative(path)} moved to {BAD}/{moved.name}: {error.message}")
+
+    def _awaiting(self) -> Iterator[Task]:
+        after: str | None = None
+        while True:
+            page = self.engine.list_tasks(
+                TaskFilter(statuses=(TaskStatus.AWAITING_REVIEW,), after_id=after, limit=PAGE)
+            )
+            yield from page
+            if len(page) < PAGE:
+                return
+            after = page[-1].id
+
+    def _files(self, folder: str) -> list[Path]:
+        try:
+            entries = sorted((self.root / folder).iterdir())
+        except FileNotFoundError:
+            return []
+        return [p for p in entries if not files.is_editor_noise(p.name) and p.is_file()]
+
+    def _pending_path(self, task_id: str) -> Path:
+        return self.root / PENDING / f"{task_id}.json"
+
+    def _relative(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.root))
+        except ValueError:
+            return str(path)
+
+    def _sync_quietly(self) -> None:
+        try:
+            self.sync()
+        except Exception as exc:  # a background thread must outlive a failing database
+            self._say(f"review folder sync failed: {_describe(exc)}")
+
+
+def _advice_for(error: UsageError) -> str:
+    for kind, advice in _ADVICE.items():
+        if isinstance(error, kind):
+            return advice
+    return "Fix what the message says and move the file back into approved/ or rejected/."
+
+
+def _describe(exc: BaseException) -> str:
+    return exc.message if isinstance(exc, PlacetError) else f"{type(exc).__name__}: {exc}"
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

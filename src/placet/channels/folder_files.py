@@ -1,0 +1,367 @@
+"""The review folder's files: the pending document, parsing a reviewed one, safe moves.
+
+Everything here is plain file work with no engine and no threads, so the
+channel in ``folder.py`` reads as the workflow it is. Model output only ever
+goes into JSON values: nothing read from a file is executed or interpolated
+into a shell.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from placet.domain.models import Decision, Draft, JsonObject, Task, TaskStatus
+from placet.errors import UsageError
+
+PENDING, APPROVED, REJECTED, BAD = "pending", "approved", "rejected", "_bad"
+TMP = ".tmp"  # a dot folder: never one of the names a reviewer moves files into
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_REVIEWER_CHARS = 100
+DEFAULT_REJECT_REASON = "rejected in the review folder"
+
+HOW_TO_DECIDE = [
+    "To approve: move this file into the approved/ folder.",
+    'To approve with changes: edit the "draft" text in this file first, then move it into '
+    "approved/ (the edit is recorded with a diff).",
+    'To ask for a revision: write what to change in "feedback", then move the file into '
+    "rejected/. A new draft will appear in pending/.",
+    'To reject for good: leave "feedback" empty, say why in "reason" (optional), and move the '
+    "file into rejected/.",
+    'You may put your name in "reviewer". Do not change task_id, draft_id or task_version.',
+]
+_INFO_FIELDS = {"kind", "input", "attempt", "max_attempts", "drafted_at", "how_to_decide"}
+_KNOWN_FIELDS = _INFO_FIELDS | {
+    "task_id",
+    "draft_id",
+    "task_version",
+    "draft",
+    "feedback",
+    "reason",
+    "reviewer",
+    "earlier_feedback",
+    "decision",
+}
+_FINAL_STATUSES = {status.value for status in TaskStatus if status.is_final}
+FileKey = tuple[int, int, int]
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_EDITOR_NOISE = re.compile(r"(^\.|~$|\.sw.$|^#.*#$)")
+
+
+class BadReviewFileError(UsageError):
+    """The file in the review folder cannot be read as a decision."""
+
+    def __init__(self, message: str, advice: str) -> None:
+        super().__init__(message)
+        self.advice = advice
+
+
+@dataclass(frozen=True)
+class ReviewedFile:
+    """What a reviewer's file says, checked: the draft it answers and the verdict."""
+
+    task_id: str
+    draft_id: str
+    task_version: int
+    draft: str
+    feedback: str
+    reason: str
+    reviewer: str
+
+
+# -- the pending document -----------------------------------------------------------
+
+
+def pending_document(task: Task, draft: Draft, earlier: list[JsonObject]) -> JsonObject:
+    """The JSON a reviewer reads in pending/: the task, the draft, how to decide."""
+    document: JsonObject = {
+        "task_id": task.id,
+        "kind": task.kind,
+        "input": task.input,
+        "attempt": draft.attempt,
+        "max_attempts": task.max_attempts,
+        "drafted_at": iso_time(draft.created_at),
+        "draft": draft.output,
+        "feedback": "",
+        "reason": "",
+        "reviewer": "",
+        "how_to_decide": HOW_TO_DECIDE,
+    }
+    if earlier:
+        document["earlier_feedback"] = earlier
+    document["draft_id"] = draft.id
+    document["task_version"] = task.version
+    return document
+
+
+def earlier_feedback(decisions: list[Decision]) -> list[JsonObject]:
+    """The revision requests made on earlier drafts, oldest first."""
+    return [
+        {"by": d.actor, "at": iso_time(d.created_at), "feedback": d.feedback}
+        for d in decisions
+        if d.feedback
+    ]
+
+
+def decision_record(decision: Decision, status: str, note: str | None = None) -> JsonObject:
+    """The ``decision`` object a decided file gains."""
+    record: JsonObject = {
+        "kind": decision.kind.value,
+        "actor": decision.actor,
+        "at": iso_time(decision.created_at),
+        "status": status,
+        "decision_id": decision.id,
+    }
+    if decision.diff:
+        record["diff"] = decision.diff
+    if note:
+        record["note"] = note
+    return record
+
+
+def decided_name(path: Path, document: JsonObject, record: JsonObject) -> str:
+    """<task id>.json, or <task id>.attempt-N.json while the task goes on.
+
+    The next draft arrives as <task id>.json too; a later move into the same
+    folder must not overwrite this record.
+    """
+    if record["status"] in _FINAL_STATUSES:
+        return path.name
+    task_id = str(document.get("task_id", path.stem))
+    return f"{task_id}.attempt-{document.get('attempt', 'earlier')}.json"
+
+
+def iso_time(timestamp: float) -> str:
+    """A Unix time as local ISO 8601 with its offset, to the second."""
+    return datetime.fromtimestamp(timestamp).astimezone().isoformat(timespec="seconds")
+
+
+# -- reading a reviewed file ----------------------------------------------------------
+
+
+def read_document(path: Path) -> JsonObject:
+    """The JSON object in a file, or ``BadReviewFileError`` saying what is wrong with it."""
+    if path.suffix.lower() != ".json":
+        raise BadReviewFileError(
+            f"{path.name} is not a .json file",
+            "Only the .json files Placet writes in pending/ belong in approved/ and rejected/.",
+        )
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise BadReviewFileError(
+            f"{path.name} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB",
+            "A review file holds one draft; check that this is the file Placet wrote.",
+        )
+    return parse_document(path.read_bytes())
+
+
+def parse_document(raw: bytes) -> JsonObject:
+    """Decode bytes as one JSON object."""
+    fix = "Fix the file (a JSON checker shows where) and move it back into approved/ or rejected/."
+    try:
+        value = json.loads(raw.decode("utf-8-sig"))  # -sig: editors on Windows add a BOM
+    except UnicodeDecodeError as exc:
+        raise BadReviewFileError(f"the file is not UTF-8 text ({exc.reason})", fix) from exc
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno}, column {exc.colno}"
+        raise BadReviewFileError(f"malformed JSON at {where}: {exc.msg}", fix) from exc
+    if not isinstance(value, dict):
+        raise BadReviewFileError("the file holds JSON but not an object ({...})", fix)
+    return value
+
+
+def reviewed_file(document: JsonObject) -> ReviewedFile:
+    """Check the fields a decision depends on; extra or mistyped fields are errors."""
+    unknown = sorted(set(document) - _KNOWN_FIELDS)
+    if unknown:
+        raise BadReviewFileError(
+            f"unknown field {', '.join(repr(name) for name in unknown)}",
+            f"Use only the fields Placet wrote ({', '.join(sorted(_KNOWN_FIELDS))}); "
+            "a misspelt 'feedback' would otherwise turn a revision into a rejection.",
+        )
+    reviewer = _text(document, "reviewer").strip()
+    _check_reviewer(reviewer)
+    return ReviewedFile(
+        task_id=_required_text(document, "task_id"),
+        draft_id=_required_text(document, "draft_id"),
+        task_version=_version(document),
+        draft=_required_text(document, "draft", allow_empty=True),
+        feedback=_text(document, "feedback"),
+        reason=_text(document, "reason"),
+        reviewer=reviewer,
+    )
+
+
+def is_decided(document: JsonObject) -> bool:
+    """True when the file already records a decision (it is never processed twice)."""
+    return "decision" in document
+
+
+def _field_error(name: str, problem: str) -> BadReviewFileError:
+    return BadReviewFileError(
+        f"field {name!r} {problem}",
+        f"Put back the {name!r} value Placet wrote (see placet show TASK_ID) and move the file "
+        "into approved/ or rejected/ again.",
+    )
+
+
+def _required_text(document: JsonObject, name: str, allow_empty: bool = False) -> str:
+    value = document.get(name)
+    if not isinstance(value, str):
+        raise _field_error(name, "is missing or not text")
+    if not allow_empty and not value.strip():
+        raise _field_error(name, "is empty")
+    return value
+
+
+def _text(document: JsonObject, name: str) -> str:
+    value = document.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise BadReviewFileError(
+            f"field {name!r} must be text, not {type(value).__name__}",
+            f'Write {name} as a quoted string, e.g. "{name}": "...", and move the file back.',
+        )
+    return value
+
+
+def _version(document: JsonObject) -> int:
+    value = document.get("task_version")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _field_error("task_version", "is missing or not a whole number")
+    return value
+
+
+def _check_reviewer(reviewer: str) -> None:
+    # The name lands in the audit trail and on terminals: keep it short and printable.
+    if len(reviewer) > MAX_REVIEWER_CHARS or _CONTROL.search(reviewer):
+        raise BadReviewFileError(
+            "field 'reviewer' must be a short name without control characters",
+            f"Use at most {MAX_REVIEWER_CHARS} printable characters, or leave it empty.",
+        )
+
+
+# -- writing and moving -------------------------------------------------------------
+
+
+def is_editor_noise(name: str) -> bool:
+    """Dot files, backups and swap files: an editor's, not a reviewer's."""
+    return bool(_EDITOR_NOISE.search(name))
+
+
+def file_key(path: Path) -> FileKey | None:
+    """What changes when a file is replaced or rewritten; None when it is gone."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+
+def dump(document: JsonObject) -> bytes:
+    """A document as people read it: indented, non-ASCII kept."""
+    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def write_atomically(root: Path, path: Path, data: bytes) -> None:
+    """Write through a temp file in root/.tmp, so a watcher never sees half a file."""
+    tmp_dir = root / TMP
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    handle, tmp_name = tempfile.mkstemp(dir=tmp_dir, suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as tmp:
+            tmp.write(data)
+            tmp.flush()
+            os.fsync(tmp.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)
+        raise
+
+
+def move_unique(source: Path, folder: Path, name: str) -> Path:
+    """Move a file into a folder without replacing anything there; returns the new path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stem, suffix = _split_name(name)
+    for number in range(10_000):
+        target = folder / (name if number == 0 else f"{stem}.{number}{suffix}")
+        if target.exists() or target.with_name(target.name + ".error.txt").exists():
+            continue
+        try:
+            os.link(source, target)  # fails rather than replaces if the name was just taken
+        except FileExistsError:
+            continue
+        except OSError:
+            os.replace(source, target)  # no hard links here (some network shares)
+            return target
+        os.unlink(source)
+        return target
+    raise OSError(f"no free name for {name} in {folder}")
+
+
+def _split_name(name: str) -> tuple[str, str]:
+    dot = name.rfind(".")
+    if dot <= 0:
+        return name, ""
+    return name[:dot], name[dot:]
+
+
+class FolderLock:
+    """Serialises work on one folder: a re-entrant thread lock, and a file lock across processes."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._held: contextlib.ExitStack | None = None
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+        if self._depth == 0:
+            stack = contextlib.ExitStack()
+            try:
+                stack.enter_context(_process_lock(self._root))
+            except BaseException:
+                self._lock.release()
+                raise
+            self._held = stack
+        self._depth += 1
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._held is not None:
+            held, self._held = self._held, None
+            held.close()
+        self._lock.release()
+
+
+@contextlib.contextmanager
+def _process_lock(root: Path) -> Iterator[None]:
+    # Two processes (say `placet run` and `placet watch`) must never handle one file twice.
+    path = root / TMP / "lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+b") as handle:
+        _lock(handle, True)
+        try:
+            yield
+        finally:
+            _lock(handle, False)
+
+
+def _lock(handle: Any, exclusive: bool) -> None:
+    if sys.platform == "win32":  # pragma: no cover - one process per folder on Windows
+        return
+    import fcntl
+
+    fcntl.flock(handle.fileno(), fcntl.LOCK_EX if exclusive else fcntl.LOCK_UN)

@@ -1,0 +1,119 @@
+"""What every command shares: opening the engine, who is acting, inputs, errors."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from pathlib import Path
+from typing import Any, NoReturn, ParamSpec, TypeVar
+
+import typer
+
+from placet.cli.render import err
+from placet.config import Settings, load_settings
+from placet.domain.models import JsonObject
+from placet.engine import Engine
+from placet.errors import InvalidInputError, PlacetError, UsageError
+from placet.store import open_store
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_REJECTED = 3
+EXIT_TIMEOUT = 124
+EXIT_INTERRUPTED = 130
+
+
+def actor_name(explicit: str | None = None) -> str:
+    """Who is acting: --as, PLACET_USER, or the OS user."""
+    if explicit:
+        return explicit
+    return os.environ.get("PLACET_USER") or _os_user()
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+@contextmanager
+def open_engine(settings: Settings | None = None) -> Iterator[Engine]:
+    """An engine on the configured store, closed afterwards."""
+    settings = settings or load_settings()
+    store = open_store(settings.database_url)
+    engine = Engine(store, settings)
+    try:
+        yield engine
+    finally:
+        engine.close()
+        store.close()
+
+
+def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
+    """Print a one-line error and exit."""
+    err.print(f"[bold red]error:[/] {_escape(message)}")
+    raise typer.Exit(code)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    from placet.cli.render import safe
+
+    return escape(safe(text))
+
+
+def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn Placet's errors into a one-line message and a non-zero exit."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except UsageError as exc:
+            fail(exc.message, EXIT_ERROR)
+        except PlacetError as exc:
+            fail(exc.message, EXIT_ERROR)
+
+    return wrapper
+
+
+def parse_inputs(pairs: list[str], json_text: str | None) -> JsonObject:
+    """Task input from ``--input NAME=VALUE`` pairs and/or ``--json``."""
+    values: JsonObject = _parse_json_input(json_text) if json_text else {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise InvalidInputError(f"--input needs NAME=VALUE, got {pair!r}")
+        values[name.strip()] = value
+    return values
+
+
+def _parse_json_input(text: str) -> JsonObject:
+    if text == "-":
+        text = sys.stdin.read()
+    elif text.startswith("@"):
+        text = _read_file(Path(text[1:]))
+    try:
+        value: Any = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(f"--json is not valid JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise InvalidInputError('--json must be a JSON object, such as {"name": "Rahul"}')
+    return value
+
+
+def _read_file(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInputError(f"cannot read {path}: {exc.strerror}") from exc

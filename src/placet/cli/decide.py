@@ -1,0 +1,187 @@
+"""Commands that decide: approve, edit, revise, reject, and the review loop."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Optional
+
+import click
+import typer
+from rich.text import Text
+
+from placet.cli.common import actor_name, fail, handle_errors, open_engine
+from placet.cli.render import draft_panel, err, input_summary, plain
+from placet.domain.models import DecisionKind, Task, TaskStatus
+from placet.engine import DecisionRequest, Engine
+from placet.errors import ConflictError
+from placet.store.base import TaskFilter
+
+TaskArg = Annotated[str, typer.Argument(help="The task id.")]
+ActorOption = Annotated[
+    Optional[str],  # noqa: UP045 - typer reads the annotation at run time on Python 3.10
+    typer.Option("--as", help="Who decides (default: PLACET_USER or your user name)."),
+]
+VersionOption = Annotated[
+    Optional[int],  # noqa: UP045
+    typer.Option("--version", help="Refuse unless the task is still at this version."),
+]
+
+
+def _decide(engine: Engine, request: DecisionRequest) -> Task:
+    task = engine.decide(request)
+    if task.status is TaskStatus.QUEUED:
+        err.print(f"revision requested for {task.id}; a new draft will be made")
+    else:
+        err.print(f"{task.status.value} {task.id}")
+    return task
+
+
+@handle_errors
+def approve(task_id: TaskArg, actor: ActorOption = None, version: VersionOption = None) -> None:
+    """Approve the draft a task is waiting on, as it is."""
+    with open_engine() as engine:
+        _decide(engine, DecisionRequest(task_id, DecisionKind.APPROVE, actor_name(actor),
+                                        expected_version=version))  # fmt: skip
+
+
+@handle_errors
+def edit(
+    task_id: TaskArg,
+    text: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="The edited text; without it, $EDITOR opens the draft."),
+    ] = None,
+    actor: ActorOption = None,
+    version: VersionOption = None,
+) -> None:
+    """Approve the draft with your changes; the diff is recorded."""
+    with open_engine() as engine:
+        task = engine.get(task_id)
+        draft = engine.detail(task.id).current_draft
+        if task.status is not TaskStatus.AWAITING_REVIEW or draft is None:
+            fail(f"task {task.id} is {task.status.value}, not awaiting review")
+        edited = text if text is not None else _edit_in_editor(draft.output)
+        if edited is None or edited.strip() == draft.output.strip():
+            fail("the draft is unchanged; nothing was recorded (use placet approve to approve it)")
+        request = DecisionRequest(task.id, DecisionKind.EDIT, actor_name(actor), draft.id,
+                                  version or task.version, text=edited)  # fmt: skip
+        _decide(engine, request)
+
+
+def _edit_in_editor(text: str) -> str | None:
+    if not sys.stdin.isatty():
+        fail("no terminal for an editor; pass the edited text with --text")
+    result: str | None = click.edit(text, extension=".md", require_save=True)
+    return result
+
+
+@handle_errors
+def revise(
+    task_id: TaskArg,
+    feedback: Annotated[str, typer.Option("--feedback", "-f", help="What to change.")],
+    actor: ActorOption = None,
+    version: VersionOption = None,
+) -> None:
+    """Ask for a new draft; your feedback goes into the next prompt."""
+    with open_engine() as engine:
+        _decide(engine, DecisionRequest(task_id, DecisionKind.REVISE, actor_name(actor),
+                                        expected_version=version, feedback=feedback))  # fmt: skip
+
+
+@handle_errors
+def reject(
+    task_id: TaskArg,
+    reason: Annotated[str, typer.Option("--reason", "-r", help="Why; the requester sees it.")],
+    actor: ActorOption = None,
+    version: VersionOption = None,
+) -> None:
+    """Reject the task for good, with a reason."""
+    with open_engine() as engine:
+        _decide(engine, DecisionRequest(task_id, DecisionKind.REJECT, actor_name(actor),
+                                        expected_version=version, reason=reason))  # fmt: skip
+
+
+REVIEW_KEYS = "[a]pprove  [e]dit  [r]evise  [x] reject  [s]kip  [q]uit"
+
+
+@handle_errors
+def review(
+    kind: Annotated[list[str], typer.Option("--kind", "-k", help="Only this kind.")] = [],  # noqa: B006
+    actor: ActorOption = None,
+) -> None:
+    """Work through the queue, one key per action."""
+    who = actor_name(actor)
+    skipped: set[str] = set()
+    with open_engine() as engine:
+        while True:
+            task = _next_in_queue(engine, tuple(kind), skipped)
+            if task is None:
+                err.print("the queue is empty")
+                return
+            if not _review_one(engine, task, who, skipped):
+                return
+
+
+def _next_in_queue(engine: Engine, kinds: tuple[str, ...], skipped: set[str]) -> Task | None:
+    after: str | None = None
+    while True:
+        page = engine.list_tasks(TaskFilter((TaskStatus.AWAITING_REVIEW,), kinds, after, 100))
+        for task in page:
+            if task.id not in skipped:
+                return task
+        if len(page) < 100:
+            return None
+        after = page[-1].id
+
+
+def _review_one(engine: Engine, task: Task, who: str, skipped: set[str]) -> bool:
+    draft = engine.detail(task.id).current_draft
+    assert draft is not None
+    err.print(Text(f"\n{task.id}  {task.kind}  draft {task.attempt}/{task.max_attempts}", "bold"))
+    err.print(plain(f"input: {input_summary(task, 200)}", "dim"))
+    err.print(draft_panel(draft))
+    err.print(REVIEW_KEYS)
+    key = _read_key()
+    base = DecisionRequest(task.id, DecisionKind.APPROVE, who, draft.id, task.version)
+    try:
+        return _act(engine, key, base, draft.output, skipped)
+    except ConflictError as exc:
+        err.print(plain(f"skipped: {exc.message}", "yellow"))
+        return True
+
+
+def _act(engine: Engine, key: str, base: DecisionRequest, text: str, skipped: set[str]) -> bool:
+    from dataclasses import replace
+
+    if key == "a":
+        _decide(engine, base)
+    elif key == "e":
+        edited = _edit_in_editor(text) if sys.stdin.isatty() else _prompt("edited text")
+        if edited and edited.strip() != text.strip():
+            _decide(engine, replace(base, kind=DecisionKind.EDIT, text=edited))
+        else:
+            err.print("unchanged; nothing recorded")
+            skipped.add(base.task_id)
+    elif key == "r":
+        _decide(engine, replace(base, kind=DecisionKind.REVISE, feedback=_prompt("feedback")))
+    elif key == "x":
+        _decide(engine, replace(base, kind=DecisionKind.REJECT, reason=_prompt("reason")))
+    elif key == "q" or key == "":
+        return False
+    else:
+        skipped.add(base.task_id)
+    return True
+
+
+def _read_key() -> str:
+    if sys.stdin.isatty():
+        return click.getchar().lower()
+    line = sys.stdin.readline()  # scripted input: one line per key
+    return line.strip()[:1].lower()
+
+
+def _prompt(label: str) -> str:
+    if sys.stdin.isatty():
+        return str(click.prompt(label))
+    err.print(f"{label}: ", end="")
+    return sys.stdin.readline().strip()

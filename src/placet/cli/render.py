@@ -1,0 +1,154 @@
+"""Terminal rendering. Model output is untrusted: it is cleaned before it is shown."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from placet.domain.diffs import unified_diff
+from placet.domain.models import Decision, Draft, Task, TaskDetail
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+# ESC-introduced sequences (CSI, OSC, and two-character escapes), then any other
+# control character but newline and tab: enough to stop a model's output from
+# moving the cursor, retitling the window or hiding text in the terminal.
+_ESCAPES = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@-Z\\-_])")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+STATUS_STYLE = {
+    "queued": "cyan", "drafting": "blue", "awaiting_review": "bold yellow",
+    "approved": "green", "rejected": "red", "failed": "bold red",
+    "cancelled": "dim", "expired": "dim",
+}  # fmt: skip
+
+
+def safe(text: str) -> str:
+    """Text with terminal escape sequences and control characters removed."""
+    return _CONTROLS.sub("", _ESCAPES.sub("", text))
+
+
+def plain(text: str, style: str = "") -> Text:
+    """Untrusted text as a Rich Text: no markup is interpreted."""
+    return Text(safe(text), style=style)
+
+
+def status_text(task: Task) -> Text:
+    """The task's status, coloured."""
+    return Text(task.status.value, style=STATUS_STYLE.get(task.status.value, ""))
+
+
+def when(timestamp: float) -> str:
+    """A local timestamp to the second."""
+    return datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def age(timestamp: float) -> str:
+    """How long ago, roughly."""
+    seconds = max(0.0, time.time() - timestamp)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(seconds)}s"
+
+
+def input_summary(task: Task, width: int = 40) -> str:
+    """The task input on one short line."""
+    line = ", ".join(f"{key}={value}" for key, value in task.input.items())
+    line = safe(line).replace("\n", " ")
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def task_table(tasks: list[Task]) -> Table:
+    """The task list, narrow enough for an 80-column terminal."""
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    table.add_column("id", no_wrap=True, min_width=26)  # ids are copied: never cut them
+    table.add_column("status", no_wrap=True, min_width=15)
+    table.add_column("kind", no_wrap=True, overflow="ellipsis", max_width=16)
+    table.add_column("draft", no_wrap=True, min_width=5)
+    table.add_column("age", no_wrap=True)
+    table.add_column("input", no_wrap=True, overflow="ellipsis", ratio=1)
+    for task in tasks:
+        table.add_row(
+            task.id, status_text(task), plain(task.kind), f"{task.attempt}/{task.max_attempts}",
+            age(task.created_at), plain(input_summary(task)),
+        )  # fmt: skip
+    return table
+
+
+def draft_panel(draft: Draft, title: str | None = None) -> Panel:
+    """One draft, in a box."""
+    heading = title or f"draft {draft.attempt} · {draft.provider}"
+    return Panel(plain(draft.output), title=plain(heading), title_align="left")
+
+
+def diff_text(diff: str) -> Text:
+    """A unified diff, coloured by line."""
+    text = Text()
+    for line in safe(diff).splitlines():
+        style = "green" if line.startswith("+") else "red" if line.startswith("-") else "dim"
+        text.append(line + "\n", style=style)
+    return text
+
+
+def decision_line(decision: Decision) -> Text:
+    """One decision: who, when, what and why."""
+    line = Text(f"{when(decision.created_at)}  ")
+    line.append(decision.kind.value, style="bold")
+    line.append(f" by {safe(decision.actor)} ({safe(decision.role)})")
+    why = decision.feedback or decision.reason
+    if why:
+        line.append(f": {safe(why)}")
+    return line
+
+
+def show_detail(detail: TaskDetail) -> None:
+    """Everything about one task, for ``placet show``."""
+    task = detail.task
+    header = Text(f"{task.id}  ")
+    header.append(plain(task.kind, "bold"))
+    header.append("  ")
+    header.append(status_text(task))
+    header.append(f"  draft {task.attempt}/{task.max_attempts}  by {safe(task.requester)}")
+    out.print(header)
+    out.print(Text(f"created {when(task.created_at)}, updated {when(task.updated_at)}", "dim"))
+    out.print(Text("input", "bold"))
+    for key, value in task.input.items():
+        out.print(plain(f"  {key}: {value}"))
+    _show_drafts(detail)
+    if task.final_output is not None:
+        out.print(Panel(plain(task.final_output), title="final text", title_align="left"))
+    if detail.decisions:
+        out.print(Text("decisions", "bold"))
+        for decision in detail.decisions:
+            out.print(Text("  ").append(decision_line(decision)))
+            if decision.diff:
+                out.print(diff_text(decision.diff))
+
+
+def _show_drafts(detail: TaskDetail) -> None:
+    current = detail.current_draft
+    previous: Draft | None = None
+    for draft in detail.drafts:
+        if draft is not current:
+            out.print(Text(f"earlier draft {draft.attempt}", "bold dim"))
+            if previous is not None:
+                before, after = f"draft {previous.attempt}", f"draft {draft.attempt}"
+                out.print(diff_text(unified_diff(previous.output, draft.output, before, after)))
+            else:
+                out.print(plain(draft.output, "dim"))
+        previous = draft
+    if current is not None:
+        if len(detail.drafts) > 1:
+            earlier = detail.drafts[-2]
+            names = (f"draft {earlier.attempt}", f"draft {current.attempt}")
+            out.print(Text(f"changes from draft {earlier.attempt}", "bold"))
+            out.print(diff_text(unified_diff(earlier.output, current.output, *names)))
+        out.print(draft_panel(current, f"current draft {current.attempt} · {current.provider}"))

@@ -1,0 +1,258 @@
+"""Commands that create, drive and inspect tasks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.text import Text
+
+from placet.channels.folder import FolderChannel
+from placet.cli.common import (
+    EXIT_INTERRUPTED,
+    EXIT_REJECTED,
+    EXIT_TIMEOUT,
+    actor_name,
+    fail,
+    handle_errors,
+    open_engine,
+    parse_inputs,
+)
+from placet.cli.render import draft_panel, err, out, plain, show_detail, task_table
+from placet.config import CONFIG_FILE, load_settings
+from placet.domain.models import Task, TaskStatus
+from placet.domain.prompts import template_inputs
+from placet.engine import Engine
+from placet.errors import ProviderError
+from placet.providers.base import Chunk
+from placet.runner import RunHooks, WaitTimeout, drive
+from placet.starter import STARTER_TOML
+from placet.store.base import TaskFilter
+from placet.worker import worker_name
+
+InputOption = Annotated[
+    list[str],
+    typer.Option("--input", "-i", help="A named input, NAME=VALUE; repeat for each input."),
+]
+JsonOption = Annotated[
+    Optional[str],  # noqa: UP045 - typer reads the annotation at run time on Python 3.10
+    typer.Option("--json", help="The whole input as a JSON object; '-' reads stdin, @FILE a file."),
+]
+TimeoutOption = Annotated[
+    Optional[float],  # noqa: UP045
+    typer.Option(help="Give up waiting after this many seconds; the task is kept."),
+]
+
+
+def init(
+    force: Annotated[bool, typer.Option(help="Overwrite an existing placet.toml.")] = False,
+) -> None:
+    """Write a starter placet.toml with example task kinds."""
+    path = Path(CONFIG_FILE)
+    if path.exists() and not force:
+        fail(f"{path} already exists; use --force to overwrite it")
+    path.write_text(STARTER_TOML, encoding="utf-8")
+    err.print(f"wrote {path} with kinds: onboarding_email, customer_reply, policy_answer")
+    err.print("next: placet run onboarding_email --input name=Rahul")
+
+
+@handle_errors
+def kinds() -> None:
+    """List the task kinds, their inputs and models."""
+    settings = load_settings()
+    source = settings.config_path or "built-in starter kinds (run placet init to edit them)"
+    err.print(Text(f"kinds from {source}", "dim"))
+    for kind in settings.kinds.values():
+        inputs = ", ".join(template_inputs(kind.template)) or "none"
+        line = plain(kind.name, "bold")
+        line.append(f"  inputs: {inputs}  model: {settings.model_for(kind)}")
+        line.append(f"  attempts: {kind.max_attempts}")
+        out.print(line)
+        if kind.description:
+            out.print(plain(f"  {kind.description}", "dim"))
+
+
+@handle_errors
+def submit(
+    kind: Annotated[str, typer.Argument(help="The task kind, from placet.toml.")],
+    inputs: InputOption = [],  # noqa: B006 - typer needs a literal default
+    json_input: JsonOption = None,
+    key: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--key", help="Idempotency key: the same key returns the same task."),
+    ] = None,
+    requester: Annotated[Optional[str], typer.Option("--as", help="Who asks.")] = None,  # noqa: UP045
+) -> None:
+    """Queue a task for drafting without waiting; prints its id."""
+    with open_engine() as engine:
+        task = engine.submit(kind, parse_inputs(inputs, json_input), actor_name(requester), key)
+    out.print(task.id)
+
+
+@handle_errors
+def run(
+    kind: Annotated[str, typer.Argument(help="The task kind, from placet.toml.")],
+    inputs: InputOption = [],  # noqa: B006
+    json_input: JsonOption = None,
+    timeout: TimeoutOption = None,
+    requester: Annotated[Optional[str], typer.Option("--as", help="Who asks.")] = None,  # noqa: UP045
+) -> None:
+    """Submit a task, draft it here, wait for a person, and print the outcome.
+
+    The draft streams to the terminal. Decide from another terminal (placet
+    approve / edit / revise / reject) or by moving its file out of
+    human_feedback/pending/. Revisions are drafted here too. The approved text
+    goes to stdout; everything else to stderr.
+    """
+    with open_engine() as engine:
+        worker = worker_name("run")
+        task = engine.submit(
+            kind, parse_inputs(inputs, json_input), actor_name(requester), claim_as=worker
+        )
+        err.print(f"task {task.id} submitted ({task.kind}, model {_model(engine, task)})")
+        _follow(engine, task.id, worker, timeout)
+
+
+@handle_errors
+def wait(
+    task_id: Annotated[str, typer.Argument(help="The task id.")],
+    timeout: TimeoutOption = None,
+) -> None:
+    """Pick a task up again: draft it if it needs a draft, wait, print the outcome."""
+    with open_engine() as engine:
+        _follow(engine, engine.get(task_id).id, worker_name("wait"), timeout)
+
+
+def _model(engine: Engine, task: Task) -> str:
+    return engine.settings.model_for(engine.kind(task.kind))
+
+
+def _follow(engine: Engine, task_id: str, worker: str, timeout: float | None) -> None:
+    channel = FolderChannel(engine, engine.settings.review_dir, on_message=_folder_message)
+    try:
+        with channel:
+            task = drive(engine, task_id, worker, _hooks(engine, channel), timeout)
+    except KeyboardInterrupt:
+        current = engine.get(task_id)
+        err.print(
+            f"\ninterrupted: task {task_id} is kept ({current.status.value}); "
+            f"pick it up again with: placet wait {task_id}"
+        )
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except WaitTimeout as exc:
+        err.print(f"timed out: task {task_id} is still {exc.task.status.value}; it is kept")
+        raise typer.Exit(EXIT_TIMEOUT) from None
+    except ProviderError as exc:
+        fail(f"{exc.message}. Task {task_id} is kept as failed; after fixing it run: "
+             f"placet retry {task_id} && placet wait {task_id}")  # fmt: skip
+    _print_outcome(engine, task)
+
+
+def _hooks(engine: Engine, channel: FolderChannel) -> RunHooks:
+    streamed_here: set[int] = set()  # attempts whose text this terminal already showed
+
+    def drafting(task: Task) -> None:
+        streamed_here.add(task.attempt)
+        err.print(Text(f"\ndrafting {task.attempt}/{task.max_attempts} …", "bold blue"))
+
+    def review(task: Task) -> None:
+        err.print()
+        draft = engine.detail(task.id).current_draft
+        if draft is not None and draft.attempt not in streamed_here:
+            err.print(draft_panel(draft))  # drafted by another process
+        channel.publish(task)  # the file exists before we point the reviewer at it
+        _review_instructions(engine, task)
+
+    def revision(task: Task) -> None:
+        feedback = task.pending_feedback or ""
+        err.print(Text("revision requested: ", "bold yellow").append(plain(feedback)))
+
+    return RunHooks(drafting, _print_chunk, review, revision)
+
+
+def _print_chunk(chunk: Chunk) -> None:
+    if chunk.restart:
+        err.print(Text("\n[the model's stream broke off; starting the draft again]", "yellow"))
+    err.print(plain(chunk.text), end="", soft_wrap=True)
+
+
+def _review_instructions(engine: Engine, task: Task) -> None:
+    pending = engine.settings.review_dir / "pending" / f"{task.id}.json"
+    err.print(Text(f"draft {task.attempt} is waiting for review. Decide with:", "bold yellow"))
+    err.print(f"  placet approve {task.id}   placet edit {task.id}")
+    err.print(
+        f'  placet revise {task.id} --feedback "..."   placet reject {task.id} --reason "..."'
+    )
+    err.print(f"  or move {pending} to approved/ or rejected/ (Ctrl-C to stop waiting)")
+
+
+def _folder_message(message: str) -> None:
+    err.print(plain(message, "dim"))
+
+
+def _print_outcome(engine: Engine, task: Task) -> None:
+    if task.status is TaskStatus.APPROVED:
+        err.print(Text(f"approved: task {task.id}", "bold green"))
+        out.print(plain(task.final_output or ""))
+        return
+    if task.status is TaskStatus.FAILED:
+        fail(f"task {task.id} failed; see placet show {task.id}, then placet retry {task.id}")
+    decisions = engine.detail(task.id).decisions
+    last = decisions[-1] if decisions else None
+    reason = ""
+    if last is not None:
+        why = last.reason or (f"no attempts left after: {last.feedback}" if last.feedback else "")
+        reason = f" by {last.actor}: {why}" if why else f" by {last.actor}"
+    err.print(plain(f"{task.status.value}: task {task.id}{reason}", "bold red"))
+    raise typer.Exit(EXIT_REJECTED)
+
+
+@handle_errors
+def ls(
+    status: Annotated[
+        list[TaskStatus], typer.Option("--status", "-s", help="Only this status; repeatable.")
+    ] = [],  # noqa: B006
+    kind: Annotated[
+        list[str], typer.Option("--kind", "-k", help="Only this kind; repeatable.")
+    ] = [],  # noqa: B006
+    limit: Annotated[int, typer.Option(min=1, max=10000, help="How many to show.")] = 50,
+) -> None:
+    """List tasks, newest first."""
+    task_filter = TaskFilter(tuple(status), tuple(kind), limit=limit, newest_first=True)
+    with open_engine() as engine:
+        tasks = engine.list_tasks(task_filter)
+    if not tasks:
+        err.print("no tasks match")
+        return
+    out.print(task_table(tasks))
+
+
+@handle_errors
+def show(task_id: Annotated[str, typer.Argument(help="The task id.")]) -> None:
+    """Show a task: input, current draft, earlier drafts with diffs, decisions."""
+    with open_engine() as engine:
+        show_detail(engine.detail(task_id))
+
+
+@handle_errors
+def cancel(
+    task_id: Annotated[str, typer.Argument(help="The task id.")],
+    reason: Annotated[str, typer.Option(help="Why.")] = "",
+    actor: Annotated[Optional[str], typer.Option("--as", help="Who cancels.")] = None,  # noqa: UP045
+) -> None:
+    """Cancel a task that has not ended."""
+    with open_engine() as engine:
+        task = engine.cancel(task_id, actor_name(actor), reason)
+    err.print(f"cancelled {task.id}")
+
+
+@handle_errors
+def retry(
+    task_id: Annotated[str, typer.Argument(help="The task id.")],
+    actor: Annotated[Optional[str], typer.Option("--as", help="Who retries.")] = None,  # noqa: UP045
+) -> None:
+    """Queue a failed task for drafting again."""
+    with open_engine() as engine:
+        task = engine.retry(task_id, actor_name(actor))
+    err.print(f"queued {task.id} again; placet wait {task.id} drafts it here")

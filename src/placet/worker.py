@@ -1,0 +1,61 @@
+"""The drafting worker: claims queued tasks and drafts them until stopped."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from collections.abc import Callable
+
+from placet.domain.models import Task
+from placet.engine import Engine
+from placet.errors import ConflictError, ProviderError
+
+Report = Callable[[str], None]
+
+
+def worker_name(prefix: str = "worker") -> str:
+    """A name unique to this process, for leases and the audit trail."""
+    return f"{prefix}:{socket.gethostname()}:{os.getpid()}"
+
+
+class Worker:
+    """Drafts one task at a time; a stop request lets the current draft finish."""
+
+    def __init__(self, engine: Engine, name: str | None = None, report: Report = print) -> None:
+        self.engine = engine
+        self.name = name or worker_name()
+        self._report = report
+        self.stop_requested = threading.Event()
+        self.drafted = 0
+
+    def run(self, max_tasks: int | None = None) -> None:
+        """Draft tasks as they come, until stopped (or ``max_tasks`` are drafted)."""
+        store = self.engine.store
+        token = store.change_token()
+        while not self.stop_requested.is_set():
+            if max_tasks is not None and self.drafted >= max_tasks:
+                return
+            task = self.engine.claim(self.name)
+            if task is None:
+                # Wake on any commit, and at least every second to notice expired leases.
+                token = store.wait_for_change(token, 1.0)
+                continue
+            self._draft(task)
+
+    def _draft(self, task: Task) -> None:
+        self._report(f"drafting {task.id} ({task.kind}, attempt {task.attempt})")
+        try:
+            drafted = self.engine.draft(task, self.name)
+        except ProviderError as exc:
+            self._report(f"failed {task.id}: {exc.message} (retry with: placet retry {task.id})")
+            return
+        except ConflictError as exc:
+            self._report(f"gave up {task.id}: {exc.message}")
+            return
+        self.drafted += 1
+        self._report(f"ready for review {drafted.id} (attempt {drafted.attempt})")
+
+    def stop(self) -> None:
+        """Finish the current draft, then stop."""
+        self.stop_requested.set()

@@ -1,0 +1,63 @@
+"""The store conformance suite: every Store implementation passes these tests.
+
+A new store joins by adding a factory to ``STORE_FACTORIES``; no test changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from placet.domain import audit
+from placet.domain.ids import new_id
+from placet.domain.models import Event, Task, TaskStatus
+from placet.store.base import Change, Store
+from placet.store.sql import SqlStore
+
+StoreFactory = Callable[[Path], Store]
+
+
+def sqlite_store(tmp_path: Path) -> Store:
+    return SqlStore(f"sqlite:///{tmp_path / 'conformance.db'}")
+
+
+STORE_FACTORIES: dict[str, StoreFactory] = {"sqlite": sqlite_store}
+
+
+@pytest.fixture(params=sorted(STORE_FACTORIES))
+def store_factory(request: pytest.FixtureRequest) -> StoreFactory:
+    factory: StoreFactory = STORE_FACTORIES[request.param]
+    return factory
+
+
+@pytest.fixture
+def store(store_factory: StoreFactory, tmp_path: Path) -> Iterator[Store]:
+    opened = store_factory(tmp_path)
+    yield opened
+    opened.close()
+
+
+def new_task(
+    kind: str = "k", status: TaskStatus = TaskStatus.QUEUED, **fields: object
+) -> tuple[Task, Event]:
+    now = float(fields.pop("now", 1000.0))  # type: ignore[arg-type]
+    task = Task(
+        id=new_id(), kind=kind, input={"name": "Rahul", "ü": [1, 2]}, requester="dev",
+        status=status, version=1, attempt=0, max_attempts=3, created_at=now, updated_at=now,
+        head_hash=audit.GENESIS_HASH, event_count=0, **fields,  # type: ignore[arg-type]
+    )  # fmt: skip
+    event = audit.seal(Event(task.id, 1, "submitted", "dev", now, {"kind": kind}), task.head_hash)
+    return replace(task, head_hash=event.hash, event_count=1), event
+
+
+def change(task: Task, status: TaskStatus, event_type: str = "step", **fields: object) -> Change:
+    moved = replace(task, status=status, version=task.version + 1, **fields)  # type: ignore[arg-type]
+    event = audit.seal(
+        Event(task.id, task.event_count + 1, event_type, "tester", 2000.0, {"to": status.value}),
+        task.head_hash,
+    )
+    moved = replace(moved, head_hash=event.hash, event_count=event.seq)
+    return Change(moved, task.version, task.status, event)

@@ -1,0 +1,41 @@
+"""Shared fixtures: an engine on a real SQLite file with the fake provider."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from placet.config import load_settings
+from placet.engine import Engine
+from placet.testing import FakeProvider, temp_store
+
+
+class Clock:
+    """A clock tests move by hand, to expire leases without sleeping."""
+
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def fake() -> FakeProvider:
+    return FakeProvider()
+
+
+@pytest.fixture
+def engine(tmp_path: Path, fake: FakeProvider, clock: Clock) -> Iterator[Engine]:
+    settings = replace(load_settings(tmp_path), review_dir=tmp_path / "human_feedback")
+    store = temp_store(tmp_path)
+    yield Engine(store, settings, provider_for=lambda _model: fake, clock=clock)
+    store.close()

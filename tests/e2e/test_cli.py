@@ -1,0 +1,168 @@
+"""The command line end to end, as a user runs it: real SQLite, the real local model."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from pathlib import Path
+
+from placet.domain.models import Task
+from placet.store import open_store
+from tests.e2e.conftest import Cli
+
+ID = r"([0-9A-Z]{26})"
+
+
+def stored_task(cli: Cli, task_id: str) -> Task:
+    store = open_store(f"sqlite:///{cli.folder / 'placet.db'}")
+    try:
+        return store.get_task(task_id)
+    finally:
+        store.close()
+
+
+def test_submit_draft_revise_redraft_approve(cli: Cli) -> None:
+    submitted = cli("submit", "onboarding_email", "--input", "name=Rahul")
+    assert submitted.returncode == 0, submitted.stderr
+    task_id = submitted.stdout.strip()
+    assert cli("worker", "--max-tasks", "1", "--no-folder").returncode == 0
+    listed = cli("ls", "--status", "awaiting_review")
+    assert task_id in listed.stdout
+
+    revised = cli("revise", task_id, "--feedback", "Mention the free trial.")
+    assert revised.returncode == 0 and "revision requested" in revised.stderr
+    assert cli("worker", "--max-tasks", "1", "--no-folder").returncode == 0
+
+    shown = cli("show", task_id)
+    assert "earlier draft 1" in shown.stdout and "current draft 2" in shown.stdout
+    assert "Mention the free trial." in shown.stdout
+
+    approved = cli("approve", task_id)
+    assert approved.returncode == 0 and "approved" in approved.stderr
+    again = cli("approve", task_id, "--as", "bob")
+    assert again.returncode == 1
+    assert "already decided" in again.stderr and "nothing was changed" in again.stderr
+
+    verified = cli("audit", "verify")
+    assert verified.returncode == 0 and "every chain verifies" in verified.stdout
+    exported = cli("audit", "export")
+    events = [json.loads(line) for line in exported.stdout.splitlines()]
+    assert [e["type"] for e in events][-1] == "approve"
+    assert events[-1]["actor"] == "tester"
+
+
+def test_run_streams_waits_for_a_revision_then_an_approval(cli: Cli) -> None:
+    run = cli.start("run", "onboarding_email", "--input", "name=Ada")
+    try:
+        task_id = run.expect(rf"task {ID} submitted").group(1)
+        run.expect("waiting for review")
+        assert cli("revise", task_id, "--feedback", "Shorter, please.").returncode == 0
+        run.expect("revision requested: Shorter, please.")
+        run.expect("draft 2 is waiting for review")
+        assert cli("approve", task_id).returncode == 0
+        code, stdout = run.finish()
+    finally:
+        run.kill()
+    assert code == 0
+    task = stored_task(cli, task_id)
+    assert task.status.value == "approved" and task.attempt == 2
+    assert stdout.strip() and stdout.strip() == (task.final_output or "").strip()
+
+
+def test_run_prints_the_rejection_and_its_reason(cli: Cli) -> None:
+    run = cli.start("run", "onboarding_email", "--input", "name=Ada")
+    try:
+        task_id = run.expect(rf"task {ID} submitted").group(1)
+        run.expect("waiting for review")
+        assert cli("reject", task_id, "--reason", "Off brand.").returncode == 0
+        run.expect("rejected: task .* by tester: Off brand.")
+        code, stdout = run.finish()
+    finally:
+        run.kill()
+    assert code == 3 and stdout == ""
+
+
+def test_the_folder_flow_through_the_real_watcher(cli: Cli) -> None:
+    run = cli.start("run", "onboarding_email", "--input", "name=Grace")
+    try:
+        task_id = run.expect(rf"task {ID} submitted").group(1)
+        run.expect("waiting for review")
+        pending = cli.folder / "human_feedback" / "pending" / f"{task_id}.json"
+        document = json.loads(pending.read_text())
+        document["draft"] = "Welcome aboard, Grace!"
+        pending.write_text(json.dumps(document))
+        approved = cli.folder / "human_feedback" / "approved" / f"{task_id}.json"
+        pending.rename(approved)
+        code, stdout = run.finish(timeout=30)
+    finally:
+        run.kill()
+    assert code == 0 and stdout.strip() == "Welcome aboard, Grace!"
+    assert json.loads(approved.read_text())["decision"]["kind"] == "edit"
+
+
+def test_ctrl_c_keeps_the_task_and_wait_picks_it_up(cli: Cli) -> None:
+    run = cli.start("run", "onboarding_email", "--input", "name=Linus")
+    task_id = run.expect(rf"task {ID} submitted").group(1)
+    run.expect("waiting for review")
+    run.process.send_signal(signal.SIGINT)
+    code, _ = run.finish()
+    assert code == 130
+    assert any(f"placet wait {task_id}" in line for line in run.seen + list(run.lines.queue))
+    assert "awaiting_review" in cli("ls").stdout
+
+    waiter = cli.start("wait", task_id)
+    try:
+        time.sleep(1.0)
+        assert cli("approve", task_id).returncode == 0
+        code, stdout = waiter.finish()
+    finally:
+        waiter.kill()
+    assert code == 0 and stdout.strip()
+
+
+def test_review_loop_one_key_per_action(cli: Cli) -> None:
+    first = cli("submit", "onboarding_email", "--input", "name=A").stdout.strip()
+    second = cli("submit", "onboarding_email", "--input", "name=B").stdout.strip()
+    assert cli("worker", "--max-tasks", "2", "--no-folder").returncode == 0
+    reviewed = cli("review", stdin="a\nx\nNot our tone.\n")
+    assert reviewed.returncode == 0, reviewed.stderr
+    assert "the queue is empty" in reviewed.stderr
+    assert "approved" in cli("show", first).stdout
+    assert "Not our tone." in cli("show", second).stdout
+
+
+def test_bad_input_gets_one_clear_line_and_a_non_zero_exit(cli: Cli) -> None:
+    unknown = cli("submit", "onboarding", "--input", "name=A")
+    assert unknown.returncode == 1
+    assert "known kinds: onboarding_email" in unknown.stderr
+    missing = cli("submit", "onboarding_email")
+    assert missing.returncode == 1 and "needs input name" in missing.stderr
+    malformed = cli("submit", "onboarding_email", "--input", "name")
+    assert malformed.returncode == 1 and "NAME=VALUE" in malformed.stderr
+    no_task = cli("approve", "01ARZ3NDEKTSV4RRFFQ69G5FAV")
+    assert no_task.returncode == 1 and "no task with id" in no_task.stderr
+    (cli.folder / "placet.toml").write_text("[kinds.a\n")
+    broken = cli("ls")
+    assert broken.returncode == 1 and "placet.toml" in broken.stderr and "line 1" in broken.stderr
+    for result in (unknown, missing, malformed, no_task, broken):
+        assert len(result.stderr.strip().splitlines()) == 1
+        assert "Traceback" not in result.stderr
+
+
+def test_a_provider_that_is_down_fails_clearly_and_keeps_the_task(cli: Cli) -> None:
+    cli.env.update(PLACET_MODEL="openai:some-model", OPENAI_BASE_URL="http://127.0.0.1:9/v1",
+                   PLACET_PROVIDER_TIMEOUT="2")  # fmt: skip
+    result = cli("run", "onboarding_email", "--input", "name=A", timeout=120)
+    assert result.returncode == 1
+    assert "127.0.0.1:9" in result.stderr and "placet retry" in result.stderr
+    assert "failed" in cli("ls").stdout
+
+
+def test_init_writes_a_starter_file(tmp_path: Path) -> None:
+    fresh = Cli(tmp_path)
+    assert fresh("init").returncode == 0
+    assert "[kinds.customer_reply]" in (tmp_path / "placet.toml").read_text()
+    assert fresh("init").returncode == 1
+    kinds = fresh("kinds")
+    assert "policy_answer" in kinds.stdout and "local:smollm2" in kinds.stdout

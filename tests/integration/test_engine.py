@@ -1,0 +1,234 @@
+"""The engine over a real SQLite store, drafting with the fake provider."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from placet.auditing import verify_store
+from placet.domain.models import DecisionKind, TaskStatus
+from placet.engine import DecisionRequest, Engine
+from placet.errors import (
+    ConflictError,
+    InvalidInputError,
+    ProviderUnavailableError,
+    UnknownKindError,
+)
+from placet.testing import FakeProvider
+from tests.conftest import Clock
+
+S = TaskStatus
+NAME = {"name": "Rahul"}
+
+
+def drafted(engine: Engine, worker: str = "w1") -> str:
+    task = engine.submit("onboarding_email", NAME, "dev", claim_as=worker)
+    return engine.draft(task, worker).id
+
+
+def decide(engine: Engine, task_id: str, kind: DecisionKind, **fields: str) -> TaskStatus:
+    return engine.decide(DecisionRequest(task_id, kind, "alice", **fields)).status
+
+
+def test_unknown_kind_lists_the_known_ones(engine: Engine) -> None:
+    with pytest.raises(UnknownKindError, match="known kinds: customer_reply, onboarding_email"):
+        engine.submit("onboarding", NAME, "dev")
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({}, "needs input name"),
+        ({"nmae": "x"}, "needs input name"),
+        ({"name": "  "}, "input name is empty"),
+        ({"name": "x" * 70_000}, "the limit is 65536"),
+    ],
+)
+def test_bad_input_is_refused_and_nothing_is_stored(
+    engine: Engine, values: dict[str, str], message: str
+) -> None:
+    with pytest.raises(InvalidInputError, match=message):
+        engine.submit("onboarding_email", values, "dev")
+    assert engine.store.list_tasks(__import__("placet.store").store.TaskFilter()) == []
+
+
+def test_approve_keeps_the_draft_as_the_final_text(engine: Engine) -> None:
+    task_id = drafted(engine)
+    assert decide(engine, task_id, DecisionKind.APPROVE) is S.APPROVED
+    detail = engine.detail(task_id)
+    assert detail.task.final_output == detail.drafts[0].output
+    assert [e.type for e in detail.events] == ["submitted", "claim", "save_draft", "approve"]
+
+
+def test_edit_records_the_diff_and_the_new_text(engine: Engine) -> None:
+    task_id = drafted(engine)
+    decide(engine, task_id, DecisionKind.EDIT, text="Hello Rahul, welcome!")
+    detail = engine.detail(task_id)
+    assert detail.task.final_output == "Hello Rahul, welcome!"
+    assert detail.decisions[0].kind is DecisionKind.EDIT
+    assert "+Hello Rahul, welcome!" in (detail.decisions[0].diff or "")
+
+
+def test_revise_puts_feedback_and_previous_draft_into_the_next_prompt(
+    engine: Engine, fake: FakeProvider
+) -> None:
+    task_id = drafted(engine)
+    assert decide(engine, task_id, DecisionKind.REVISE, feedback="Mention the trial.") is S.QUEUED
+    task = engine.claim("w2")
+    assert task is not None and task.attempt == 2
+    engine.draft(task, "w2")
+    second = fake.requests[-1].messages
+    assert second[-2]["role"] == "assistant" and second[-2]["content"].startswith("Draft 1")
+    assert "Mention the trial." in second[-1]["content"]
+    detail = engine.detail(task_id)
+    assert [d.attempt for d in detail.drafts] == [1, 2]
+    assert detail.drafts[1].feedback == "Mention the trial."
+
+
+def test_revising_with_no_attempts_left_rejects(engine: Engine) -> None:
+    task_id = drafted(engine)
+    for attempt in range(2, 4):
+        decide(engine, task_id, DecisionKind.REVISE, feedback=f"again {attempt}")
+        task = engine.claim("w")
+        assert task is not None
+        engine.draft(task, "w")
+    assert decide(engine, task_id, DecisionKind.REVISE, feedback="more") is S.REJECTED
+
+
+def test_reject_needs_a_reason_and_revise_needs_feedback(engine: Engine) -> None:
+    task_id = drafted(engine)
+    with pytest.raises(InvalidInputError, match="reason"):
+        decide(engine, task_id, DecisionKind.REJECT)
+    with pytest.raises(InvalidInputError, match="feedback"):
+        decide(engine, task_id, DecisionKind.REVISE, feedback=" ")
+    assert engine.get(task_id).status is S.AWAITING_REVIEW
+
+
+def test_a_second_decision_on_the_same_draft_conflicts(engine: Engine) -> None:
+    task_id = drafted(engine)
+    version = engine.get(task_id).version
+    with pytest.raises(ConflictError, match="changed since you looked"):
+        engine.decide(
+            DecisionRequest(task_id, DecisionKind.APPROVE, "bob", expected_version=version - 1)
+        )
+    decide(engine, task_id, DecisionKind.APPROVE)
+    with pytest.raises(ConflictError, match="alice already decided"):
+        engine.decide(
+            DecisionRequest(
+                task_id, DecisionKind.REJECT, "bob", expected_version=version, reason="x"
+            )
+        )
+    assert len(engine.detail(task_id).decisions) == 1
+
+
+def test_racing_decisions_from_threads_give_exactly_one_winner(engine: Engine) -> None:
+    task_id = drafted(engine)
+    version = engine.get(task_id).version
+    wins: list[str] = []
+    conflicts: list[str] = []
+    barrier = threading.Barrier(8)
+
+    def attempt(n: int) -> None:
+        barrier.wait()
+        try:
+            engine.decide(DecisionRequest(task_id, DecisionKind.APPROVE, f"r{n}",
+                                          expected_version=version))  # fmt: skip
+            wins.append(f"r{n}")
+        except ConflictError:
+            conflicts.append(f"r{n}")
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(wins) == 1 and len(conflicts) == 7
+    detail = engine.detail(task_id)
+    assert len(detail.decisions) == 1 and detail.decisions[0].actor == wins[0]
+
+
+def test_an_expired_lease_is_drafted_by_the_next_worker(engine: Engine, clock: Clock) -> None:
+    task = engine.submit("onboarding_email", NAME, "dev", claim_as="crashed")
+    assert engine.claim("w2") is None  # the lease is live
+    clock.now += engine.settings.lease_seconds + 1
+    taken = engine.claim("w2")
+    assert taken is not None and taken.lease_owner == "w2" and taken.attempt == 1
+    engine.draft(taken, "w2")
+    assert engine.get(task.id).status is S.AWAITING_REVIEW
+    assert [e.type for e in engine.detail(task.id).events][-2:] == ["reclaim", "save_draft"]
+
+
+def test_the_old_lease_holder_cannot_save_after_losing_the_lease(
+    engine: Engine, clock: Clock
+) -> None:
+    task = engine.submit("onboarding_email", NAME, "dev", claim_as="slow")
+    clock.now += engine.settings.lease_seconds + 1
+    taken = engine.claim("fast")
+    assert taken is not None
+    engine.draft(taken, "fast")
+    with pytest.raises(ConflictError):
+        engine.draft(task, "slow")
+    assert len(engine.detail(task.id).drafts) == 1
+
+
+def test_a_failing_provider_fails_the_task_and_retry_requeues_it(
+    engine: Engine, fake: FakeProvider
+) -> None:
+    fake.fail_with = ProviderUnavailableError("model server down")
+    task = engine.submit("onboarding_email", NAME, "dev", claim_as="w")
+    with pytest.raises(ProviderUnavailableError):
+        engine.draft(task, "w")
+    failed = engine.get(task.id)
+    assert failed.status is S.FAILED and failed.attempt == 0
+    assert engine.detail(task.id).events[-1].payload["error"] == "model server down"
+    fake.fail_with = None
+    assert engine.retry(task.id, "dev").status is S.QUEUED
+
+
+def test_an_interrupted_draft_goes_back_to_the_queue(engine: Engine, fake: FakeProvider) -> None:
+    task = engine.submit("onboarding_email", NAME, "dev", claim_as="w")
+
+    def interrupt(_chunk: object) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        engine.draft(task, "w", on_chunk=interrupt)
+    assert engine.get(task.id).status is S.QUEUED
+    assert engine.get(task.id).attempt == 0
+
+
+def test_idempotency_key_returns_the_same_task(engine: Engine) -> None:
+    first = engine.submit("onboarding_email", NAME, "dev", idempotency_key="k1")
+    again = engine.submit("onboarding_email", NAME, "dev", idempotency_key="k1")
+    assert again.id == first.id
+
+
+def test_cancel_ends_a_waiting_task(engine: Engine) -> None:
+    task_id = drafted(engine)
+    assert engine.cancel(task_id, "dev", "no longer needed").status is S.CANCELLED
+    with pytest.raises(ConflictError):
+        decide(engine, task_id, DecisionKind.APPROVE)
+
+
+def test_every_chain_verifies_and_tampering_is_caught(engine: Engine) -> None:
+    task_id = drafted(engine)
+    decide(engine, task_id, DecisionKind.EDIT, text="Edited.")
+    assert verify_store(engine.store).ok
+    import sqlalchemy as sa
+
+    from placet.store.schema import drafts
+
+    with engine.store._engine.begin() as conn:  # type: ignore[attr-defined]
+        conn.execute(sa.update(drafts).values(output="forged"))
+    problems = verify_store(engine.store).problems
+    assert any("was altered" in p.problem for p in problems)
+
+
+def test_wait_returns_when_another_thread_decides(engine: Engine) -> None:
+    task_id = drafted(engine)
+    timer = threading.Timer(0.2, lambda: decide(engine, task_id, DecisionKind.APPROVE))
+    timer.start()
+    task = engine.wait(task_id, lambda t: t.status.is_final, timeout=10)
+    timer.join()
+    assert task.status is S.APPROVED

@@ -1,0 +1,70 @@
+from dataclasses import replace
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from placet.domain.audit import GENESIS_HASH, canonical_json, compute_hash, seal, verify_chain
+from placet.domain.models import Event
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=10,
+)
+
+
+def chain(payloads: list[dict[str, object]]) -> list[Event]:
+    events, prev = [], GENESIS_HASH
+    for seq, payload in enumerate(payloads, start=1):
+        event = seal(Event("t1", seq, "step", "alice", 1000.0 + seq, payload), prev)
+        events.append(event)
+        prev = event.hash
+    return events
+
+
+def test_canonical_json_ignores_key_order() -> None:
+    assert canonical_json({"b": 1, "a": [1, "é"]}) == canonical_json({"a": [1, "é"], "b": 1})
+
+
+def test_hash_depends_on_previous_hash() -> None:
+    event = Event("t1", 1, "submitted", "a", 1.0, {"x": 1})
+    assert compute_hash(GENESIS_HASH, event) != compute_hash("1" * 64, event)
+
+
+@given(st.lists(st.dictionaries(st.text(max_size=5), json_values, max_size=3), min_size=1))
+def test_an_untouched_chain_verifies(payloads: list[dict[str, object]]) -> None:
+    events = chain(payloads)
+    assert verify_chain("t1", events, events[-1].hash, len(events)) == []
+
+
+@given(
+    st.lists(st.dictionaries(st.text(max_size=5), st.integers(), max_size=3), min_size=2),
+    st.data(),
+)
+def test_any_altered_payload_is_caught(
+    payloads: list[dict[str, object]], data: st.DataObject
+) -> None:
+    events = chain(payloads)
+    index = data.draw(st.integers(0, len(events) - 1))
+    altered = dict(events[index].payload, tampered=True)
+    events[index] = replace(events[index], payload=altered)
+    problems = verify_chain("t1", events, events[-1].hash, len(events))
+    assert any(p.seq == index + 1 and "altered" in p.problem for p in problems)
+
+
+def test_a_missing_event_is_caught() -> None:
+    events = chain([{"n": 1}, {"n": 2}, {"n": 3}])
+    problems = verify_chain("t1", [events[0], events[2]], events[2].hash, 3)
+    assert any("missing" in p.problem for p in problems)
+
+
+def test_a_removed_last_event_is_caught_by_the_head() -> None:
+    events = chain([{"n": 1}, {"n": 2}])
+    problems = verify_chain("t1", events[:1], events[1].hash, 2)
+    assert problems and problems[0].seq is None
+
+
+def test_an_altered_actor_is_caught() -> None:
+    events = chain([{"n": 1}, {"n": 2}])
+    events[1] = replace(events[1], actor="mallory")
+    assert verify_chain("t1", events, events[1].hash, 2)

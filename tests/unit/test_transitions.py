@@ -1,0 +1,74 @@
+from dataclasses import replace
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from placet.domain.models import FINAL_STATUSES, Task, TaskStatus
+from placet.domain.transitions import TRANSITIONS, Action, next_status
+from placet.errors import InvalidTransitionError
+
+S = TaskStatus
+
+
+def task(status: TaskStatus, attempt: int = 1, max_attempts: int = 3) -> Task:
+    return Task(
+        id="t1", kind="k", input={}, requester="r", status=status, version=1,
+        attempt=attempt, max_attempts=max_attempts, created_at=0.0, updated_at=0.0,
+        head_hash="0" * 64, event_count=1,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("status", "action", "expected"),
+    [
+        (S.QUEUED, Action.CLAIM, S.DRAFTING),
+        (S.DRAFTING, Action.SAVE_DRAFT, S.AWAITING_REVIEW),
+        (S.DRAFTING, Action.RELEASE, S.QUEUED),
+        (S.DRAFTING, Action.FAIL, S.FAILED),
+        (S.DRAFTING, Action.RECLAIM, S.DRAFTING),
+        (S.FAILED, Action.RETRY, S.QUEUED),
+        (S.AWAITING_REVIEW, Action.APPROVE, S.APPROVED),
+        (S.AWAITING_REVIEW, Action.EDIT, S.APPROVED),
+        (S.AWAITING_REVIEW, Action.REVISE, S.QUEUED),
+        (S.AWAITING_REVIEW, Action.REJECT, S.REJECTED),
+        (S.AWAITING_REVIEW, Action.CANCEL, S.CANCELLED),
+        (S.QUEUED, Action.CANCEL, S.CANCELLED),
+    ],
+)
+def test_allowed_transitions(status: TaskStatus, action: Action, expected: TaskStatus) -> None:
+    assert next_status(task(status), action) is expected
+
+
+def test_revise_with_no_attempts_left_rejects() -> None:
+    assert next_status(task(S.AWAITING_REVIEW, attempt=3), Action.REVISE) is S.REJECTED
+    assert next_status(task(S.AWAITING_REVIEW, attempt=2), Action.REVISE) is S.QUEUED
+
+
+@pytest.mark.parametrize("status", sorted(FINAL_STATUSES, key=lambda s: s.value))
+@pytest.mark.parametrize("action", list(Action))
+def test_nothing_leaves_a_final_state(status: TaskStatus, action: Action) -> None:
+    with pytest.raises(InvalidTransitionError, match=status.value):
+        next_status(task(status), action)
+
+
+def test_a_decision_needs_a_draft_awaiting_review() -> None:
+    for status in (S.QUEUED, S.DRAFTING, S.FAILED):
+        for action in (Action.APPROVE, Action.EDIT, Action.REVISE, Action.REJECT):
+            with pytest.raises(InvalidTransitionError):
+                next_status(task(status), action)
+
+
+@given(st.lists(st.sampled_from(list(Action)), max_size=30))
+def test_any_sequence_of_actions_stays_in_the_table(actions: list[Action]) -> None:
+    current = task(S.QUEUED, attempt=0)
+    for action in actions:
+        try:
+            status = next_status(current, action)
+        except InvalidTransitionError:
+            assert (current.status, action) not in TRANSITIONS
+            continue
+        was_final = current.status.is_final
+        assert not was_final
+        attempt = current.attempt + (1 if action is Action.CLAIM else 0)
+        current = replace(current, status=status, attempt=attempt)
