@@ -6,6 +6,7 @@ environment leaves unset), then ``placet.toml``, then built-in defaults.
 
 from __future__ import annotations
 
+import getpass
 import os
 import sys
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ KIND_KEYS = {
     "max_attempts",
     "max_tokens",
     "temperature",
+    "reviewers",
 }
 GLOBAL_KEYS = {"database", "model", "review_dir", "max_input_bytes", "lease_seconds"}
 
@@ -66,6 +68,16 @@ class Settings:
         if self.model:
             return self.model
         return GROQ_DEFAULT_MODEL if self.groq_api_key else LOCAL_DEFAULT_MODEL
+
+
+def default_actor(explicit: str | None = None) -> str:
+    """Who is acting: the explicit name, PLACET_USER, or the OS user."""
+    if explicit:
+        return explicit
+    try:
+        return os.environ.get("PLACET_USER") or getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
 
 
 def load_settings(directory: Path | None = None) -> Settings:
@@ -166,11 +178,18 @@ def parse_kind(name: str, table: dict[str, Any], where: str) -> TaskKind:
             max_attempts=_int(table.get("max_attempts", 3), f"{where} max_attempts"),
             max_tokens=_int(table.get("max_tokens", 512), f"{where} max_tokens"),
             temperature=float(table.get("temperature", 0.7)),
+            reviewers=_names(table.get("reviewers", []), f"{where} reviewers"),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{where}: {exc}") from exc
     template_inputs(kind.template)
     return kind
+
+
+def _names(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(f"{where} must be a list of user names")
+    return tuple(value)
 
 
 def _starter_kinds() -> dict[str, TaskKind]:

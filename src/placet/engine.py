@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -32,8 +32,10 @@ from placet.domain.models import (
     Usage,
 )
 from placet.domain.prompts import build_messages, template_inputs
+from placet.domain.toolcalls import parse_edited_arguments
 from placet.domain.transitions import Action, next_status
 from placet.errors import (
+    ConfigError,
     ConflictError,
     InvalidInputError,
     PlacetError,
@@ -51,6 +53,18 @@ _DECISION_ACTIONS = {
     DecisionKind.REVISE: Action.REVISE,
     DecisionKind.REJECT: Action.REJECT,
 }
+
+
+@dataclass(frozen=True)
+class _Made:
+    """A generated (or caller-made) draft before it is saved."""
+
+    provider: str
+    model: str
+    messages: list[dict[str, str]]
+    text: str
+    usage: Usage
+    latency_ms: float
 
 
 @dataclass(frozen=True)
@@ -83,16 +97,29 @@ class Engine:
         self._provider_for = provider_for or _registry_factory(settings)
         self._providers: dict[str, Provider] = {}
         self._clock = clock
+        self._kinds: dict[str, TaskKind] = dict(settings.kinds)
 
     # -- kinds and providers ---------------------------------------------------
 
+    @property
+    def kinds(self) -> Mapping[str, TaskKind]:
+        """Every kind: from placet.toml and registered in code."""
+        return self._kinds
+
     def kind(self, name: str) -> TaskKind:
         """The kind with that name, or an error listing the known ones."""
-        kind = self.settings.kinds.get(name)
+        kind = self._kinds.get(name)
         if kind is None:
-            known = ", ".join(sorted(self.settings.kinds)) or "none"
+            known = ", ".join(sorted(self._kinds)) or "none"
             raise UnknownKindError(f"unknown task kind {name!r}; known kinds: {known}")
         return kind
+
+    def register_kind(self, kind: TaskKind) -> None:
+        """Add a kind defined in code; a different kind of the same name is refused."""
+        existing = self._kinds.get(kind.name)
+        if existing is not None and existing != kind:
+            raise ConfigError(f"kind {kind.name!r} is already defined differently")
+        self._kinds[kind.name] = kind
 
     def provider(self, model: str) -> Provider:
         """The provider for a model name, made once per engine."""
@@ -223,26 +250,45 @@ class Engine:
         except BaseException:
             self._release(task, worker, "drafting was interrupted")
             raise
+        latency_ms = (time.monotonic() - started) * 1000
+        made = _Made(provider.name, model, messages, text, usage, latency_ms)
+        return self._save_draft(task, worker, made)
+
+    def propose(
+        self,
+        kind_name: str,
+        values: JsonObject,
+        requester: str,
+        text: str,
+        idempotency_key: str | None = None,
+    ) -> Task:
+        """Submit a task whose draft the caller made (an agent's tool call, a question)."""
+        task = self.submit(kind_name, values, requester, idempotency_key, claim_as=requester)
+        if task.status is not TaskStatus.DRAFTING or task.lease_owner != requester:
+            return task  # the idempotency key named an existing task
+        return self._save_draft(task, requester, _Made("caller", requester, [], text, Usage(), 0.0))
+
+    def _save_draft(self, task: Task, worker: str, made: _Made) -> Task:
         now = self._clock()
         draft = Draft(
             id=new_id(),
             task_id=task.id,
             attempt=task.attempt,
-            provider=provider.name,
-            model=model,
-            messages=messages,
-            output=text,
-            usage=usage,
-            latency_ms=(time.monotonic() - started) * 1000,
+            provider=made.provider,
+            model=made.model,
+            messages=made.messages,
+            output=made.text,
+            usage=made.usage,
+            latency_ms=made.latency_ms,
             created_at=now,
             feedback=task.pending_feedback,
         )
         payload = {
             "draft_id": draft.id,
             "attempt": draft.attempt,
-            "model": model,
-            "output_sha256": audit.text_digest(text),
-            "messages_sha256": audit.text_digest(audit.canonical_json(messages)),
+            "model": made.model,
+            "output_sha256": audit.text_digest(made.text),
+            "messages_sha256": audit.text_digest(audit.canonical_json(made.messages)),
             "feedback": task.pending_feedback,
         }
         change = _change(
@@ -341,6 +387,8 @@ class Engine:
         assert task.current_draft_id is not None
         draft = self.store.get_draft(task.current_draft_id)
         decision = _decision(request, draft, self._clock())
+        if decision.kind is DecisionKind.EDIT and isinstance(task.input.get("call"), dict):
+            parse_edited_arguments(task.input["call"], decision.text or "")
         action = _DECISION_ACTIONS[decision.kind]
         updates: dict[str, Any] = {"pending_feedback": None}
         if decision.kind in (DecisionKind.APPROVE, DecisionKind.EDIT):
@@ -375,6 +423,35 @@ class Engine:
                 f"({last.kind.value}) the draft you are answering; nothing was changed"
             )
         return f"task {task.id} is {task.status.value}, not awaiting review; nothing was changed"
+
+    # -- execution of approved calls ----------------------------------------------
+
+    def start_execution(self, task_id: str, actor: str, idempotency_key: str) -> Task:
+        """Mark an approved call as started, once: a second start raises ConflictError.
+
+        The check and the compare-and-set use the same version, so of two
+        processes racing here exactly one wins, and after a crash the started
+        mark stays, so the call is never run a second time.
+        """
+        detail = self.store.detail(task_id)
+        if any(event.type == "execution_started" for event in detail.events):
+            raise ConflictError(f"the approved call {task_id} was already started")
+        payload = {"idempotency_key": idempotency_key}
+        change = _change(
+            detail.task,
+            Action.RECORD,
+            actor,
+            payload,
+            self._clock(),
+            event_type="execution_started",
+        )
+        return self.store.apply(change)
+
+    def record(self, task_id: str, actor: str, event_type: str, payload: JsonObject) -> Task:
+        """Append a fact about an approved task, such as how its execution ended."""
+        task = self.store.get_task(task_id)
+        change = _change(task, Action.RECORD, actor, payload, self._clock(), event_type=event_type)
+        return self.store.apply(change)
 
     # -- other changes -------------------------------------------------------------
 
@@ -460,11 +537,17 @@ def _append(
 
 
 def _change(
-    task: Task, action: Action, actor: str, payload: JsonObject, now: float, **updates: Any
+    task: Task,
+    action: Action,
+    actor: str,
+    payload: JsonObject,
+    now: float,
+    event_type: str | None = None,
+    **updates: Any,
 ) -> Change:
     status = next_status(task, action)
     moved = replace(task, status=status, version=task.version + 1, updated_at=now, **updates)
-    moved, event = _append(moved, action.value, actor, payload, now)
+    moved, event = _append(moved, event_type or action.value, actor, payload, now)
     return Change(moved, task.version, task.status, event)
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import getpass
 import json
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,7 +13,7 @@ from typing import Any, NoReturn, ParamSpec, TypeVar
 import typer
 
 from placet.cli.render import err
-from placet.config import Settings, load_settings
+from placet.config import Settings, default_actor, load_settings
 from placet.domain.models import JsonObject
 from placet.engine import Engine
 from placet.errors import InvalidInputError, PlacetError, UsageError
@@ -33,16 +31,7 @@ EXIT_INTERRUPTED = 130
 
 def actor_name(explicit: str | None = None) -> str:
     """Who is acting: --as, PLACET_USER, or the OS user."""
-    if explicit:
-        return explicit
-    return os.environ.get("PLACET_USER") or _os_user()
-
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
+    return default_actor(explicit)
 
 
 @contextmanager

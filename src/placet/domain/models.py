@@ -57,6 +57,8 @@ class TaskKind:
     max_attempts: int = 3
     max_tokens: int = 512
     temperature: float = 0.7
+    # People who may decide this kind in the dashboard and API; empty means any reviewer.
+    reviewers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

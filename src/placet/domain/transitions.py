@@ -22,6 +22,7 @@ class Action(str, enum.Enum):
     REVISE = "revise"
     REJECT = "reject"
     CANCEL = "cancel"
+    RECORD = "record"  # a fact about an approved task, such as its execution
 
 
 S = TaskStatus
@@ -38,6 +39,7 @@ TRANSITIONS: dict[tuple[TaskStatus, Action], TaskStatus] = {
     (S.AWAITING_REVIEW, Action.EDIT): S.APPROVED,
     (S.AWAITING_REVIEW, Action.REVISE): S.QUEUED,
     (S.AWAITING_REVIEW, Action.REJECT): S.REJECTED,
+    (S.APPROVED, Action.RECORD): S.APPROVED,
     **{(status, Action.CANCEL): S.CANCELLED for status in _NON_FINAL},
 }
 

@@ -1,0 +1,94 @@
+"""Guarded function calls as review items: describing a call, checking edits.
+
+A call waiting for approval is a task whose input holds ``call``: the function's
+name, its parameters (name, type, whether required) and the arguments as the
+reviewer sees them. An edit is the arguments as JSON; it must fit the
+signature, which is checked here so that every channel (CLI, dashboard, review
+folder) refuses a bad edit the same way, naming the argument.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from typing import Any
+
+from placet.domain.models import JsonObject
+from placet.errors import InvalidInputError
+
+REDACTED = "***"
+_SIMPLE_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,), "int": (int,), "float": (int, float), "bool": (bool,),
+    "list": (list,), "dict": (dict,),
+}  # fmt: skip
+
+
+def describe_parameters(signature: inspect.Signature) -> list[JsonObject]:
+    """The parameters of a function, as plain data a reviewer and a checker can read."""
+    described = []
+    for parameter in signature.parameters.values():
+        annotation = parameter.annotation
+        type_name = (
+            annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
+        )
+        described.append({
+            "name": parameter.name,
+            "type": type_name if type_name in _SIMPLE_TYPES else "any",
+            "required": parameter.default is inspect.Parameter.empty
+            and parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD),
+            "variadic": parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD),
+        })  # fmt: skip
+    return described
+
+
+def parse_edited_arguments(call: JsonObject, text: str) -> JsonObject:
+    """The arguments a reviewer's edit gives, checked against the parameters."""
+    try:
+        arguments = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(f"the edited arguments are not valid JSON: {exc}") from exc
+    if not isinstance(arguments, dict):
+        raise InvalidInputError("the edited arguments must be a JSON object of name: value")
+    parameters = {p["name"]: p for p in call.get("parameters", [])}
+    function = call.get("function", "the function")
+    for name in arguments:
+        if name not in parameters:
+            known = ", ".join(parameters) or "none"
+            raise InvalidInputError(
+                f"argument {name!r} is not a parameter of {function} (parameters: {known})"
+            )
+    for name, parameter in parameters.items():
+        _check_argument(function, parameter, name, arguments)
+    return arguments
+
+
+def _check_argument(function: str, parameter: JsonObject, name: str, arguments: JsonObject) -> None:
+    if name not in arguments:
+        if parameter.get("required"):
+            raise InvalidInputError(f"argument {name!r} of {function} is required")
+        return
+    expected = _SIMPLE_TYPES.get(str(parameter.get("type")))
+    value = arguments[name]
+    if expected is None or value == REDACTED:
+        return
+    if isinstance(value, bool) and bool not in expected:
+        expected = ()  # bool is an int in Python, but not in a reviewer's eyes
+    if not isinstance(value, expected):
+        raise InvalidInputError(
+            f"argument {name!r} of {function} must be {parameter['type']}, "
+            f"not {type(value).__name__}"
+        )
+
+
+def shown_arguments(arguments: JsonObject, redact: frozenset[str]) -> JsonObject:
+    """The arguments as a reviewer sees them: secrets replaced by ``***``."""
+    return {name: REDACTED if name in redact else value for name, value in arguments.items()}
+
+
+def restore_redacted(edited: JsonObject, real: JsonObject, redact: frozenset[str]) -> JsonObject:
+    """Put the real secret values back where the reviewer left ``***``."""
+    restored: dict[str, Any] = dict(edited)
+    for name in redact:
+        if restored.get(name) == REDACTED and name in real:
+            restored[name] = real[name]
+    return restored

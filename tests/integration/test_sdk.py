@@ -1,0 +1,219 @@
+"""The Python SDK over a real SQLite store: tasks, approval gates, questions."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import placet
+from placet.client import Client
+from placet.domain.models import DecisionKind, Task, TaskStatus
+from placet.engine import DecisionRequest
+from placet.errors import InvalidInputError
+from placet.store.base import TaskFilter
+from placet.testing import FakeProvider
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[Client]:
+    fake = FakeProvider()
+    with placet.connect(
+        f"sqlite:///{tmp_path / 'sdk.db'}", directory=str(tmp_path), requester="agent",
+        provider_for=lambda _model: fake,
+    ) as opened:  # fmt: skip
+        yield opened
+
+
+def awaiting(client: Client, timeout: float = 10) -> Task:
+    """The first task awaiting review, once there is one."""
+    token = client.engine.store.change_token()
+    for _ in range(int(timeout / 0.05)):
+        tasks = client.engine.list_tasks(TaskFilter(statuses=(TaskStatus.AWAITING_REVIEW,)))
+        if tasks:
+            return tasks[0]
+        token = client.engine.store.wait_for_change(token, 0.05)
+    raise AssertionError("nothing came up for review")
+
+
+def reviewer(client: Client, kind: DecisionKind, **fields: Any) -> threading.Thread:
+    """A reviewer in another thread who decides the next item as told."""
+
+    def review() -> None:
+        task = awaiting(client)
+        client.engine.decide(DecisionRequest(task.id, kind, "rosa", **fields))
+
+    thread = threading.Thread(target=review)
+    thread.start()
+    return thread
+
+
+def test_submit_and_wait_for_the_approved_text(client: Client) -> None:
+    thread = reviewer(client, DecisionKind.EDIT, text="Welcome aboard, Rahul!")
+    outcome = client.submit("onboarding_email", name="Rahul").wait(timeout=30)
+    thread.join()
+    assert outcome.approved and outcome.text == "Welcome aboard, Rahul!"
+    assert outcome.decided_by == "rosa"
+
+
+def test_a_rejection_comes_back_with_its_reason(client: Client) -> None:
+    thread = reviewer(client, DecisionKind.REJECT, reason="Off brand.")
+    outcome = client.submit("onboarding_email", {"name": "Ada"}).wait(timeout=30)
+    thread.join()
+    assert not outcome.approved and outcome.reason == "Off brand."
+
+
+def test_wait_times_out_and_keeps_the_task(client: Client) -> None:
+    handle = client.submit("onboarding_email", name="Ada")
+    with pytest.raises(TimeoutError):
+        handle.wait(timeout=0.3)
+    assert handle.refresh().status is TaskStatus.AWAITING_REVIEW
+
+
+def guarded(client: Client, calls: list[dict[str, Any]], **options: Any) -> Callable[..., str]:
+    @client.require_approval(kind="send_email", **options)
+    def send_email(to: str, subject: str, retries: int = 1, password: str = "") -> str:
+        calls.append({"to": to, "subject": subject, "retries": retries, "password": password,
+                      "key": placet.current_idempotency_key()})  # fmt: skip
+        return f"sent to {to}"
+
+    return send_email
+
+
+def test_a_guarded_call_runs_once_after_approval(client: Client) -> None:
+    calls: list[dict[str, Any]] = []
+    send_email = guarded(client, calls)
+    thread = reviewer(client, DecisionKind.APPROVE)
+    assert send_email("ceo@corp.example", subject="Proposal") == "sent to ceo@corp.example"
+    thread.join()
+    assert len(calls) == 1 and calls[0]["key"].startswith("placet:")
+    events = client.engine.detail(awaiting_done(client).id).events
+    assert [e.type for e in events][-2:] == ["execution_started", "executed"]
+    assert events[-1].payload["result"] == "sent to ceo@corp.example"
+
+
+def awaiting_done(client: Client) -> Task:
+    return client.engine.list_tasks(TaskFilter(kinds=("send_email",)))[0]
+
+
+def test_an_edit_changes_the_arguments_the_call_runs_with(client: Client) -> None:
+    calls: list[dict[str, Any]] = []
+    send_email = guarded(client, calls)
+    edited = json.dumps({"to": "team@corp.example", "subject": "Shorter", "retries": 3,
+                         "password": ""})  # fmt: skip
+    thread = reviewer(client, DecisionKind.EDIT, text=edited)
+    send_email("ceo@corp.example", "Proposal")
+    thread.join()
+    assert calls == [{"to": "team@corp.example", "subject": "Shorter", "retries": 3,
+                      "password": "", "key": calls[0]["key"]}]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        ({"to": "x", "subject": "y", "cc": "z"}, "'cc' is not a parameter"),
+        ({"to": "x", "subject": "y", "retries": "three"}, "'retries' .* must be int, not str"),
+        ({"subject": "y"}, "'to' .* is required"),
+    ],
+)
+def test_an_edit_that_does_not_fit_the_signature_is_refused(
+    client: Client, edit: dict[str, Any], message: str
+) -> None:
+    calls: list[dict[str, Any]] = []
+    pending = guarded(client, calls, blocking=False)("a@b.example", "Hi")
+    with pytest.raises(InvalidInputError, match=message):
+        client.engine.decide(
+            DecisionRequest(pending.task_id, DecisionKind.EDIT, "rosa", text=json.dumps(edit))
+        )
+    assert client.engine.get(pending.task_id).status is TaskStatus.AWAITING_REVIEW
+    assert calls == []
+
+
+def test_a_rejected_call_never_runs_and_raises_with_the_reason(client: Client) -> None:
+    calls: list[dict[str, Any]] = []
+    send_email = guarded(client, calls)
+    thread = reviewer(client, DecisionKind.REJECT, reason="Not to the CEO.")
+    with pytest.raises(placet.Rejected, match="Not to the CEO.") as caught:
+        send_email("ceo@corp.example", "Proposal")
+    thread.join()
+    assert caught.value.reason == "Not to the CEO." and calls == []
+
+
+def test_non_blocking_calls_run_once_however_often_they_are_collected(client: Client) -> None:
+    calls: list[dict[str, Any]] = []
+    pending = guarded(client, calls, blocking=False)("a@b.example", "Hi")
+    assert calls == []
+    client.engine.decide(DecisionRequest(pending.task_id, DecisionKind.APPROVE, "rosa"))
+    results: list[object] = []
+
+    def collect() -> None:
+        try:
+            results.append(pending.result(timeout=10))
+        except placet.AlreadyExecuted as exc:
+            results.append(exc)
+
+    threads = [threading.Thread(target=collect) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(calls) == 1
+    assert results.count("sent to a@b.example") == 1
+    assert sum(isinstance(r, placet.AlreadyExecuted) for r in results) == 5
+
+
+def test_a_second_approval_of_the_same_call_is_refused(client: Client) -> None:
+    pending = guarded(client, [], blocking=False)("a@b.example", "Hi")
+    client.engine.decide(DecisionRequest(pending.task_id, DecisionKind.APPROVE, "rosa"))
+    with pytest.raises(placet.ConflictError):
+        client.engine.decide(DecisionRequest(pending.task_id, DecisionKind.APPROVE, "rosa"))
+
+
+def test_secrets_are_redacted_for_review_but_reach_the_function(
+    client: Client, tmp_path: Path
+) -> None:
+    calls: list[dict[str, Any]] = []
+    pending = guarded(client, calls, blocking=False, redact=("password",))(
+        "a@b.example", "Hi", password="hunter2-secret"
+    )
+    task = client.engine.get(pending.task_id)
+    assert task.input["call"]["arguments"]["password"] == "***"
+    assert b"hunter2-secret" not in (tmp_path / "sdk.db").read_bytes()
+    client.engine.decide(DecisionRequest(pending.task_id, DecisionKind.APPROVE, "rosa"))
+    pending.result(timeout=10)
+    assert calls[0]["password"] == "hunter2-secret"
+
+
+def test_arguments_that_cannot_be_stored_fail_at_call_time(client: Client) -> None:
+    send_email = guarded(client, [])
+    with pytest.raises(InvalidInputError, match="argument 'subject' .* cannot be stored"):
+        send_email("a@b.example", subject=object())  # type: ignore[arg-type]
+    assert client.engine.list_tasks(TaskFilter()) == []
+
+
+def test_async_functions_are_guarded_too(client: Client) -> None:
+    calls: list[str] = []
+
+    @client.require_approval(kind="post_message")
+    async def post(text: str) -> str:
+        await asyncio.sleep(0)
+        calls.append(text)
+        return "posted"
+
+    thread = reviewer(client, DecisionKind.APPROVE)
+    assert asyncio.run(post("hello")) == "posted"
+    thread.join()
+    assert calls == ["hello"]
+
+
+def test_ask_returns_the_persons_answer(client: Client) -> None:
+    thread = reviewer(client, DecisionKind.EDIT, text="Ship it on Tuesday.")
+    assert client.ask("When should we ship?", timeout=10) == "Ship it on Tuesday."
+    thread.join()
+    task = client.engine.list_tasks(TaskFilter(kinds=("question",)))[0]
+    assert task.input == {"question": "When should we ship?"}
