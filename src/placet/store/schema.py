@@ -84,3 +84,41 @@ events = sa.Table(
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
 )
+
+# -- accounts (the dashboard and the API) -------------------------------------------
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("password_hash", sa.String(200), nullable=False),
+    sa.Column("roles", sa.String(200), nullable=False),  # comma-separated role names
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
+)
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("user_name", sa.String(100), sa.ForeignKey("users.name"), nullable=False),
+    sa.Column("label", sa.String(200), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("revoked_at", sa.Float, nullable=True),
+    sa.Index("ix_api_tokens_user_name", "user_name"),
+)
+
+security_events = sa.Table(
+    "security_events",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(100), nullable=False),
+    sa.Column("outcome", sa.String(20), nullable=False),  # allowed, refused, failed
+    sa.Column("target", sa.String(200), nullable=True),
+    sa.Column("detail", sa.Text, nullable=True),
+    sa.Column("remote", sa.String(100), nullable=True),
+    sa.Index("ix_security_events_actor_at", "actor", "at"),
+)

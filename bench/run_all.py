@@ -1,0 +1,100 @@
+"""Run every Placet benchmark and print a table per benchmark, then a summary.
+
+    .venv/bin/python bench/run_all.py            # the full run (a few minutes)
+    .venv/bin/python bench/run_all.py --quick    # a short smoke run (under a minute)
+    .venv/bin/python bench/run_all.py --only lifecycle --items 3000 --reps 7
+
+Each benchmark also runs on its own: bench/lifecycle.py, bench/wait_latency.py,
+bench/local_tokens.py (each with --help). Results and their reading are in
+BENCHMARKS.md. Nothing here is a test: no figure is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import time
+
+import lifecycle
+import local_tokens
+import wait_latency
+from common import machine_info, print_table, verdict
+
+BENCHMARKS = ("lifecycle", "wait", "tokens")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a short smoke run")
+    parser.add_argument(
+        "--only", choices=BENCHMARKS, action="append", help="run only this benchmark (repeatable)"
+    )
+    group = parser.add_argument_group("lifecycle")
+    group.add_argument("--items", type=int, help="items per repetition")
+    group.add_argument("--reps", type=int, help="repetitions")
+    group.add_argument("--no-full", action="store_true", help="skip synchronous=FULL")
+    group.add_argument(
+        "--baseline-ref",
+        metavar="REF",
+        help="also run Placet with the store files of this git revision",
+    )
+    group = parser.add_argument_group("wait latency")
+    group.add_argument("--decisions", type=int, help="decisions to time")
+    group.add_argument("--idle-seconds", type=float, default=2.0)
+    group.add_argument("--synchronous", default="FULL", help="PLACET_SQLITE_SYNCHRONOUS")
+    group.add_argument("--no-baseline", action="store_true", help="skip the poll-only waiter")
+    group = parser.add_argument_group("local tokens")
+    group.add_argument("--max-tokens", type=int, help="tokens per generation")
+    group.add_argument("--token-reps", type=int, help="interleaved rounds")
+    args = parser.parse_args(argv)
+    chosen = args.only or list(BENCHMARKS)
+    quick = args.quick
+    started = time.monotonic()
+    print(
+        f"# Placet benchmarks, {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}"
+        f"{' (quick)' if quick else ''}"
+    )
+    print(f"# {machine_info()}")
+    summary = []
+    if "lifecycle" in chosen:
+        items = args.items or (300 if quick else 2000)
+        reps = args.reps or (3 if quick else 5)
+        budget = 30 if quick else 120
+        series = lifecycle.benchmark(items, reps, not args.no_full, args.baseline_ref, budget)
+        summary.append(
+            [
+                "lifecycle (>= 2x holdpoint, >= 10% floor)",
+                verdict(lifecycle.report(series, items)),
+            ]
+        )
+    if "wait" in chosen:
+        decisions = args.decisions or (60 if quick else 300)
+        level = args.synchronous.upper()
+        results = {wait_latency.WATCH: wait_latency.benchmark(decisions, args.idle_seconds, level)}
+        if not args.no_baseline:
+            results[wait_latency.POLL] = wait_latency.benchmark(
+                decisions, args.idle_seconds, level, poll_only=True
+            )
+        summary.append(
+            [
+                "wait latency (p50 <= 5 ms, p99 <= 25 ms)",
+                verdict(wait_latency.report(results, level)),
+            ]
+        )
+    if "tokens" in chosen:
+        max_tokens = args.max_tokens or (32 if quick else 64)
+        reps = args.token_reps or (3 if quick else 15)
+        result = local_tokens.benchmark(max_tokens, reps, 20 if quick else 60)
+        summary.append(
+            [
+                "local tokens (overhead <= 5%)",
+                verdict(local_tokens.report(result, max_tokens)),
+            ]
+        )
+    print_table(f"Summary ({time.monotonic() - started:.0f} s)", ["benchmark", "targets"], summary)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
