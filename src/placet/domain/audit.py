@@ -47,6 +47,31 @@ def seal(event: Event, prev_hash: str) -> Event:
     return replace(event, prev_hash=prev_hash, hash=compute_hash(prev_hash, event))
 
 
+def chained_event(
+    task_id: str,
+    seq: int,
+    event_type: str,
+    actor: str,
+    created_at: float,
+    payload: dict[str, Any],
+    prev_hash: str,
+) -> Event:
+    """A new event already linked to the one before it (built once: this is the hot path)."""
+    digest = hashlib.sha256(prev_hash.encode("ascii"))
+    body = {
+        "task_id": task_id,
+        "seq": seq,
+        "type": event_type,
+        "actor": actor,
+        "created_at": created_at,
+        "payload": payload,
+    }
+    digest.update(canonical_json(body).encode("utf-8"))
+    return Event(
+        task_id, seq, event_type, actor, created_at, payload, prev_hash, digest.hexdigest()
+    )
+
+
 @dataclass(frozen=True)
 class ChainProblem:
     """One thing wrong with a task's chain."""
