@@ -32,25 +32,40 @@ class Cli:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.env = {
-            key: value for key, value in os.environ.items()
+            key: value
+            for key, value in os.environ.items()
             if not key.startswith(("PLACET_", "GROQ_", "OPENAI_"))
-        }  # fmt: skip
-        self.env.update(PLACET_USER="tester", PLACET_MODEL="local:smollm2",
-                        PLACET_LOCAL_THREADS="2", COLUMNS="200")  # fmt: skip
+        }
+        self.env.update(
+            PLACET_USER="tester",
+            PLACET_MODEL="local:smollm2",
+            PLACET_LOCAL_THREADS="2",
+            COLUMNS="200",
+        )
 
     def __call__(
         self, *args: str, stdin: str | None = None, timeout: float = 120
     ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "placet", *args], cwd=self.folder, env=self.env,
-            input=stdin, capture_output=True, text=True, timeout=timeout,
-        )  # fmt: skip
+            [sys.executable, "-m", "placet", *args],
+            cwd=self.folder,
+            env=self.env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
 
     def start(self, *args: str) -> Background:
         process = subprocess.Popen(
-            [sys.executable, "-m", "placet", *args], cwd=self.folder, env=self.env,
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            [sys.executable, "-m", "placet", *args],
+            cwd=self.folder,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         return Background(process)
 
 
@@ -61,13 +76,23 @@ class Background:
         self.process = process
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
+        self._stdout: list[str] = []
+        self._readers = [
+            threading.Thread(target=self._read_stderr, daemon=True),
+            threading.Thread(target=self._read_stdout, daemon=True),
+        ]
+        for reader in self._readers:
+            reader.start()
 
-    def _read(self) -> None:
+    def _read_stderr(self) -> None:
         assert self.process.stderr is not None
         for line in self.process.stderr:
             self.lines.put(line)
+
+    def _read_stdout(self) -> None:
+        # Its own reader: communicate() would race the stderr reader for lines.
+        assert self.process.stdout is not None
+        self._stdout.extend(self.process.stdout)
 
     def expect(self, pattern: str, timeout: float = 120) -> re.Match[str]:
         """Wait for a stderr line matching ``pattern``."""
@@ -87,14 +112,26 @@ class Background:
 
     def finish(self, timeout: float = 60) -> tuple[int, str]:
         """Wait for exit; return the exit code and stdout."""
-        stdout, _ = self.process.communicate(timeout=timeout)
-        self._reader.join(timeout=5)
-        return self.process.returncode, stdout
+        self.process.wait(timeout=timeout)
+        for reader in self._readers:
+            reader.join(timeout=5)
+        while not self.lines.empty():
+            self.seen.append(self.lines.get_nowait())
+        self._close_pipes()
+        return self.process.returncode, "".join(self._stdout)
+
+    def _close_pipes(self) -> None:
+        for pipe in (self.process.stdout, self.process.stderr):
+            if pipe is not None:
+                pipe.close()
 
     def kill(self) -> None:
         if self.process.poll() is None:
             self.process.kill()
-        self.process.communicate(timeout=10)
+        self.process.wait(timeout=10)
+        for reader in self._readers:
+            reader.join(timeout=5)
+        self._close_pipes()
 
 
 @pytest.fixture

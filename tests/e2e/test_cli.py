@@ -108,7 +108,7 @@ def test_ctrl_c_keeps_the_task_and_wait_picks_it_up(cli: Cli) -> None:
     run.process.send_signal(signal.SIGINT)
     code, _ = run.finish()
     assert code == 130
-    assert any(f"placet wait {task_id}" in line for line in run.seen + list(run.lines.queue))
+    assert any(f"placet wait {task_id}" in line for line in run.seen)
     assert "awaiting_review" in cli("ls").stdout
 
     waiter = cli.start("wait", task_id)
@@ -151,8 +151,11 @@ def test_bad_input_gets_one_clear_line_and_a_non_zero_exit(cli: Cli) -> None:
 
 
 def test_a_provider_that_is_down_fails_clearly_and_keeps_the_task(cli: Cli) -> None:
-    cli.env.update(PLACET_MODEL="openai:some-model", OPENAI_BASE_URL="http://127.0.0.1:9/v1",
-                   PLACET_PROVIDER_TIMEOUT="2")  # fmt: skip
+    cli.env.update(
+        PLACET_MODEL="openai:some-model",
+        OPENAI_BASE_URL="http://127.0.0.1:9/v1",
+        PLACET_PROVIDER_TIMEOUT="2",
+    )
     result = cli("run", "onboarding_email", "--input", "name=A", timeout=120)
     assert result.returncode == 1
     assert "127.0.0.1:9" in result.stderr and "placet retry" in result.stderr
