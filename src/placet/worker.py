@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 
 from placet.domain.models import Task
-from placet.engine import Engine
+from placet.engine import ChunkSink, Engine
 from placet.errors import ConflictError, ProviderError
 
 Report = Callable[[str], None]
@@ -22,10 +22,17 @@ def worker_name(prefix: str = "worker") -> str:
 class Worker:
     """Drafts one task at a time; a stop request lets the current draft finish."""
 
-    def __init__(self, engine: Engine, name: str | None = None, report: Report = print) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        name: str | None = None,
+        report: Report = print,
+        stream_to: Callable[[Task], ChunkSink | None] | None = None,
+    ) -> None:
         self.engine = engine
         self.name = name or worker_name()
         self._report = report
+        self._stream_to = stream_to  # where each task's draft streams, e.g. to the dashboard
         self.stop_requested = threading.Event()
         self.drafted = 0
 
@@ -46,7 +53,8 @@ class Worker:
     def _draft(self, task: Task) -> None:
         self._report(f"drafting {task.id} ({task.kind}, attempt {task.attempt})")
         try:
-            drafted = self.engine.draft(task, self.name)
+            sink = self._stream_to(task) if self._stream_to else None
+            drafted = self.engine.draft(task, self.name, sink)
         except ProviderError as exc:
             self._report(f"failed {task.id}: {exc.message} (retry with: placet retry {task.id})")
             return

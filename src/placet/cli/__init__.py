@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from placet.cli import decide, ops, tasks
+from placet.cli import decide, ops, tasks, web
 
 app = typer.Typer(
     name="placet",
@@ -14,11 +14,29 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for command in (tasks.init, tasks.kinds, tasks.run, tasks.submit, tasks.wait, tasks.ls,
-                tasks.show, decide.approve, decide.edit, decide.revise, decide.reject,
-                decide.review, tasks.cancel, tasks.retry, ops.worker, ops.watch):  # fmt: skip
+for command in (
+    tasks.init,
+    tasks.kinds,
+    tasks.run,
+    tasks.submit,
+    tasks.wait,
+    tasks.ls,
+    tasks.show,
+    decide.approve,
+    decide.edit,
+    decide.revise,
+    decide.reject,
+    decide.review,
+    tasks.cancel,
+    tasks.retry,
+    ops.worker,
+    ops.watch,
+):
     app.command()(command)
+app.command()(web.serve)
 app.add_typer(ops.audit_app, name="audit")
+app.add_typer(web.users_app, name="users")
+app.add_typer(web.tokens_app, name="tokens")
 
 
 def main() -> None:

@@ -40,8 +40,12 @@ def _decide(engine: Engine, request: DecisionRequest) -> Task:
 def approve(task_id: TaskArg, actor: ActorOption = None, version: VersionOption = None) -> None:
     """Approve the draft a task is waiting on, as it is."""
     with open_engine() as engine:
-        _decide(engine, DecisionRequest(task_id, DecisionKind.APPROVE, actor_name(actor),
-                                        expected_version=version))  # fmt: skip
+        _decide(
+            engine,
+            DecisionRequest(
+                task_id, DecisionKind.APPROVE, actor_name(actor), expected_version=version
+            ),
+        )
 
 
 @handle_errors
@@ -63,8 +67,14 @@ def edit(
         edited = text if text is not None else _edit_in_editor(draft.output)
         if edited is None or edited.strip() == draft.output.strip():
             fail("the draft is unchanged; nothing was recorded (use placet approve to approve it)")
-        request = DecisionRequest(task.id, DecisionKind.EDIT, actor_name(actor), draft.id,
-                                  version or task.version, text=edited)  # fmt: skip
+        request = DecisionRequest(
+            task.id,
+            DecisionKind.EDIT,
+            actor_name(actor),
+            draft.id,
+            version or task.version,
+            text=edited,
+        )
         _decide(engine, request)
 
 
@@ -84,8 +94,16 @@ def revise(
 ) -> None:
     """Ask for a new draft; your feedback goes into the next prompt."""
     with open_engine() as engine:
-        _decide(engine, DecisionRequest(task_id, DecisionKind.REVISE, actor_name(actor),
-                                        expected_version=version, feedback=feedback))  # fmt: skip
+        _decide(
+            engine,
+            DecisionRequest(
+                task_id,
+                DecisionKind.REVISE,
+                actor_name(actor),
+                expected_version=version,
+                feedback=feedback,
+            ),
+        )
 
 
 @handle_errors
@@ -97,8 +115,16 @@ def reject(
 ) -> None:
     """Reject the task for good, with a reason."""
     with open_engine() as engine:
-        _decide(engine, DecisionRequest(task_id, DecisionKind.REJECT, actor_name(actor),
-                                        expected_version=version, reason=reason))  # fmt: skip
+        _decide(
+            engine,
+            DecisionRequest(
+                task_id,
+                DecisionKind.REJECT,
+                actor_name(actor),
+                expected_version=version,
+                reason=reason,
+            ),
+        )
 
 
 REVIEW_KEYS = "[a]pprove  [e]dit  [r]evise  [x] reject  [s]kip  [q]uit"

@@ -24,10 +24,15 @@ _ESCAPES = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 STATUS_STYLE = {
-    "queued": "cyan", "drafting": "blue", "awaiting_review": "bold yellow",
-    "approved": "green", "rejected": "red", "failed": "bold red",
-    "cancelled": "dim", "expired": "dim",
-}  # fmt: skip
+    "queued": "cyan",
+    "drafting": "blue",
+    "awaiting_review": "bold yellow",
+    "approved": "green",
+    "rejected": "red",
+    "failed": "bold red",
+    "cancelled": "dim",
+    "expired": "dim",
+}
 
 
 def safe(text: str) -> str:
@@ -77,9 +82,13 @@ def task_table(tasks: list[Task]) -> Table:
     table.add_column("input", no_wrap=True, overflow="ellipsis", ratio=1)
     for task in tasks:
         table.add_row(
-            task.id, status_text(task), plain(task.kind), f"{task.attempt}/{task.max_attempts}",
-            age(task.created_at), plain(input_summary(task)),
-        )  # fmt: skip
+            task.id,
+            status_text(task),
+            plain(task.kind),
+            f"{task.attempt}/{task.max_attempts}",
+            age(task.created_at),
+            plain(input_summary(task)),
+        )
     return table
 
 

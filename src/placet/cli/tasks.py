@@ -144,8 +144,10 @@ def _follow(engine: Engine, task_id: str, worker: str, timeout: float | None) ->
         err.print(f"timed out: task {task_id} is still {exc.task.status.value}; it is kept")
         raise typer.Exit(EXIT_TIMEOUT) from None
     except ProviderError as exc:
-        fail(f"{exc.message}. Task {task_id} is kept as failed; after fixing it run: "
-             f"placet retry {task_id} && placet wait {task_id}")  # fmt: skip
+        fail(
+            f"{exc.message}. Task {task_id} is kept as failed; after fixing it run: "
+            f"placet retry {task_id} && placet wait {task_id}"
+        )
     _print_outcome(engine, task)
 
 

@@ -1,0 +1,192 @@
+"""Commands for the dashboard and the API: serve, users, tokens."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from placet.accounts import Accounts, accounts_for
+from placet.cli.common import handle_errors, open_engine
+from placet.cli.render import err, out, plain, when
+from placet.engine import Engine
+
+users_app = typer.Typer(help="Manage dashboard and API accounts.", no_args_is_help=True)
+tokens_app = typer.Typer(help="Create, list and revoke API tokens.", no_args_is_help=True)
+SECRET_FILE = ".placet_secret"
+
+
+@contextmanager
+def open_accounts() -> Iterator[tuple[Engine, Accounts]]:
+    """The engine and the accounts on the configured database."""
+    with open_engine() as engine:
+        yield engine, accounts_for(engine.store, engine.settings)
+
+
+def secret_key() -> str:
+    """PLACET_SECRET_KEY, or a key made once and kept in .placet_secret (mode 600)."""
+    configured = os.environ.get("PLACET_SECRET_KEY")
+    if configured:
+        return configured
+    path = Path(SECRET_FILE)
+    if not path.exists():
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+@handle_errors
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    worker: Annotated[bool, typer.Option(help="Draft queued tasks in this process.")] = True,
+    folder: Annotated[bool, typer.Option(help="Watch the review folder.")] = True,
+    secure_cookies: Annotated[
+        bool, typer.Option(help="Mark cookies Secure (set this behind HTTPS).")
+    ] = False,
+) -> None:
+    """Run the REST API, the review dashboard and a drafting worker in one process."""
+    import uvicorn
+
+    from placet.web.app import AppOptions, create_app
+    from placet.web.ops import configure_request_logs
+
+    with open_accounts() as (engine, accounts):
+        _first_admin(accounts, host, port)
+        options = AppOptions(secret_key(), secure_cookies, worker, folder)
+        app = create_app(engine, accounts, options)
+        configure_request_logs()  # one JSON line per request on stderr (uvicorn's own are off)
+        err.print(f"Placet on http://{host}:{port}/  (API docs at /docs; Ctrl-C to stop)")
+        # Live streams end on Ctrl-C by themselves; the timeout only bounds a stuck client.
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=5,
+        )
+
+
+def _first_admin(accounts: Accounts, host: str, port: int) -> None:
+    if accounts.users():
+        return
+    password = secrets.token_urlsafe(12)
+    accounts.add_user("admin", password, "admin")
+    err.print(
+        plain(
+            f"Created the first account. Sign in at http://{host}:{port}/login as "
+            f"admin with password {password}",
+            "bold yellow",
+        )
+    )
+    err.print("Change it with: placet users passwd admin")
+
+
+@users_app.command("add")
+@handle_errors
+def users_add(
+    name: Annotated[str, typer.Argument(help="The user name.")],
+    role: Annotated[
+        list[str],
+        typer.Option("--role", "-r", help="admin, reviewer, requester or viewer; repeatable."),
+    ],
+    password: Annotated[
+        Optional[str],  # noqa: UP045 - typer reads the annotation at run time on Python 3.10
+        typer.Option(help="The password (prompted for when left out)."),
+    ] = None,
+) -> None:
+    """Create an account."""
+    secret = password or typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    with open_accounts() as (_engine, accounts):
+        user = accounts.add_user(name, secret, role)
+        accounts.record("cli", "add_user", "allowed", name, ",".join(sorted(role)))
+    err.print(f"added {user.name} ({', '.join(sorted(r.value for r in user.roles))})")
+
+
+@users_app.command("list")
+@handle_errors
+def users_list() -> None:
+    """List accounts."""
+    with open_accounts() as (_engine, accounts):
+        table = Table(box=None, header_style="bold")
+        for column in ("name", "roles", "created", "state"):
+            table.add_column(column)
+        for user in accounts.users():
+            roles = ", ".join(sorted(role.value for role in user.roles))
+            state = "disabled" if user.disabled else "active"
+            table.add_row(plain(user.name), roles, when(user.created_at), state)
+    out.print(table)
+
+
+@users_app.command("passwd")
+@handle_errors
+def users_passwd(
+    name: Annotated[str, typer.Argument(help="The user name.")],
+    password: Annotated[Optional[str], typer.Option(help="The new password.")] = None,  # noqa: UP045
+) -> None:
+    """Set a new password."""
+    secret = password or typer.prompt("new password", hide_input=True, confirmation_prompt=True)
+    with open_accounts() as (_engine, accounts):
+        accounts.set_password(name, secret)
+        accounts.record("cli", "set_password", "allowed", name)
+    err.print(f"password changed for {name}")
+
+
+@users_app.command("disable")
+@handle_errors
+def users_disable(name: Annotated[str, typer.Argument(help="The user name.")]) -> None:
+    """Stop an account from signing in or using its tokens."""
+    with open_accounts() as (_engine, accounts):
+        accounts.set_disabled(name, True)
+        accounts.record("cli", "disable_user", "allowed", name)
+    err.print(f"disabled {name}")
+
+
+@tokens_app.command("create")
+@handle_errors
+def tokens_create(
+    user: Annotated[str, typer.Argument(help="Whose token it is.")],
+    label: Annotated[str, typer.Option(help="What it is for.")] = "api token",
+) -> None:
+    """Create an API token; it is shown once."""
+    with open_accounts() as (_engine, accounts):
+        secret, token = accounts.create_token(user, label)
+        accounts.record("cli", "create_token", "allowed", user, token.id)
+    err.print(f"token {token.id} for {user} ({token.label}); keep it secret, it is shown once:")
+    out.print(secret)
+
+
+@tokens_app.command("list")
+@handle_errors
+def tokens_list(
+    user: Annotated[Optional[str], typer.Option(help="Only this user's tokens.")] = None,  # noqa: UP045
+) -> None:
+    """List API tokens (never their secrets)."""
+    with open_accounts() as (_engine, accounts):
+        table = Table(box=None, header_style="bold")
+        for column in ("id", "user", "label", "created", "state"):
+            table.add_column(column)
+        for token in accounts.tokens(user):
+            state = f"revoked {when(token.revoked_at)}" if token.revoked_at else "live"
+            table.add_row(
+                token.id, plain(token.user_name), plain(token.label), when(token.created_at), state
+            )
+    out.print(table)
+
+
+@tokens_app.command("revoke")
+@handle_errors
+def tokens_revoke(token_id: Annotated[str, typer.Argument(help="The token id.")]) -> None:
+    """Revoke an API token at once."""
+    with open_accounts() as (_engine, accounts):
+        accounts.revoke_token(token_id)
+        accounts.record("cli", "revoke_token", "allowed", token_id)
+    err.print(f"revoked {token_id}")

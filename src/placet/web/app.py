@@ -1,0 +1,273 @@
+"""The FastAPI application: REST API, dashboard, live updates, operations."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from placet.accounts import Accounts
+from placet.channels.folder import FolderChannel
+from placet.engine import Engine
+from placet.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PlacetError,
+    UnknownKindError,
+    UsageError,
+)
+from placet.web import api, ops, pages
+from placet.web.auth import Gate, Sessions, SignInLimiter
+from placet.web.broker import Broker
+from placet.web.metrics import MeteredWorker, Metrics
+from placet.web.services import Services
+
+log = logging.getLogger("placet.web")
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+
+
+@dataclass(frozen=True)
+class AppOptions:
+    """How to build the app."""
+
+    secret_key: str
+    secure_cookies: bool = False
+    run_worker: bool = True  # draft queued tasks in this process
+    watch_folder: bool = True  # turn review-folder moves into decisions
+    max_body_bytes: int = 1024 * 1024
+
+
+def create_app(engine: Engine, accounts: Accounts, options: AppOptions) -> FastAPI:
+    """The whole web application over one engine."""
+    sessions = Sessions(options.secret_key, options.secure_cookies)
+    broker = Broker(engine.store)
+    metrics = Metrics(engine.store, engine.settings.kinds)
+    app = FastAPI(
+        title="Placet",
+        version="1",
+        description="AI proposes. Humans decide. The Placet REST API.",
+        lifespan=_lifespan(engine, broker, metrics, options),
+    )
+    app.state.services = Services(
+        engine,
+        accounts,
+        broker,
+        Gate(accounts, sessions),
+        sessions,
+        SignInLimiter(),
+        options.max_body_bytes,
+        metrics,
+    )
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.include_router(ops.router)
+    pages.mount_static(app)
+    _add_error_handlers(app)
+    # Added first, so it runs inside the other two: its 413s get headers and a log line.
+    app.add_middleware(BodyLimit, max_bytes=options.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestLog)
+    return app
+
+
+def _lifespan(
+    engine: Engine, broker: Broker, metrics: Metrics, options: AppOptions
+) -> Callable[[FastAPI], Any]:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        broker.start()
+        worker = MeteredWorker(engine, metrics, report=log.info, stream_to=broker.sink_for)
+        thread = threading.Thread(target=worker.run, name="placet-worker", daemon=True)
+        channel = FolderChannel(engine, engine.settings.review_dir, on_message=log.info)
+        if options.run_worker:
+            thread.start()
+        if options.watch_folder:
+            channel.start()
+        try:
+            yield
+        finally:
+            worker.stop()
+            channel.stop()
+            broker.stop()
+            if thread.is_alive():
+                thread.join(timeout=30)
+
+    return lifespan
+
+
+_STATUS_FOR: list[tuple[type[PlacetError], int]] = [
+    (NotFoundError, 404),
+    (ConflictError, 409),
+    (UnknownKindError, 422),
+    (InvalidInputError, 422),
+    (UsageError, 400),
+]
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    async def placet_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, PlacetError)
+        status = next((code for cls, code in _STATUS_FOR if isinstance(exc, cls)), 503)
+        return JSONResponse({"detail": exc.message, "error": type(exc).__name__}, status)
+
+    async def invalid_request(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        # Where and what only: echoing the input back could be huge, or not even
+        # encodable as JSON (NaN), which would turn a 422 into a 500.
+        issues = [
+            {
+                "loc": list(error.get("loc", ())),
+                "msg": str(error.get("msg", "")),
+                "type": str(error.get("type", "")),
+            }
+            for error in exc.errors()
+        ]
+        return JSONResponse({"detail": issues}, 422)
+
+    app.add_exception_handler(PlacetError, placet_error)
+    app.add_exception_handler(RequestValidationError, invalid_request)
+
+
+# FastAPI's /docs and /redoc pages load their viewers from a CDN and start them
+# with an inline script; they show only our own OpenAPI document.
+DOCS_PATHS = frozenset({"/docs", "/redoc"})
+DOCS_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+    "font-src https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com "
+    "https://cdn.redoc.ly; worker-src blob:; connect-src 'self'; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+)
+
+
+# Both middlewares are plain ASGI (not ``app.middleware("http")``): they only
+# watch the response start, so streams (SSE) pass through untouched and a
+# client's disconnect reaches the route.
+
+
+class SecurityHeaders:
+    """Add the security headers to every response that does not set its own."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        docs = scope["path"] in DOCS_PATHS
+        policy = DOCS_CONTENT_SECURITY_POLICY if docs else CONTENT_SECURITY_POLICY
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Content-Security-Policy", policy)
+                for name, value in SECURITY_HEADERS:
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class RequestLog:
+    """Log one line per request: method, path, status, milliseconds and the user if known."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # what the client gets if the app fails before answering
+
+        async def send_noting_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_noting_status)
+        finally:
+            # The API's auth dependency puts the user in the request state.
+            user = scope.get("state", {}).get("user")
+            ms = round((time.perf_counter() - started) * 1000, 2)
+            log.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "ms": ms,
+                    "user": user,
+                },
+            )
+
+
+class BodyLimit:
+    """Refuse request bodies over a size with 413, whether or not they declare a length.
+
+    A body that says it is too long is refused before the app runs. One that
+    does not is counted as it is read; going over raises an HTTPException, which
+    FastAPI passes through its body parsing (any other exception there would
+    become a 400) to the usual JSON error response.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await _too_large()(scope, receive, send)
+            return
+        received = 0
+
+        async def counting() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                raise BodyTooLarge
+            return message
+
+        await self.app(scope, counting, send)
+
+
+class BodyTooLarge(HTTPException):
+    """The request body is larger than the app accepts."""
+
+    def __init__(self) -> None:
+        super().__init__(413, "the request body is too large")
+
+
+def _too_large() -> JSONResponse:
+    return JSONResponse({"detail": "the request body is too large"}, 413)

@@ -1,0 +1,169 @@
+"""Prometheus metrics for one app, in a registry of its own.
+
+Queue depth is read from the store at scrape time, so it is right whichever
+process changed the queue. Decisions, time to decision, drafting latency,
+tokens and provider errors are counted in this process as they happen: the
+API and the dashboard report decisions, and the in-process worker reports
+drafts (``MeteredWorker``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from placet.domain.models import Draft, Task, TaskDetail, TaskStatus
+from placet.engine import ChunkSink, Engine
+from placet.errors import PlacetError
+from placet.store.base import Store
+from placet.worker import Report, Worker
+
+log = logging.getLogger("placet.web")
+
+# A reviewer answers in seconds to days; a draft takes a fraction of a second to minutes.
+DECISION_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600, 86400, 7 * 86400)
+DRAFTING_BUCKETS = (0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300)
+
+
+class QueueDepth(Collector):
+    """``placet_queue_depth{kind,status}``, counted by the store when scraped."""
+
+    def __init__(self, store: Store, kinds: Iterable[str] = ()) -> None:
+        self._store = store
+        self._kinds = tuple(kinds)
+
+    def describe(self) -> Iterator[Metric]:
+        """The metric families (without touching the database)."""
+        yield self._families()[0]
+        yield self._families()[1]
+
+    def collect(self) -> Iterator[Metric]:
+        """The current counts; ``placet_store_up`` says whether the store answered."""
+        depth, up = self._families()
+        try:
+            counts = self._store.count_by_status()
+        except PlacetError as exc:
+            log.warning("metrics: the store did not answer: %s", exc.message)
+            up.add_metric([], 0)
+            yield up
+            return
+        # Configured kinds show zeros, so a series does not vanish when its queue empties.
+        for kind in self._kinds:
+            for status in TaskStatus:
+                counts.setdefault((kind, status), 0)
+        for (kind, status), count in sorted(counts.items()):
+            depth.add_metric([kind, status.value], count)
+        up.add_metric([], 1)
+        yield depth
+        yield up
+
+    @staticmethod
+    def _families() -> tuple[GaugeMetricFamily, GaugeMetricFamily]:
+        depth = GaugeMetricFamily(
+            "placet_queue_depth", "Tasks by kind and status.", labels=["kind", "status"]
+        )
+        up = GaugeMetricFamily("placet_store_up", "1 when the store answered the scrape.")
+        return depth, up
+
+
+class Metrics:
+    """The app's metrics; ``render()`` gives the Prometheus text format."""
+
+    def __init__(self, store: Store | None = None, kinds: Iterable[str] = ()) -> None:
+        self.registry = CollectorRegistry()
+        self.decisions = Counter(
+            "placet_decisions",
+            "Decisions by task kind and verdict.",
+            ["kind", "verdict"],
+            registry=self.registry,
+        )
+        self.time_to_decision = Histogram(
+            "placet_time_to_decision_seconds",
+            "From the draft being saved to its decision.",
+            ["kind"],
+            buckets=DECISION_BUCKETS,
+            registry=self.registry,
+        )
+        self.drafting = Histogram(
+            "placet_drafting_seconds",
+            "How long the model took to write a draft.",
+            ["kind"],
+            buckets=DRAFTING_BUCKETS,
+            registry=self.registry,
+        )
+        self.tokens = Counter(
+            "placet_draft_tokens",
+            "Tokens used by drafts, by kind and type (prompt, completion).",
+            ["kind", "type"],
+            registry=self.registry,
+        )
+        self.provider_errors = Counter(
+            "placet_provider_errors",
+            "Drafts that failed because the model provider failed.",
+            ["kind"],
+            registry=self.registry,
+        )
+        if store is not None:
+            self.registry.register(QueueDepth(store, kinds))
+
+    def render(self) -> bytes:
+        """Every metric in the Prometheus text format."""
+        return generate_latest(self.registry)
+
+    def decided(self, detail: TaskDetail, draft_id: str | None) -> None:
+        """Count the decision made on ``draft_id`` and how long after the draft it came."""
+        decision = next((d for d in detail.decisions if d.draft_id == draft_id), None)
+        draft = next((d for d in detail.drafts if d.id == draft_id), None)
+        if decision is None or draft is None:
+            return
+        kind = detail.task.kind
+        self.decisions.labels(kind, decision.kind.value).inc()
+        waited = max(0.0, decision.created_at - draft.created_at)
+        self.time_to_decision.labels(kind).observe(waited)
+
+    def drafted(self, task: Task, draft: Draft) -> None:
+        """Count a saved draft's latency and tokens."""
+        self.drafting.labels(task.kind).observe(draft.latency_ms / 1000)
+        self.tokens.labels(task.kind, "prompt").inc(draft.usage.prompt_tokens)
+        self.tokens.labels(task.kind, "completion").inc(draft.usage.completion_tokens)
+
+    def provider_failed(self, task: Task) -> None:
+        """Count a draft lost to a provider failure."""
+        self.provider_errors.labels(task.kind).inc()
+
+
+class MeteredWorker(Worker):
+    """The drafting worker, reporting each draft's outcome to the metrics.
+
+    The outcome is read back from the store after each draft (the draft's own
+    latency and token counts, or the task's ``failed`` status), so the numbers
+    are the ones the audit trail keeps.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        metrics: Metrics,
+        report: Report = print,
+        stream_to: Callable[[Task], ChunkSink | None] | None = None,
+    ) -> None:
+        super().__init__(engine, report=report, stream_to=stream_to)
+        self._metrics = metrics
+
+    def _draft(self, task: Task) -> None:
+        super()._draft(task)
+        try:
+            self._observe(task)
+        except PlacetError as exc:  # metrics never stop the drafting
+            log.warning("metrics: could not read the outcome of %s: %s", task.id, exc.message)
+
+    def _observe(self, task: Task) -> None:
+        after = self.engine.get(task.id)
+        if after.status is TaskStatus.FAILED:
+            self._metrics.provider_failed(after)
+        elif after.current_draft_id and after.current_draft_id != task.current_draft_id:
+            self._metrics.drafted(after, self.engine.store.get_draft(after.current_draft_id))

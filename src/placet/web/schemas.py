@@ -1,0 +1,373 @@
+"""The REST API's request and response models (what the OpenAPI document shows).
+
+Requests are strict: unknown fields, wrong types, oversized text and values
+that cannot be stored (lone surrogates, NaN, absurd nesting) are refused with
+422 naming the field, before anything reaches the engine. Responses are built
+from the domain records with ``of()``; times are ISO 8601 in UTC.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+from datetime import datetime, timezone
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from placet.accounts import ApiToken, User
+from placet.domain.models import (
+    Decision,
+    DecisionKind,
+    Draft,
+    Event,
+    JsonObject,
+    Task,
+    TaskDetail,
+    TaskStatus,
+)
+
+MAX_INPUT_DEPTH = 32
+MAX_TEXT = 200_000  # an edited draft; the body limit (1 MiB) bounds it too
+MAX_NOTE = 20_000  # feedback and reasons
+MAX_NAME = 200  # kinds, labels and user names, as the database columns allow
+
+
+def _storable_text(value: str) -> str:
+    """Refuse text the database cannot store (lone UTF-16 surrogates)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("contains characters that are not valid Unicode") from None
+    return value
+
+
+def _storable_json(value: JsonObject) -> JsonObject:
+    """Refuse JSON that cannot be stored or sent back: NaN, infinities, bad text, deep nesting."""
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:  # iterative, so hostile nesting cannot exhaust the stack
+        item, depth = pending.pop()
+        if depth > MAX_INPUT_DEPTH:
+            raise ValueError(f"is nested deeper than {MAX_INPUT_DEPTH} levels")
+        if isinstance(item, dict):
+            for key, child in item.items():
+                _storable_text(str(key))
+                pending.append((child, depth + 1))
+        elif isinstance(item, list):
+            pending.extend((child, depth + 1) for child in item)
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise ValueError("contains a number JSON cannot carry (NaN or infinity)")
+        elif isinstance(item, str):
+            _storable_text(item)
+    return value
+
+
+_Storable = AfterValidator(_storable_text)
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME), _Storable]
+Note = Annotated[str, Field(max_length=MAX_NOTE), _Storable]
+LongText = Annotated[str, Field(max_length=MAX_TEXT), _Storable]
+Input = Annotated[JsonObject, AfterValidator(_storable_json)]
+
+
+def _time(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, tz=timezone.utc)
+
+
+def epoch(moment: datetime) -> float:
+    """Seconds since the epoch; a time without a zone is taken as UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()
+
+
+def encode_cursor(task_id: str) -> str:
+    """An opaque page cursor for "the tasks after this one"."""
+    return base64.urlsafe_b64encode(task_id.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    """The task id inside a cursor; ValueError if it is not a cursor this API gave out."""
+    try:
+        task_id = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        task_id = ""
+    if not (task_id.isascii() and task_id.isalnum()):
+        raise ValueError("not a cursor this API gave out")
+    return task_id
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- requests ---------------------------------------------------------------------------
+
+
+class SubmitIn(_Request):
+    """A new task: its kind and the named values its template needs."""
+
+    kind: Name = Field(description="A task kind from placet.toml, such as onboarding_email.")
+    input: Input = Field(description="The named values the kind's template needs.")
+
+
+class DecisionIn(_Request):
+    """A verdict on the draft a task waits on, naming the draft and the version seen."""
+
+    kind: DecisionKind
+    draft_id: Name = Field(description="The draft you reviewed (the task's current_draft_id).")
+    version: int = Field(ge=1, le=2**31, description="The task version you reviewed.")
+    text: LongText | None = Field(None, description="For edit: the approved text.")
+    feedback: Note | None = Field(None, description="For revise: what to change.")
+    reason: Note | None = Field(None, description="For reject: why.")
+
+
+class CancelIn(_Request):
+    """Why a task is cancelled."""
+
+    reason: Note = ""
+
+
+class TokenIn(_Request):
+    """A new API token; an admin may name another user."""
+
+    label: Name = "api token"
+    user: Name | None = Field(None, description="Whose token (admins only); yourself if left out.")
+
+
+# -- responses --------------------------------------------------------------------------
+
+
+class ErrorOut(BaseModel):
+    """What went wrong."""
+
+    detail: str
+    error: str | None = None
+
+
+class ValidationIssue(BaseModel):
+    """One invalid field: where it is and what is wrong with it."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrorOut(BaseModel):
+    """An invalid request: the fields at fault, or the engine's explanation."""
+
+    detail: list[ValidationIssue] | str
+    error: str | None = None
+
+
+class TaskOut(BaseModel):
+    """A task and where it stands; decide with its ``version`` and ``current_draft_id``."""
+
+    id: str
+    kind: str
+    input: JsonObject
+    requester: str
+    status: TaskStatus
+    version: int
+    attempt: int
+    max_attempts: int
+    created_at: datetime
+    updated_at: datetime
+    current_draft_id: str | None
+    final_output: str | None
+    pending_feedback: str | None
+    idempotency_key: str | None
+    head_hash: str
+
+    @classmethod
+    def of(cls, task: Task) -> TaskOut:
+        """The response for a task."""
+        return cls(
+            id=task.id,
+            kind=task.kind,
+            input=task.input,
+            requester=task.requester,
+            status=task.status,
+            version=task.version,
+            attempt=task.attempt,
+            max_attempts=task.max_attempts,
+            created_at=_time(task.created_at),
+            updated_at=_time(task.updated_at),
+            current_draft_id=task.current_draft_id,
+            final_output=task.final_output,
+            pending_feedback=task.pending_feedback,
+            idempotency_key=task.idempotency_key,
+            head_hash=task.head_hash,
+        )
+
+
+class DraftOut(BaseModel):
+    """One generation attempt, with the exact messages sent to the model."""
+
+    id: str
+    attempt: int
+    provider: str
+    model: str
+    messages: list[dict[str, str]]
+    output: str
+    prompt_tokens: int
+    completion_tokens: int
+    latency_ms: float
+    created_at: datetime
+    feedback: str | None
+
+    @classmethod
+    def of(cls, draft: Draft) -> DraftOut:
+        """The response for a draft."""
+        return cls(
+            id=draft.id,
+            attempt=draft.attempt,
+            provider=draft.provider,
+            model=draft.model,
+            messages=draft.messages,
+            output=draft.output,
+            prompt_tokens=draft.usage.prompt_tokens,
+            completion_tokens=draft.usage.completion_tokens,
+            latency_ms=draft.latency_ms,
+            created_at=_time(draft.created_at),
+            feedback=draft.feedback,
+        )
+
+
+class DecisionOut(BaseModel):
+    """One human verdict on one draft."""
+
+    id: str
+    draft_id: str
+    kind: DecisionKind
+    actor: str
+    role: str
+    created_at: datetime
+    text: str | None
+    diff: str | None
+    feedback: str | None
+    reason: str | None
+
+    @classmethod
+    def of(cls, decision: Decision) -> DecisionOut:
+        """The response for a decision."""
+        return cls(
+            id=decision.id,
+            draft_id=decision.draft_id,
+            kind=decision.kind,
+            actor=decision.actor,
+            role=decision.role,
+            created_at=_time(decision.created_at),
+            text=decision.text,
+            diff=decision.diff,
+            feedback=decision.feedback,
+            reason=decision.reason,
+        )
+
+
+class EventOut(BaseModel):
+    """One entry of the task's hash-chained audit trail."""
+
+    seq: int
+    type: str
+    actor: str
+    created_at: datetime
+    payload: JsonObject
+    prev_hash: str
+    hash: str
+
+    @classmethod
+    def of(cls, event: Event) -> EventOut:
+        """The response for an event."""
+        return cls(
+            seq=event.seq,
+            type=event.type,
+            actor=event.actor,
+            created_at=_time(event.created_at),
+            payload=event.payload,
+            prev_hash=event.prev_hash,
+            hash=event.hash,
+        )
+
+
+class TaskDetailOut(TaskOut):
+    """A task with its drafts, decisions and audit events, oldest first."""
+
+    drafts: list[DraftOut]
+    decisions: list[DecisionOut]
+    events: list[EventOut]
+
+    @classmethod
+    def of_detail(cls, detail: TaskDetail) -> TaskDetailOut:
+        """The response for a task's whole story."""
+        return cls(
+            **TaskOut.of(detail.task).model_dump(),
+            drafts=[DraftOut.of(draft) for draft in detail.drafts],
+            decisions=[DecisionOut.of(decision) for decision in detail.decisions],
+            events=[EventOut.of(event) for event in detail.events],
+        )
+
+
+class TaskPage(BaseModel):
+    """One page of tasks, newest first; pass ``next_cursor`` back for the next page."""
+
+    items: list[TaskOut]
+    next_cursor: str | None = Field(description="The cursor of the next page; null at the end.")
+
+
+class ConflictOut(ErrorOut):
+    """The decision or change lost: the task as it stands now, so the client can catch up."""
+
+    task: TaskOut | None = None
+
+
+class UserOut(BaseModel):
+    """A person who can sign in."""
+
+    name: str
+    roles: list[str]
+    created_at: datetime
+    disabled: bool
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        """The response for a user."""
+        roles = sorted(role.value for role in user.roles)
+        return cls(
+            name=user.name, roles=roles, created_at=_time(user.created_at), disabled=user.disabled
+        )
+
+
+class TokenOut(BaseModel):
+    """An API token's record (never its secret)."""
+
+    id: str
+    user: str
+    label: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, token: ApiToken) -> TokenOut:
+        """The response for a token record."""
+        revoked = _time(token.revoked_at) if token.revoked_at is not None else None
+        return cls(
+            id=token.id,
+            user=token.user_name,
+            label=token.label,
+            created_at=_time(token.created_at),
+            revoked_at=revoked,
+        )
+
+
+class TokenCreatedOut(TokenOut):
+    """A new token: ``token`` is the secret, shown this once."""
+
+    token: str
+
+
+class HealthOut(BaseModel):
+    """Whether the process (or its database) answers."""
+
+    status: str
+    detail: str | None = None
