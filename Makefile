@@ -1,5 +1,6 @@
 # Two commands do all the set-up on a fresh machine:
-#   make run    runs Placet on its embedded defaults (SQLite, the local model, no key, no network)
+#   make run    runs Placet on its embedded defaults (SQLite, the local model, no key, no network):
+#               the dashboard, the REST API and a drafting worker on http://127.0.0.1:8000/
 #   make test   runs the whole test suite (ruff, mypy --strict, pytest)
 PYTHON ?= python3
 VENV   := .venv
@@ -8,7 +9,8 @@ STAMP  := $(VENV)/.installed-dev
 NAME   ?= Rahul
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run demo test lint browser bench clean
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +23,11 @@ setup: $(STAMP)
 
 run: setup
 	@test -f placet.toml || $(BIN)/placet init
+	PLACET_MODEL=$${PLACET_MODEL:-local:smollm2} $(BIN)/placet serve
+
+# The seed's flow in the terminal: draft an onboarding email and wait for a person.
+demo: setup
+	@test -f placet.toml || $(BIN)/placet init
 	PLACET_MODEL=$${PLACET_MODEL:-local:smollm2} $(BIN)/placet run onboarding_email --input name=$(NAME)
 
 lint: setup
@@ -28,7 +35,13 @@ lint: setup
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src
 
-test: lint
+# The dashboard's browser tests drive Debian's Chromium (Playwright's own download
+# cannot work offline); install it when it is missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { echo "installing Debian's chromium for the browser tests"; \
+	  $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
+
+test: lint browser
 	$(BIN)/pytest
 
 bench: setup
