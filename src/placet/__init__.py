@@ -1,5 +1,7 @@
 """Placet: AI proposes, humans decide."""
 
+from typing import TYPE_CHECKING
+
 from placet.domain.models import (
     Decision,
     DecisionKind,
@@ -12,10 +14,28 @@ from placet.domain.models import (
 )
 from placet.errors import ConflictError, PlacetError, UsageError, WorldError
 
+if TYPE_CHECKING:  # the SDK is loaded lazily below; type checkers see it directly
+    from placet.client import (
+        AlreadyExecuted,
+        Client,
+        Outcome,
+        Rejected,
+        TaskHandle,
+        connect,
+        current_idempotency_key,
+    )
+
 __version__ = "0.1.0"
 
-_SDK = ("AlreadyExecuted", "Client", "Outcome", "Rejected", "TaskHandle", "connect",
-        "current_idempotency_key")  # fmt: skip
+_SDK = (
+    "AlreadyExecuted",
+    "Client",
+    "Outcome",
+    "Rejected",
+    "TaskHandle",
+    "connect",
+    "current_idempotency_key",
+)
 
 
 def __getattr__(name: str) -> object:
@@ -26,6 +46,7 @@ def __getattr__(name: str) -> object:
 
         return getattr(client, name)
     raise AttributeError(f"module 'placet' has no attribute {name!r}")
+
 
 __all__ = [
     "AlreadyExecuted",

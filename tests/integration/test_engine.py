@@ -132,8 +132,9 @@ def test_racing_decisions_from_threads_give_exactly_one_winner(engine: Engine) -
     def attempt(n: int) -> None:
         barrier.wait()
         try:
-            engine.decide(DecisionRequest(task_id, DecisionKind.APPROVE, f"r{n}",
-                                          expected_version=version))  # fmt: skip
+            engine.decide(
+                DecisionRequest(task_id, DecisionKind.APPROVE, f"r{n}", expected_version=version)
+            )
             wins.append(f"r{n}")
         except ConflictError:
             conflicts.append(f"r{n}")

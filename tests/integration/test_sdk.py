@@ -24,9 +24,11 @@ from placet.testing import FakeProvider
 def client(tmp_path: Path) -> Iterator[Client]:
     fake = FakeProvider()
     with placet.connect(
-        f"sqlite:///{tmp_path / 'sdk.db'}", directory=str(tmp_path), requester="agent",
+        f"sqlite:///{tmp_path / 'sdk.db'}",
+        directory=str(tmp_path),
+        requester="agent",
         provider_for=lambda _model: fake,
-    ) as opened:  # fmt: skip
+    ) as opened:
         yield opened
 
 
@@ -78,8 +80,15 @@ def test_wait_times_out_and_keeps_the_task(client: Client) -> None:
 def guarded(client: Client, calls: list[dict[str, Any]], **options: Any) -> Callable[..., str]:
     @client.require_approval(kind="send_email", **options)
     def send_email(to: str, subject: str, retries: int = 1, password: str = "") -> str:
-        calls.append({"to": to, "subject": subject, "retries": retries, "password": password,
-                      "key": placet.current_idempotency_key()})  # fmt: skip
+        calls.append(
+            {
+                "to": to,
+                "subject": subject,
+                "retries": retries,
+                "password": password,
+                "key": placet.current_idempotency_key(),
+            }
+        )
         return f"sent to {to}"
 
     return send_email
@@ -104,13 +113,21 @@ def awaiting_done(client: Client) -> Task:
 def test_an_edit_changes_the_arguments_the_call_runs_with(client: Client) -> None:
     calls: list[dict[str, Any]] = []
     send_email = guarded(client, calls)
-    edited = json.dumps({"to": "team@corp.example", "subject": "Shorter", "retries": 3,
-                         "password": ""})  # fmt: skip
+    edited = json.dumps(
+        {"to": "team@corp.example", "subject": "Shorter", "retries": 3, "password": ""}
+    )
     thread = reviewer(client, DecisionKind.EDIT, text=edited)
     send_email("ceo@corp.example", "Proposal")
     thread.join()
-    assert calls == [{"to": "team@corp.example", "subject": "Shorter", "retries": 3,
-                      "password": "", "key": calls[0]["key"]}]  # fmt: skip
+    assert calls == [
+        {
+            "to": "team@corp.example",
+            "subject": "Shorter",
+            "retries": 3,
+            "password": "",
+            "key": calls[0]["key"],
+        }
+    ]
 
 
 @pytest.mark.parametrize(

@@ -31,6 +31,11 @@ def _decide(engine: Engine, request: DecisionRequest) -> Task:
     task = engine.decide(request)
     if task.status is TaskStatus.QUEUED:
         err.print(f"revision requested for {task.id}; a new draft will be made")
+    elif request.kind is DecisionKind.REVISE:
+        err.print(
+            f"revision requested for {task.id}; no drafts are left here, so the task "
+            "ends and the feedback goes back to whoever asked"
+        )
     else:
         err.print(f"{task.status.value} {task.id}")
     return task

@@ -18,9 +18,13 @@ from placet.errors import InvalidInputError
 
 REDACTED = "***"
 _SIMPLE_TYPES: dict[str, tuple[type, ...]] = {
-    "str": (str,), "int": (int,), "float": (int, float), "bool": (bool,),
-    "list": (list,), "dict": (dict,),
-}  # fmt: skip
+    "str": (str,),
+    "int": (int,),
+    "float": (int, float),
+    "bool": (bool,),
+    "list": (list,),
+    "dict": (dict,),
+}
 
 
 def describe_parameters(signature: inspect.Signature) -> list[JsonObject]:
@@ -31,13 +35,15 @@ def describe_parameters(signature: inspect.Signature) -> list[JsonObject]:
         type_name = (
             annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
         )
-        described.append({
-            "name": parameter.name,
-            "type": type_name if type_name in _SIMPLE_TYPES else "any",
-            "required": parameter.default is inspect.Parameter.empty
-            and parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD),
-            "variadic": parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD),
-        })  # fmt: skip
+        described.append(
+            {
+                "name": parameter.name,
+                "type": type_name if type_name in _SIMPLE_TYPES else "any",
+                "required": parameter.default is inspect.Parameter.empty
+                and parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD),
+                "variadic": parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD),
+            }
+        )
     return described
 
 

@@ -39,7 +39,11 @@ TRANSITIONS: dict[tuple[TaskStatus, Action], TaskStatus] = {
     (S.AWAITING_REVIEW, Action.EDIT): S.APPROVED,
     (S.AWAITING_REVIEW, Action.REVISE): S.QUEUED,
     (S.AWAITING_REVIEW, Action.REJECT): S.REJECTED,
-    (S.APPROVED, Action.RECORD): S.APPROVED,
+    # Facts about an ended task (an execution, a resumed graph) change nothing.
+    **{
+        (status, Action.RECORD): status
+        for status in (S.APPROVED, S.REJECTED, S.CANCELLED, S.EXPIRED)
+    },
     **{(status, Action.CANCEL): S.CANCELLED for status in _NON_FINAL},
 }
 
