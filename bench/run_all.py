@@ -5,7 +5,8 @@
     .venv/bin/python bench/run_all.py --only lifecycle --items 3000 --reps 7
 
 Each benchmark also runs on its own: bench/lifecycle.py, bench/wait_latency.py,
-bench/local_tokens.py (each with --help). Results and their reading are in
+bench/local_tokens.py, bench/sdk_cycle.py, bench/web_queue.py,
+bench/http_decisions.py (each with --help). Results and their reading are in
 BENCHMARKS.md. Nothing here is a test: no figure is asserted.
 """
 
@@ -15,12 +16,15 @@ import argparse
 import datetime
 import time
 
+import http_decisions
 import lifecycle
 import local_tokens
+import sdk_cycle
 import wait_latency
+import web_queue
 from common import machine_info, print_table, verdict
 
-BENCHMARKS = ("lifecycle", "wait", "tokens")
+BENCHMARKS = ("lifecycle", "wait", "tokens", "sdk", "web_queue", "http_decisions")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -92,6 +96,15 @@ def main(argv: list[str] | None = None) -> int:
                 verdict(local_tokens.report(result, max_tokens)),
             ]
         )
+    if "sdk" in chosen:
+        ok = sdk_cycle.run(*((150, 3) if quick else (1000, 5)))
+        summary.append(["sdk cycle (ahead of LangGraph and holdpoint)", verdict(ok)])
+    if "web_queue" in chosen:
+        ok = web_queue.run(web_queue.TASKS, 60 if quick else 300, 30 if quick else 180)
+        summary.append(["web queue, 1M tasks (page p95 <= 50 ms)", verdict(ok)])
+    if "http_decisions" in chosen:
+        http_decisions.run(100 if quick else 400, 2 if quick else 5, 20 if quick else 90)
+        summary.append(["decisions over HTTP, 20 clients (measured)", "(info)"])
     print_table(f"Summary ({time.monotonic() - started:.0f} s)", ["benchmark", "targets"], summary)
     return 0
 

@@ -297,6 +297,18 @@ def test_approve_through_the_form(world: WebWorld) -> None:
     ]
 
 
+def test_decisions_from_the_dashboard_are_counted_in_the_metrics(world: WebWorld) -> None:
+    approved, rejected = world.awaiting_review(), world.awaiting_review()
+    client, csrf = world.session_client("rita")
+    assert decide(client, csrf, approved, "approve").status_code == 303
+    assert decide(client, csrf, rejected, "reject", reason="off topic").status_code == 303
+    text = world.client().get("/metrics").text
+    for verdict in ("approve", "reject"):
+        line = f'placet_decisions_total{{kind="{approved.kind}",verdict="{verdict}"}} 1.0'
+        assert line in text
+    assert f'placet_time_to_decision_seconds_count{{kind="{approved.kind}"}} 2.0' in text
+
+
 def test_edit_in_place_records_the_diff(world: WebWorld) -> None:
     task = world.awaiting_review()
     client, csrf = world.session_client("rita")

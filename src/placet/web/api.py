@@ -29,6 +29,7 @@ from placet.errors import ConflictError, PlacetError
 from placet.store.base import TaskFilter
 from placet.web.auth import SESSION_COOKIE
 from placet.web.broker import Feed, queue_feed, task_feed
+from placet.web.counts import MIN_AGE_SECONDS
 from placet.web.schemas import (
     CancelIn,
     ConflictOut,
@@ -50,7 +51,9 @@ from placet.web.schemas import (
 from placet.web.services import Services, services
 
 PING_SECONDS = 15.0  # keep-alive comments, so proxies do not close a quiet stream
-QUEUE_EVENT_SECONDS = 0.25  # at most four queue updates a second per stream
+# At most four queue updates a second per stream; no shorter than the counts'
+# minimum age, so a stream woken by a commit reads counts taken after it.
+QUEUE_EVENT_SECONDS = MIN_AGE_SECONDS
 MAX_PAGE = 200
 
 router = APIRouter(prefix="/api/v1")
@@ -393,7 +396,7 @@ async def queue_events(request: Request, svc: Svc, who: Caller) -> EventSourceRe
     """``queue`` events with task counts by status and by kind: at once, then on changes."""
     await run_in_threadpool(svc.gate.check, request, who, Permission.VIEW_QUEUE)
     closing = anyio.Event()
-    feed = queue_feed(svc.broker, svc.engine.store, closing, QUEUE_EVENT_SECONDS)
+    feed = queue_feed(svc.broker, svc.settled_counts, closing, QUEUE_EVENT_SECONDS)
     return _stream(feed, closing)
 
 

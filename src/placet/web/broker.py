@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +23,7 @@ from placet.domain.models import JsonObject, Task, TaskStatus
 from placet.engine import ChunkSink
 from placet.providers.base import Chunk
 from placet.store.base import Store
+from placet.web.counts import Counts
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,11 @@ class Broker:
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
         self._next_id = 0
+        self._on_change: list[Callable[[], None]] = []
+
+    def on_change(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` (in the watcher thread) on every commit, before subscribers hear."""
+        self._on_change.append(callback)
 
     def start(self) -> None:
         """Start turning store commits into ``changed`` messages."""
@@ -67,6 +73,8 @@ class Broker:
             new = self._store.wait_for_change(token, 0.5)
             if new != token:
                 token = new
+                for callback in self._on_change:
+                    callback()
                 self.publish(Message("*", "changed"))
 
     def publish(self, message: Message) -> None:
@@ -197,18 +205,22 @@ async def task_feed(broker: Broker, store: Store, task_id: str, closing: anyio.E
 
 
 async def queue_feed(
-    broker: Broker, store: Store, closing: anyio.Event, settle_seconds: float = 0.25
+    broker: Broker,
+    count: Callable[[], Counts],
+    closing: anyio.Event,
+    settle_seconds: float = 0.25,
 ) -> Feed:
     """``queue`` events with task counts by status and by kind: now, then when they change.
 
     After each update the feed waits ``settle_seconds``, so a burst of commits
-    costs one count, not one per commit.
+    costs one count, not one per commit. ``count`` is the app's shared counts
+    (``Services.counts``), so many open streams share one count per change.
     """
     with broker.subscription("*") as subscription:
         async with subscription.closing_on(closing):
             last: JsonObject | None = None
             while True:
-                counts = await run_in_threadpool(_queue_counts, store)
+                counts = await run_in_threadpool(_queue_counts, count)
                 if counts != last:  # lease renewals and the like change nothing a reader sees
                     yield "queue", counts
                     last = counts
@@ -227,12 +239,12 @@ def _status(task: Task) -> JsonObject:
     }
 
 
-def _queue_counts(store: Store) -> JsonObject:
+def _queue_counts(count: Callable[[], Counts]) -> JsonObject:
     by_kind: dict[str, dict[str, int]] = {}
     by_status = {status.value: 0 for status in TaskStatus}
-    for (kind, status), count in sorted(store.count_by_status().items()):
-        by_kind.setdefault(kind, {})[status.value] = count
-        by_status[status.value] += count
+    for (kind, status), number in sorted(count().items()):
+        by_kind.setdefault(kind, {})[status.value] = number
+        by_status[status.value] += number
     return {"by_status": by_status, "by_kind": by_kind}
 
 

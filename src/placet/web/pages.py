@@ -12,6 +12,7 @@ fragment (``/queue/rows``, ``/tasks/{id}/main``) or appends draft text.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import itertools
@@ -34,7 +35,13 @@ from placet.domain.models import DecisionKind, Task, TaskDetail, TaskStatus
 from placet.domain.policy import Permission, Principal, Role, may
 from placet.domain.prompts import template_inputs
 from placet.engine import DecisionRequest
-from placet.errors import ConflictError, InvalidInputError, NotFoundError, UsageError
+from placet.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PlacetError,
+    UsageError,
+)
 from placet.store.base import TaskFilter
 from placet.web import charts, render
 from placet.web.auth import CSRF_FIELD, Session, csrf_ok, remote_address
@@ -408,7 +415,7 @@ def load_queue(viewer: Viewer, query: QueueQuery) -> QueuePage:
 
 
 def _counts(viewer: Viewer) -> dict[str, Any]:
-    raw = viewer.services.engine.store.count_by_status()
+    raw = viewer.services.counts()  # shared, may be a second or two old: see web/counts.py
     kinds = sorted({kind for kind, _ in raw} | set(viewer.services.engine.settings.kinds))
     by_status = {
         status.value: sum(n for (_, s), n in raw.items() if s is status) for status in TaskStatus
@@ -668,6 +675,7 @@ def decide(
     if problem is None:
         try:
             viewer.services.engine.decide(form.request(task_id, viewer.principal))
+            _count_decision(viewer.services, task_id, form.draft_id)
             return RedirectResponse(_after_decision(viewer, task_id, verdict), 303)
         except ConflictError as exc:
             problem, status = exc.message, 409
@@ -681,6 +689,12 @@ def decide(
         title=f"Task {render.short_id(task_id)}",
         **_task_context(viewer, detail, form, problem),
     )
+
+
+def _count_decision(svc: Services, task_id: str, draft_id: str) -> None:
+    # As the API does: the decision is committed, so a failed metrics read is not an error.
+    with contextlib.suppress(PlacetError):
+        svc.metrics.decided(svc.engine.detail(task_id), draft_id)
 
 
 def _after_decision(viewer: Viewer, task_id: str, verdict: str) -> str:

@@ -10,6 +10,7 @@ from placet.accounts import Accounts
 from placet.engine import Engine
 from placet.web.auth import Gate, Sessions, SignInLimiter
 from placet.web.broker import Broker
+from placet.web.counts import Counts, CountsCache
 from placet.web.metrics import Metrics
 
 
@@ -25,6 +26,23 @@ class Services:
     limiter: SignInLimiter
     max_body_bytes: int = 1024 * 1024
     metrics: Metrics = field(default_factory=Metrics)
+    count_cache: CountsCache | None = None
+
+    def __post_init__(self) -> None:
+        if self.count_cache is None:
+            self.count_cache = CountsCache(self.engine.store.count_by_status)
+        # The broker sees every commit (this process's or another's) through the
+        # store's change signal; a commit drops the shared counts at once.
+        self.broker.on_change(self.count_cache.invalidate)
+
+    def counts(self, settled: bool = False) -> Counts:
+        """Tasks by (kind, status), shared by every page and stream: see ``web/counts.py``."""
+        assert self.count_cache is not None
+        return self.count_cache.get(settled)
+
+    def settled_counts(self) -> Counts:
+        """Counts read after any commit seen more than a quarter second ago (for streams)."""
+        return self.counts(settled=True)
 
 
 def services(request: Request) -> Services:
