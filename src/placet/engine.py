@@ -203,16 +203,13 @@ class Engine:
     def claim(self, worker: str, task_id: str | None = None) -> Task | None:
         """Claim one task for drafting (or the named one); None when there is none to take."""
         now = self._clock()
-        candidates = [self.store.get_task(task_id)] if task_id else self.store.claimable(now, 20)
-        for task in candidates:
+
+        def change_for(task: Task) -> Change | None:
             action = _claim_action(task, now)
-            if action is None:
-                continue
-            try:
-                return self.store.apply(self._claim_change(task, action, worker, now))
-            except ConflictError:
-                continue  # another worker took it first; try the next one
-        return None
+            return None if action is None else self._claim_change(task, action, worker, now)
+
+        # The store holds the task while the change is made: no two workers claim it.
+        return self.store.claim(now, change_for, task_id)
 
     def _claim_change(self, task: Task, action: Action, worker: str, now: float) -> Change:
         attempt = task.attempt if action is Action.RECLAIM else task.attempt + 1

@@ -16,15 +16,33 @@ from placet.domain.ids import new_id
 from placet.domain.models import Event, Task, TaskStatus
 from placet.store.base import Change, Store
 from placet.store.sql import SqlStore
+from tests.conformance import postgres
 
 StoreFactory = Callable[[Path], Store]
+_schemas: set[str] = set()  # made by postgres_store during the current test
 
 
 def sqlite_store(tmp_path: Path) -> Store:
     return SqlStore(f"sqlite:///{tmp_path / 'conformance.db'}")
 
 
-STORE_FACTORIES: dict[str, StoreFactory] = {"sqlite": sqlite_store}
+def postgres_store(tmp_path: Path) -> Store:
+    """A store on a schema of its own; every store made for one test shares it."""
+    name = postgres.new_schema_name(str(tmp_path))
+    url = postgres.create_schema(name)
+    _schemas.add(name)
+    return SqlStore(url)
+
+
+STORE_FACTORIES: dict[str, StoreFactory] = {"sqlite": sqlite_store, "postgresql": postgres_store}
+
+
+@pytest.fixture(autouse=True)
+def _drop_postgres_schemas() -> Iterator[None]:
+    # Autouse fixtures are set up first, so this runs after the stores are closed.
+    yield
+    while _schemas:
+        postgres.drop_schema(_schemas.pop())
 
 
 @pytest.fixture(params=sorted(STORE_FACTORIES))
@@ -45,10 +63,20 @@ def new_task(
 ) -> tuple[Task, Event]:
     now = float(fields.pop("now", 1000.0))  # type: ignore[arg-type]
     task = Task(
-        id=new_id(), kind=kind, input={"name": "Rahul", "ü": [1, 2]}, requester="dev",
-        status=status, version=1, attempt=0, max_attempts=3, created_at=now, updated_at=now,
-        head_hash=audit.GENESIS_HASH, event_count=0, **fields,  # type: ignore[arg-type]
-    )  # fmt: skip
+        id=new_id(),
+        kind=kind,
+        input={"name": "Rahul", "ü": [1, 2]},
+        requester="dev",
+        status=status,
+        version=1,
+        attempt=0,
+        max_attempts=3,
+        created_at=now,
+        updated_at=now,
+        head_hash=audit.GENESIS_HASH,
+        event_count=0,
+        **fields,  # type: ignore[arg-type]
+    )
     event = audit.seal(Event(task.id, 1, "submitted", "dev", now, {"kind": kind}), task.head_hash)
     return replace(task, head_hash=event.hash, event_count=1), event
 

@@ -20,10 +20,18 @@ S = TaskStatus
 
 def draft_for(task_id: str, attempt: int = 1) -> Draft:
     return Draft(
-        id=new_id(), task_id=task_id, attempt=attempt, provider="fake:echo", model="echo",
-        messages=[{"role": "user", "content": "hi"}], output="Dear Rahul, …", usage=Usage(3, 4),
-        latency_ms=1.5, created_at=1500.0, feedback=None,
-    )  # fmt: skip
+        id=new_id(),
+        task_id=task_id,
+        attempt=attempt,
+        provider="fake:echo",
+        model="echo",
+        messages=[{"role": "user", "content": "hi"}],
+        output="Dear Rahul, …",
+        usage=Usage(3, 4),
+        latency_ms=1.5,
+        created_at=1500.0,
+        feedback=None,
+    )
 
 
 def test_a_created_task_reads_back_equal(store: Store) -> None:
@@ -68,8 +76,9 @@ def test_a_losing_change_writes_nothing(store: Store) -> None:
     winner = replace(change(task, S.AWAITING_REVIEW, current_draft_id=draft.id), draft=draft)
     store.apply(winner)
     loser_draft = draft_for(task.id)
-    loser = replace(change(task, S.AWAITING_REVIEW, current_draft_id=loser_draft.id),
-                    draft=loser_draft)  # fmt: skip
+    loser = replace(
+        change(task, S.AWAITING_REVIEW, current_draft_id=loser_draft.id), draft=loser_draft
+    )
     with pytest.raises(ConflictError):
         store.apply(loser)
     detail = store.detail(task.id)
@@ -81,10 +90,19 @@ def test_drafts_and_decisions_round_trip(store: Store) -> None:
     task, event = new_task(status=S.DRAFTING)
     store.create_task(task, [event])
     draft = draft_for(task.id)
-    saved = store.apply(replace(change(task, S.AWAITING_REVIEW, current_draft_id=draft.id),
-                                draft=draft))  # fmt: skip
-    decision = Decision(id=new_id(), task_id=task.id, draft_id=draft.id, kind=DecisionKind.EDIT,
-                        actor="alice", created_at=3000.0, text="Hi", diff="-a\n+b\n")  # fmt: skip
+    saved = store.apply(
+        replace(change(task, S.AWAITING_REVIEW, current_draft_id=draft.id), draft=draft)
+    )
+    decision = Decision(
+        id=new_id(),
+        task_id=task.id,
+        draft_id=draft.id,
+        kind=DecisionKind.EDIT,
+        actor="alice",
+        created_at=3000.0,
+        text="Hi",
+        diff="-a\n+b\n",
+    )
     store.apply(replace(change(saved, S.APPROVED, final_output="Hi"), decision=decision))
     detail = store.detail(task.id)
     assert detail.drafts == [draft] and store.get_draft(draft.id) == draft

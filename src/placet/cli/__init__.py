@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from placet.cli import decide, ops, tasks, web
+from placet.cli import db, decide, ops, tasks, web
 
 app = typer.Typer(
     name="placet",
@@ -37,6 +37,8 @@ app.command()(web.serve)
 app.add_typer(ops.audit_app, name="audit")
 app.add_typer(web.users_app, name="users")
 app.add_typer(web.tokens_app, name="tokens")
+app.add_typer(db.db_app, name="db")
+app.command("migrate-store")(db.migrate_store)
 
 
 def main() -> None:

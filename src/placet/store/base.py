@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -38,6 +38,9 @@ class TaskFilter:
     newest_first: bool = False
 
 
+ClaimChange = Callable[[Task], Change | None]  # the change that claims a task, or None
+
+
 class Store(Protocol):
     """Where tasks, drafts, decisions and events live."""
 
@@ -51,6 +54,16 @@ class Store(Protocol):
 
     def apply(self, change: Change) -> Task:
         """Apply a compare-and-set change, or raise ``ConflictError``."""
+        ...
+
+    def claim(self, now: float, change_for: ClaimChange, task_id: str | None = None) -> Task | None:
+        """Claim one task for drafting so that no other claimer gets it too.
+
+        The store picks a task no other claimer holds (one whose lease ran out,
+        else the oldest queued one; or the task named), asks ``change_for`` for
+        the change that claims it (None: leave it), and applies that change
+        while it still holds the task. None when there is nothing to claim.
+        """
         ...
 
     def get_task(self, task_id: str) -> Task:

@@ -1,14 +1,43 @@
-"""Schema migrations with Alembic, run on open when the schema is behind."""
+"""Schema migrations with Alembic, run on open when the schema is behind.
+
+SQLite and PostgreSQL share one history. Two processes opening a new
+database at once must not both create it: the upgrade runs under a lock
+(SQLite's write lock; on PostgreSQL a transaction-scoped advisory lock), and
+Alembic reads the revision again once the lock is held, so the second
+process finds nothing left to do.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 HEAD_REVISION = "0002"
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+# Any fixed 64-bit number that no other application in the database uses for
+# its own advisory locks: "placet" in ASCII.
+ADVISORY_LOCK_KEY = 0x706C61636574
+
+
+@dataclass(frozen=True)
+class SchemaStatus:
+    """Where a database's schema stands against Placet's migrations."""
+
+    current: str | None  # None: an empty database
+    head: str
+    pending: tuple[str, ...]  # the revisions an upgrade would run, oldest first
+
+    @property
+    def up_to_date(self) -> bool:
+        """True when no migration is pending."""
+        return not self.pending
 
 
 def current_revision(conn: Connection) -> str | None:
@@ -27,18 +56,33 @@ def ensure_schema(engine: Engine) -> None:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Run the migrations up to ``revision``, holding the write lock throughout."""
+    """Run the migrations up to ``revision``, holding a lock throughout."""
     from alembic import command
 
     with engine.connect() as conn:
         if conn.dialect.name == "sqlite":
-            # Two processes opening a new database at once must not both create it.
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+        elif conn.dialect.name == "postgresql":
+            # Released at commit; DDL is transactional there, so a second
+            # process waits here and then finds the schema already made.
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(ADVISORY_LOCK_KEY)))
         command.upgrade(alembic_config(conn), revision)
         conn.commit()
 
 
-def alembic_config(conn: Connection | None = None) -> alembic.config.Config:  # type: ignore[name-defined]  # noqa: F821
+def status(engine: Engine) -> SchemaStatus:
+    """The current revision, the newest one, and what an upgrade would run."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config())
+    with engine.connect() as conn:
+        current = current_revision(conn)
+    newer = script.iterate_revisions("heads", current or "base")
+    pending = tuple(reversed([revision.revision for revision in newer]))
+    return SchemaStatus(current, script.get_current_head() or HEAD_REVISION, pending)
+
+
+def alembic_config(conn: Connection | None = None) -> Config:
     """An Alembic configuration for Placet's migrations, bound to a connection."""
     from alembic.config import Config
 

@@ -1,5 +1,7 @@
 """Change signals: how a waiter learns, cheaply, that something was committed.
 
+(PostgreSQL's, LISTEN/NOTIFY with a polling fallback, is in ``pgnotify``.)
+
 SQLite: ``PRAGMA data_version`` on a connection that never writes changes when
 any other connection commits. Reading it is a few microseconds. On Linux a
 waiter sleeps on an inotify watch of the ``-wal`` file, which every commit
@@ -22,10 +24,7 @@ import threading
 import time
 from typing import Protocol
 
-from sqlalchemy.engine import Engine
-
 from placet.errors import StoreError
-from placet.store.sqlite import sqlite_path
 
 POLL_SECONDS = 0.001
 # With a watch: after the WAL is written, poll every millisecond for this long
@@ -168,30 +167,3 @@ class SqliteDataVersionSignal:
                 watch.close()
             self._watches.clear()
         self._local = threading.local()
-
-
-class PollingSignal:
-    """A fallback for databases without a cheaper signal: a clock tick."""
-
-    def __init__(self, interval: float = 0.05) -> None:
-        self._interval = interval
-
-    def token(self) -> int:
-        """A counter that advances every interval."""
-        return int(time.monotonic() / self._interval)
-
-    def wait(self, token: int, timeout: float) -> int:
-        """Sleep one interval (or the timeout, if shorter)."""
-        time.sleep(min(self._interval, max(timeout, 0.0)))
-        return self.token()
-
-    def close(self) -> None:
-        """Nothing to release."""
-
-
-def signal_for(engine: Engine) -> ChangeSignal:
-    """The cheapest change signal the engine's database offers."""
-    path = sqlite_path(engine.url.render_as_string(hide_password=False))
-    if path is not None:
-        return SqliteDataVersionSignal(path)
-    return PollingSignal()

@@ -1,16 +1,46 @@
-"""Engine set-up: SQLite pragmas and transaction control."""
+"""SQLite: engine set-up, pragmas, and the store's transactions on it.
+
+Statements run straight on a driver connection that each thread keeps: on the
+lifecycle's hot path, pool checkout and SQLAlchemy's per-call execution
+context cost more than the SQL itself. Writes start with ``BEGIN IMMEDIATE``
+so two writers queue on the busy timeout instead of failing when a read lock
+is upgraded; a read of one statement runs on its own (SQLite gives every
+statement a consistent snapshot) and a read of several shares one transaction.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from placet.errors import ConfigError
+from placet.domain.models import Event, Task
+from placet.errors import ConfigError, NotFoundError, StoreError
+from placet.store import rows, schema
+from placet.store.base import Change, ClaimChange
+from placet.store.statements import (
+    CLAIMABLE,
+    COLUMNS,
+    EVENT_COLUMNS,
+    EXTEND_LEASE,
+    INSERT_EVENT,
+    INSERTS,
+    SELECT_BY_KEY,
+    SELECT_TASK,
+    UPDATE_ORDER,
+    UPDATE_TASK,
+    CompiledSet,
+    Params,
+    Row,
+    compile_statement,
+)
 
 SYNCHRONOUS_LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")
 BUSY_TIMEOUT_SECONDS = 30
@@ -31,13 +61,14 @@ def sqlite_path(url: str) -> str | None:
 
 
 def make_engine(url: str) -> Engine:
-    """A SQLAlchemy engine for the URL, with SQLite tuned for many small commits."""
-    try:
-        path = sqlite_path(url)
-    except sa.exc.ArgumentError as exc:
-        raise ConfigError(f"not a database URL: {url!r}") from exc
-    if path is None:
-        return sa.create_engine(url, pool_pre_ping=True)
+    """A SQLAlchemy engine for the URL (SQLite or PostgreSQL)."""
+    from placet.store.engines import make_engine as make
+
+    return make(url)
+
+
+def make_sqlite_engine(url: str, path: str) -> Engine:
+    """A SQLAlchemy engine on a SQLite file, tuned for many small commits."""
     if path == ":memory:":
         raise ConfigError("an in-memory SQLite database cannot be shared; use a file path")
     Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -82,3 +113,195 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
     cursor.close()
+
+
+class ThreadConnections:
+    """One driver connection per thread, opened on first use.
+
+    A connection whose thread has ended is closed the next time a thread
+    opens one, so short-lived threads do not pile connections up. A forked
+    child opens its own and leaves the parent's alone.
+    """
+
+    def __init__(self, connect: Callable[[], Any]) -> None:
+        self._connect = connect
+        self._pid = os.getpid()
+        self._local = threading.local()
+        self._open: dict[threading.Thread, Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self) -> Any:
+        """This thread's connection."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None or self._pid != os.getpid():
+            conn = self._open_one()
+        return conn
+
+    def _open_one(self) -> Any:
+        if self._pid != os.getpid():  # forked: the parent's connections are not ours
+            self._pid, self._local, self._open = os.getpid(), threading.local(), {}
+            self._lock = threading.Lock()
+        conn = self._connect()
+        with self._lock:
+            for thread in [t for t in self._open if not t.is_alive()]:
+                self._open.pop(thread).close()
+            self._open[threading.current_thread()] = conn
+        self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        """Close every connection; a later call opens fresh ones."""
+        with self._lock:
+            for conn in self._open.values():
+                conn.close()
+            self._open.clear()
+        self._local = threading.local()
+
+
+class SqliteBackend:
+    """The store's transactions on SQLite; the write lock serialises every writer."""
+
+    def __init__(self, path: str, sql: CompiledSet, dialect: sa.engine.Dialect) -> None:
+        self._sql = sql
+        self._dialect = dialect
+        self._connections = ThreadConnections(lambda: connect_sqlite(path))
+
+    # -- statements and transactions -----------------------------------------
+
+    def _run(self, cursor: Any, statement: sa.sql.ClauseElement, params: Params) -> Any:
+        sql = self._sql.get(id(statement)) or compile_statement(statement, self._dialect)
+        cursor.execute(sql.text, sql.bind(params))
+        return cursor
+
+    def _insert(self, cursor: Any, table: sa.Table, values: tuple[Any, ...]) -> None:
+        """Insert one row given as values in the table's column order."""
+        sql = self._sql[id(INSERTS[table.name])]
+        cursor.execute(sql.text, sql.bind_values(COLUMNS[table.name], values))
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[Any]:
+        conn = self._connections.get()
+        try:
+            try:
+                cursor = conn.cursor()
+                # Take the write lock now, not on the first write, so two writers
+                # queue on the busy timeout instead of failing a lock upgrade.
+                cursor.execute("BEGIN IMMEDIATE")
+                yield cursor
+                conn.commit()
+            except BaseException:
+                _rollback(conn)  # a kept connection must not stay in a transaction
+                raise
+        except sqlite3.Error as exc:
+            raise StoreError(f"database write failed: {exc}") from exc
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Callable[[sa.sql.ClauseElement, Params], list[Row]]]:
+        """Several reads that see one snapshot."""
+        conn = self._connections.get()
+        try:
+            try:
+                cursor = conn.cursor()
+                cursor.execute("BEGIN")
+                yield lambda statement, params: self._run(cursor, statement, params).fetchall()
+            finally:
+                _rollback(conn)
+        except sqlite3.Error as exc:
+            raise StoreError(f"database read failed: {exc}") from exc
+
+    def select(self, statement: sa.sql.ClauseElement, params: Params) -> list[Row]:
+        """The rows of one statement, read on its own (no explicit transaction)."""
+        try:
+            found: list[Row] = self._run(
+                self._connections.get().cursor(), statement, params
+            ).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"database read failed: {exc}") from exc
+        return found
+
+    # -- writes -------------------------------------------------------------
+
+    def create_task(self, task: Task, events: Sequence[Event]) -> Task:
+        """Insert a task and its first events; a known idempotency key returns that task."""
+        try:
+            return self._create_task(task, events)
+        except StoreError as exc:
+            key = task.idempotency_key
+            if key is None or not isinstance(exc.__cause__, sqlite3.IntegrityError):
+                raise
+            found = self.select(SELECT_BY_KEY, {"key": key})  # another process took the key first
+            if not found:
+                raise
+            return rows.task(found[0])
+
+    def _create_task(self, task: Task, events: Sequence[Event]) -> Task:
+        with self._write() as cursor:
+            if task.idempotency_key is not None:
+                row = self._run(cursor, SELECT_BY_KEY, {"key": task.idempotency_key})
+                found = row.fetchone()
+                if found is not None:
+                    return rows.task(found)
+            self._insert(cursor, schema.tasks, rows.task_values(task))
+            insert_event = self._sql[id(INSERT_EVENT)]
+            cursor.executemany(
+                insert_event.text,
+                [insert_event.bind_values(EVENT_COLUMNS, rows.event_values(e)) for e in events],
+            )
+        return task
+
+    def apply(self, change: Change) -> Task:
+        """Apply a compare-and-set change, or raise ``ConflictError``."""
+        with self._write() as cursor:
+            self._apply(cursor, change)
+        return change.task
+
+    def _apply(self, cursor: Any, change: Change) -> None:
+        update = self._sql[id(UPDATE_TASK)]
+        cursor.execute(update.text, update.bind_values(UPDATE_ORDER, rows.update_values(change)))
+        if cursor.rowcount != 1:
+            raise self._conflict(cursor, change)
+        if change.draft is not None:
+            self._insert(cursor, schema.drafts, rows.draft_values(change.draft))
+        if change.decision is not None:
+            self._insert(cursor, schema.decisions, rows.decision_values(change.decision))
+        self._insert(cursor, schema.events, rows.event_values(change.event))
+
+    def _conflict(self, cursor: Any, change: Change) -> Exception:
+        row = self._run(cursor, SELECT_TASK, {"id": change.task.id}).fetchone()
+        if row is None:
+            return NotFoundError(f"no task with id {change.task.id}")
+        return rows.conflict(rows.task(row), change)
+
+    def claim(self, now: float, change_for: ClaimChange, task_id: str | None) -> Task | None:
+        """Claim under the write lock: no other writer runs until the claim commits."""
+        if task_id is None and not self.select(CLAIMABLE, {"now": now, "limit": 1}):
+            return None  # an idle worker's poll must not take the write lock
+        with self._write() as cursor:
+            if task_id is None:
+                found = self._run(cursor, CLAIMABLE, {"now": now, "limit": 20}).fetchall()
+            else:
+                found = self._run(cursor, SELECT_TASK, {"id": task_id}).fetchall()
+                if not found:
+                    raise NotFoundError(f"no task with id {task_id}")
+            for row in found:
+                change = change_for(rows.task(row))
+                if change is not None:
+                    self._apply(cursor, change)
+                    return change.task
+        return None
+
+    def extend_lease(self, task_id: str, owner: str, expires_at: float) -> bool:
+        """Push a drafting lease further out; False if ``owner`` no longer holds it."""
+        params = {"b_id": task_id, "b_owner": owner, "until": expires_at}
+        with self._write() as cursor:
+            return bool(self._run(cursor, EXTEND_LEASE, params).rowcount == 1)
+
+    def close(self) -> None:
+        """Close every connection."""
+        self._connections.close()
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    # The error that got us here is the one to report, not a failed rollback.
+    with contextlib.suppress(sqlite3.Error):
+        conn.rollback()
