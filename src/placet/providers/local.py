@@ -7,6 +7,7 @@ own plugin code (which needs the ``llm`` tool) is never imported.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import importlib.metadata
 import os
@@ -22,6 +23,16 @@ from placet.providers.base import Chunk, Completion, CompletionRequest, collect
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _models: dict[str, Any] = {}
 _models_lock = threading.Lock()
+
+
+@atexit.register
+def _close_models() -> None:
+    # llama.cpp's own finaliser fails noisily when it runs during interpreter
+    # teardown (its C bindings are gone by then); close models while they exist.
+    with _models_lock:
+        for model in _models.values():
+            model.close()
+        _models.clear()
 
 
 def smollm2_path() -> Path:
