@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-dev
 NAME   ?= Rahul
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup run demo test lint browser bench clean
+.PHONY: setup run demo test lint browser postgres bench clean
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(STAMP): pyproject.toml
@@ -41,7 +41,14 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { echo "installing Debian's chromium for the browser tests"; \
 	  $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
 
-test: lint browser
+# The PostgreSQL tests need a real server: start the local one when it is stopped
+# (installing it on a fresh machine). With CI=true they fail rather than skip.
+PLACET_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
+export PLACET_TEST_DATABASE_URL
+postgres: setup
+	@.ci/postgres "$(PLACET_TEST_DATABASE_URL)"
+
+test: lint browser postgres
 	$(BIN)/pytest
 
 bench: setup

@@ -130,12 +130,12 @@ def run_placet_sql(folder: Path, items: int, level: str) -> float:
     statements, values of the same shape and size; no engine, no store code.
     It says how fast Placet could be if all of its Python cost nothing.
     """
-    from placet.store import sql
+    from placet.store import sql, statements
     from placet.store.sqlite import WAL_AUTOCHECKPOINT_PAGES
 
     with synchronous(level):
         store = sql.SqlStore(f"sqlite:///{folder / 'placet.db'}")
-        text = {stmt: store._sql[id(stmt)].text for stmt in sql._PREBUILT}
+        text = {stmt: store._sql[id(stmt)].text for stmt in statements.PREBUILT}
         store.close()
     conn = sqlite3.connect(folder / "placet.db", isolation_level=None)
     try:
@@ -155,10 +155,11 @@ def run_placet_sql(folder: Path, items: int, level: str) -> float:
             '[{"role":"system","content":"You write friendly onboarding emails."},'
             '{"role":"user","content":"Write a short onboarding email to user1."}]'
         )
-        insert_task, insert_event = text[sql._INSERT_TASK], text[sql._INSERT_EVENT]
-        update_task, select_task = text[sql._UPDATE_TASK], text[sql._SELECT_TASK]
-        insert_draft, select_draft = text[sql._INSERT_DRAFT], text[sql._SELECT_DRAFT]
-        insert_decision = text[sql._INSERT_DECISION]
+        st = statements
+        insert_task, insert_event = text[st.INSERT_TASK], text[st.INSERT_EVENT]
+        update_task, select_task = text[st.UPDATE_TASK], text[st.SELECT_TASK]
+        insert_draft, select_draft = text[st.INSERT_DRAFT], text[st.SELECT_DRAFT]
+        insert_decision = text[st.INSERT_DECISION]
 
         def one(index: int) -> None:
             task, draft, decision = (f"01J{c}{index + 10**9:022d}" for c in "TDC")

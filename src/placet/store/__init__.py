@@ -1,4 +1,4 @@
-"""Storage: the Store port and its SQL adapter."""
+"""Storage: the Store port and its SQL adapter (SQLite, PostgreSQL)."""
 
 from placet.store.base import Change, Store, TaskFilter
 
@@ -6,7 +6,7 @@ __all__ = ["Change", "Store", "TaskFilter", "open_store"]
 
 
 def open_store(url: str) -> Store:
-    """Open the store a database URL names, creating the schema if needed."""
+    """Open the store at ``sqlite:///FILE`` or ``postgresql://...``, migrating it if behind."""
     from placet.store.sql import SqlStore
 
     return SqlStore(url)

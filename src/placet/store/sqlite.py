@@ -21,7 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from placet.domain.models import Event, Task
+from placet.domain.models import Event, Task, TaskStatus
 from placet.errors import ConfigError, NotFoundError, StoreError
 from placet.store import rows, schema
 from placet.store.base import Change, ClaimChange
@@ -34,6 +34,7 @@ from placet.store.statements import (
     INSERTS,
     SELECT_BY_KEY,
     SELECT_TASK,
+    TASK_COLUMNS,
     UPDATE_ORDER,
     UPDATE_TASK,
     CompiledSet,
@@ -50,6 +51,7 @@ BUSY_TIMEOUT_SECONDS = 30
 # 10,000 pages (~40 MB of WAL while connections are open) checkpoints about as
 # often per item as a one-row-per-commit workload does with the default.
 WAL_AUTOCHECKPOINT_PAGES = 10_000
+_STATUS = TASK_COLUMNS.index("status")
 
 
 def sqlite_path(url: str) -> str | None:
@@ -58,13 +60,6 @@ def sqlite_path(url: str) -> str | None:
     if parsed.get_backend_name() != "sqlite":
         return None
     return parsed.database or ":memory:"
-
-
-def make_engine(url: str) -> Engine:
-    """A SQLAlchemy engine for the URL (SQLite or PostgreSQL)."""
-    from placet.store.engines import make_engine as make
-
-    return make(url)
 
 
 def make_sqlite_engine(url: str, path: str) -> Engine:
@@ -279,6 +274,8 @@ class SqliteBackend:
         with self._write() as cursor:
             if task_id is None:
                 found = self._run(cursor, CLAIMABLE, {"now": now, "limit": 20}).fetchall()
+                # Expired leases first, as on PostgreSQL; then the oldest queued.
+                found.sort(key=lambda row: row[_STATUS] != TaskStatus.DRAFTING.value)
             else:
                 found = self._run(cursor, SELECT_TASK, {"id": task_id}).fetchall()
                 if not found:

@@ -1,0 +1,149 @@
+"""The store's SQL, described once with SQLAlchemy Core and compiled once per dialect.
+
+Building a statement costs more than running it on SQLite, so the hot-path
+statements are module constants, compiled when a store opens and executed
+straight on a driver cursor with parameters bound in the driver's own style.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.compiler import SQLCompiler
+
+from placet.domain.models import TaskStatus
+from placet.store import schema
+
+T, D, DC, E = schema.tasks, schema.drafts, schema.decisions, schema.events
+
+COLUMNS = {table.name: tuple(table.c.keys()) for table in (T, D, DC, E)}
+TASK_COLUMNS = COLUMNS[T.name]
+DRAFT_COLUMNS = COLUMNS[D.name]
+DECISION_COLUMNS = COLUMNS[DC.name]
+EVENT_COLUMNS = COLUMNS[E.name]
+
+INSERT_TASK = T.insert()
+INSERT_DRAFT = D.insert()
+INSERT_DECISION = DC.insert()
+INSERT_EVENT = E.insert()
+# What a compare-and-set change may write; everything else about a task is fixed.
+MUTABLE = (
+    "status",
+    "version",
+    "attempt",
+    "updated_at",
+    "head_hash",
+    "event_count",
+    "current_draft_id",
+    "final_output",
+    "lease_owner",
+    "lease_expires_at",
+    "pending_feedback",
+)
+UPDATE_ORDER = (*MUTABLE, "b_id", "b_version", "b_status")
+GET_MUTABLE = operator.attrgetter(*MUTABLE)
+assert MUTABLE[0] == "status"
+UPDATE_TASK = (  # bind names must not be column names in an UPDATE
+    T.update()
+    .where(T.c.id == sa.bindparam("b_id"))
+    .where(T.c.version == sa.bindparam("b_version"))
+    .where(T.c.status == sa.bindparam("b_status"))
+    .values({name: sa.bindparam(name) for name in MUTABLE})
+)
+SELECT_TASK = sa.select(T).where(T.c.id == sa.bindparam("id"))
+SELECT_DRAFT = sa.select(D).where(D.c.id == sa.bindparam("id"))
+EXTEND_LEASE = (
+    T.update()
+    .where(T.c.id == sa.bindparam("b_id"))
+    .where(T.c.lease_owner == sa.bindparam("b_owner"))
+    .where(T.c.status == TaskStatus.DRAFTING.value)
+    .values(lease_expires_at=sa.bindparam("until"))
+)
+SELECT_BY_KEY = sa.select(T).where(T.c.idempotency_key == sa.bindparam("key"))
+SELECT_DRAFTS = sa.select(D).where(D.c.task_id == sa.bindparam("id")).order_by(D.c.attempt)
+SELECT_DECISIONS = (
+    sa.select(DC).where(DC.c.task_id == sa.bindparam("id")).order_by(DC.c.created_at, DC.c.id)
+)
+SELECT_EVENTS = sa.select(E).where(E.c.task_id == sa.bindparam("id")).order_by(E.c.seq)
+CLAIMABLE = (
+    sa.select(T)
+    .where(
+        sa.or_(
+            T.c.status == TaskStatus.QUEUED.value,
+            sa.and_(
+                T.c.status == TaskStatus.DRAFTING.value,
+                T.c.lease_expires_at < sa.bindparam("now"),
+            ),
+        )
+    )
+    .order_by(T.c.id)
+    .limit(sa.bindparam("limit"))
+)
+INSERTS = {
+    T.name: INSERT_TASK,
+    D.name: INSERT_DRAFT,
+    DC.name: INSERT_DECISION,
+    E.name: INSERT_EVENT,
+}
+PREBUILT = (
+    INSERT_TASK,
+    INSERT_DRAFT,
+    INSERT_DECISION,
+    INSERT_EVENT,
+    UPDATE_TASK,
+    SELECT_TASK,
+    SELECT_DRAFT,
+    EXTEND_LEASE,
+    SELECT_BY_KEY,
+    SELECT_DRAFTS,
+    SELECT_DECISIONS,
+    SELECT_EVENTS,
+    CLAIMABLE,
+)
+
+Params = Mapping[str, Any]
+Row = Sequence[Any]
+
+
+@dataclass(frozen=True)
+class Sql:
+    """A statement compiled for one dialect, ready for the driver's ``execute``."""
+
+    text: str
+    names: tuple[str, ...] | None  # bind order for positional paramstyles; None: by name
+    defaults: Mapping[str, Any]  # values bound inside the statement (literals, limits)
+
+    def bind(self, params: Params) -> Any:
+        """The parameters in the shape the driver's paramstyle wants."""
+        if self.names is None:
+            return {**self.defaults, **params}
+        if not self.defaults:
+            return tuple([params[name] for name in self.names])
+        return tuple([params.get(name, self.defaults.get(name)) for name in self.names])
+
+    def bind_values(self, order: tuple[str, ...], values: tuple[Any, ...]) -> Any:
+        """Bind values given in ``order``; passed through when that is the driver's order."""
+        if self.names == order:
+            return values
+        return self.bind(dict(zip(order, values, strict=True)))
+
+
+def compile_statement(statement: sa.sql.ClauseElement, dialect: Dialect) -> Sql:
+    """Compile a Core statement to the dialect's SQL text and bind order."""
+    compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    assert isinstance(compiled, SQLCompiler)
+    names = tuple(compiled.positiontup or ()) if dialect.positional else None
+    return Sql(compiled.string, names, dict(compiled.params))
+
+
+CompiledSet = dict[int, Sql]  # compiled statements by id() of the Core statement
+
+
+def compile_all(dialect: Dialect) -> CompiledSet:
+    """Every prebuilt statement compiled for the dialect."""
+    return {id(statement): compile_statement(statement, dialect) for statement in PREBUILT}
