@@ -21,11 +21,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from placet.domain.models import Event, Task, TaskStatus
+from placet.domain.models import Event, Task
 from placet.errors import ConfigError, NotFoundError, StoreError
 from placet.store import rows, schema
 from placet.store.base import Change, ClaimChange
 from placet.store.statements import (
+    CLAIM_EXPIRED,
+    CLAIM_QUEUED,
     CLAIMABLE,
     COLUMNS,
     EVENT_COLUMNS,
@@ -34,7 +36,6 @@ from placet.store.statements import (
     INSERTS,
     SELECT_BY_KEY,
     SELECT_TASK,
-    TASK_COLUMNS,
     UPDATE_ORDER,
     UPDATE_TASK,
     CompiledSet,
@@ -51,7 +52,6 @@ BUSY_TIMEOUT_SECONDS = 30
 # 10,000 pages (~40 MB of WAL while connections are open) checkpoints about as
 # often per item as a one-row-per-commit workload does with the default.
 WAL_AUTOCHECKPOINT_PAGES = 10_000
-_STATUS = TASK_COLUMNS.index("status")
 
 
 def sqlite_path(url: str) -> str | None:
@@ -272,20 +272,18 @@ class SqliteBackend:
         if task_id is None and not self.select(CLAIMABLE, {"now": now, "limit": 1}):
             return None  # an idle worker's poll must not take the write lock
         with self._write() as cursor:
-            if task_id is None:
-                found = self._run(cursor, CLAIMABLE, {"now": now, "limit": 20}).fetchall()
-                # Expired leases first, as on PostgreSQL; then the oldest queued.
-                found.sort(key=lambda row: row[_STATUS] != TaskStatus.DRAFTING.value)
-            else:
-                found = self._run(cursor, SELECT_TASK, {"id": task_id}).fetchall()
-                if not found:
+            if task_id is not None:
+                row = self._run(cursor, SELECT_TASK, {"id": task_id}).fetchone()
+                if row is None:
                     raise NotFoundError(f"no task with id {task_id}")
-            for row in found:
-                change = change_for(rows.task(row))
-                if change is not None:
-                    self._apply(cursor, change)
-                    return change.task
-        return None
+            else:  # as on PostgreSQL: an expired lease first, else the oldest queued task
+                row = self._run(cursor, CLAIM_EXPIRED, {"now": now}).fetchone()
+                row = row or self._run(cursor, CLAIM_QUEUED, {}).fetchone()
+            change = change_for(rows.task(row)) if row is not None else None
+            if change is None:
+                return None
+            self._apply(cursor, change)
+        return change.task
 
     def extend_lease(self, task_id: str, owner: str, expires_at: float) -> bool:
         """Push a drafting lease further out; False if ``owner`` no longer holds it."""

@@ -84,6 +84,15 @@ CLAIMABLE = (
     .order_by(T.c.id)
     .limit(sa.bindparam("limit"))
 )
+# What a claim takes: a drafting task whose lease ran out, else the oldest queued one.
+CLAIM_EXPIRED = (
+    sa.select(T)
+    .where(T.c.status == TaskStatus.DRAFTING.value)
+    .where(T.c.lease_expires_at < sa.bindparam("now"))
+    .order_by(T.c.id)
+    .limit(1)
+)
+CLAIM_QUEUED = sa.select(T).where(T.c.status == TaskStatus.QUEUED.value).order_by(T.c.id).limit(1)
 INSERTS = {
     T.name: INSERT_TASK,
     D.name: INSERT_DRAFT,
@@ -104,6 +113,8 @@ PREBUILT = (
     SELECT_DECISIONS,
     SELECT_EVENTS,
     CLAIMABLE,
+    CLAIM_EXPIRED,
+    CLAIM_QUEUED,
 )
 
 Params = Mapping[str, Any]
