@@ -32,14 +32,14 @@ def unavailable(reason: str) -> NoReturn:
     """Skip the test, or fail it in CI."""
     if in_ci():
         pytest.fail(f"the PostgreSQL tests must run in CI, but {reason}", pytrace=False)
-    pytest.skip(f"PostgreSQL tests skipped: {reason} (set {ENV})")
+    pytest.skip(f"PostgreSQL tests skipped: {reason}")
 
 
 def server_url() -> str:
     """The test server's URL; skips (or fails in CI) when it is not set or not answering."""
     url = os.environ.get(ENV, "").strip()
     if not url:
-        unavailable(f"{ENV} is not set")
+        unavailable(f"{ENV} is not set (make test sets it and starts the server)")
     problem = _reachability(url)
     if problem:
         unavailable(f"{url} does not answer: {problem}")

@@ -44,13 +44,7 @@ def _decide(engine: Engine, request: DecisionRequest) -> Task:
 @handle_errors
 def approve(task_id: TaskArg, actor: ActorOption = None, version: VersionOption = None) -> None:
     """Approve the draft a task is waiting on, as it is."""
-    with open_engine() as engine:
-        _decide(
-            engine,
-            DecisionRequest(
-                task_id, DecisionKind.APPROVE, actor_name(actor), expected_version=version
-            ),
-        )
+    _decide_now(task_id, DecisionKind.APPROVE, actor, version)
 
 
 @handle_errors
@@ -98,17 +92,7 @@ def revise(
     version: VersionOption = None,
 ) -> None:
     """Ask for a new draft; your feedback goes into the next prompt."""
-    with open_engine() as engine:
-        _decide(
-            engine,
-            DecisionRequest(
-                task_id,
-                DecisionKind.REVISE,
-                actor_name(actor),
-                expected_version=version,
-                feedback=feedback,
-            ),
-        )
+    _decide_now(task_id, DecisionKind.REVISE, actor, version, feedback=feedback)
 
 
 @handle_errors
@@ -119,17 +103,15 @@ def reject(
     version: VersionOption = None,
 ) -> None:
     """Reject the task for good, with a reason."""
+    _decide_now(task_id, DecisionKind.REJECT, actor, version, reason=reason)
+
+
+def _decide_now(
+    task_id: str, kind: DecisionKind, actor: str | None, version: int | None, **fields: str
+) -> None:
+    request = DecisionRequest(task_id, kind, actor_name(actor), expected_version=version, **fields)
     with open_engine() as engine:
-        _decide(
-            engine,
-            DecisionRequest(
-                task_id,
-                DecisionKind.REJECT,
-                actor_name(actor),
-                expected_version=version,
-                reason=reason,
-            ),
-        )
+        _decide(engine, request)
 
 
 REVIEW_KEYS = "[a]pprove  [e]dit  [r]evise  [x] reject  [s]kip  [q]uit"
