@@ -150,6 +150,21 @@ def test_list_filters_and_keyset_pages(store: Store) -> None:
     assert store.count_by_status() == {("a", S.QUEUED): 3, ("b", S.QUEUED): 4}
 
 
+def test_list_by_requester_and_creation_time(store: Store) -> None:
+    made = []
+    for n, requester in enumerate(["ana", "ben", "ana", "ana", "ben"]):
+        task, event = new_task(now=1000.0 + n)
+        task = replace(task, requester=requester)
+        store.create_task(task, [event])
+        made.append(task)
+    anas = store.list_tasks(TaskFilter(requester="ana", newest_first=True, limit=2))
+    assert [t.id for t in anas] == [made[3].id, made[2].id]
+    rest = store.list_tasks(TaskFilter(requester="ana", newest_first=True, after_id=anas[-1].id))
+    assert [t.id for t in rest] == [made[0].id]
+    window = store.list_tasks(TaskFilter(created_after=1001.0, created_before=1004.0))
+    assert [t.id for t in window] == [t.id for t in made[1:4]]
+
+
 def test_iter_tasks_walks_past_a_page(store: Store) -> None:
     for _ in range(503):
         task, event = new_task()

@@ -26,7 +26,7 @@ from placet.engine import DecisionRequest, Engine
 from placet.errors import ProviderError, UsageError
 from placet.store.copy import TABLES, TargetNotEmptyError, copy_store
 from placet.store.engines import make_engine
-from placet.store.migrate import upgrade
+from placet.store.migrate import HEAD_REVISION, upgrade
 from placet.store.sql import SqlStore
 from placet.testing import FakeProvider
 from tests.conformance import postgres as pg
@@ -180,7 +180,10 @@ def test_db_status_and_upgrade(pg_url: str, tmp_path: Path) -> None:
     assert before.returncode == 0, before.stderr
     assert "none (empty database)" in before.stdout and "0001, 0002" in before.stdout
     upgraded = placet(tmp_path, "db", "upgrade", database=pg_url)
-    assert upgraded.returncode == 0 and "upgraded from empty to 0002" in upgraded.stdout
+    assert upgraded.returncode == 0 and f"upgraded from empty to {HEAD_REVISION}" in upgraded.stdout
     after = placet(tmp_path, "db", "status", "--database", pg_url)
     assert "up to date" in after.stdout
-    assert "already at revision 0002" in placet(tmp_path, "db", "upgrade", database=pg_url).stdout
+    assert (
+        f"already at revision {HEAD_REVISION}"
+        in placet(tmp_path, "db", "upgrade", database=pg_url).stdout
+    )

@@ -36,6 +36,9 @@ class TaskFilter:
     after_id: str | None = None
     limit: int = 50
     newest_first: bool = False
+    requester: str | None = None
+    created_after: float | None = None  # created_at >= this
+    created_before: float | None = None  # created_at < this
 
 
 ClaimChange = Callable[[Task], Change | None]  # the change that claims a task, or None

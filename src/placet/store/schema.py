@@ -35,6 +35,8 @@ tasks = sa.Table(
     sa.Column("pending_feedback", sa.Text, nullable=True),
     sa.Index("ix_tasks_status_id", "status", "id"),
     sa.Index("ix_tasks_kind_status_id", "kind", "status", "id"),
+    # A requester's own tasks, newest first, without scanning everyone's.
+    sa.Index("ix_tasks_requester_id", "requester", "id"),
 )
 
 drafts = sa.Table(

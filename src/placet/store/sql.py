@@ -207,6 +207,12 @@ class SqlStore:
             query = query.where(_T.c.status.in_([s.value for s in task_filter.statuses]))
         if task_filter.kinds:
             query = query.where(_T.c.kind.in_(task_filter.kinds))
+        if task_filter.requester is not None:
+            query = query.where(_T.c.requester == task_filter.requester)
+        if task_filter.created_after is not None:
+            query = query.where(_T.c.created_at >= task_filter.created_after)
+        if task_filter.created_before is not None:
+            query = query.where(_T.c.created_at < task_filter.created_before)
         if task_filter.after_id is not None:
             beyond = (
                 _T.c.id < task_filter.after_id
