@@ -90,8 +90,11 @@ def plans(url: str) -> list[str]:
     from placet.store import postgres
 
     found = []
-    for sql, params in ((postgres._CLAIM_QUEUED, ()), (postgres._CLAIM_EXPIRED, (time.time(),))):
-        text = sql.replace("%s", repr(params[0])) if params else sql
+    for sql, params in (
+        (postgres._CLAIM_QUEUED, postgres._QUEUED),
+        (postgres._CLAIM_EXPIRED, (*postgres._DRAFTING, time.time())),
+    ):
+        text = sql % tuple(repr(value) for value in params)
         rows = admin(f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {text}", url)
         found.append("\n".join(f"    {row[0]}" for row in rows))
     return found
@@ -105,8 +108,7 @@ def benchmark(finished: int, queued: int, claims: int) -> dict[str, Any]:
             _engine(url).store.close()  # the schema, by Placet's migrations
             results[f"{label}_load"] = load(url, count, queued)
             results[label] = claim_latencies(url, claims)
-            if label == "large":
-                results["plans"] = plans(url)
+            results[f"{label}_plans"] = plans(url)
     return results
 
 
@@ -129,9 +131,10 @@ def report(results: dict[str, Any], finished: int, queued: int) -> bool:
     measure = f"p50 with {finished:,} finished / without"
     target = [measure, f"{ratio:.2f}x", "<= 1.5x (flat)", verdict(flat)]
     print_table("Claim latency target", ["measure", "value", "target", "verdict"], [target])
-    print("\nPlans on the large table (EXPLAIN ANALYZE, after the run):")
-    for plan in results["plans"]:
-        print(plan + "\n")
+    for label in ("large", "small"):
+        print(f"\nPlans on the {label} table (EXPLAIN ANALYZE, after the run):")
+        for plan in results[f"{label}_plans"]:
+            print(plan + "\n")
     return flat
 
 

@@ -104,15 +104,20 @@ _SELECT_COLUMNS = ", ".join(TASK_COLUMNS)
 # Two statements, not one with OR: each walks ix_tasks_status_id from its
 # first entry and stops at the first row it can lock, however many finished
 # tasks the table holds. Expired leases first (when looked for), so a crashed
-# worker's task is not starved by a long queue.
+# worker's task is not starved by a long queue. The status is a range and the
+# order is (status, id) so that only that index serves: with an equality, a
+# planner whose statistics still say "nearly all queued" (a burst, just
+# analysed) walks the primary key instead, stepping over every task claimed
+# since, and each claim gets slower as the queue drains.
 _CLAIM_EXPIRED = (
-    f"SELECT {_SELECT_COLUMNS} FROM tasks WHERE status = '{TaskStatus.DRAFTING.value}' "
-    "AND lease_expires_at < %s ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED"
+    f"SELECT {_SELECT_COLUMNS} FROM tasks WHERE status BETWEEN %s AND %s "
+    "AND lease_expires_at < %s ORDER BY status, id LIMIT 1 FOR UPDATE SKIP LOCKED"
 )
 _CLAIM_QUEUED = (
-    f"SELECT {_SELECT_COLUMNS} FROM tasks WHERE status = '{TaskStatus.QUEUED.value}' "
-    "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED"
+    f"SELECT {_SELECT_COLUMNS} FROM tasks WHERE status BETWEEN %s AND %s "
+    "ORDER BY status, id LIMIT 1 FOR UPDATE SKIP LOCKED"
 )
+_DRAFTING, _QUEUED = (TaskStatus.DRAFTING.value,) * 2, (TaskStatus.QUEUED.value,) * 2
 _CLAIM_NAMED = f"SELECT {_SELECT_COLUMNS} FROM tasks WHERE id = %s FOR UPDATE SKIP LOCKED"
 _EXTEND_LEASE = (
     "UPDATE tasks SET lease_expires_at = %s WHERE id = %s AND lease_owner = %s "
@@ -265,7 +270,7 @@ class PostgresBackend:
                 if row is None and not self._execute(conn, SELECT_TASK, {"id": task_id}):
                     raise NotFoundError(f"no task with id {task_id}")
             else:
-                row = self._expired(conn, now) or conn.run(_CLAIM_QUEUED).fetchone()
+                row = self._expired(conn, now) or conn.run(_CLAIM_QUEUED, _QUEUED).fetchone()
             change = change_for(rows.task(row)) if row is not None else None
             if change is None:
                 return None
@@ -282,7 +287,7 @@ class PostgresBackend:
         """
         if self._expired_checked <= now < self._expired_checked + EXPIRED_CHECK_SECONDS:
             return None
-        row = conn.run(_CLAIM_EXPIRED, (now,)).fetchone()
+        row = conn.run(_CLAIM_EXPIRED, (*_DRAFTING, now)).fetchone()
         if row is None:
             self._expired_checked = now
         return row
