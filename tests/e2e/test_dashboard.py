@@ -301,3 +301,19 @@ def test_the_xss_corpus_never_runs_in_a_real_browser(page: Page, site: Site, wat
         page.wait_for_selector(".flash-error")
         assert page.input_value("input[name=name]") == payload.text
     watch.assert_quiet(refused_pages=("/login",))  # the 401s and 429s of those sign-ins
+
+
+def test_the_api_docs_work_offline(page: Page, site: Site, watch: Watch) -> None:
+    # The machine has no internet: the viewer must come from the app itself.
+    outside: list[str] = []
+    page.on(
+        "request",
+        lambda request: None if request.url.startswith(site.url) else outside.append(request.url),
+    )
+    page.goto("/docs")
+    page.wait_for_selector(".opblock-tag")  # the operations, grouped, rendered by Swagger UI
+    assert "Placet" in page.inner_text(".info .title")
+    page.click("#operations-tasks-submit_api_v1_tasks_post .opblock-summary")
+    page.wait_for_selector("text=Idempotency-Key")
+    assert outside == []
+    watch.assert_quiet()

@@ -85,7 +85,8 @@ def _first_admin(accounts: Accounts, host: str, port: int) -> None:
             f"Created the first account. Sign in at http://{host}:{port}/login as "
             f"admin with password {password}",
             "bold yellow",
-        )
+        ),
+        soft_wrap=True,  # one line: a password split by a terminal-width wrap is easy to mistype
     )
     err.print("Change it with: placet users passwd admin")
 

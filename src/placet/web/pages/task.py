@@ -1,0 +1,212 @@
+"""One task: its drafts, diffs and history, and the decision form."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from placet.domain.models import DecisionKind, Task, TaskDetail, TaskStatus
+from placet.domain.policy import Permission, Principal, Role, may
+from placet.engine import DecisionRequest
+from placet.errors import ConflictError, InvalidInputError, NotFoundError, PlacetError
+from placet.web import render
+from placet.web.pages.common import (
+    SAFE_ID,
+    FormText,
+    PageError,
+    Viewer,
+    ViewerDep,
+    check,
+    check_csrf,
+    fragment,
+    notice_for,
+    page,
+)
+from placet.web.pages.queue import QueueQuery, load_queue
+from placet.web.services import Services
+
+router = APIRouter()
+
+
+@dataclass(frozen=True)
+class DecisionForm:
+    """What a decision form posted, checked before it reaches the engine."""
+
+    verdict: str = ""
+    draft_id: str = ""
+    version: str = ""
+    text: str = ""
+    feedback: str = ""
+    reason: str = ""
+
+    def problem(self) -> str | None:
+        """What is wrong with the form, in words, or None."""
+        if self.verdict not in {kind.value for kind in DecisionKind}:
+            return "Choose approve, edit, revise or reject."
+        if not SAFE_ID.match(self.draft_id) or not self.version.isdigit():
+            return "The form does not name the draft and version you saw; reload the page."
+        needed = {
+            "edit": (self.text, "the edited text"),
+            "revise": (self.feedback, "feedback"),
+            "reject": (self.reason, "a reason"),
+        }.get(self.verdict)
+        if needed and not needed[0].strip():
+            return f"Give {needed[1]} to {self.verdict}."
+        return None
+
+    def request(self, task_id: str, principal: Principal) -> DecisionRequest:
+        """The engine's decision request."""
+        role = Role.REVIEWER if Role.REVIEWER in principal.roles else Role.ADMIN
+        return DecisionRequest(
+            task_id,
+            DecisionKind(self.verdict),
+            principal.name,
+            self.draft_id,
+            int(self.version),
+            self.text or None,
+            self.feedback or None,
+            self.reason or None,
+            role.value,
+        )
+
+
+def _detail(request: Request, viewer: Viewer, task_id: str) -> TaskDetail:
+    try:
+        detail = viewer.services.engine.detail(task_id)
+    except NotFoundError as exc:
+        raise PageError(404, "No such task", f"There is no task with id {task_id}.") from exc
+    check(request, viewer, Permission.VIEW_TASK, detail.task)
+    return detail
+
+
+def _next_task(viewer: Viewer, after_task: str) -> Task | None:
+    waiting = load_queue(viewer, QueueQuery())
+    return next((task for task in waiting.rows if task.id != after_task), None)
+
+
+def _earlier(detail: TaskDetail) -> list[dict[str, Any]]:
+    drafts = detail.drafts
+    steps = []
+    for before, after in itertools.pairwise(drafts):
+        rows = render.side_by_side(before.output, after.output)
+        steps.append(
+            {"before": before, "after": after, "rows": rows, "stats": render.diff_stats(rows)}
+        )
+    return steps[::-1]  # newest change first
+
+
+def _task_context(
+    viewer: Viewer, detail: TaskDetail, form: DecisionForm | None = None, error: str | None = None
+) -> dict[str, Any]:
+    task = detail.task
+    verdict = may(viewer.principal, Permission.DECIDE, task)
+    drafts = {draft.id: draft for draft in detail.drafts}
+    edits = {
+        d.id: render.side_by_side(drafts[d.draft_id].output, d.text or "")
+        for d in detail.decisions
+        if d.text is not None and d.draft_id in drafts
+    }
+    upcoming = _next_task(viewer, task.id) if viewer.can("decide") else None
+    return {
+        "task": task,
+        "detail": detail,
+        "draft": detail.current_draft,
+        "earlier": _earlier(detail),
+        "edits": edits,
+        "form": form or DecisionForm(),
+        "error": error,
+        "page": "task",
+        "awaiting": task.status is TaskStatus.AWAITING_REVIEW,
+        "live": task.status in (TaskStatus.QUEUED, TaskStatus.DRAFTING),
+        "can_decide": verdict.allowed and viewer.can("decide"),
+        "refusal": None if verdict.allowed else verdict.reason,
+        "next_task": upcoming,
+        "failure": _failure(detail),
+    }
+
+
+def _failure(detail: TaskDetail) -> str | None:
+    """Why drafting failed, when that is where the task stands."""
+    if detail.task.status is not TaskStatus.FAILED:
+        return None
+    failed = [event for event in detail.events if event.type == "fail"]
+    return str(failed[-1].payload.get("error", "")) if failed else ""
+
+
+@router.get("/tasks/{task_id}")
+def task_page(
+    request: Request, task_id: str, viewer: ViewerDep, done: str = "", task: str = ""
+) -> HTMLResponse:
+    """The input, the current draft, earlier drafts with diffs, the history and the actions."""
+    detail = _detail(request, viewer, task_id)
+    return page(
+        "task.html",
+        viewer,
+        title=f"Task {render.short_id(task_id)}",
+        notice=notice_for(done, task),
+        **_task_context(viewer, detail),
+    )
+
+
+@router.get("/tasks/{task_id}/main")
+def task_main(request: Request, task_id: str, viewer: ViewerDep) -> HTMLResponse:
+    """The task page's main part, for the script to swap in when the task changes."""
+    detail = _detail(request, viewer, task_id)
+    return fragment("_task_main.html", viewer, **_task_context(viewer, detail))
+
+
+@router.post("/tasks/{task_id}/decide")
+def decide(
+    request: Request,
+    task_id: str,
+    viewer: ViewerDep,
+    csrf_token: FormText = "",
+    verdict: FormText = "",
+    draft_id: FormText = "",
+    version: FormText = "",
+    text: FormText = "",
+    feedback: FormText = "",
+    reason: FormText = "",
+) -> Response:
+    """Approve, edit, revise or reject the draft the form was showing, then go to the next task."""
+    check_csrf(request, viewer, csrf_token)
+    detail = _detail(request, viewer, task_id)
+    check(request, viewer, Permission.DECIDE, detail.task)
+    form = DecisionForm(verdict, draft_id, version, text, feedback, reason)
+    problem = form.problem()
+    status = 422
+    if problem is None:
+        try:
+            viewer.services.engine.decide(form.request(task_id, viewer.principal))
+            _count_decision(viewer.services, task_id, form.draft_id)
+            return RedirectResponse(_after_decision(viewer, task_id, verdict), 303)
+        except ConflictError as exc:
+            problem, status = exc.message, 409
+        except InvalidInputError as exc:
+            problem = exc.message
+    detail = viewer.services.engine.detail(task_id)
+    return page(
+        "task.html",
+        viewer,
+        status,
+        title=f"Task {render.short_id(task_id)}",
+        **_task_context(viewer, detail, form, problem),
+    )
+
+
+def _count_decision(svc: Services, task_id: str, draft_id: str) -> None:
+    # As the API does: the decision is committed, so a failed metrics read is not an error.
+    with contextlib.suppress(PlacetError):
+        svc.metrics.decided(svc.engine.detail(task_id), draft_id)
+
+
+def _after_decision(viewer: Viewer, task_id: str, verdict: str) -> str:
+    upcoming = _next_task(viewer, task_id)
+    done = urlencode({"done": verdict, "task": task_id})
+    return f"/tasks/{upcoming.id}?{done}" if upcoming else f"/?{done}"
