@@ -11,7 +11,11 @@ waits on a draft. Then, in rounds, with the order alternating:
   draft and the version), each on its own share of the tasks;
 * in-process: 20 threads calling ``Engine.decide`` with the same requests on
   the same database, in this process (the server idles meanwhile);
-* in-process, one thread: the engine's own pace, for reference.
+* in-process, one thread: the engine's own pace, for reference;
+* the baseline: the HTTP and the 20-thread rounds again with the SQLite
+  store's writer lock switched off (a second server, and the same engine with
+  its lock swapped for one that never waits), as the store was before it:
+  writers in one process then meet only SQLite's busy handler.
 
 Throughput is decisions over the wall time of a round; latency is per
 decision as the caller sees it. The table gives medians over rounds and the
@@ -23,7 +27,6 @@ median of the same-round ratios.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import socket
 import subprocess
@@ -41,10 +44,8 @@ CLIENTS = 20
 KIND = "onboarding_email"
 REVIEWER = "rita"
 SECRET_KEY = "bench-secret-key"
-MIN_ROUNDS = 2
-SERIALISE_ENV = (
-    "PLACET_BENCH_SERIALISE_DECISIONS"  # a time budget never cuts the run below this many rounds
-)
+MIN_ROUNDS = 2  # a time budget never cuts the run below this many rounds
+UNLOCKED_ENV = "PLACET_BENCH_NO_WRITER_LOCK"  # the baseline server: no writer lock
 
 Pending = tuple[str, str, int]  # task id, draft id, version
 
@@ -83,14 +84,8 @@ def serve(folder: Path, port: int) -> None:
     from placet.web.ops import configure_request_logs
 
     engine = _engine(folder)
-    if os.environ.get(SERIALISE_ENV):  # the prototype: one decision at a time per process
-        lock, decide = threading.Lock(), engine.decide
-
-        def serialised(request: Any) -> Any:
-            with lock:
-                return decide(request)
-
-        engine.decide = serialised
+    if os.environ.get(UNLOCKED_ENV):
+        without_writer_lock(engine)
     accounts = Accounts(engine.store.sql_engine, engine.settings)
     app = create_app(engine, accounts, AppOptions(SECRET_KEY, watch_folder=False))
     with open(folder / "requests.log", "w") as log:
@@ -114,12 +109,12 @@ def _free_port() -> int:
 class Server:
     """The server subprocess."""
 
-    def __init__(self, folder: Path, serialised: bool = False) -> None:
+    def __init__(self, folder: Path, unlocked: bool = False) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-        if serialised:
-            env[SERIALISE_ENV] = "1"
+        if unlocked:
+            env[UNLOCKED_ENV] = "1"
         self.process = subprocess.Popen(
             [sys.executable, __file__, "--serve", str(folder), str(self.port)], env=env
         )
@@ -227,31 +222,52 @@ def http_round(url: str, token: str, work: Sequence[Pending]) -> tuple[float, li
             client.close()
 
 
-def engine_round(
-    engine: Any, work: Sequence[Pending], threads: int, serialised: bool = False
-) -> tuple[float, list[float]]:
-    """The same decisions through ``Engine.decide`` in this process.
+class _NoTurns:
+    """A writer lock that never waits: the SQLite store as it was before it had one."""
 
-    ``serialised``: the threads take turns on one lock around each decision, a
-    prototype of an in-process writer lock in the SQLite store (threads queue
-    on a lock that wakes the next at once, not on SQLite's busy handler,
-    which sleeps between retries).
-    """
+    def acquire(self, timeout: float = -1) -> bool:
+        return True
+
+    def release(self) -> None:
+        pass
+
+
+def _writer_lock_slot(engine: Any) -> tuple[dict[str, Any], str]:
+    from placet.store import sqlite
+
+    return sqlite._writer_locks, engine.store._db._lock_key
+
+
+def without_writer_lock(engine: Any) -> Any:
+    """Switch the store's writer lock off; returns the lock, to put back."""
+    locks, key = _writer_lock_slot(engine)
+    kept, locks[key] = locks[key], _NoTurns()
+    return kept
+
+
+def engine_round(
+    engine: Any, work: Sequence[Pending], threads: int, unlocked: bool = False
+) -> tuple[float, list[float]]:
+    """The same decisions through ``Engine.decide`` in this process (``unlocked``: the baseline)."""
     from placet.domain.models import DecisionKind, TaskStatus
     from placet.engine import DecisionRequest
-
-    lock = threading.Lock() if serialised else contextlib.nullcontext()
 
     def decide(_number: int, item: Pending) -> None:
         task_id, draft_id, version = item
         request = DecisionRequest(
             task_id, DecisionKind.APPROVE, REVIEWER, draft_id, version, role="reviewer"
         )
-        with lock:
-            decided = engine.decide(request)
+        decided = engine.decide(request)
         assert decided.status is TaskStatus.APPROVED
 
-    return _in_threads(work, threads, decide)
+    if not unlocked:
+        return _in_threads(work, threads, decide)
+    kept = without_writer_lock(engine)
+    try:
+        return _in_threads(work, threads, decide)
+    finally:
+        locks, key = _writer_lock_slot(engine)
+        locks[key] = kept
 
 
 # -- the benchmark -----------------------------------------------------------------------
@@ -263,9 +279,11 @@ def benchmark(decisions: int, rounds: int, budget: float) -> dict[str, Series]:
 
     series = {
         "http": Series(f"HTTP API, {CLIENTS} clients (uvicorn subprocess)"),
-        "http_locked": Series(f"HTTP API, {CLIENTS} clients, decisions one at a time (prototype)"),
+        "http_unlocked": Series(f"HTTP API, {CLIENTS} clients, no writer lock (baseline)"),
         "engine": Series(f"Engine.decide in-process, {CLIENTS} threads"),
-        "locked": Series(f"Engine.decide in-process, {CLIENTS} threads, one lock (prototype)"),
+        "unlocked": Series(
+            f"Engine.decide in-process, {CLIENTS} threads, no writer lock (baseline)"
+        ),
         "engine1": Series("Engine.decide in-process, 1 thread"),
     }
     with scratch_dir("placet-bench-http-") as folder:
@@ -279,7 +297,7 @@ def benchmark(decisions: int, rounds: int, budget: float) -> dict[str, Series]:
             work = prepare(engine, decisions * len(series) * rounds + 4 * CLIENTS)
             took = time.monotonic() - prepared
             print(f"(http_decisions: {len(work)} tasks drafted in {took:.0f} s)")
-            servers = {"http": Server(folder), "http_locked": Server(folder, serialised=True)}
+            servers = {"http": Server(folder), "http_unlocked": Server(folder, unlocked=True)}
             for server in servers.values():
                 server.wait_ready()
             rounds_run = _rounds(series, servers, engine, token, work, decisions, rounds, budget)
@@ -329,7 +347,7 @@ def _one(
         rate, times = http_round(servers[key].url, token, batch)
     else:
         threads = 1 if key == "engine1" else CLIENTS
-        rate, times = engine_round(engine, batch, threads, key == "locked")
+        rate, times = engine_round(engine, batch, threads, key == "unlocked")
     return rate, times, []
 
 
@@ -374,12 +392,16 @@ def report(series: dict[str, Series], decisions: int) -> bool:
             ["HTTP throughput / in-process (20 threads)", _ratio(http, engine)],
             ["HTTP throughput / in-process (1 thread)", _ratio(http, one)],
             ["HTTP p99 / in-process p99 (20 threads)", _ratio(http, engine, "p99s")],
-            ["in-process 20 threads, one lock / without", _ratio(series["locked"], engine)],
-            ["HTTP, decisions one at a time / without", _ratio(series["http_locked"], http)],
             [
-                "HTTP p99, one at a time / without",
-                _ratio(series["http_locked"], http, "p99s"),
+                "in-process 20 threads: writer lock / none (throughput)",
+                _ratio(engine, series["unlocked"]),
             ],
+            [
+                "in-process 20 threads: writer lock / none (p99)",
+                _ratio(engine, series["unlocked"], "p99s"),
+            ],
+            ["HTTP: writer lock / none (throughput)", _ratio(http, series["http_unlocked"])],
+            ["HTTP: writer lock / none (p99)", _ratio(http, series["http_unlocked"], "p99s")],
         ],
     )
     return True

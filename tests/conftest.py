@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -39,3 +40,12 @@ def engine(tmp_path: Path, fake: FakeProvider, clock: Clock) -> Iterator[Engine]
     store = temp_store(tmp_path)
     yield Engine(store, settings, provider_for=lambda _model: fake, clock=clock)
     store.close()
+
+
+def run_together(target: Callable[..., object], arguments: list[tuple[object, ...]]) -> None:
+    """Run ``target`` once per argument tuple, each in its own thread, and wait for all."""
+    threads = [threading.Thread(target=target, args=args) for args in arguments]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()

@@ -9,14 +9,13 @@ one transaction by the store.
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from placet.config import Settings
-from placet.domain import audit
+from placet.domain import audit, jsontext
 from placet.domain.diffs import unified_diff
 from placet.domain.ids import new_id
 from placet.domain.models import (
@@ -30,6 +29,7 @@ from placet.domain.models import (
     TaskKind,
     TaskStatus,
     Usage,
+    evolve,
 )
 from placet.domain.prompts import build_messages, template_inputs
 from placet.domain.toolcalls import parse_edited_arguments
@@ -147,6 +147,7 @@ class Engine:
     ) -> Task:
         """Queue a task; with ``claim_as``, also claim it for drafting in the same commit."""
         kind = self.kind(kind_name)
+        _refuse_nul(requester=requester, idempotency_key=idempotency_key)
         self._check_input(kind, values)
         now = self._clock()
         task = Task(
@@ -191,7 +192,7 @@ class Engine:
         empty = [name for name in needed if str(values[name]).strip() == ""]
         if empty:
             raise InvalidInputError(f"input {', '.join(empty)} is empty")
-        size = len(json.dumps(values, ensure_ascii=False).encode("utf-8"))
+        size = len(jsontext.require_json(values, "the task input").encode("utf-8"))
         if size > self.settings.max_input_bytes:
             raise InvalidInputError(
                 f"the input is {size} bytes; the limit is {self.settings.max_input_bytes} "
@@ -260,6 +261,7 @@ class Engine:
         idempotency_key: str | None = None,
     ) -> Task:
         """Submit a task whose draft the caller made (an agent's tool call, a question)."""
+        _refuse_nul(text=text)
         task = self.submit(kind_name, values, requester, idempotency_key, claim_as=requester)
         if task.status is not TaskStatus.DRAFTING or task.lease_owner != requester:
             return task  # the idempotency key named an existing task
@@ -299,7 +301,7 @@ class Engine:
             lease_expires_at=None,
             pending_feedback=None,
         )
-        return self.store.apply(replace(change, draft=draft))
+        return self.store.apply(evolve(change, draft=draft))
 
     def _previous_output(self, task: Task) -> str | None:
         if task.current_draft_id is None or task.pending_feedback is None:
@@ -329,7 +331,8 @@ class Engine:
             if time.monotonic() >= renew_at:  # a long draft keeps its lease alive
                 self._renew_lease(task, worker)
                 renew_at = time.monotonic() + self.settings.lease_seconds / 3
-        return "".join(parts), usage or Usage()
+        # A NUL from a model is noise, and PostgreSQL cannot store it in text.
+        return "".join(parts).replace("\x00", "\ufffd"), usage or Usage()
 
     def _renew_lease(self, task: Task, worker: str) -> None:
         until = self._clock() + self.settings.lease_seconds
@@ -379,6 +382,9 @@ class Engine:
 
     def decide(self, request: DecisionRequest) -> Task:
         """Record a verdict on the draft the task waits on: exactly one per draft."""
+        _refuse_nul(
+            actor=request.actor, text=request.text, feedback=request.feedback, reason=request.reason
+        )
         task = self.store.get_task(request.task_id)
         self._check_decidable(task, request)
         assert task.current_draft_id is not None
@@ -394,7 +400,7 @@ class Engine:
             updates["pending_feedback"] = decision.feedback
         payload = _decision_payload(decision)
         change = _change(task, action, request.actor, payload, decision.created_at, **updates)
-        return self.store.apply(replace(change, decision=decision))
+        return self.store.apply(evolve(change, decision=decision))
 
     def _check_decidable(self, task: Task, request: DecisionRequest) -> None:
         # Status first: whoever lost a race learns who decided, not just a version number.
@@ -529,7 +535,7 @@ def _append(
     task: Task, event_type: str, actor: str, payload: JsonObject, now: float
 ) -> tuple[Task, Event]:
     event = _next_event(task, event_type, actor, payload, now)
-    return replace(task, head_hash=event.hash, event_count=event.seq), event
+    return evolve(task, head_hash=event.hash, event_count=event.seq), event
 
 
 def _next_event(task: Task, event_type: str, actor: str, payload: JsonObject, now: float) -> Event:
@@ -548,9 +554,9 @@ def _change(
 ) -> Change:
     status = next_status(task, action)
     event = _next_event(task, event_type or action.value, actor, payload, now)
-    # One replace per change: building the task (and the event) once is measurably
+    # One copy per change: building the task (and the event) once is measurably
     # cheaper on the lifecycle hot path than a chain of small copies.
-    moved = replace(
+    moved = evolve(
         task,
         status=status,
         version=task.version + 1,
@@ -560,6 +566,14 @@ def _change(
         **updates,
     )
     return Change(moved, task.version, task.status, event)
+
+
+def _refuse_nul(**texts: str | None) -> None:
+    # Refused on every store alike, though only PostgreSQL's text type cannot
+    # hold NUL: an installation must be able to move between stores.
+    for name, text in texts.items():
+        if text is not None and "\x00" in text:
+            raise InvalidInputError(f"the {name.replace('_', ' ')} contains a NUL character")
 
 
 def _decision(request: DecisionRequest, draft: Draft, now: float) -> Decision:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ from placet.domain.models import Task, TaskStatus
 from placet.errors import NotFoundError
 from placet.store.base import Change, ClaimChange, Store
 from tests.conformance.conftest import StoreFactory, change, new_task
+from tests.conftest import run_together
 
 S = TaskStatus
 
@@ -93,13 +93,7 @@ def test_concurrent_claimers_never_share_a_task(
             while (task := store.claim(1500.0, change_for)) is not None:
                 claimed.append(task.id)
 
-        threads = [
-            threading.Thread(target=claim_all, args=(s, f"w{n}")) for n, s in enumerate(stores)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        run_together(claim_all, [(s, f"w{n}") for n, s in enumerate(stores)])
         assert sorted(claimed) == sorted(ids)
     finally:
         for store in stores:

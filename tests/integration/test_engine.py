@@ -233,3 +233,34 @@ def test_wait_returns_when_another_thread_decides(engine: Engine) -> None:
     task = engine.wait(task_id, lambda t: t.status.is_final, timeout=10)
     timer.join()
     assert task.status is S.APPROVED
+
+
+def check_nul_characters(engine: Engine) -> None:
+    """Input keeps its NULs; a model's NUL becomes U+FFFD; a person's text with one is refused.
+
+    Shared with the PostgreSQL tests: its text type cannot hold NUL at all.
+    """
+    task = engine.submit("onboarding_email", {"name": "Ra\x00hul"}, "dev", claim_as="w1")
+    task = engine.draft(task, "w1")
+    assert task.current_draft_id is not None
+    output = engine.store.get_draft(task.current_draft_id).output
+    assert "\x00" not in output and "Ra\ufffdhul" in output
+    assert engine.get(task.id).input == {"name": "Ra\x00hul"}
+    refused = [
+        DecisionRequest(task.id, DecisionKind.EDIT, "alice", text="Dear\x00 Rahul"),
+        DecisionRequest(task.id, DecisionKind.REVISE, "alice", feedback="warmer\x00"),
+        DecisionRequest(task.id, DecisionKind.REJECT, "alice", reason="\x00"),
+        DecisionRequest(task.id, DecisionKind.APPROVE, "ali\x00ce"),
+    ]
+    for request in refused:
+        with pytest.raises(InvalidInputError, match="contains a NUL character"):
+            engine.decide(request)
+    with pytest.raises(InvalidInputError, match="the requester contains a NUL"):
+        engine.submit("onboarding_email", NAME, "d\x00ev")
+    approved = engine.decide(DecisionRequest(task.id, DecisionKind.APPROVE, "alice"))
+    assert approved.status is S.APPROVED and approved.final_output == output
+    assert verify_store(engine.store).ok
+
+
+def test_nul_characters_on_sqlite(engine: Engine) -> None:
+    check_nul_characters(engine)

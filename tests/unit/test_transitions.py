@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from placet.domain.models import FINAL_STATUSES, Task, TaskStatus
+from placet.domain.models import FINAL_STATUSES, Task, TaskStatus, evolve, restore
 from placet.domain.transitions import TRANSITIONS, Action, next_status
 from placet.errors import InvalidTransitionError
 
@@ -83,3 +83,22 @@ def test_any_sequence_of_actions_stays_in_the_table(actions: list[Action]) -> No
         assert not current.status.is_final or status is current.status
         attempt = current.attempt + (1 if action is Action.CLAIM else 0)
         current = replace(current, status=status, attempt=attempt)
+
+
+def test_evolve_copies_a_record_with_some_fields_changed() -> None:
+    queued = task(S.QUEUED)
+    moved = evolve(queued, status=S.DRAFTING, version=queued.version + 1)
+    assert moved == replace(queued, status=S.DRAFTING, version=queued.version + 1)
+    assert queued.status is S.QUEUED  # the original is untouched
+    with pytest.raises(TypeError, match="no field colour"):
+        evolve(queued, colour="red")
+
+
+def test_restore_gives_the_record_its_init_would_have_made() -> None:
+    import dataclasses
+
+    made = task(S.AWAITING_REVIEW)
+    restored = restore(Task, {f.name: getattr(made, f.name) for f in dataclasses.fields(Task)})
+    assert restored == made
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        restored.status = S.APPROVED  # type: ignore[misc]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from placet.domain import jsontext
 from placet.domain.models import Event
 
 GENESIS_HASH = "0" * 64
@@ -15,7 +15,7 @@ GENESIS_HASH = "0" * 64
 
 def canonical_json(value: Any) -> str:
     """JSON with sorted keys and no spaces, so equal data hashes equally."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return jsontext.canonical(value)
 
 
 def text_digest(text: str) -> str:

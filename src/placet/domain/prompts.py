@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from placet.domain.models import JsonObject, TaskKind
@@ -14,17 +15,23 @@ Message = dict[str, str]
 
 def template_inputs(template: str) -> list[str]:
     """The input names a template uses, in order of first use."""
+    return list(_template_inputs(template))
+
+
+@functools.lru_cache(maxsize=256)
+def _template_inputs(template: str) -> tuple[str, ...]:
+    # A kind's template is parsed for every submit and every draft: parse it once.
     names: list[str] = []
     for match in _PLACEHOLDER.finditer(template):
         name = match.group(1)
         if name and name not in names:
             names.append(name)
-    return names
+    return tuple(names)
 
 
 def render_template(template: str, values: JsonObject) -> str:
     """Fill ``{name}`` placeholders; ``{{`` and ``}}`` are literal braces."""
-    missing = [name for name in template_inputs(template) if name not in values]
+    missing = [name for name in _template_inputs(template) if name not in values]
     if missing:
         raise InvalidInputError(f"missing input: {', '.join(missing)}")
 

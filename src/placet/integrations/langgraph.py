@@ -69,6 +69,7 @@ from langgraph.types import Command, Interrupt
 from langgraph.types import interrupt as langgraph_interrupt
 
 from placet.client import Client
+from placet.domain import jsontext
 from placet.domain.models import Decision, DecisionKind, JsonObject, Task, TaskKind, TaskStatus
 from placet.errors import (
     ConflictError,
@@ -542,12 +543,7 @@ def _draft_text(payload: Any) -> str:
 
 
 def _check_json(payload: Any) -> None:
-    try:
-        json.dumps(payload)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInputError(
-            f"the interrupt's payload cannot be stored for review: {exc}"
-        ) from None
+    jsontext.require_json(payload, "the interrupt's payload")
 
 
 def _ours(paused: GraphInterrupt, marker: JsonObject) -> Interrupt[Any]:

@@ -12,7 +12,18 @@ import json
 import operator
 from typing import Any
 
-from placet.domain.models import Decision, DecisionKind, Draft, Event, Task, TaskStatus, Usage
+from placet.domain import jsontext
+from placet.domain.models import (
+    Decision,
+    DecisionKind,
+    Draft,
+    Event,
+    Task,
+    TaskStatus,
+    Usage,
+    field_names,
+    restore,
+)
 from placet.errors import ConflictError
 from placet.store.base import Change
 from placet.store.statements import (
@@ -31,11 +42,17 @@ _TASK_STATUS, _TASK_INPUT = TASK_COLUMNS.index("status"), TASK_COLUMNS.index("in
 _DECISION_KIND = DECISION_COLUMNS.index("kind")
 _EVENT_PAYLOAD = EVENT_COLUMNS.index("payload")
 _STATUSES = {status.value: status for status in TaskStatus}
+_KINDS = {kind.value: kind for kind in DecisionKind}
+_TOKENS = {"prompt_tokens", "completion_tokens"}
+# Rows become records without their generated __init__ (models.restore): only
+# sound while every column is a field and every field a column.
+assert set(TASK_COLUMNS) == field_names(Task)
+assert set(EVENT_COLUMNS) == field_names(Event)
+assert set(DECISION_COLUMNS) == field_names(Decision)
+assert set(DRAFT_COLUMNS) - _TOKENS | {"usage"} == field_names(Draft)
 
 
-def dumps(value: Any) -> str:
-    """Placet's one JSON encoding for stored documents."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+dumps = jsontext.compact  # Placet's one JSON encoding for stored documents
 
 
 def task_values(task: Task) -> tuple[Any, ...]:
@@ -63,7 +80,7 @@ def task(row: Row) -> Task:
     values = dict(zip(TASK_COLUMNS, row, strict=True))
     values["status"] = _STATUSES[values["status"]]
     values["input"] = json.loads(values["input"])
-    return Task(**values)
+    return restore(Task, values)
 
 
 def draft_values(draft: Draft) -> tuple[Any, ...]:
@@ -88,9 +105,9 @@ def draft_values(draft: Draft) -> tuple[Any, ...]:
 def draft(row: Row) -> Draft:
     """A draft from its row."""
     values = dict(zip(DRAFT_COLUMNS, row, strict=True))
-    usage = Usage(values.pop("prompt_tokens"), values.pop("completion_tokens"))
+    values["usage"] = Usage(values.pop("prompt_tokens"), values.pop("completion_tokens"))
     values["messages"] = json.loads(values["messages"])
-    return Draft(usage=usage, **values)
+    return restore(Draft, values)
 
 
 def decision_values(decision: Decision) -> tuple[Any, ...]:
@@ -103,8 +120,8 @@ def decision_values(decision: Decision) -> tuple[Any, ...]:
 def decision(row: Row) -> Decision:
     """A decision from its row."""
     values = dict(zip(DECISION_COLUMNS, row, strict=True))
-    values["kind"] = DecisionKind(values["kind"])
-    return Decision(**values)
+    values["kind"] = _KINDS[values["kind"]]
+    return restore(Decision, values)
 
 
 def event_values(event: Event) -> tuple[Any, ...]:
@@ -118,7 +135,7 @@ def event(row: Row) -> Event:
     """An event from its row."""
     values = dict(zip(EVENT_COLUMNS, row, strict=True))
     values["payload"] = json.loads(values["payload"])
-    return Event(**values)
+    return restore(Event, values)
 
 
 def conflict(current: Task, change: Change) -> ConflictError:

@@ -2,9 +2,11 @@
 
 Statements run straight on a driver connection that each thread keeps: on the
 lifecycle's hot path, pool checkout and SQLAlchemy's per-call execution
-context cost more than the SQL itself. Writes start with ``BEGIN IMMEDIATE``
-so two writers queue on the busy timeout instead of failing when a read lock
-is upgraded; a read of one statement runs on its own (SQLite gives every
+context cost more than the SQL itself. Writers in one process first take
+turns on a lock per database file (woken at once, never napping in SQLite's
+busy handler); then each write starts with ``BEGIN IMMEDIATE``, so writers in
+different processes queue on the busy timeout instead of failing when a read
+lock is upgraded. A read of one statement runs on its own (SQLite gives every
 statement a consistent snapshot) and a read of several shares one transaction.
 """
 
@@ -45,7 +47,8 @@ from placet.store.statements import (
 )
 
 SYNCHRONOUS_LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")
-BUSY_TIMEOUT_SECONDS = 30
+BUSY_TIMEOUT_SECONDS = 30  # writers in other processes: SQLite's busy handler
+TURN_TIMEOUT_SECONDS = 30  # writers in this process: the writer lock
 # A lifecycle step dirties ~8 pages (row, indexes, audit event), so SQLite's
 # default checkpoint every 1,000 WAL pages came every ~40 items, and with
 # synchronous=NORMAL each checkpoint costs two fsyncs: most of the commit time.
@@ -110,6 +113,58 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+_process = os.getpid()  # this process's id, kept current by the fork hook below
+# One lock per database file for every writer in this process. SQLite makes a
+# writer that finds the file locked sleep in its busy handler (1, 2, 5, ... up
+# to 100 ms a try) rather than wake it when the lock is free; threads taking
+# turns on a Python lock first are woken at once, so only writers in other
+# processes ever meet the busy handler.
+_writer_locks: dict[str, threading.Lock] = {}
+_writer_locks_guard = threading.Lock()
+
+
+def writer_key(path: str) -> str:
+    """The key of this process's writer lock for the database file at ``path``.
+
+    Writers look the lock up by key at every write, so the fresh lock a
+    forked child gets (see ``_forked``) is the one they take.
+    """
+    key = os.path.realpath(path)
+    with _writer_locks_guard:
+        _writer_locks.setdefault(key, threading.Lock())
+    return key
+
+
+@contextlib.contextmanager
+def writer_turn(key: str) -> Iterator[None]:
+    """This process's turn to write to a database file, for writers outside the store."""
+    turn = _writer_locks[key]
+    _take(turn)
+    try:
+        yield
+    finally:
+        turn.release()
+
+
+def _take(turn: threading.Lock) -> None:
+    if not turn.acquire(timeout=TURN_TIMEOUT_SECONDS):
+        raise StoreError(f"database write failed: busy for {TURN_TIMEOUT_SECONDS} s")
+
+
+def _forked() -> None:
+    global _process  # the child's own id: connections opened before the fork are not its own
+    _process = os.getpid()
+    # A lock some other thread of the parent held at the fork would never be
+    # released in the child.
+    global _writer_locks_guard  # replaced, like the locks it guards
+    _writer_locks_guard = threading.Lock()
+    for key in _writer_locks:
+        _writer_locks[key] = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forked)
+
+
 class ThreadConnections:
     """One driver connection per thread, opened on first use.
 
@@ -120,21 +175,23 @@ class ThreadConnections:
 
     def __init__(self, connect: Callable[[], Any]) -> None:
         self._connect = connect
-        self._pid = os.getpid()
+        self._pid = _process
         self._local = threading.local()
         self._open: dict[threading.Thread, Any] = {}
         self._lock = threading.Lock()
 
     def get(self) -> Any:
         """This thread's connection."""
+        # Compared with the hook-kept id, not os.getpid(): that is a system call,
+        # and this runs for every statement.
         conn = getattr(self._local, "conn", None)
-        if conn is None or self._pid != os.getpid():
+        if conn is None or self._pid != _process:
             conn = self._open_one()
         return conn
 
     def _open_one(self) -> Any:
-        if self._pid != os.getpid():  # forked: the parent's connections are not ours
-            self._pid, self._local, self._open = os.getpid(), threading.local(), {}
+        if self._pid != _process:  # forked: the parent's connections are not ours
+            self._pid, self._local, self._open = _process, threading.local(), {}
             self._lock = threading.Lock()
         conn = self._connect()
         with self._lock:
@@ -154,12 +211,13 @@ class ThreadConnections:
 
 
 class SqliteBackend:
-    """The store's transactions on SQLite; the write lock serialises every writer."""
+    """The store's transactions on SQLite; writers take turns, then SQLite's write lock."""
 
     def __init__(self, path: str, sql: CompiledSet, dialect: sa.engine.Dialect) -> None:
         self._sql = sql
         self._dialect = dialect
         self._connections = ThreadConnections(lambda: connect_sqlite(path))
+        self._lock_key = writer_key(path)
 
     # -- statements and transactions -----------------------------------------
 
@@ -173,22 +231,8 @@ class SqliteBackend:
         sql = self._sql[id(INSERTS[table.name])]
         cursor.execute(sql.text, sql.bind_values(COLUMNS[table.name], values))
 
-    @contextlib.contextmanager
-    def _write(self) -> Iterator[Any]:
-        conn = self._connections.get()
-        try:
-            try:
-                cursor = conn.cursor()
-                # Take the write lock now, not on the first write, so two writers
-                # queue on the busy timeout instead of failing a lock upgrade.
-                cursor.execute("BEGIN IMMEDIATE")
-                yield cursor
-                conn.commit()
-            except BaseException:
-                _rollback(conn)  # a kept connection must not stay in a transaction
-                raise
-        except sqlite3.Error as exc:
-            raise StoreError(f"database write failed: {exc}") from exc
+    def _write(self) -> _WriteTransaction:
+        return _WriteTransaction(self._connections.get(), _writer_locks[self._lock_key])
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Callable[[sa.sql.ClauseElement, Params], list[Row]]]:
@@ -294,6 +338,52 @@ class SqliteBackend:
     def close(self) -> None:
         """Close every connection."""
         self._connections.close()
+
+
+class _WriteTransaction:
+    """``with`` it: a cursor inside one write transaction, committed on success.
+
+    A class rather than a generator-based context manager: three of these run
+    per lifecycle item, and the generator machinery cost more than the BEGIN.
+    """
+
+    __slots__ = ("_conn", "_turn")
+
+    def __init__(self, conn: sqlite3.Connection, turn: threading.Lock) -> None:
+        self._conn = conn
+        self._turn = turn  # this process's writers take turns on it (see _writer_locks)
+
+    def __enter__(self) -> sqlite3.Cursor:
+        _take(self._turn)
+        try:
+            cursor = self._conn.cursor()
+            # Take the write lock now, not on the first write, so two writers
+            # queue on the busy timeout instead of failing a lock upgrade.
+            cursor.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            _rollback(self._conn)
+            self._turn.release()
+            raise StoreError(f"database write failed: {exc}") from exc
+        except BaseException:
+            self._turn.release()
+            raise
+        return cursor
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, _tb: Any
+    ) -> None:
+        try:
+            if kind is None:
+                try:
+                    self._conn.commit()
+                    return
+                except sqlite3.Error as exc:
+                    error = exc
+            _rollback(self._conn)  # a kept connection must not stay in a transaction
+            if isinstance(error, sqlite3.Error):
+                raise StoreError(f"database write failed: {error}") from error
+        finally:
+            self._turn.release()
 
 
 def _rollback(conn: sqlite3.Connection) -> None:

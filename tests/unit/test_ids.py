@@ -1,0 +1,69 @@
+"""Ids: ULIDs made by Placet itself."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from placet.domain.ids import CROCKFORD, millis_of, new_id
+
+ULID_TEXT = re.compile(f"^[{CROCKFORD}]{{26}}$")
+
+
+def test_an_id_is_26_crockford_characters_starting_with_its_time() -> None:
+    before = time.time_ns() // 1_000_000
+    made = new_id()
+    after = time.time_ns() // 1_000_000
+    assert ULID_TEXT.match(made)
+    assert before <= millis_of(made) <= after
+
+
+def test_ids_sort_by_the_time_they_were_made_at() -> None:
+    times = [1_500_000_000.001, 1_700_000_000.5, 1_700_000_000.501, 4_000_000_000.0]
+    made = [new_id(at=t) for t in times]
+    assert sorted(made) == made
+    assert [millis_of(m) for m in made] == [int(t * 1000) for t in times]
+
+
+def test_ids_made_at_one_given_time_differ_in_their_random_part() -> None:
+    made = {new_id(at=1_700_000_000.0) for _ in range(2_000)}
+    assert len(made) == 2_000
+    assert {m[:10] for m in made} == {new_id(at=1_700_000_000.0)[:10]}
+    assert len({m[10:] for m in made}) == 2_000
+
+
+def test_the_random_part_uses_the_whole_alphabet() -> None:
+    used = set("".join(new_id()[10:] for _ in range(500)))
+    assert used == set(CROCKFORD)
+
+
+def test_ids_made_in_one_millisecond_keep_the_order_they_were_made_in() -> None:
+    made = [new_id() for _ in range(5_000)]
+    assert made == sorted(made)
+    assert len(set(made)) == len(made)
+
+
+def test_a_forked_child_does_not_repeat_its_parents_next_ids(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import os
+    import types
+
+    # A stopped clock: parent and child make their ids in the same millisecond.
+    stopped = types.SimpleNamespace(time_ns=lambda: 1_700_000_000_000_000_000)
+    monkeypatch.setattr("placet.domain.ids.time", stopped)
+    new_id()
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report the ids it makes right away
+        os.write(writer, "".join(new_id() for _ in range(3)).encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child = os.read(reader, 78).decode()
+    os.close(reader)
+    os.close(writer)
+    child_ids = {child[i : i + 26] for i in range(0, 78, 26)}
+    parent_ids = {new_id() for _ in range(3)}
+    assert not child_ids & parent_ids
