@@ -46,6 +46,15 @@ def admin(sql: str, url: str | None = None) -> list[tuple[Any, ...]]:
         return cursor.fetchall() if cursor.description else []
 
 
+def unavailable() -> str | None:
+    """Why the PostgreSQL benchmarks cannot run here, or None when the server answers."""
+    try:
+        admin("SELECT 1")
+    except psycopg.Error as exc:
+        return f"no PostgreSQL at {server_url()}: {str(exc).strip().splitlines()[0]}"
+    return None
+
+
 def server_info() -> str:
     """One line naming the server and the settings that decide commit cost."""
     (version,), *_ = admin("SHOW server_version")

@@ -4,9 +4,15 @@
     .venv/bin/python bench/run_all.py --quick    # a short smoke run (under a minute)
     .venv/bin/python bench/run_all.py --only lifecycle --items 3000 --reps 7
 
+The PostgreSQL benchmarks (pg_lifecycle, pg_wait, pg_claims) use
+PLACET_BENCH_DATABASE_URL, else PLACET_TEST_DATABASE_URL, else
+postgresql://postgres@127.0.0.1:5432/test, and are reported as skipped when no
+server answers there.
+
 Each benchmark also runs on its own: bench/lifecycle.py, bench/wait_latency.py,
 bench/local_tokens.py, bench/sdk_cycle.py, bench/web_queue.py,
-bench/http_decisions.py (each with --help). Results and their reading are in
+bench/http_decisions.py, bench/postgres_lifecycle.py, bench/pg_wait_latency.py,
+bench/claim_latency.py (each with --help). Results and their reading are in
 BENCHMARKS.md. Nothing here is a test: no figure is asserted.
 """
 
@@ -24,7 +30,9 @@ import wait_latency
 import web_queue
 from common import machine_info, print_table, verdict
 
-BENCHMARKS = ("lifecycle", "wait", "tokens", "sdk", "web_queue", "http_decisions")
+SQLITE_BENCHMARKS = ("lifecycle", "wait", "tokens", "sdk", "web_queue", "http_decisions")
+POSTGRES_BENCHMARKS = ("pg_lifecycle", "pg_wait", "pg_claims")
+BENCHMARKS = SQLITE_BENCHMARKS + POSTGRES_BENCHMARKS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,8 +113,54 @@ def main(argv: list[str] | None = None) -> int:
     if "http_decisions" in chosen:
         http_decisions.run(100 if quick else 400, 2 if quick else 5, 20 if quick else 90)
         summary.append(["decisions over HTTP, 20 clients (measured)", "(info)"])
+    if any(name in chosen for name in POSTGRES_BENCHMARKS):
+        summary.extend(_postgres(chosen, quick))
     print_table(f"Summary ({time.monotonic() - started:.0f} s)", ["benchmark", "targets"], summary)
     return 0
+
+
+def _postgres(chosen: list[str], quick: bool) -> list[list[str]]:
+    """The PostgreSQL benchmarks that were chosen, or why they cannot run."""
+    titles = {
+        "pg_lifecycle": "PostgreSQL lifecycle, 2 workers (>= 2x procrastinate, >= 30% floor)",
+        "pg_wait": "PostgreSQL wake-up through NOTIFY (p50 <= 5 ms, p99 <= 25 ms)",
+        "pg_claims": "PostgreSQL claim latency, 1M finished tasks (flat)",
+    }
+    names = [name for name in POSTGRES_BENCHMARKS if name in chosen]
+    try:
+        import claim_latency
+        import pg_wait_latency
+        import pgcommon
+        import postgres_lifecycle
+    except ImportError as exc:  # psycopg or procrastinate not installed
+        print(f"# PostgreSQL benchmarks skipped: {exc} (make bench installs them)")
+        return [[titles[name], "skipped: not installed"] for name in names]
+    missing = pgcommon.unavailable()
+    if missing is not None:
+        print(f"# PostgreSQL benchmarks skipped: {missing}")
+        return [[titles[name], "skipped: no server"] for name in names]
+    print(f"# {pgcommon.server_info()}")
+    summary = []
+    if "pg_lifecycle" in names:
+        items, reps, workers = (400, 3, [2]) if quick else (2000, 5, [1, 2, 4])
+        series = postgres_lifecycle.benchmark(items, reps, workers, 90 if quick else 600)
+        summary.append(
+            [titles["pg_lifecycle"], verdict(postgres_lifecycle.report(series, items, workers))]
+        )
+    if "pg_wait" in names:
+        decisions = 60 if quick else 300
+        results = {pg_wait_latency.NOTIFY: pg_wait_latency.benchmark(decisions, 2.0)}
+        results[pg_wait_latency.FALLBACK] = pg_wait_latency.benchmark(
+            max(20, decisions // 10), 2.0, deaf=True
+        )
+        summary.append([titles["pg_wait"], verdict(pg_wait_latency.report(results, 2.0))])
+    if "pg_claims" in names:
+        finished, queued, claims = (200_000, 10_000, 1000) if quick else (1_000_000, 10_000, 3000)
+        ok = claim_latency.report(
+            claim_latency.benchmark(finished, queued, claims), finished, queued
+        )
+        summary.append([titles["pg_claims"], verdict(ok)])
+    return summary
 
 
 if __name__ == "__main__":

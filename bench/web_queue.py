@@ -180,7 +180,7 @@ def _task_rows(
     tasks: int, awaiting: int
 ) -> Iterator[tuple[tuple[Any, ...], tuple[Any, ...] | None]]:
     """(task row, draft row or None), oldest first, ids time-ordered like Placet's ULIDs."""
-    from ulid import ULID
+    from placet.domain.ids import new_id
 
     rng = random.Random(7)
     now = time.time() - 3600
@@ -196,11 +196,11 @@ def _task_rows(
     digest = "0" * 64
     for index in range(tasks):
         created = now - span + span * index / tasks
-        task_id = str(ULID.from_timestamp(created))
+        task_id = new_id(at=created)
         kind = kinds[rng.randrange(len(kinds)) if rng.random() < 0.7 else 0]
         # OLD_REQUESTER asked for a few things, long ago: their own list is all in the past.
         requester = OLD_REQUESTER if index < 10 else f"user{rng.randrange(200)}"
-        draft_id = str(ULID.from_timestamp(created + 2))
+        draft_id = new_id(at=created + 2)
         name = f"customer {index}"
         if index in chosen:
             status, output, version = "awaiting_review", None, 3

@@ -89,6 +89,49 @@ def test_the_environment_points_placet_at_postgres(
         store.close()
 
 
+def _prepared_statements(store: SqlStore) -> int:
+    backend = store._db
+    assert isinstance(backend, postgres.PostgresBackend)
+    with backend._connection() as conn:  # a pooled connection: the one the store used
+        found = conn.run("SELECT count(*) FROM pg_prepared_statements").fetchone()
+    assert found is not None
+    return int(found[0])
+
+
+@pytest.mark.parametrize(("setting", "prepared"), [("on", True), ("off", False)])
+def test_prepared_statements_can_be_turned_off_for_poolers(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch, setting: str, prepared: bool
+) -> None:
+    monkeypatch.setenv(postgres.PREPARED_ENV, setting)
+    monkeypatch.setenv(postgres.POOL_SIZE_ENV, "1")  # every statement on the one connection
+    store = SqlStore(pg_url)
+    try:
+        engine = engine_on(store)
+        for index in range(8):  # psycopg prepares a statement on its fifth run
+            awaiting_review(engine, name=f"user{index}")
+        assert (_prepared_statements(store) > 0) is prepared
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [(postgres.POOL_SIZE_ENV, "0"), (postgres.POOL_SIZE_ENV, "ten"), (postgres.PREPARED_ENV, "x")],
+)
+def test_bad_connection_settings_are_refused(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=name):
+        SqlStore(pg_url)
+
+
+def test_nul_characters_on_postgresql(stores: Callable[[], SqlStore]) -> None:
+    from tests.integration.test_engine import check_nul_characters
+
+    check_nul_characters(engine_on(stores()))  # KIND is named onboarding_email too
+
+
 # -- the lifecycle -------------------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -26,7 +27,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
 
 from placet.domain.models import Event, Task, TaskStatus
-from placet.errors import NotFoundError, StoreError
+from placet.errors import ConfigError, NotFoundError, StoreError
 from placet.store import rows, schema
 from placet.store.base import Change, ClaimChange
 from placet.store.engines import libpq_url
@@ -44,6 +45,8 @@ from placet.store.statements import (
 )
 
 POOL_SIZE = 10  # per store: enough for a web server's thread pool
+POOL_SIZE_ENV = "PLACET_PG_POOL_SIZE"
+PREPARED_ENV = "PLACET_PG_PREPARED_STATEMENTS"
 POOL_TIMEOUT_SECONDS = 30.0
 EXPIRED_CHECK_SECONDS = 1.0
 CHANNEL = "placet_changes"
@@ -125,6 +128,31 @@ _EXTEND_LEASE = (
 )
 
 
+def pool_size() -> int:
+    """Connections per store, from PLACET_PG_POOL_SIZE (default 10)."""
+    text = os.environ.get(POOL_SIZE_ENV, "").strip()
+    if not text:
+        return POOL_SIZE
+    if not text.isdigit() or int(text) < 1:
+        raise ConfigError(f"{POOL_SIZE_ENV} must be a whole number of connections, at least 1")
+    return int(text)
+
+
+def prepare_threshold() -> int | None:
+    """When psycopg prepares a statement server-side; None: never.
+
+    Prepared statements save the server a parse and plan per statement, but
+    live on one server connection, which a pooler in transaction mode (older
+    PgBouncer) does not keep: PLACET_PG_PREPARED_STATEMENTS=off for those.
+    """
+    text = os.environ.get(PREPARED_ENV, "on").strip().lower()
+    if text in ("on", "true", "1", "yes", ""):
+        return 5  # psycopg's own default: after the fifth run of a statement
+    if text in ("off", "false", "0", "no"):
+        return None
+    raise ConfigError(f"{PREPARED_ENV} must be on or off")
+
+
 def channel_for(schema_name: str) -> str:
     """The NOTIFY channel of one installation: each schema is its own."""
     if schema_name == "public":
@@ -165,8 +193,8 @@ class PostgresBackend:
             self.conninfo,
             connection_class=_Connection,
             min_size=1,
-            max_size=POOL_SIZE,
-            kwargs={"autocommit": True},
+            max_size=pool_size(),
+            kwargs={"autocommit": True, "prepare_threshold": prepare_threshold()},
             timeout=POOL_TIMEOUT_SECONDS,
             name="placet",
             num_workers=1,
