@@ -15,36 +15,33 @@ from placet.domain.models import (
 from placet.errors import ConflictError, PlacetError, UsageError, WorldError
 
 if TYPE_CHECKING:  # the SDK is loaded lazily below; type checkers see it directly
-    from placet.client import (
-        AlreadyExecuted,
-        Client,
-        Outcome,
-        Rejected,
-        TaskHandle,
-        connect,
-        current_idempotency_key,
-    )
+    from placet.client import Client, Outcome, TaskHandle, connect
+    from placet.gates import AlreadyExecuted, Rejected, current_idempotency_key
+    from placet.handlers import Delivery, current_delivery
 
 __version__ = "0.1.0"
 
-_SDK = (
-    "AlreadyExecuted",
-    "Client",
-    "Outcome",
-    "Rejected",
-    "TaskHandle",
-    "connect",
-    "current_idempotency_key",
-)
+# The SDK's names, by the module that defines each.
+_SDK = {
+    "Client": "client",
+    "Outcome": "client",
+    "TaskHandle": "client",
+    "connect": "client",
+    "AlreadyExecuted": "gates",
+    "Rejected": "gates",
+    "current_idempotency_key": "gates",
+    "Delivery": "handlers",
+    "current_delivery": "handlers",
+}
 
 
 def __getattr__(name: str) -> object:
     # The SDK pulls in the engine and the database layer; load it on first use so
     # that `import placet` stays cheap for code that only needs the records.
     if name in _SDK:
-        from placet import client
+        import importlib
 
-        return getattr(client, name)
+        return getattr(importlib.import_module(f"placet.{_SDK[name]}"), name)
     raise AttributeError(f"module 'placet' has no attribute {name!r}")
 
 
@@ -54,6 +51,7 @@ __all__ = [
     "ConflictError",
     "Decision",
     "DecisionKind",
+    "Delivery",
     "Draft",
     "Event",
     "Outcome",
@@ -68,5 +66,6 @@ __all__ = [
     "WorldError",
     "__version__",
     "connect",
+    "current_delivery",
     "current_idempotency_key",
 ]

@@ -1,4 +1,4 @@
-"""The Python SDK: ``placet.connect()``, tasks you wait on, and approval gates.
+"""The Python SDK: ``placet.connect()``, tasks you wait on, approval gates and handlers.
 
 Everything here goes through the same engine as the CLI and the dashboard, so a
 gate's review item shows up in ``placet ls``, the dashboard and the review
@@ -9,54 +9,43 @@ folder like any other task. Each blocking call has an ``a``-prefixed (or
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import functools
-import inspect
-import json
-from collections.abc import Callable, Iterator
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from placet.config import default_actor, load_settings
 from placet.domain.models import DecisionKind, JsonObject, Task, TaskKind, TaskStatus
-from placet.domain.toolcalls import (
-    describe_parameters,
-    parse_edited_arguments,
-    restore_redacted,
-    shown_arguments,
-)
 from placet.engine import Engine, ProviderFactory
-from placet.errors import ConflictError, InvalidInputError, PlacetError
+from placet.gates import (
+    Rejected,
+    guard,
+)
+from placet.handlers import (
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_RETRY_DELAY_SECONDS,
+    Handler,
+    HandlerFunction,
+    HandlerSet,
+    make_handler,
+)
 from placet.runner import RunHooks, WaitTimeout, drive
 from placet.store import open_store
+from placet.store.deliveries import DeliveryStore
 from placet.worker import worker_name
 
+if TYPE_CHECKING:
+    from placet.handler_runner import HandlerRunner
+
+_log = logging.getLogger("placet.handlers")
 F = TypeVar("F", bound=Callable[..., Any])
+H = TypeVar("H", bound=HandlerFunction)
 QUESTION_KIND = "question"
 ANSWER_PLACEHOLDER = "(write the answer here, then approve)"
-_idempotency_key: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "placet_idempotency_key", default=None
-)
-
-
-class Rejected(PlacetError):
-    """A person rejected the request."""
-
-    def __init__(self, task_id: str, reason: str, feedback: str | None = None) -> None:
-        super().__init__(f"task {task_id} was rejected: {reason}")
-        self.task_id = task_id
-        self.reason = reason
-        self.feedback = feedback
-
-
-class AlreadyExecuted(ConflictError):
-    """This approved call was already run (or is running) elsewhere; it never runs twice."""
-
-
-def current_idempotency_key() -> str | None:
-    """Inside a guarded function: a stable key for this approval, for downstream APIs."""
-    return _idempotency_key.get()
 
 
 @dataclass(frozen=True)
@@ -69,6 +58,8 @@ class Outcome:
     reason: str | None = None
     feedback: str | None = None
     decided_by: str | None = None
+    kind: str | None = None
+    input: JsonObject = field(default_factory=dict)  # what the task was asked with
 
     @property
     def approved(self) -> bool:
@@ -135,6 +126,8 @@ class Client:
         self._owns_store = owns_store
         self._review_folder = review_folder
         self._worker = worker_name("sdk")
+        self.handlers = HandlerSet()
+        self._report: Callable[[str], None] = _log.info
 
     # -- tasks ----------------------------------------------------------------------
 
@@ -181,19 +174,7 @@ class Client:
             yield RunHooks(on_review=lambda task: _publish(channel, task))
 
     def _outcome(self, task: Task) -> Outcome:
-        decisions = self.engine.detail(task.id).decisions
-        last = decisions[-1] if decisions else None
-        reason = last.reason if last else None
-        if task.status is TaskStatus.REJECTED and last and last.kind is DecisionKind.REVISE:
-            reason = f"no attempts left; last feedback: {last.feedback}"
-        return Outcome(
-            task.id,
-            task.status,
-            task.final_output,
-            reason,
-            last.feedback if last else None,
-            last.actor if last else None,
-        )
+        return outcome_of(self.engine, task)
 
     # -- questions ------------------------------------------------------------------
 
@@ -226,12 +207,101 @@ class Client:
         """Guard a function: each call waits for a person, then runs once as approved."""
 
         def decorate(function: F) -> F:
-            gate = _Gate(self, function, kind or function.__name__, frozenset(redact), timeout)
-            if inspect.iscoroutinefunction(function):
-                return _async_wrapper(gate, blocking)  # type: ignore[return-value]
-            return _sync_wrapper(gate, blocking)  # type: ignore[return-value]
+            return guard(  # type: ignore[return-value]
+                self, function, kind or function.__name__, frozenset(redact), timeout, blocking
+            )
 
         return decorate
+
+    # -- outcome handlers -------------------------------------------------------------
+
+    def on_approved(
+        self,
+        kind: str,
+        *,
+        name: str | None = None,
+        backfill: bool = False,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        retry_delay: float = DEFAULT_RETRY_DELAY_SECONDS,
+    ) -> Callable[[H], H]:
+        """Run ``handler(outcome, key)`` after each approval of a ``kind`` task commits.
+
+        Run by ``placet worker --app module:client`` or ``client.run_handlers()``,
+        at least once per decision; ``key`` is the same on every attempt. The
+        handler is named ``module.qualname`` (or ``name``) and sees the decisions
+        made after that name was first registered, or all of them with
+        ``backfill=True``. A handler that raises is tried again after
+        ``retry_delay`` seconds, doubling, up to ``max_attempts`` tries.
+        """
+        options = _HandlerOptions(name, backfill, max_attempts, retry_delay)
+        return self._on(TaskStatus.APPROVED, kind, options)
+
+    def on_rejected(
+        self,
+        kind: str,
+        *,
+        name: str | None = None,
+        backfill: bool = False,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        retry_delay: float = DEFAULT_RETRY_DELAY_SECONDS,
+    ) -> Callable[[H], H]:
+        """Run ``handler(outcome, key)`` after each rejection of a ``kind`` task commits.
+
+        As ``on_approved``; ``outcome.reason`` says why the task was rejected.
+        """
+        options = _HandlerOptions(name, backfill, max_attempts, retry_delay)
+        return self._on(TaskStatus.REJECTED, kind, options)
+
+    def _on(self, outcome: TaskStatus, kind: str, options: _HandlerOptions) -> Callable[[H], H]:
+        def decorate(function: H) -> H:
+            handler = make_handler(
+                function,
+                kind,
+                outcome,
+                name=options.name,
+                backfill=options.backfill,
+                max_attempts=options.max_attempts,
+                retry_delay=options.retry_delay,
+            )
+            self.handlers.add(handler)
+            # Registered now, not when a worker first starts: decisions made
+            # from here on are delivered even if no worker runs yet.
+            from placet.handler_runner import register_handler
+
+            register_handler(DeliveryStore.of(self.engine.store), handler, time.time())
+            return function
+
+        return decorate
+
+    def run_handlers(self, stop: threading.Event | None = None) -> None:
+        """Run this client's outcome handlers until ``stop`` is set (blocking).
+
+        What ``placet worker --app`` does beside drafting, for a service of
+        your own: run it in a thread and set ``stop`` to finish the current
+        handler and return.
+        """
+        self._handler_runner(self.handlers).run(stop)
+
+    async def arun_handlers(self, stop: threading.Event | None = None) -> None:
+        """``run_handlers`` for asyncio code; cancelling it stops after the current handler."""
+        stop = stop or threading.Event()
+        try:
+            await asyncio.to_thread(self.run_handlers, stop)
+        finally:
+            stop.set()
+
+    def run_pending_handlers(self) -> int:
+        """Run every delivery due now, once, and return how many attempts ran."""
+        runner = self._handler_runner(self.handlers)
+        try:
+            return runner.run_pending()
+        finally:
+            runner.close()
+
+    def _handler_runner(self, handlers: Iterable[Handler]) -> HandlerRunner:
+        from placet.handler_runner import HandlerRunner
+
+        return HandlerRunner(self.engine, handlers, report=self._report)
 
     def close(self) -> None:
         """Close the providers, and the store if this client opened it."""
@@ -246,6 +316,33 @@ class Client:
         self.close()
 
 
+def outcome_of(engine: Engine, task: Task) -> Outcome:
+    """How a task ended (or stands), from its last decision."""
+    decisions = engine.detail(task.id).decisions
+    last = decisions[-1] if decisions else None
+    reason = last.reason if last else None
+    if task.status is TaskStatus.REJECTED and last and last.kind is DecisionKind.REVISE:
+        reason = f"no attempts left; last feedback: {last.feedback}"
+    return Outcome(
+        task.id,
+        task.status,
+        task.final_output,
+        reason,
+        last.feedback if last else None,
+        last.actor if last else None,
+        task.kind,
+        task.input,
+    )
+
+
+@dataclass(frozen=True)
+class _HandlerOptions:
+    name: str | None
+    backfill: bool
+    max_attempts: int
+    retry_delay: float
+
+
 def _publish(channel: Any, task: Task) -> None:
     channel.publish(task)
 
@@ -254,183 +351,3 @@ def _question_kind() -> TaskKind:
     return TaskKind(
         QUESTION_KIND, template="", description="A question from an agent", max_attempts=1
     )
-
-
-class PendingCall:
-    """A guarded call waiting for its decision (the non-blocking mode)."""
-
-    def __init__(self, gate: _Gate, task_id: str, real: JsonObject) -> None:
-        self._gate = gate
-        self.task_id = task_id
-        self._real = real
-
-    def result(self, timeout: float | None = None) -> Any:
-        """Wait for the decision, run the call once if approved, and return its result."""
-        return self._gate.finish(self.task_id, self._real, timeout)
-
-    async def aresult(self, timeout: float | None = None) -> Any:
-        """``result`` for asyncio code (awaits an async function's coroutine)."""
-        value = await asyncio.to_thread(self.result, timeout)
-        return await value if inspect.isawaitable(value) else value
-
-
-class _Gate:
-    """One guarded function: turns calls into review items and runs approved ones."""
-
-    def __init__(
-        self,
-        client: Client,
-        function: Callable[..., Any],
-        kind: str,
-        redact: frozenset[str],
-        timeout: float | None,
-    ) -> None:
-        self.client = client
-        self.function = function
-        self.signature = inspect.signature(function)
-        self.kind = kind
-        self.redact = redact
-        self.timeout = timeout
-        self.name = f"{function.__module__}.{function.__qualname__}"
-        client.engine.register_kind(
-            TaskKind(
-                kind, template="", description=f"Approve a call to {self.name}", max_attempts=1
-            )
-        )
-
-    def propose(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> PendingCall:
-        """Record the call as a review item; nothing runs yet."""
-        bound = self.signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        real = dict(bound.arguments)
-        _check_serialisable(self.name, real)
-        shown = shown_arguments(real, self.redact)
-        call = {
-            "function": self.name,
-            "parameters": describe_parameters(self.signature),
-            "arguments": shown,
-            "redacted": sorted(self.redact),
-        }
-        text = json.dumps(shown, indent=2, ensure_ascii=False, default=str)
-        task = self.client.engine.propose(self.kind, {"call": call}, self.client.requester, text)
-        return PendingCall(self, task.id, real)
-
-    def finish(self, task_id: str, real: JsonObject, timeout: float | None) -> Any:
-        """Wait for the decision; run once on approval, raise Rejected otherwise."""
-        outcome = self.client.wait(task_id, timeout if timeout is not None else self.timeout)
-        if not outcome.approved:
-            raise Rejected(task_id, outcome.reason or "rejected", outcome.feedback)
-        task = self.client.engine.get(task_id)
-        edited = parse_edited_arguments(task.input["call"], outcome.text or "{}")
-        arguments = restore_redacted(edited, real, self.redact)
-        return self._run_once(task_id, arguments)
-
-    def _run_once(self, task_id: str, arguments: JsonObject) -> Any:
-        key = f"placet:{task_id}:execute"
-        engine, actor = self.client.engine, self.client.requester
-        try:
-            engine.start_execution(task_id, actor, key)
-        except ConflictError:
-            raise AlreadyExecuted(
-                f"the approved call {task_id} was already run (or is running); it never runs twice"
-            ) from None
-        with _key(key):
-            try:
-                result = _call(self.function, self.signature, arguments)
-            except Exception as exc:
-                engine.record(
-                    task_id,
-                    actor,
-                    "executed",
-                    {"idempotency_key": key, "ok": False, "error": repr(exc)[:2000]},
-                )
-                raise
-        if inspect.isawaitable(result):
-            return self._record_awaited(task_id, key, result)
-        self._record_result(task_id, key, result)
-        return result
-
-    async def _record_awaited(self, task_id: str, key: str, pending: Any) -> Any:
-        token = _idempotency_key.set(key)
-        try:
-            result = await pending
-        except Exception as exc:
-            await asyncio.to_thread(
-                self.client.engine.record,
-                task_id,
-                self.client.requester,
-                "executed",
-                {"idempotency_key": key, "ok": False, "error": repr(exc)[:2000]},
-            )
-            raise
-        finally:
-            _idempotency_key.reset(token)
-        await asyncio.to_thread(self._record_result, task_id, key, result)
-        return result
-
-    def _record_result(self, task_id: str, key: str, result: Any) -> None:
-        payload = {"idempotency_key": key, "ok": True, "result": _jsonable(result)}
-        self.client.engine.record(task_id, self.client.requester, "executed", payload)
-
-
-def _sync_wrapper(gate: _Gate, blocking: bool) -> Callable[..., Any]:
-    @functools.wraps(gate.function)
-    def guarded(*args: Any, **kwargs: Any) -> Any:
-        pending = gate.propose(args, kwargs)
-        return pending.result() if blocking else pending
-
-    return guarded
-
-
-def _async_wrapper(gate: _Gate, blocking: bool) -> Callable[..., Any]:
-    @functools.wraps(gate.function)
-    async def guarded(*args: Any, **kwargs: Any) -> Any:
-        pending = await asyncio.to_thread(gate.propose, args, kwargs)
-        return await pending.aresult() if blocking else pending
-
-    return guarded
-
-
-def _check_serialisable(function: str, arguments: JsonObject) -> None:
-    for name, value in arguments.items():
-        try:
-            json.dumps(value)
-        except (TypeError, ValueError) as exc:
-            raise InvalidInputError(
-                f"argument {name!r} of {function} cannot be stored for review: {exc}"
-            ) from None
-
-
-def _call(function: Callable[..., Any], signature: inspect.Signature, arguments: JsonObject) -> Any:
-    positional: list[Any] = []
-    keywords: dict[str, Any] = {}
-    for parameter in signature.parameters.values():
-        if parameter.name not in arguments:
-            continue
-        value = arguments[parameter.name]
-        if parameter.kind is parameter.POSITIONAL_ONLY:
-            positional.append(value)
-        elif parameter.kind is parameter.VAR_POSITIONAL:
-            positional.extend(value)
-        elif parameter.kind is parameter.VAR_KEYWORD:
-            keywords.update(value)
-        else:
-            keywords[parameter.name] = value
-    return function(*positional, **keywords)
-
-
-def _jsonable(value: Any) -> Any:
-    try:
-        json.dumps(value)
-        return value
-    except (TypeError, ValueError):
-        return repr(value)[:2000]
-
-
-@contextmanager
-def _key(key: str) -> Iterator[None]:
-    token = _idempotency_key.set(key)
-    try:
-        yield
-    finally:
-        _idempotency_key.reset(token)

@@ -169,3 +169,51 @@ def test_init_writes_a_starter_file(tmp_path: Path) -> None:
     assert fresh("init").returncode == 1
     kinds = fresh("kinds")
     assert "policy_answer" in kinds.stdout and "local:smollm2" in kinds.stdout
+
+
+def test_the_approved_text_is_printed_exactly_whatever_the_width(cli: Cli) -> None:
+    # Long lines, piped: a terminal-width wrap would change the text a script receives.
+    text = "Dear Rahul, " + "welcome aboard; " * 40 + "\n\n  Indented line kept.\nThe Team"
+    task_id = cli("submit", "onboarding_email", "--input", "name=Rahul").stdout.strip()
+    assert cli("worker", "--max-tasks", "1", "--no-folder").returncode == 0
+    assert cli("edit", task_id, "--text", text).returncode == 0
+    waited = cli("wait", task_id)
+    assert waited.returncode == 0, waited.stderr
+    assert waited.stdout == text + "\n"
+
+
+def test_handlers_that_gave_up_are_listed_and_retried(cli: Cli) -> None:
+    import placet
+    from placet.client import Client
+    from placet.config import Settings
+    from placet.domain.models import DecisionKind, TaskKind
+    from placet.engine import DecisionRequest, Engine
+    from placet.handler_runner import HandlerRunner
+    from placet.testing import FakeProvider
+
+    # A service whose handler gave up, in the folder the commands run in.
+    url = f"sqlite:///{cli.folder / 'placet.db'}"
+    kind = TaskKind("notice", template="{text}", max_attempts=1)
+    settings = Settings(database_url=url, kinds={kind.name: kind})
+    engine = Engine(open_store(url), settings, provider_for=lambda _m: FakeProvider())
+    with Client(engine, requester="svc", owns_store=True) as client:
+
+        @client.on_approved(kind.name, name="notice.post", max_attempts=1)
+        def post(outcome: placet.Outcome, key: str) -> None:
+            raise RuntimeError("the board is full")
+
+        task = client.engine.propose(kind.name, {"text": "Hello"}, "svc", "Hello")
+        client.engine.decide(DecisionRequest(task.id, DecisionKind.APPROVE, "rita"))
+        HandlerRunner(client.engine, client.handlers, report=lambda _: None).run_pending()
+
+    listed = cli("handlers", "failed")
+    assert listed.returncode == 0, listed.stderr
+    assert task.id in listed.stdout and "notice.post" in listed.stdout
+    assert "the board is full" in listed.stdout
+    retried = cli("handlers", "retry", task.id)
+    assert retried.returncode == 0 and "retrying notice.post" in retried.stderr
+    again = cli("handlers", "retry", task.id)
+    assert again.returncode == 1 and "nothing was changed" in again.stderr
+    unknown = cli("handlers", "retry", "01ZZZZZZZZZZZZZZZZZZZZZZZZ")
+    assert unknown.returncode != 0 and "no task" in unknown.stderr
+    assert "no handler delivery has failed" in cli("handlers", "failed").stderr

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from placet.accounts import Accounts
 from placet.auditing import verify_store
+from placet.client import Client
 from placet.config import Settings
 from placet.domain.models import DecisionKind, TaskKind
 from placet.engine import DecisionRequest, Engine
@@ -41,7 +42,7 @@ def pg_url() -> Iterator[str]:
 
 
 def build_installation(url: str) -> None:
-    """Tasks in every state, with revisions, edits, an execution, and accounts."""
+    """Tasks in every state, with revisions, edits, an execution, accounts, handler deliveries."""
     store = SqlStore(url)
     provider = FakeProvider()
     settings = Settings(database_url=url, kinds={KIND.name: KIND})
@@ -75,6 +76,9 @@ def build_installation(url: str) -> None:
         accounts.add_user("alice", "correct horse battery", ["reviewer", "admin"])
         accounts.create_token("alice", "laptop")
         accounts.record("alice", "sign_in", "allowed", remote="127.0.0.1")
+        handlers = Client(engine, requester="dev")  # delivered to both approved tasks
+        handlers.on_approved(KIND.name, name="app.send", backfill=True)(lambda _o, _k: None)
+        assert handlers.run_pending_handlers() == 2
     finally:
         engine.close()
         store.close()
@@ -106,10 +110,11 @@ def source(tmp_path: Path) -> str:
 def test_every_row_arrives_as_it_left_and_verifies(source: str, pg_url: str) -> None:
     reports: list[tuple[str, int, int]] = []
     counts = copy_store(source, pg_url, batch_size=7, progress=lambda *r: reports.append(r))
-    assert counts["tasks"] == 37 and counts["events"] == 57 and counts["users"] == 1
+    assert counts["tasks"] == 37 and counts["events"] == 59 and counts["users"] == 1
+    assert counts["handlers"] == 1 and counts["handler_deliveries"] == 2
     before, after = all_rows(source), all_rows(pg_url)
     assert after == before  # floats compare bit for bit, text character for character
-    assert reports[-1] == ("events", counts["events"], counts["events"])
+    assert ("events", counts["events"], counts["events"]) in reports
     store = SqlStore(pg_url)
     try:
         report = verify_store(store)

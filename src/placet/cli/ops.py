@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.text import Text
 
 from placet.auditing import export_jsonl, verify_store
 from placet.channels.folder import FolderChannel
+from placet.cli.apps import load_client
 from placet.cli.common import EXIT_ERROR, handle_errors, open_engine
 from placet.cli.render import err, out, plain
+from placet.engine import Engine
+from placet.errors import PlacetError
+from placet.handler_runner import HandlerRunner
 from placet.worker import Worker
+
+if TYPE_CHECKING:
+    from placet.client import Client
 
 audit_app = typer.Typer(
     help="Verify or export the tamper-evident audit trail.", no_args_is_help=True
@@ -23,7 +31,7 @@ audit_app = typer.Typer(
 
 
 def _say(message: str) -> None:
-    err.print(plain(message))
+    err.print(plain(message), soft_wrap=True)  # one log line stays one line
 
 
 @handle_errors
@@ -33,21 +41,91 @@ def worker(
         typer.Option(help="Stop after drafting this many tasks."),
     ] = None,
     folder: Annotated[bool, typer.Option(help="Also watch the review folder.")] = True,
+    app: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            help="Your app, MODULE:ATTRIBUTE naming a placet.Client (e.g. myapp:client): "
+            "also run its on_approved / on_rejected handlers, on its database."
+        ),
+    ] = None,
+    drafting: Annotated[
+        bool, typer.Option(help="Draft queued tasks (--no-drafting: only run handlers).")
+    ] = True,
 ) -> None:
-    """Draft queued tasks until stopped (Ctrl-C, or SIGTERM to finish the current draft)."""
-    with open_engine() as engine:
-        drafter = Worker(engine, report=_say)
-        signal.signal(signal.SIGTERM, lambda *_: drafter.stop())
-        err.print(f"{drafter.name} drafting; Ctrl-C to stop")
-        channel = FolderChannel(engine, engine.settings.review_dir, on_message=_say)
-        try:
-            if folder:
-                channel.start()
+    """Draft queued tasks, and run an app's handlers, until stopped (Ctrl-C or SIGTERM)."""
+    if app is None:
+        with open_engine() as engine:
+            _work(engine, max_tasks, folder, drafting, None)
+        return
+    client = load_client(app)
+    try:
+        _work(client.engine, max_tasks, folder, drafting, client)
+    finally:
+        client.close()
+
+
+def _work(
+    engine: Engine, max_tasks: int | None, folder: bool, drafting: bool, client: Client | None
+) -> None:
+    drafter = Worker(engine, report=_say)
+    stop = threading.Event()
+
+    def request_stop(*_: object) -> None:  # SIGTERM: finish the current draft and handler
+        stop.set()
+        drafter.stop()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    handlers = _start_handlers(client, stop)
+    channel = FolderChannel(engine, engine.settings.review_dir, on_message=_say)
+    try:
+        if folder:
+            channel.start()
+        if drafting:
+            err.print(f"{drafter.name} drafting; Ctrl-C to stop")
             drafter.run(max_tasks)
-        except KeyboardInterrupt:
-            err.print("stopped")
-        finally:
-            channel.stop()
+        else:
+            stop.wait()
+    except KeyboardInterrupt:
+        err.print("stopped")
+    finally:
+        request_stop()
+        channel.stop()
+        if handlers is not None:
+            handlers.join()
+    if handlers is not None and handlers.failed:
+        raise typer.Exit(EXIT_ERROR)
+
+
+class _HandlerThread(threading.Thread):
+    """The app's handlers, run beside the drafting loop until ``stop`` is set."""
+
+    def __init__(self, runner: HandlerRunner, stop: threading.Event) -> None:
+        super().__init__(name="placet-handlers")
+        self.runner = runner
+        self.stop = stop
+        self.failed = False
+
+    def run(self) -> None:
+        try:
+            self.runner.run(self.stop)
+        except PlacetError as exc:  # the database went away: stop the whole worker, visibly
+            self.failed = True
+            _say(f"handlers stopped: {exc.message}")
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _start_handlers(client: Client | None, stop: threading.Event) -> _HandlerThread | None:
+    """Run the app's handlers beside the drafting loop, until ``stop`` is set."""
+    if client is None:
+        return None
+    if not len(client.handlers):
+        err.print("the app registers no on_approved / on_rejected handlers")
+        return None
+    names = ", ".join(handler.name for handler in client.handlers)
+    err.print(plain(f"running handlers: {names}"))
+    thread = _HandlerThread(HandlerRunner(client.engine, client.handlers, report=_say), stop)
+    thread.start()
+    return thread
 
 
 @handle_errors

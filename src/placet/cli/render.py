@@ -13,6 +13,7 @@ from rich.text import Text
 
 from placet.domain.diffs import unified_diff
 from placet.domain.models import Decision, Draft, Task, TaskDetail
+from placet.store.deliveries import DeliveryRecord
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -48,6 +49,11 @@ def plain(text: str, style: str = "") -> Text:
 def status_text(task: Task) -> Text:
     """The task's status, coloured."""
     return Text(task.status.value, style=STATUS_STYLE.get(task.status.value, ""))
+
+
+def attempts(count: int) -> str:
+    """``1 attempt``, ``2 attempts``."""
+    return f"{count} attempt{'' if count == 1 else 's'}"
 
 
 def when(timestamp: float) -> str:
@@ -161,3 +167,22 @@ def _show_drafts(detail: TaskDetail) -> None:
             out.print(Text(f"changes from draft {earlier.attempt}", "bold"))
             out.print(diff_text(unified_diff(earlier.output, current.output, *names)))
         out.print(draft_panel(current, f"current draft {current.attempt} · {current.provider}"))
+
+
+_DELIVERY_STYLES = {"delivered": "green", "pending": "yellow", "failed": "bold red"}
+
+
+def show_deliveries(records: list[DeliveryRecord]) -> None:
+    """How the outcome handlers fared with the task's decision, for ``placet show``."""
+    if not records:
+        return
+    out.print(Text("handlers", "bold"))
+    for record in records:
+        line = Text("  ").append(plain(record.handler, "bold")).append("  ")
+        line.append(record.status.value, _DELIVERY_STYLES.get(record.status.value, ""))
+        line.append(f"  {attempts(record.attempts)}")
+        if record.status.value == "pending" and record.attempts:
+            line.append(f", next try {when(record.next_try_at)}")
+        if record.last_error:
+            line.append(": ").append(plain(record.last_error, "red"))
+        out.print(line)

@@ -19,12 +19,21 @@ from placet.cli.common import (
     open_engine,
     parse_inputs,
 )
-from placet.cli.render import draft_panel, err, out, plain, show_detail, task_table
+from placet.cli.render import (
+    draft_panel,
+    err,
+    out,
+    plain,
+    show_deliveries,
+    show_detail,
+    task_table,
+)
 from placet.config import CONFIG_FILE, load_settings
 from placet.domain.models import Task, TaskStatus
 from placet.domain.prompts import template_inputs
 from placet.engine import Engine
 from placet.errors import ProviderError
+from placet.handler_admin import task_deliveries
 from placet.providers.base import Chunk
 from placet.runner import RunHooks, WaitTimeout, drive
 from placet.starter import STARTER_TOML
@@ -190,13 +199,14 @@ def _review_instructions(engine: Engine, task: Task) -> None:
 
 
 def _folder_message(message: str) -> None:
-    err.print(plain(message, "dim"))
+    err.print(plain(message, "dim"), soft_wrap=True)  # one log line stays one line
 
 
 def _print_outcome(engine: Engine, task: Task) -> None:
     if task.status is TaskStatus.APPROVED:
         err.print(Text(f"approved: task {task.id}", "bold green"))
-        out.print(plain(task.final_output or ""))
+        # soft_wrap: the text exactly as approved, not re-flowed to a terminal's width.
+        out.print(plain(task.final_output or ""), soft_wrap=True)
         return
     if task.status is TaskStatus.FAILED:
         fail(f"task {task.id} failed; see placet show {task.id}, then placet retry {task.id}")
@@ -206,7 +216,7 @@ def _print_outcome(engine: Engine, task: Task) -> None:
     if last is not None:
         why = last.reason or (f"no attempts left after: {last.feedback}" if last.feedback else "")
         reason = f" by {last.actor}: {why}" if why else f" by {last.actor}"
-    err.print(plain(f"{task.status.value}: task {task.id}{reason}", "bold red"))
+    err.print(plain(f"{task.status.value}: task {task.id}{reason}", "bold red"), soft_wrap=True)
     raise typer.Exit(EXIT_REJECTED)
 
 
@@ -235,6 +245,7 @@ def show(task_id: Annotated[str, typer.Argument(help="The task id.")]) -> None:
     """Show a task: input, current draft, earlier drafts with diffs, decisions."""
     with open_engine() as engine:
         show_detail(engine.detail(task_id))
+        show_deliveries(task_deliveries(engine, task_id))
 
 
 @handle_errors

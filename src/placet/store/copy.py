@@ -30,6 +30,8 @@ TABLES = (
     schema.drafts,
     schema.decisions,
     schema.events,
+    schema.handlers,
+    schema.handler_deliveries,
 )
 BATCH_SIZE = 1000
 

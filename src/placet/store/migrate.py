@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 if TYPE_CHECKING:
     from alembic.config import Config
 
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 # Any fixed 64-bit number that no other application in the database uses for
 # its own advisory locks: "placet" in ASCII.

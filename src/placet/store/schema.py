@@ -124,3 +124,34 @@ security_events = sa.Table(
     sa.Column("remote", sa.String(100), nullable=True),
     sa.Index("ix_security_events_actor_at", "actor", "at"),
 )
+
+# -- outcome handlers (on_approved / on_rejected; see placet.store.deliveries) -----------
+
+handlers = sa.Table(
+    "handlers",
+    metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("kind", sa.String(200), nullable=False),
+    sa.Column("outcome", sa.String(20), nullable=False),  # approved or rejected
+    sa.Column("first_seen_at", sa.Float, nullable=False),
+    # Every matching decision with an id up to here has its delivery row.
+    sa.Column("swept_id", ID, nullable=False),
+)
+
+handler_deliveries = sa.Table(
+    "handler_deliveries",
+    metadata,
+    sa.Column("handler", sa.String(200), primary_key=True),
+    sa.Column("decision_id", ID, sa.ForeignKey("decisions.id"), primary_key=True),
+    sa.Column("task_id", ID, sa.ForeignKey("tasks.id"), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),  # pending, delivered, failed
+    sa.Column("attempts", sa.Integer, nullable=False),
+    # When it may be tried next; while a worker runs it, when that worker's lease ends.
+    sa.Column("next_try_at", sa.Float, nullable=False),
+    sa.Column("lease_owner", sa.String(200), nullable=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("finished_at", sa.Float, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Index("ix_handler_deliveries_status_next_try_at", "status", "next_try_at"),
+    sa.Index("ix_handler_deliveries_task_id", "task_id"),
+)

@@ -1,0 +1,55 @@
+"""Deliveries that failed for good: listing them, and giving them another go.
+
+A handler gives up after its ``max_attempts``; the delivery then waits as
+``failed`` until someone fixes the cause and retries it (``placet handlers
+retry TASK``). A retry is a person's action, so it is recorded on the task's
+audit trail with who did it; the earlier failures stay there too.
+"""
+
+from __future__ import annotations
+
+import time
+
+from placet.domain.deliveries import DeliveryStatus
+from placet.engine import Engine
+from placet.errors import StoreError
+from placet.handler_runner import record_event
+from placet.store.deliveries import DeliveryRecord, DeliveryStore
+
+
+def task_deliveries(engine: Engine, task_id: str) -> list[DeliveryRecord]:
+    """How each outcome handler fared with a task's decisions, oldest first."""
+    return DeliveryStore.of(engine.store).for_task(task_id)
+
+
+def failed_deliveries(engine: Engine, limit: int = 50) -> list[DeliveryRecord]:
+    """The deliveries whose handler gave up, most recent first."""
+    return DeliveryStore.of(engine.store).failed(limit)
+
+
+def retry_failed(
+    engine: Engine, task_id: str, actor: str, handler: str | None = None
+) -> list[DeliveryRecord]:
+    """Make the task's failed deliveries (or the named handler's) due again; those retried."""
+    engine.get(task_id)  # an unknown task is refused by name, not met with silence
+    deliveries = DeliveryStore.of(engine.store)
+    chosen = [
+        record
+        for record in task_deliveries(engine, task_id)
+        if record.status is DeliveryStatus.FAILED and handler in (None, record.handler)
+    ]
+    retried = []
+    for record in chosen:
+        if not deliveries.retry(record, time.time()):
+            continue  # someone else retried it first
+        payload = {
+            "handler": record.handler,
+            "decision": record.decision_id,
+            "attempts_before": record.attempts,
+            "last_error": record.last_error,
+        }
+        problem = record_event(engine, task_id, actor, "handler_retried", payload)
+        if problem is not None:
+            raise StoreError(problem)
+        retried.append(record)
+    return retried
