@@ -40,7 +40,7 @@ def benchmark(max_tokens: int, reps: int, budget: float | None = None) -> dict[s
     from placet.domain.prompts import build_messages
     from placet.engine import Engine
     from placet.providers.base import CompletionRequest
-    from placet.providers.local import LocalProvider, load_llama, smollm2_path
+    from placet.providers.local import LocalProvider, load_llama, repeat_penalty, smollm2_path
     from placet.testing import temp_store
 
     with scratch_dir("placet-bench-tokens-") as folder:
@@ -61,7 +61,11 @@ def benchmark(max_tokens: int, reps: int, budget: float | None = None) -> dict[s
 
         def raw() -> tuple[int, str]:
             pieces = llama.create_chat_completion(
-                messages=messages, max_tokens=max_tokens, temperature=0.0, stream=True
+                messages=messages,
+                max_tokens=max_tokens,
+                temperature=0.0,
+                repeat_penalty=repeat_penalty(),  # sampled as Placet samples
+                stream=True,
             )
             parts = []
             for piece in pieces:
@@ -160,10 +164,15 @@ def _placet_own_time(
     recorded once from the model, replayed instantly through the same code.
     """
     from placet.providers import local
+    from placet.providers.local import repeat_penalty
 
     pieces = list(
         llama.create_chat_completion(
-            messages=messages, max_tokens=max_tokens, temperature=0.0, stream=True
+            messages=messages,
+            max_tokens=max_tokens,
+            temperature=0.0,
+            repeat_penalty=repeat_penalty(),  # sampled as Placet samples
+            stream=True,
         )
     )
     replay = _Replay(llama, pieces)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from placet.errors import ConfigError
 from placet.providers.base import CompletionRequest
-from placet.providers.local import LocalProvider, model_path, smollm2_path
+from placet.providers.local import REPEAT_PENALTY_ENV, LocalProvider, model_path, smollm2_path
 
 REQUEST = CompletionRequest(
     messages=[
@@ -58,3 +59,45 @@ def test_unknown_gguf_path_is_a_config_error(tmp_path: Path) -> None:
     missing = tmp_path / "no-such-model.gguf"
     with pytest.raises(ConfigError, match=r"no-such-model\.gguf"):
         LocalProvider(str(missing))
+
+
+ONBOARDING = CompletionRequest(
+    messages=[
+        {"role": "system", "content": "You are a friendly customer success manager."},
+        {
+            "role": "user",
+            "content": "Write a short, warm onboarding email welcoming Rahul to our product. "
+            'Mention one helpful first step and offer help. Sign it as "The Team".',
+        },
+    ],
+    max_tokens=200,
+    temperature=0.0,
+)
+
+
+def distinct_trigrams(text: str) -> float:
+    """The share of a text's word trigrams that occur once: low when it loops."""
+    words = re.findall(r"\w+", text.lower())
+    trigrams = list(zip(words, words[1:], words[2:], strict=False))
+    return len(set(trigrams)) / max(1, len(trigrams))
+
+
+@pytest.mark.slow
+def test_the_default_repeat_penalty_keeps_the_small_model_out_of_loops(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    default = LocalProvider().complete(ONBOARDING).text
+    monkeypatch.setenv(REPEAT_PENALTY_ENV, "1.0")
+    unpenalised = LocalProvider().complete(ONBOARDING).text
+
+    assert distinct_trigrams(default) >= 0.8, default
+    assert distinct_trigrams(default) > distinct_trigrams(unpenalised)
+
+
+@pytest.mark.parametrize("value", ["lots", "0", "3", "nan"])
+def test_a_bad_repeat_penalty_is_refused_with_the_variable_named(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv(REPEAT_PENALTY_ENV, value)
+    with pytest.raises(ConfigError, match=REPEAT_PENALTY_ENV):
+        list(LocalProvider().stream(REQUEST))
