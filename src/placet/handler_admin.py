@@ -27,6 +27,12 @@ def failed_deliveries(engine: Engine, limit: int = 50) -> list[DeliveryRecord]:
     return DeliveryStore.of(engine.store).failed(limit)
 
 
+def nothing_to_retry(task_id: str, handler: str | None = None) -> str:
+    """What to say when a retry finds no failed delivery (never failed, or retried already)."""
+    which = f"of handler {handler} " if handler else ""
+    return f"no failed delivery {which}on task {task_id}; nothing was changed"
+
+
 def retry_failed(
     engine: Engine, task_id: str, actor: str, handler: str | None = None
 ) -> list[DeliveryRecord]:

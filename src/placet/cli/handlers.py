@@ -9,7 +9,7 @@ from rich.table import Table
 
 from placet.cli.common import actor_name, handle_errors, open_engine
 from placet.cli.render import attempts, err, out, plain, when
-from placet.handler_admin import failed_deliveries, retry_failed
+from placet.handler_admin import failed_deliveries, nothing_to_retry, retry_failed
 
 handlers_app = typer.Typer(
     help="Outcome handlers (on_approved / on_rejected): deliveries that failed, and retries.",
@@ -61,8 +61,7 @@ def retry(
     with open_engine() as engine:
         retried = retry_failed(engine, task_id, actor_name(actor), handler)
     if not retried:
-        which = f"of handler {handler} " if handler else ""
-        err.print(f"no failed delivery {which}on task {task_id}; nothing was changed")
+        err.print(plain(nothing_to_retry(task_id, handler)))
         raise typer.Exit(1)
     for record in retried:
         tried = attempts(record.attempts)

@@ -32,6 +32,7 @@ class Permission(str, enum.Enum):
     DECIDE = "decide"
     MANAGE_USERS = "manage_users"
     MANAGE_OWN_TOKENS = "manage_own_tokens"
+    RETRY_HANDLERS = "retry_handlers"  # give deliveries whose handler gave up another go
 
 
 _GRANTS: dict[Role, frozenset[Permission]] = {

@@ -27,7 +27,7 @@ from placet.errors import (
     UnknownKindError,
     UsageError,
 )
-from placet.web import api, apidocs, ops, pages
+from placet.web import api, api_handlers, apidocs, ops, pages
 from placet.web.auth import Gate, Sessions, SignInLimiter
 from placet.web.broker import Broker
 from placet.web.metrics import MeteredWorker, Metrics
@@ -77,6 +77,7 @@ def create_app(engine: Engine, accounts: Accounts, options: AppOptions) -> FastA
         metrics,
     )
     app.include_router(api.router)
+    app.include_router(api_handlers.router)
     app.include_router(pages.router)
     app.include_router(ops.router)
     apidocs.mount(app)

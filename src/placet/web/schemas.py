@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from placet.accounts import ApiToken, User
+from placet.domain.deliveries import DeliveryStatus
 from placet.domain.models import (
     Decision,
     DecisionKind,
@@ -27,6 +28,7 @@ from placet.domain.models import (
     TaskDetail,
     TaskStatus,
 )
+from placet.store.deliveries import DeliveryRecord
 
 MAX_INPUT_DEPTH = 32
 MAX_TEXT = 200_000  # an edited draft; the body limit (1 MiB) bounds it too
@@ -126,6 +128,12 @@ class CancelIn(_Request):
     """Why a task is cancelled."""
 
     reason: Note = ""
+
+
+class RetryIn(_Request):
+    """Which failed deliveries to run again: one handler's, or every failed one."""
+
+    handler: Name | None = Field(None, description="Only this handler; every failed one if null.")
 
 
 class TokenIn(_Request):
@@ -305,6 +313,35 @@ class TaskDetailOut(TaskOut):
             drafts=[DraftOut.of(draft) for draft in detail.drafts],
             decisions=[DecisionOut.of(decision) for decision in detail.decisions],
             events=[EventOut.of(event) for event in detail.events],
+        )
+
+
+class DeliveryOut(BaseModel):
+    """How one outcome handler fared with one of the task's final decisions."""
+
+    handler: str
+    decision_id: str
+    status: DeliveryStatus = Field(
+        description="pending (to run or waiting for its next try), delivered, or failed "
+        "(it gave up: retry it once the cause is fixed)."
+    )
+    attempts: int
+    next_try_at: datetime | None = Field(description="When a pending delivery runs next.")
+    finished_at: datetime | None
+    last_error: str | None
+
+    @classmethod
+    def of(cls, record: DeliveryRecord) -> DeliveryOut:
+        """The response for a delivery."""
+        pending = record.status is DeliveryStatus.PENDING
+        return cls(
+            handler=record.handler,
+            decision_id=record.decision_id,
+            status=record.status,
+            attempts=record.attempts,
+            next_try_at=_time(record.next_try_at) if pending else None,
+            finished_at=None if record.finished_at is None else _time(record.finished_at),
+            last_error=record.last_error,
         )
 
 

@@ -34,6 +34,7 @@ NOTICES = {
     "user-disabled": "User disabled.",
     "user-enabled": "User enabled.",
     "token-revoked": "Token revoked.",
+    "handlers-retried": "The failed handlers will run again at the worker's next look.",
 }
 
 

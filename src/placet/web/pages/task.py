@@ -15,6 +15,7 @@ from placet.domain.models import DecisionKind, Task, TaskDetail, TaskStatus
 from placet.domain.policy import Permission, Principal, Role, may
 from placet.engine import DecisionRequest
 from placet.errors import ConflictError, InvalidInputError, NotFoundError, PlacetError
+from placet.handler_admin import nothing_to_retry, retry_failed, task_deliveries
 from placet.web import render
 from placet.web.pages.common import (
     SAFE_ID,
@@ -128,6 +129,8 @@ def _task_context(
         "refusal": None if verdict.allowed else verdict.reason,
         "next_task": upcoming,
         "failure": _failure(detail),
+        "deliveries": task_deliveries(viewer.services.engine, task.id),
+        "can_retry_handlers": may(viewer.principal, Permission.RETRY_HANDLERS, task).allowed,
     }
 
 
@@ -197,6 +200,30 @@ def decide(
         status,
         title=f"Task {render.short_id(task_id)}",
         **_task_context(viewer, detail, form, problem),
+    )
+
+
+@router.post("/tasks/{task_id}/handlers/retry")
+def retry_handlers(
+    request: Request,
+    task_id: str,
+    viewer: ViewerDep,
+    csrf_token: FormText = "",
+    handler: FormText = "",
+) -> Response:
+    """Give the task's failed handler deliveries (or the named one's) another set of attempts."""
+    check_csrf(request, viewer, csrf_token)
+    detail = _detail(request, viewer, task_id)
+    check(request, viewer, Permission.RETRY_HANDLERS, detail.task)
+    if retry_failed(viewer.services.engine, task_id, viewer.name, handler or None):
+        done = urlencode({"done": "handlers-retried", "task": task_id})
+        return RedirectResponse(f"/tasks/{task_id}?{done}", 303)
+    return page(
+        "task.html",
+        viewer,
+        409,
+        title=f"Task {render.short_id(task_id)}",
+        **_task_context(viewer, detail, error=nothing_to_retry(task_id, handler or None)),
     )
 
 
