@@ -53,10 +53,14 @@ def test_submit_draft_revise_redraft_approve(cli: Cli) -> None:
 
 
 def test_run_streams_waits_for_a_revision_then_an_approval(cli: Cli) -> None:
+    cli.env.pop("COLUMNS")  # piped with no width given: Rich would assume 80 columns
     run = cli.start("run", "onboarding_email", "--input", "name=Ada")
     try:
         task_id = run.expect(rf"task {ID} submitted").group(1)
         run.expect("waiting for review")
+        # Piped, each instruction stays whole on its line, long paths too.
+        run.expect(rf"^  placet edit {task_id}$")
+        run.expect(rf"^  or move \S+/pending/{task_id}\.json to approved/ or rejected/$")
         assert cli("revise", task_id, "--feedback", "Shorter, please.").returncode == 0
         run.expect("revision requested: Shorter, please.")
         run.expect("draft 2 is waiting for review")
@@ -174,6 +178,7 @@ def test_init_writes_a_starter_file(tmp_path: Path) -> None:
 def test_the_approved_text_is_printed_exactly_whatever_the_width(cli: Cli) -> None:
     # Long lines, piped: a terminal-width wrap would change the text a script receives.
     text = "Dear Rahul, " + "welcome aboard; " * 40 + "\n\n  Indented line kept.\nThe Team"
+    cli.env.pop("COLUMNS")
     task_id = cli("submit", "onboarding_email", "--input", "name=Rahul").stdout.strip()
     assert cli("worker", "--max-tasks", "1", "--no-folder").returncode == 0
     assert cli("edit", task_id, "--text", text).returncode == 0

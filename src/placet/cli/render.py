@@ -17,6 +17,10 @@ from placet.store.deliveries import DeliveryRecord
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
+# Piped or logged output has no width to wrap to: Rich would assume 80 columns and
+# split ids and commands across lines. A terminal keeps Rich's word wrapping.
+for _console in (out, err):
+    _console.soft_wrap = not _console.is_terminal
 
 # ESC-introduced sequences (CSI, OSC, and two-character escapes), then any other
 # control character but newline and tab: enough to stop a model's output from

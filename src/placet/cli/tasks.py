@@ -191,11 +191,11 @@ def _print_chunk(chunk: Chunk) -> None:
 def _review_instructions(engine: Engine, task: Task) -> None:
     pending = engine.settings.review_dir / "pending" / f"{task.id}.json"
     err.print(Text(f"draft {task.attempt} is waiting for review. Decide with:", "bold yellow"))
-    err.print(f"  placet approve {task.id}   placet edit {task.id}")
-    err.print(
-        f'  placet revise {task.id} --feedback "..."   placet reject {task.id} --reason "..."'
-    )
-    err.print(f"  or move {pending} to approved/ or rejected/ (Ctrl-C to stop waiting)")
+    feedback, reason = '--feedback "..."', '--reason "..."'
+    for verb, extra in (("approve", ""), ("edit", ""), ("revise", feedback), ("reject", reason)):
+        err.print(f"  placet {verb} {task.id} {extra}".rstrip())
+    err.print(f"  or move {pending} to approved/ or rejected/")
+    err.print("(Ctrl-C stops waiting; the task stays pending)")
 
 
 def _folder_message(message: str) -> None:
