@@ -273,20 +273,23 @@ class Client:
 
         return decorate
 
-    def run_handlers(self, stop: threading.Event | None = None) -> None:
+    def run_handlers(self, stop: threading.Event | None = None, threads: int = 1) -> None:
         """Run this client's outcome handlers until ``stop`` is set (blocking).
 
         What ``placet worker --app`` does beside drafting, for a service of
         your own: run it in a thread and set ``stop`` to finish the current
-        handler and return.
+        handlers and return. ``threads`` runs that many handlers at once, for
+        handlers that spend their time waiting on the network.
         """
-        self._handler_runner(self.handlers).run(stop)
+        from placet.handler_runner import HandlerPool
 
-    async def arun_handlers(self, stop: threading.Event | None = None) -> None:
-        """``run_handlers`` for asyncio code; cancelling it stops after the current handler."""
+        HandlerPool(self.engine, self.handlers, threads, report=self._report).run(stop)
+
+    async def arun_handlers(self, stop: threading.Event | None = None, threads: int = 1) -> None:
+        """``run_handlers`` for asyncio code; cancelling it stops after the current handlers."""
         stop = stop or threading.Event()
         try:
-            await asyncio.to_thread(self.run_handlers, stop)
+            await asyncio.to_thread(self.run_handlers, stop, threads)
         finally:
             stop.set()
 

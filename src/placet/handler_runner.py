@@ -23,7 +23,7 @@ from placet.domain.deliveries import LOWEST_ID, idempotency_key, retry_delay
 from placet.domain.ids import id_floor
 from placet.domain.models import JsonObject
 from placet.engine import Engine
-from placet.errors import ConflictError, StoreError
+from placet.errors import ConflictError, StoreError, UsageError
 from placet.handler_sweep import Sweeper
 from placet.handlers import Delivery, Handler, call_handler
 from placet.store.deliveries import DeliveryRecord, DeliveryStore
@@ -48,6 +48,7 @@ class HandlerRunner:
         report: Report = print,
         clock: Callable[[], float] = time.time,
         sweeper_for: Callable[[DeliveryStore, Handler], Sweeper] | None = None,
+        lead: bool = True,
     ) -> None:
         self.engine = engine
         self.handlers = {handler.name: handler for handler in handlers}
@@ -55,8 +56,12 @@ class HandlerRunner:
         self.deliveries = DeliveryStore.of(engine.store)
         self._report = report
         self._clock = clock
+        # The lead registers the handlers and finds new decisions; in a pool, the
+        # others only claim and run the deliveries it makes.
+        self._lead = lead
         make = sweeper_for or (lambda store, handler: Sweeper(store, handler, clock=clock))
-        self._sweepers = [make(self.deliveries, handler) for handler in self.handlers.values()]
+        chosen = self.handlers.values() if lead else ()
+        self._sweepers = [make(self.deliveries, handler) for handler in chosen]
         self._loop: asyncio.AbstractEventLoop | None = None
         self.stop_requested = threading.Event()
         self.attempts_run = 0
@@ -99,6 +104,8 @@ class HandlerRunner:
 
     def register(self) -> None:
         """Record each handler the first time it is seen, and warn about unknown kinds."""
+        if not self._lead:
+            return
         now = self._clock()
         for handler in self.handlers.values():
             register_handler(self.deliveries, handler, now)
@@ -198,6 +205,56 @@ class HandlerRunner:
         if self._loop is None:
             self._loop = asyncio.new_event_loop()
         return self._loop
+
+
+class HandlerPool:
+    """Several runners on threads of one process, so handlers that wait (on a mail
+    server, an HTTP API) overlap instead of queueing behind each other."""
+
+    def __init__(
+        self, engine: Engine, handlers: Iterable[Handler], threads: int, report: Report = print
+    ) -> None:
+        if threads < 1:
+            raise UsageError(f"handler threads must be at least 1, not {threads}")
+        chosen = list(handlers)
+        base = worker_name("handlers")
+        self.runners = [
+            HandlerRunner(
+                engine,
+                chosen,
+                name=base if threads == 1 else f"{base}-{index + 1}",
+                report=report,
+                lead=index == 0,
+            )
+            for index in range(threads)
+        ]
+
+    def run(self, stop: threading.Event | None = None) -> None:
+        """Run every runner until ``stop`` is set; the first error stops all, then is raised."""
+        stop = stop or threading.Event()
+        failures: list[BaseException] = []
+
+        def run_one(runner: HandlerRunner) -> None:
+            try:
+                runner.run(stop)
+            except BaseException as exc:
+                failures.append(exc)
+                stop.set()
+
+        helpers = [
+            threading.Thread(target=run_one, args=(runner,), name=f"placet-{runner.name}")
+            for runner in self.runners[1:]
+        ]
+        for helper in helpers:
+            helper.start()
+        try:
+            run_one(self.runners[0])
+        finally:
+            stop.set()  # the lead is done (stopped or failed): so are the others
+            for helper in helpers:
+                helper.join()
+        if failures:
+            raise failures[0]
 
 
 def record_event(

@@ -146,10 +146,12 @@ def test_bad_input_gets_one_clear_line_and_a_non_zero_exit(cli: Cli) -> None:
     assert malformed.returncode == 1 and "NAME=VALUE" in malformed.stderr
     no_task = cli("approve", "01ARZ3NDEKTSV4RRFFQ69G5FAV")
     assert no_task.returncode == 1 and "no task with id" in no_task.stderr
+    no_app = cli("worker", "--handler-threads", "4")
+    assert no_app.returncode == 1 and "give the app with --app" in no_app.stderr
     (cli.folder / "placet.toml").write_text("[kinds.a\n")
     broken = cli("ls")
     assert broken.returncode == 1 and "placet.toml" in broken.stderr and "line 1" in broken.stderr
-    for result in (unknown, missing, malformed, no_task, broken):
+    for result in (unknown, missing, malformed, no_task, no_app, broken):
         assert len(result.stderr.strip().splitlines()) == 1
         assert "Traceback" not in result.stderr
 

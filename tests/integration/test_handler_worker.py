@@ -83,15 +83,15 @@ class App:
         settings = Settings(database_url=url, kinds={KIND.name: KIND})
         self.engine = Engine(open_store(url), settings)
 
-    def worker(self) -> Background:
+    def worker(self, *options: str) -> Background:
         process = subprocess.Popen(
             [sys.executable, "-m", "placet", "worker", "--app", "handlers_app:client",
-             "--no-folder"],
+             "--no-folder", *options],
             cwd=self.folder, env=self.env, stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
         worker = Background(process)
-        worker.expect(f"running handlers: {SEND}, {NOTE}|running handlers: {NOTE}, {SEND}")
+        worker.expect(rf"running handlers( \(\d+ at a time\))?: ({SEND}, {NOTE}|{NOTE}, {SEND})")
         return worker
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
@@ -154,7 +154,7 @@ def test_every_decision_is_handled_once_whoever_made_it_and_whenever(app: App) -
     finally:
         stop(worker)
     backlog = app.decide("Dee")  # no worker runs now
-    worker = app.worker()
+    worker = app.worker("--handler-threads", "3")
     try:
         app.wait_for(f"sent {backlog.id} {app.key(SEND, backlog)}")
     finally:

@@ -20,6 +20,7 @@ from placet.domain.deliveries import DeliveryStatus, idempotency_key
 from placet.domain.ids import id_floor, new_id
 from placet.domain.models import DecisionKind, Task, TaskKind
 from placet.engine import DecisionRequest, Engine
+from placet.errors import UsageError
 from placet.handler_runner import HandlerRunner
 from placet.handler_sweep import RESWEEP_SECONDS, SETTLE_SECONDS, Sweeper
 from placet.store import open_store
@@ -281,3 +282,44 @@ def test_a_delivery_that_gave_up_can_be_retried_once_the_cause_is_fixed(client: 
     assert retry_event.actor == "ops" and retry_event.payload["attempts_before"] == 1
     assert len(events(client, task.id, "handler_succeeded")) == 1
     assert verify_store(client.engine.store).ok
+
+
+def test_a_pool_of_threads_runs_slow_handlers_at_the_same_time(client: Client) -> None:
+    # The barrier lets a handler return only once three run at the same moment:
+    # one or two threads would break it, fail the handlers, and leave them undelivered.
+    together = threading.Barrier(3, timeout=10)
+    seen = Seen()
+
+    @client.on_approved(KIND.name, name="welcome.slow", max_attempts=1)
+    def slow(outcome: placet.Outcome, key: str) -> None:
+        seen.add("slow", outcome, key)
+        together.wait()
+
+    tasks = [decide(client, name=name) for name in ("Ada", "Bo", "Cy")]
+    stop = threading.Event()
+    pool = threading.Thread(target=client.run_handlers, args=(stop,), kwargs={"threads": 3})
+    pool.start()
+    deliveries = DeliveryStore.of(client.engine.store)
+    try:
+        deadline = time.monotonic() + WAIT_SECONDS
+        while time.monotonic() < deadline:
+            states = [d.status for t in tasks for d in deliveries.for_task(t.id)]
+            if len(states) == 3 and all(s is not DeliveryStatus.PENDING for s in states):
+                break
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        pool.join(WAIT_SECONDS)
+    assert not pool.is_alive()
+    assert states == [DeliveryStatus.DELIVERED] * 3
+    assert sorted(task for _, task, _, _ in seen.calls) == sorted(t.id for t in tasks)
+    runners = {e.actor for t in tasks for e in client.engine.store.events(t.id)} - {
+        "dev",
+        "reviewer",
+    }
+    assert len(runners) == 3  # three runners, each recorded under its own name
+
+
+def test_a_pool_needs_at_least_one_thread(client: Client) -> None:
+    with pytest.raises(UsageError, match="at least 1, not 0"):
+        client.run_handlers(threading.Event(), threads=0)

@@ -18,8 +18,8 @@ from placet.cli.apps import load_client
 from placet.cli.common import EXIT_ERROR, handle_errors, open_engine
 from placet.cli.render import err, out, plain
 from placet.engine import Engine
-from placet.errors import PlacetError
-from placet.handler_runner import HandlerRunner
+from placet.errors import PlacetError, UsageError
+from placet.handler_runner import HandlerPool
 from placet.worker import Worker
 
 if TYPE_CHECKING:
@@ -51,21 +51,37 @@ def worker(
     drafting: Annotated[
         bool, typer.Option(help="Draft queued tasks (--no-drafting: only run handlers).")
     ] = True,
+    handler_threads: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="With --app: how many handlers run at once (for handlers that wait on "
+            "the network).",
+        ),
+    ] = 1,
 ) -> None:
     """Draft queued tasks, and run an app's handlers, until stopped (Ctrl-C or SIGTERM)."""
+    if app is None and handler_threads != 1:
+        raise UsageError("--handler-threads runs an app's handlers: give the app with --app")
     if app is None:
         with open_engine() as engine:
             _work(engine, max_tasks, folder, drafting, None)
         return
     client = load_client(app)
     try:
-        _work(client.engine, max_tasks, folder, drafting, client)
+        _work(client.engine, max_tasks, folder, drafting, client, handler_threads)
     finally:
         client.close()
 
 
 def _work(
-    engine: Engine, max_tasks: int | None, folder: bool, drafting: bool, client: Client | None
+    engine: Engine,
+    max_tasks: int | None,
+    folder: bool,
+    drafting: bool,
+    client: Client | None,
+    handler_threads: int = 1,
 ) -> None:
     drafter = Worker(engine, report=_say)
     stop = threading.Event()
@@ -75,7 +91,7 @@ def _work(
         drafter.stop()
 
     signal.signal(signal.SIGTERM, request_stop)
-    handlers = _start_handlers(client, stop)
+    handlers = _start_handlers(client, stop, handler_threads)
     channel = FolderChannel(engine, engine.settings.review_dir, on_message=_say)
     try:
         if folder:
@@ -99,22 +115,24 @@ def _work(
 class _HandlerThread(threading.Thread):
     """The app's handlers, run beside the drafting loop until ``stop`` is set."""
 
-    def __init__(self, runner: HandlerRunner, stop: threading.Event) -> None:
+    def __init__(self, pool: HandlerPool, stop: threading.Event) -> None:
         super().__init__(name="placet-handlers")
-        self.runner = runner
+        self.pool = pool
         self.stop = stop
         self.failed = False
 
     def run(self) -> None:
         try:
-            self.runner.run(self.stop)
+            self.pool.run(self.stop)
         except PlacetError as exc:  # the database went away: stop the whole worker, visibly
             self.failed = True
             _say(f"handlers stopped: {exc.message}")
             os.kill(os.getpid(), signal.SIGTERM)
 
 
-def _start_handlers(client: Client | None, stop: threading.Event) -> _HandlerThread | None:
+def _start_handlers(
+    client: Client | None, stop: threading.Event, threads: int
+) -> _HandlerThread | None:
     """Run the app's handlers beside the drafting loop, until ``stop`` is set."""
     if client is None:
         return None
@@ -122,8 +140,9 @@ def _start_handlers(client: Client | None, stop: threading.Event) -> _HandlerThr
         err.print("the app registers no on_approved / on_rejected handlers")
         return None
     names = ", ".join(handler.name for handler in client.handlers)
-    err.print(plain(f"running handlers: {names}"))
-    thread = _HandlerThread(HandlerRunner(client.engine, client.handlers, report=_say), stop)
+    at_once = f" ({threads} at a time)" if threads > 1 else ""
+    err.print(plain(f"running handlers{at_once}: {names}"))
+    thread = _HandlerThread(HandlerPool(client.engine, client.handlers, threads, _say), stop)
     thread.start()
     return thread
 
