@@ -11,9 +11,9 @@ server answers there.
 
 Each benchmark also runs on its own: bench/lifecycle.py, bench/wait_latency.py,
 bench/local_tokens.py, bench/sdk_cycle.py, bench/web_queue.py,
-bench/http_decisions.py, bench/postgres_lifecycle.py, bench/pg_wait_latency.py,
-bench/claim_latency.py (each with --help). Results and their reading are in
-BENCHMARKS.md. Nothing here is a test: no figure is asserted.
+bench/http_decisions.py, bench/handler_pool.py, bench/postgres_lifecycle.py,
+bench/pg_wait_latency.py, bench/claim_latency.py (each with --help). Results and their
+reading are in BENCHMARKS.md. Nothing here is a test: no figure is asserted.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import argparse
 import datetime
 import time
 
+import handler_pool
 import http_decisions
 import lifecycle
 import local_tokens
@@ -30,7 +31,15 @@ import wait_latency
 import web_queue
 from common import machine_info, print_table, verdict
 
-SQLITE_BENCHMARKS = ("lifecycle", "wait", "tokens", "sdk", "web_queue", "http_decisions")
+SQLITE_BENCHMARKS = (
+    "lifecycle",
+    "wait",
+    "tokens",
+    "sdk",
+    "web_queue",
+    "http_decisions",
+    "handlers",
+)
 POSTGRES_BENCHMARKS = ("pg_lifecycle", "pg_wait", "pg_claims")
 BENCHMARKS = SQLITE_BENCHMARKS + POSTGRES_BENCHMARKS
 
@@ -113,6 +122,9 @@ def main(argv: list[str] | None = None) -> int:
     if "http_decisions" in chosen:
         http_decisions.run(100 if quick else 400, 2 if quick else 5, 20 if quick else 90)
         summary.append(["decisions over HTTP, 20 clients (measured)", "(info)"])
+    if "handlers" in chosen:
+        handler_pool.run(100 if quick else 400, [4, 8, 16], 2 if quick else 3, 20.0)
+        summary.append(["handler deliveries by threads (measured)", "(info)"])
     if any(name in chosen for name in POSTGRES_BENCHMARKS):
         summary.extend(_postgres(chosen, quick))
     print_table(f"Summary ({time.monotonic() - started:.0f} s)", ["benchmark", "targets"], summary)
