@@ -83,11 +83,19 @@ DECISION_PAGE = (
 )
 # In one page of decisions: those that ended a task of the kind with the outcome
 # (the task's last decision, on a task in that status) and have no delivery row.
+# The task is checked in a correlated EXISTS, not a join: joined, SQLite drives
+# the query from the (kind, status) index, every approved task of the kind, a
+# million rows at scale, instead of the page's range of decision ids.
 UNDELIVERED = (
     sa.select(DC.c.id, DC.c.task_id)
-    .join(T, T.c.id == DC.c.task_id)
     .where(DC.c.id > sa.bindparam("after"), DC.c.id <= sa.bindparam("through"))
-    .where(T.c.kind == sa.bindparam("kind"), T.c.status == sa.bindparam("outcome"))
+    .where(
+        sa.exists().where(
+            T.c.id == DC.c.task_id,
+            T.c.kind == sa.bindparam("kind"),
+            T.c.status == sa.bindparam("outcome"),
+        )
+    )
     .where(
         ~sa.exists().where(_LATER.c.task_id == DC.c.task_id, _LATER.c.id > DC.c.id),
         ~sa.exists().where(HD.c.handler == sa.bindparam("handler"), HD.c.decision_id == DC.c.id),
