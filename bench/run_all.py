@@ -11,9 +11,10 @@ server answers there.
 
 Each benchmark also runs on its own: bench/lifecycle.py, bench/wait_latency.py,
 bench/local_tokens.py, bench/sdk_cycle.py, bench/web_queue.py,
-bench/http_decisions.py, bench/handler_pool.py, bench/postgres_lifecycle.py,
-bench/pg_wait_latency.py, bench/claim_latency.py (each with --help). Results and their
-reading are in BENCHMARKS.md. Nothing here is a test: no figure is asserted.
+bench/http_decisions.py, bench/handler_pool.py, bench/handler_sweep.py,
+bench/sqlite_claims.py, bench/postgres_lifecycle.py, bench/pg_wait_latency.py,
+bench/claim_latency.py (each with --help). Results and their reading are in
+BENCHMARKS.md. Nothing here is a test: no figure is asserted.
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ import datetime
 import time
 
 import handler_pool
+import handler_sweep
 import http_decisions
 import lifecycle
 import local_tokens
 import sdk_cycle
+import sqlite_claims
 import wait_latency
 import web_queue
 from common import machine_info, print_table, verdict
@@ -39,6 +42,8 @@ SQLITE_BENCHMARKS = (
     "web_queue",
     "http_decisions",
     "handlers",
+    "handler_sweep",
+    "sqlite_claims",
 )
 POSTGRES_BENCHMARKS = ("pg_lifecycle", "pg_wait", "pg_claims")
 BENCHMARKS = SQLITE_BENCHMARKS + POSTGRES_BENCHMARKS
@@ -125,6 +130,12 @@ def main(argv: list[str] | None = None) -> int:
     if "handlers" in chosen:
         handler_pool.run(100 if quick else 400, [4, 8, 16], 2 if quick else 3, 20.0)
         summary.append(["handler deliveries by threads (measured)", "(info)"])
+    if "handler_sweep" in chosen:
+        ok = handler_sweep.run(200_000 if quick else 1_000_000, 60 if quick else 200, quick)
+        summary.append(["handler worker, 1M decisions in history (flat)", verdict(ok)])
+    if "sqlite_claims" in chosen:
+        ok = sqlite_claims.run(200 if quick else 1000, 200_000 if quick else 1_000_000)
+        summary.append(["SQLite claim latency, 10k queued, 1M approved (flat)", verdict(ok)])
     if any(name in chosen for name in POSTGRES_BENCHMARKS):
         summary.extend(_postgres(chosen, quick))
     print_table(f"Summary ({time.monotonic() - started:.0f} s)", ["benchmark", "targets"], summary)

@@ -30,7 +30,6 @@ from placet.store.base import Change, ClaimChange
 from placet.store.statements import (
     CLAIM_EXPIRED,
     CLAIM_QUEUED,
-    CLAIMABLE,
     COLUMNS,
     EVENT_COLUMNS,
     EXTEND_LEASE,
@@ -313,8 +312,12 @@ class SqliteBackend:
 
     def claim(self, now: float, change_for: ClaimChange, task_id: str | None) -> Task | None:
         """Claim under the write lock: no other writer runs until the claim commits."""
-        if task_id is None and not self.select(CLAIMABLE, {"now": now, "limit": 1}):
-            return None  # an idle worker's poll must not take the write lock
+        # An idle worker's poll must not take the write lock. Two probes in id
+        # order, not CLAIMABLE: its OR sorts every queued task to find the first.
+        if task_id is None and not (
+            self.select(CLAIM_EXPIRED, {"now": now}) or self.select(CLAIM_QUEUED, {})
+        ):
+            return None
         with self._write() as cursor:
             if task_id is not None:
                 row = self._run(cursor, SELECT_TASK, {"id": task_id}).fetchone()
