@@ -142,19 +142,32 @@ def _failure(detail: TaskDetail) -> str | None:
     return str(failed[-1].payload.get("error", "")) if failed else ""
 
 
+def _task_page(
+    viewer: Viewer,
+    detail: TaskDetail,
+    status: int = 200,
+    notice: str | None = None,
+    form: DecisionForm | None = None,
+    error: str | None = None,
+) -> HTMLResponse:
+    """The whole task page; with a form and an error when a post could not be used."""
+    return page(
+        "task.html",
+        viewer,
+        status,
+        title=f"Task {render.short_id(detail.task.id)}",
+        notice=notice,
+        **_task_context(viewer, detail, form, error),
+    )
+
+
 @router.get("/tasks/{task_id}")
 def task_page(
     request: Request, task_id: str, viewer: ViewerDep, done: str = "", task: str = ""
 ) -> HTMLResponse:
     """The input, the current draft, earlier drafts with diffs, the history and the actions."""
     detail = _detail(request, viewer, task_id)
-    return page(
-        "task.html",
-        viewer,
-        title=f"Task {render.short_id(task_id)}",
-        notice=notice_for(done, task),
-        **_task_context(viewer, detail),
-    )
+    return _task_page(viewer, detail, notice=notice_for(done, task))
 
 
 @router.get("/tasks/{task_id}/main")
@@ -194,13 +207,7 @@ def decide(
         except InvalidInputError as exc:
             problem = exc.message
     detail = viewer.services.engine.detail(task_id)
-    return page(
-        "task.html",
-        viewer,
-        status,
-        title=f"Task {render.short_id(task_id)}",
-        **_task_context(viewer, detail, form, problem),
-    )
+    return _task_page(viewer, detail, status, form=form, error=problem)
 
 
 @router.post("/tasks/{task_id}/handlers/retry")
@@ -218,13 +225,7 @@ def retry_handlers(
     if retry_failed(viewer.services.engine, task_id, viewer.name, handler or None):
         done = urlencode({"done": "handlers-retried", "task": task_id})
         return RedirectResponse(f"/tasks/{task_id}?{done}", 303)
-    return page(
-        "task.html",
-        viewer,
-        409,
-        title=f"Task {render.short_id(task_id)}",
-        **_task_context(viewer, detail, error=nothing_to_retry(task_id, handler or None)),
-    )
+    return _task_page(viewer, detail, 409, error=nothing_to_retry(task_id, handler or None))
 
 
 def _count_decision(svc: Services, task_id: str, draft_id: str) -> None:
