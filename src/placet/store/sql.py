@@ -25,6 +25,7 @@ from placet.errors import NotFoundError, StoreError
 from placet.store import rows
 from placet.store.base import Change, ClaimChange, TaskFilter
 from placet.store.engines import make_engine
+from placet.store.listing import list_query
 from placet.store.migrate import ensure_schema
 from placet.store.signals import ChangeSignal, SqliteDataVersionSignal
 from placet.store.sqlite import SqliteBackend, sqlite_path
@@ -202,27 +203,7 @@ class SqlStore:
 
     def list_tasks(self, task_filter: TaskFilter) -> list[Task]:
         """Tasks matching the filter, in id order (keyset paginated)."""
-        query = sa.select(_T)
-        if task_filter.statuses:
-            query = query.where(_T.c.status.in_([s.value for s in task_filter.statuses]))
-        if task_filter.kinds:
-            query = query.where(_T.c.kind.in_(task_filter.kinds))
-        if task_filter.requester is not None:
-            query = query.where(_T.c.requester == task_filter.requester)
-        if task_filter.created_after is not None:
-            query = query.where(_T.c.created_at >= task_filter.created_after)
-        if task_filter.created_before is not None:
-            query = query.where(_T.c.created_at < task_filter.created_before)
-        if task_filter.after_id is not None:
-            beyond = (
-                _T.c.id < task_filter.after_id
-                if task_filter.newest_first
-                else (_T.c.id > task_filter.after_id)
-            )
-            query = query.where(beyond)
-        order = _T.c.id.desc() if task_filter.newest_first else _T.c.id.asc()
-        query = query.order_by(order).limit(task_filter.limit)
-        return [rows.task(r) for r in self._db.select(query, {})]
+        return [rows.task(r) for r in self._db.select(list_query(task_filter), {})]
 
     def claimable(self, now: float, limit: int) -> list[Task]:
         """Queued tasks, and drafting tasks whose lease ran out, oldest first."""
