@@ -332,12 +332,14 @@ def endpoints(ids: dict[str, Any]) -> list[Endpoint]:
             "queue page, all statuses, deep (cursor 90% into 1M)",
             [f"/?status=all&after={ids['deep_all']}"],
         ),
+        Endpoint("queue page, one kind, all statuses", ["/?status=all&kind=moderation"]),
         Endpoint("queue live fragment /queue/rows", ["/queue/rows"]),
         Endpoint("GET /api/v1/tasks (newest first)", ["/api/v1/tasks"]),
         Endpoint(
             "GET /api/v1/tasks?status=awaiting_review", ["/api/v1/tasks?status=awaiting_review"]
         ),
         Endpoint("GET /api/v1/tasks?cursor= (95% deep)", [f"/api/v1/tasks?cursor={deep_newest}"]),
+        Endpoint("GET /api/v1/tasks?kind= (any status)", ["/api/v1/tasks?kind=moderation"]),
         Endpoint(
             "GET /api/v1/tasks?kind&status&cursor= (deep)",
             [f"/api/v1/tasks?kind=moderation&status=approved&cursor={deep_newest}"],

@@ -154,7 +154,9 @@ def test_moving_to_approved_approves_and_records_the_decision(running: Env) -> N
     assert decision["actor"].startswith("folder:")
     assert decision["status"] == "approved"
     assert "T" in decision["at"]
-    assert any(m.startswith(f"approved {task.id} (folder:") for m in running.messages)
+    # Said just after the file is written back: wait for it, do not race it.
+    said = f"approved {task.id} (folder:"
+    eventually(lambda: any(m.startswith(said) for m in running.messages), "the approval message")
     assert not running.path("pending", f"{task.id}.json").exists()
 
 
