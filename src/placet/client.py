@@ -145,10 +145,18 @@ class Client:
         return TaskHandle(self, task.id)
 
     async def asubmit(
-        self, kind: str, input: JsonObject | None = None, **inputs: Any
+        self,
+        kind: str,
+        input: JsonObject | None = None,
+        *,
+        idempotency_key: str | None = None,
+        **inputs: Any,
     ) -> TaskHandle:
         """``submit`` for asyncio code."""
-        return await asyncio.to_thread(functools.partial(self.submit, kind, input, **inputs))
+        submit = functools.partial(
+            self.submit, kind, input, idempotency_key=idempotency_key, **inputs
+        )
+        return await asyncio.to_thread(submit)
 
     def task(self, task_id: str) -> TaskHandle:
         """A handle on an existing task."""
@@ -300,6 +308,10 @@ class Client:
             return runner.run_pending()
         finally:
             runner.close()
+
+    async def arun_pending_handlers(self) -> int:
+        """``run_pending_handlers`` for asyncio code."""
+        return await asyncio.to_thread(self.run_pending_handlers)
 
     def _handler_runner(self, handlers: Iterable[Handler]) -> HandlerRunner:
         from placet.handler_runner import HandlerRunner

@@ -234,3 +234,24 @@ def test_ask_returns_the_persons_answer(client: Client) -> None:
     thread.join()
     task = client.engine.list_tasks(TaskFilter(kinds=("question",)))[0]
     assert task.input == {"question": "When should we ship?"}
+
+
+def test_the_async_twins_submit_with_a_key_wait_and_run_handlers(client: Client) -> None:
+    delivered: list[str] = []
+
+    @client.on_approved("onboarding_email", name="welcome.log", backfill=True)
+    def log(outcome: placet.Outcome, key: str) -> None:
+        delivered.append(outcome.task_id)
+
+    async def agent() -> tuple[str, str, placet.Outcome, int]:
+        first = await client.asubmit("onboarding_email", name="Ada", idempotency_key="ada-1")
+        again = await client.asubmit("onboarding_email", {"name": "Ada"}, idempotency_key="ada-1")
+        thread = reviewer(client, DecisionKind.APPROVE)
+        outcome = await first.wait_async(timeout=30)
+        thread.join()
+        return first.id, again.id, outcome, await client.arun_pending_handlers()
+
+    first, again, outcome, ran = asyncio.run(agent())
+    assert first == again  # the same key names the same task
+    assert outcome.approved and outcome.task_id == first
+    assert ran == 1 and delivered == [first]
