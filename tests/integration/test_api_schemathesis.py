@@ -70,6 +70,7 @@ OPERATIONS = [
     ("POST", "/api/v1/tasks/{task_id}/cancel"),
     ("GET", "/api/v1/tasks/{task_id}/deliveries"),
     ("POST", "/api/v1/tasks/{task_id}/deliveries/retry"),
+    ("GET", "/api/v1/deliveries/failed"),
     ("GET", "/api/v1/tokens"),
     ("POST", "/api/v1/tokens"),
     ("DELETE", "/api/v1/tokens/{token_id}"),

@@ -114,3 +114,44 @@ def test_the_task_page_shows_the_failure_and_only_an_admin_may_retry(world: WebW
     twice = admin.post(action, data={"csrf_token": csrf}, follow_redirects=False)
     assert twice.status_code == 409 and "nothing was changed" in twice.text
     assert event_types(world, task).count("handler_retried") == 1
+
+
+def test_failed_deliveries_across_tasks_are_listed_for_the_api_and_on_an_admin_page(
+    world: WebWorld,
+) -> None:
+    task = gave_up(world)
+    (listed,) = world.client_as("rita").get("/api/v1/deliveries/failed").json()
+    assert listed["task_id"] == task.id and listed["handler"] == HANDLER
+    assert "mail server is down" in listed["last_error"]
+    assert world.client_as("alice").get("/api/v1/deliveries/failed").status_code == 403
+    assert world.client_as("rita").get("/api/v1/deliveries/failed?limit=0").status_code == 422
+
+    reviewer, _ = world.session_client("rita")
+    assert reviewer.get("/admin/handlers", follow_redirects=False).status_code == 403
+    assert 'href="/admin/handlers"' not in reviewer.get("/").text
+    admin, csrf = world.session_client("ada")
+    assert 'href="/admin/handlers"' in admin.get("/").text
+    listing = admin.get("/admin/handlers").text
+    assert f'href="/tasks/{task.id}"' in listing and "the mail server is down" in listing
+    back = re.search(r'name="back" value="([^"]+)"', listing)
+    assert back is not None
+    retried = admin.post(
+        f"/tasks/{task.id}/handlers/retry",
+        data={"csrf_token": csrf, "handler": HANDLER, "back": back.group(1)},
+        follow_redirects=False,
+    )
+    assert retried.status_code == 303
+    assert retried.headers["location"].startswith("/admin/handlers?done=handlers-retried")
+    after = admin.get(retried.headers["location"]).text
+    assert "will run again" in after and "No handler has failed for good." in after
+
+
+def test_a_retry_goes_back_to_no_page_but_the_list_or_the_task(world: WebWorld) -> None:
+    task = gave_up(world)
+    admin, csrf = world.session_client("ada")
+    retried = admin.post(
+        f"/tasks/{task.id}/handlers/retry",
+        data={"csrf_token": csrf, "back": "https://evil.example/"},
+        follow_redirects=False,
+    )
+    assert retried.headers["location"].startswith(f"/tasks/{task.id}?")

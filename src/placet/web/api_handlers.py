@@ -8,14 +8,19 @@ run again once the cause is fixed.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 
 from placet.domain.policy import Permission
-from placet.handler_admin import nothing_to_retry, retry_failed, task_deliveries
+from placet.handler_admin import (
+    failed_deliveries,
+    nothing_to_retry,
+    retry_failed,
+    task_deliveries,
+)
 from placet.web.api import Caller, Svc, TaskId, errors
-from placet.web.schemas import DeliveryOut, RetryIn
+from placet.web.schemas import DeliveryOut, FailedDeliveryOut, RetryIn
 
 router = APIRouter(prefix="/api/v1")
 
@@ -54,3 +59,21 @@ def retry(
     keys = {(record.handler, record.decision_id) for record in retried}
     now = task_deliveries(svc.engine, task.id)  # as they stand after the retry
     return [DeliveryOut.of(r) for r in now if (r.handler, r.decision_id) in keys]
+
+
+@router.get(
+    "/deliveries/failed",
+    response_model=list[FailedDeliveryOut],
+    tags=["handlers"],
+    summary="Deliveries whose handler gave up, on every task, most recent first",
+    responses=errors(401, 403, 422, 503),
+)
+def failed(
+    request: Request,
+    svc: Svc,
+    who: Caller,
+    limit: Annotated[int, Query(ge=1, le=500, description="How many at most.")] = 50,
+) -> Any:
+    """What ``placet handlers failed`` lists: retry each with its task's retry route."""
+    svc.gate.check(request, who, Permission.VIEW_QUEUE)
+    return [FailedDeliveryOut.of_failed(r) for r in failed_deliveries(svc.engine, limit)]

@@ -345,6 +345,17 @@ class DeliveryOut(BaseModel):
         )
 
 
+class FailedDeliveryOut(DeliveryOut):
+    """A delivery that gave up, with the task it belongs to."""
+
+    task_id: str
+
+    @classmethod
+    def of_failed(cls, record: DeliveryRecord) -> FailedDeliveryOut:
+        """The response for a failed delivery."""
+        return cls(**DeliveryOut.of(record).model_dump(), task_id=record.task_id)
+
+
 class TaskPage(BaseModel):
     """One page of tasks, newest first; pass ``next_cursor`` back for the next page."""
 

@@ -33,6 +33,7 @@ from placet.web.pages.queue import QueueQuery, load_queue
 from placet.web.services import Services
 
 router = APIRouter()
+FAILED_HANDLERS_PAGE = "/admin/handlers"
 
 
 @dataclass(frozen=True)
@@ -217,6 +218,7 @@ def retry_handlers(
     viewer: ViewerDep,
     csrf_token: FormText = "",
     handler: FormText = "",
+    back: FormText = "",
 ) -> Response:
     """Give the task's failed handler deliveries (or the named one's) another set of attempts."""
     check_csrf(request, viewer, csrf_token)
@@ -224,7 +226,9 @@ def retry_handlers(
     check(request, viewer, Permission.RETRY_HANDLERS, detail.task)
     if retry_failed(viewer.services.engine, task_id, viewer.name, handler or None):
         done = urlencode({"done": "handlers-retried", "task": task_id})
-        return RedirectResponse(f"/tasks/{task_id}?{done}", 303)
+        # Back to the list of failures when the retry came from there; no other target.
+        where = FAILED_HANDLERS_PAGE if back == FAILED_HANDLERS_PAGE else f"/tasks/{task_id}"
+        return RedirectResponse(f"{where}?{done}", 303)
     return _task_page(viewer, detail, 409, error=nothing_to_retry(task_id, handler or None))
 
 
