@@ -27,6 +27,7 @@ from typing import Any
 
 from common import machine_info, median, percentile, print_table, verdict
 from pgcommon import admin, fresh_schema, server_info
+from sqlite_claims import timed_claims
 
 KIND = "onboarding_email"
 
@@ -71,16 +72,7 @@ def claim_latencies(url: str, claims: int) -> list[float]:
     """Milliseconds per claim, in order, for one worker draining the queue."""
     engine = _engine(url)
     try:
-        for _ in range(20):  # warm up: prepared statements, caches
-            engine.draft(engine.claim("warm"), "warm")
-        latencies = []
-        for _ in range(claims):
-            started = time.perf_counter()
-            task = engine.claim("bench-worker")
-            latencies.append((time.perf_counter() - started) * 1000)
-            assert task is not None
-            engine.draft(task, "bench-worker")  # the claim moves on, as a real one would
-        return latencies
+        return timed_claims(engine, claims, warmup=20)
     finally:
         engine.store.close()
 

@@ -24,7 +24,7 @@ from placet.store.base import TaskFilter
 from placet.store.deliveries import DECISION_PAGE, UNDELIVERED
 from placet.store.listing import list_query
 from placet.store.sql import SqlStore
-from placet.store.statements import CLAIM_EXPIRED, CLAIM_QUEUED, compile_statement
+from placet.store.statements import CLAIM_EXPIRED, CLAIM_QUEUED, Sql, compile_statement
 from placet.testing import FakeProvider, temp_store
 
 PARAMS = {
@@ -38,12 +38,17 @@ PARAMS = {
 }
 
 
-def plan(tmp_path: Path, statement: object) -> list[str]:
-    store = SqlStore(f"sqlite:///{tmp_path / 'placet.db'}")
+def compiled(folder: Path, statement: object) -> Sql:
+    """The statement as the store runs it, on a database in ``folder`` (made if missing)."""
+    store = SqlStore(f"sqlite:///{folder / 'placet.db'}")
     try:
-        sql = compile_statement(statement, store.sql_engine.dialect)  # type: ignore[arg-type]
+        return compile_statement(statement, store.sql_engine.dialect)  # type: ignore[arg-type]
     finally:
         store.close()
+
+
+def plan(tmp_path: Path, statement: object) -> list[str]:
+    sql = compiled(tmp_path, statement)
     with sqlite3.connect(tmp_path / "placet.db") as conn:
         rows = conn.execute(f"EXPLAIN QUERY PLAN {sql.text}", sql.bind(PARAMS)).fetchall()
     return [str(row[-1]) for row in rows]
@@ -111,11 +116,7 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 def vm_steps(folder: Path, statement: object) -> int:
     """How many SQLite virtual-machine instructions the statement runs, to a hundred."""
-    store = SqlStore(f"sqlite:///{folder / 'placet.db'}")
-    try:
-        sql = compile_statement(statement, store.sql_engine.dialect)  # type: ignore[arg-type]
-    finally:
-        store.close()
+    sql = compiled(folder, statement)
     steps = 0
 
     def count() -> int:

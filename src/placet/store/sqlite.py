@@ -312,25 +312,25 @@ class SqliteBackend:
 
     def claim(self, now: float, change_for: ClaimChange, task_id: str | None) -> Task | None:
         """Claim under the write lock: no other writer runs until the claim commits."""
-        # An idle worker's poll must not take the write lock. Two probes in id
-        # order, not CLAIMABLE: its OR sorts every queued task to find the first.
-        if task_id is None and not (
-            self.select(CLAIM_EXPIRED, {"now": now}) or self.select(CLAIM_QUEUED, {})
-        ):
+        # An idle worker's poll must not take the write lock.
+        if task_id is None and _next_to_claim(now, self._first) is None:
             return None
         with self._write() as cursor:
             if task_id is not None:
                 row = self._run(cursor, SELECT_TASK, {"id": task_id}).fetchone()
                 if row is None:
                     raise NotFoundError(f"no task with id {task_id}")
-            else:  # as on PostgreSQL: an expired lease first, else the oldest queued task
-                row = self._run(cursor, CLAIM_EXPIRED, {"now": now}).fetchone()
-                row = row or self._run(cursor, CLAIM_QUEUED, {}).fetchone()
+            else:
+                row = _next_to_claim(now, lambda st, p: self._run(cursor, st, p).fetchone())
             change = change_for(rows.task(row)) if row is not None else None
             if change is None:
                 return None
             self._apply(cursor, change)
         return change.task
+
+    def _first(self, statement: sa.sql.ClauseElement, params: Params) -> Row | None:
+        found = self.select(statement, params)
+        return found[0] if found else None
 
     def extend_lease(self, task_id: str, owner: str, expires_at: float) -> bool:
         """Push a drafting lease further out; False if ``owner`` no longer holds it."""
@@ -341,6 +341,16 @@ class SqliteBackend:
     def close(self) -> None:
         """Close every connection."""
         self._connections.close()
+
+
+def _next_to_claim(
+    now: float, first: Callable[[sa.sql.ClauseElement, Params], Row | None]
+) -> Row | None:
+    """As on PostgreSQL: a drafting task whose lease ran out, else the oldest queued one.
+
+    Two probes in id order, not CLAIMABLE: its OR sorts every queued task to find the first.
+    """
+    return first(CLAIM_EXPIRED, {"now": now}) or first(CLAIM_QUEUED, {})
 
 
 class _WriteTransaction:
