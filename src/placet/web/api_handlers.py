@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 
 from placet.domain.policy import Permission
+from placet.errors import ConflictError
 from placet.handler_admin import (
     failed_deliveries,
     nothing_to_retry,
@@ -55,7 +56,7 @@ def retry(
     handler = body.handler if body else None
     retried = retry_failed(svc.engine, task.id, who.name, handler)
     if not retried:
-        raise HTTPException(409, nothing_to_retry(task.id, handler))
+        raise ConflictError(nothing_to_retry(task.id, handler))
     keys = {(record.handler, record.decision_id) for record in retried}
     now = task_deliveries(svc.engine, task.id)  # as they stand after the retry
     return [DeliveryOut.of(r) for r in now if (r.handler, r.decision_id) in keys]
