@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -107,3 +108,34 @@ def test_a_writer_lock_held_at_a_fork_does_not_block_the_child(tmp_path: Path) -
     turn.release()
     assert os.waitstatus_to_exitcode(status) == 0
     store.close()
+
+
+def _page_size(path: Path) -> int:
+    conn = sqlite3.connect(path)
+    try:
+        (size,) = conn.execute("PRAGMA page_size").fetchone()
+        return int(size)
+    finally:
+        conn.close()
+
+
+def test_a_new_database_is_made_with_the_stores_page_size(tmp_path: Path) -> None:
+    temp_store(tmp_path).close()
+    assert _page_size(tmp_path / "placet.db") == sqlite.PAGE_SIZE_BYTES
+
+
+def test_an_existing_database_keeps_its_page_size_and_its_tasks(tmp_path: Path) -> None:
+    path = tmp_path / "placet.db"
+    conn = sqlite3.connect(path)  # made before Placet, with SQLite's default pages
+    conn.execute("PRAGMA page_size=4096")
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.close()
+    store = SqlStore(f"sqlite:///{path}")
+    kind = TaskKind(name="onboarding_email", template="Welcome {name}.")
+    engine = Engine(store, Settings(database_url=store.url, kinds={kind.name: kind}))
+    task = engine.submit(kind.name, {"name": "Rahul"}, "alice")
+    store.close()
+    assert _page_size(path) == 4096
+    reopened = SqlStore(f"sqlite:///{path}")
+    assert reopened.get_task(task.id).input == {"name": "Rahul"}
+    reopened.close()
