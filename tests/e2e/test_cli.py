@@ -224,3 +224,12 @@ def test_handlers_that_gave_up_are_listed_and_retried(cli: Cli) -> None:
     unknown = cli("handlers", "retry", "01ZZZZZZZZZZZZZZZZZZZZZZZZ")
     assert unknown.returncode != 0 and "no task" in unknown.stderr
     assert "no handler delivery has failed" in cli("handlers", "failed").stderr
+
+
+def test_help_shows_flags_as_flags_and_names_what_inputs_look_like(cli: Cli) -> None:
+    for command in ([], ["run"], ["worker"], ["ls"]):
+        shown = cli(*command, "--help")
+        assert shown.returncode == 0, shown.stderr
+        assert "--help" in shown.stdout
+        assert "<bool>" not in shown.stdout  # a flag takes no value
+    assert "NAME=VALUE" in cli("run", "--help").stdout

@@ -42,11 +42,20 @@ from placet.worker import worker_name
 
 InputOption = Annotated[
     list[str],
-    typer.Option("--input", "-i", help="A named input, NAME=VALUE; repeat for each input."),
+    typer.Option(
+        "--input",
+        "-i",
+        metavar="NAME=VALUE",
+        help="A named input, NAME=VALUE; repeat for each input.",
+    ),
 ]
 JsonOption = Annotated[
     Optional[str],  # noqa: UP045 - typer reads the annotation at run time on Python 3.10
-    typer.Option("--json", help="The whole input as a JSON object; '-' reads stdin, @FILE a file."),
+    typer.Option(
+        "--json",
+        metavar="JSON|-|@FILE",
+        help="The whole input as a JSON object; '-' reads stdin, @FILE a file.",
+    ),
 ]
 TimeoutOption = Annotated[
     Optional[float],  # noqa: UP045
