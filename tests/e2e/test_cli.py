@@ -233,3 +233,14 @@ def test_help_shows_flags_as_flags_and_names_what_inputs_look_like(cli: Cli) -> 
         assert "--help" in shown.stdout
         assert "<bool>" not in shown.stdout  # a flag takes no value
     assert "NAME=VALUE" in cli("run", "--help").stdout
+
+
+def test_piped_ls_keeps_every_column_and_whole_kind_names(cli: Cli) -> None:
+    cli.env.pop("COLUMNS")  # piped with no width given: Rich would fit 80 columns
+    for name in ("Rahul", "Ada Lovelace, of the Analytical Engine and the notes on it"):
+        assert cli("submit", "onboarding_email", "--input", f"name={name}").returncode == 0
+    listed = cli("ls")
+    assert listed.returncode == 0, listed.stderr
+    header, *rows = listed.stdout.splitlines()
+    assert header.split() == ["id", "status", "kind", "draft", "age", "input"]
+    assert [row.split()[2] for row in rows] == ["onboarding_email", "onboarding_email"]

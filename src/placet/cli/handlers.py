@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from placet.cli.common import actor_name, handle_errors, open_engine
-from placet.cli.render import attempts, err, out, plain, when
+from placet.cli.render import attempts, err, plain, print_table, when
 from placet.handler_admin import failed_deliveries, nothing_to_retry, retry_failed
 
 handlers_app = typer.Typer(
@@ -43,7 +43,7 @@ def failed(
             gave_up,
             plain(record.last_error or "", "red"),
         )
-    out.print(table)
+    print_table(table)
     err.print("retry one with: placet handlers retry TASK_ID [--handler NAME]")
 
 

@@ -81,15 +81,31 @@ def input_summary(task: Task, width: int = 40) -> str:
     return line if len(line) <= width else line[: width - 1] + "…"
 
 
+_UNLIMITED_WIDTH = 10_000
+
+
+def print_table(table: Table) -> None:
+    """A table on stdout: fitted to a terminal; whole, never cut, when piped or logged.
+
+    With no terminal Rich would fit the table to an assumed 80 columns,
+    shortening values and dropping whole columns from what a script greps.
+    """
+    if out.is_terminal:
+        out.print(table)
+    else:
+        Console(highlight=False, width=_UNLIMITED_WIDTH).print(table)
+
+
 def task_table(tasks: list[Task]) -> Table:
-    """The task list, narrow enough for an 80-column terminal."""
+    """The task list: narrow enough for an 80-column terminal; whole when piped."""
+    fit = out.is_terminal
     table = Table(box=None, pad_edge=False, header_style="bold")
     table.add_column("id", no_wrap=True, min_width=26)  # ids are copied: never cut them
     table.add_column("status", no_wrap=True, min_width=15)
-    table.add_column("kind", no_wrap=True, overflow="ellipsis", max_width=16)
+    table.add_column("kind", no_wrap=True, overflow="ellipsis", max_width=16 if fit else None)
     table.add_column("draft", no_wrap=True, min_width=5)
     table.add_column("age", no_wrap=True)
-    table.add_column("input", no_wrap=True, overflow="ellipsis", ratio=1)
+    table.add_column("input", no_wrap=True, overflow="ellipsis", ratio=1 if fit else None)
     for task in tasks:
         table.add_row(
             task.id,

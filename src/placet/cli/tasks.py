@@ -24,6 +24,7 @@ from placet.cli.render import (
     err,
     out,
     plain,
+    print_table,
     show_deliveries,
     show_detail,
     task_table,
@@ -246,7 +247,7 @@ def ls(
     if not tasks:
         err.print("no tasks match")
         return
-    out.print(task_table(tasks))
+    print_table(task_table(tasks))
 
 
 @handle_errors

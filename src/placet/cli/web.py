@@ -14,7 +14,7 @@ from rich.table import Table
 
 from placet.accounts import Accounts, accounts_for
 from placet.cli.common import handle_errors, open_engine
-from placet.cli.render import err, out, plain, when
+from placet.cli.render import err, out, plain, print_table, when
 from placet.engine import Engine
 
 users_app = typer.Typer(help="Manage dashboard and API accounts.", no_args_is_help=True)
@@ -124,7 +124,7 @@ def users_list() -> None:
             roles = ", ".join(sorted(role.value for role in user.roles))
             state = "disabled" if user.disabled else "active"
             table.add_row(plain(user.name), roles, when(user.created_at), state)
-    out.print(table)
+    print_table(table)
 
 
 @users_app.command("passwd")
@@ -180,7 +180,7 @@ def tokens_list(
             table.add_row(
                 token.id, plain(token.user_name), plain(token.label), when(token.created_at), state
             )
-    out.print(table)
+    print_table(table)
 
 
 @tokens_app.command("revoke")
