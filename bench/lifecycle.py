@@ -17,7 +17,9 @@ table shows medians and the median of the per-repetition ratios.
 
 ``--baseline-ref REF`` adds Placet with the store files (``src/placet/store/
 sql.py``, ``sqlite.py``, ``signals.py``) of git revision REF, everything else
-current: the store's own gain, measured in the same run.
+current: the store's own gain, measured in the same run. (Its databases are
+made by the current ``engines.py``, so with the current page size: the page
+size's own gain is the "4 KB pages" row, run every time.)
 """
 
 from __future__ import annotations
@@ -59,6 +61,25 @@ def synchronous(level: str) -> Iterator[None]:
 
 
 # -- contenders: each takes a fresh folder, an item count and a sync level -------------
+
+
+@contextlib.contextmanager
+def page_size(size: int | None) -> Iterator[None]:
+    """New databases made with ``size``-byte pages instead of Placet's own size."""
+    from placet.store import sqlite
+
+    kept = sqlite.PAGE_SIZE_BYTES
+    sqlite.PAGE_SIZE_BYTES = size or kept
+    try:
+        yield
+    finally:
+        sqlite.PAGE_SIZE_BYTES = kept
+
+
+def run_placet_4k_pages(folder: Path, items: int, level: str) -> float:
+    """Placet on a database made with SQLite's default 4 KB pages (before 2 KB ones)."""
+    with page_size(4096):
+        return run_placet(folder, items, level)
 
 
 def run_placet(folder: Path, items: int, level: str, store_class: Any = None) -> float:
@@ -359,6 +380,7 @@ def benchmark(
         "holdpoint@NORMAL": Series("holdpoint 0.2.0 guard+approve", "NORMAL", run_holdpoint),
         "floor@NORMAL": Series("raw sqlite3 floor", "NORMAL", run_floor),
         "sql@NORMAL": Series("Placet's SQL replayed raw (ceiling)", "NORMAL", run_placet_sql),
+        "4k@NORMAL": Series("Placet, 4 KB pages (SQLite's default)", "NORMAL", run_placet_4k_pages),
     }
     if with_full:
         series["placet@FULL"] = Series("Placet (engine, SQLite)", "FULL", run_placet)
@@ -448,6 +470,15 @@ def report(series: dict[str, Series], items: int) -> bool:
             "NORMAL",
             paired_ratio(placet, ceiling),
             "(info)",
+            "",
+        ]
+    )
+    ratios.append(
+        [
+            "Placet / Placet with 4 KB pages",
+            "NORMAL",
+            paired_ratio(placet, series["4k@NORMAL"]),
+            "(page size gain)",
             "",
         ]
     )
