@@ -44,8 +44,9 @@ def worker(
     app: Annotated[
         Optional[str],  # noqa: UP045
         typer.Option(
+            metavar="MODULE:ATTRIBUTE",
             help="Your app, MODULE:ATTRIBUTE naming a placet.Client (e.g. myapp:client): "
-            "also run its on_approved / on_rejected handlers, on its database."
+            "also run its on_approved / on_rejected handlers, on its database.",
         ),
     ] = None,
     drafting: Annotated[
