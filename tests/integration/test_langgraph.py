@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from placet.cli import app
 from placet.client import Client, connect
 from placet.domain.models import DecisionKind, Task, TaskStatus
 from placet.engine import DecisionRequest
-from placet.errors import InvalidInputError
+from placet.errors import InvalidInputError, UsageError
 from placet.integrations.langgraph import (
     AlreadyResumed,
     Graph,
@@ -337,16 +338,22 @@ def test_a_payload_that_cannot_be_stored_fails_in_the_node(
     assert items(client) == []
 
 
-def test_async_nodes_and_callers(client: Client, reviews: PlacetInterrupts) -> None:
-    async def send(state: EmailState) -> EmailState:
-        review = await reviews.ainterrupt(f"Send to {state['to']}?")
+def _async_review_graph(reviews: PlacetInterrupts, pass_config: bool) -> Any:
+    async def send(state: EmailState, config: RunnableConfig) -> EmailState:
+        question = f"Send to {state['to']}?"
+        if pass_config:
+            review = await reviews.ainterrupt(question, config=config)
+        else:
+            review = await reviews.ainterrupt(question)
         return {"outcome": review.action}
 
     builder = StateGraph(EmailState)
     builder.add_node("send", send)
     builder.add_edge(START, "send")
-    graph = builder.compile(checkpointer=InMemorySaver())
+    return builder.compile(checkpointer=InMemorySaver())
 
+
+def _reject_through_async_graph(client: Client, reviews: PlacetInterrupts, graph: Any) -> Any:
     async def scenario() -> Any:
         result = await graph.ainvoke({"to": "x@example.com"}, thread("async"))
         task_id = result["__interrupt__"][0].value["placet_task_id"]
@@ -354,4 +361,20 @@ def test_async_nodes_and_callers(client: Client, reviews: PlacetInterrupts) -> N
         command = await reviews.wait_async(graph, thread("async"), timeout=10)
         return await graph.ainvoke(command, thread("async"))
 
-    assert asyncio.run(scenario())["outcome"] == "reject"
+    return asyncio.run(scenario())
+
+
+def test_async_nodes_that_pass_their_config_work_on_every_python(
+    client: Client, reviews: PlacetInterrupts
+) -> None:
+    graph = _async_review_graph(reviews, pass_config=True)
+    assert _reject_through_async_graph(client, reviews, graph)["outcome"] == "reject"
+
+
+def test_async_nodes_without_their_config(client: Client, reviews: PlacetInterrupts) -> None:
+    graph = _async_review_graph(reviews, pass_config=False)
+    if sys.version_info >= (3, 11):  # asyncio passes the run's context to the node
+        assert _reject_through_async_graph(client, reviews, graph)["outcome"] == "reject"
+        return
+    with pytest.raises(UsageError, match=r"ainterrupt\(payload, config=config\)"):
+        _reject_through_async_graph(client, reviews, graph)

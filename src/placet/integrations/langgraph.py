@@ -55,6 +55,7 @@ import contextlib
 import functools
 import hashlib
 import json
+import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -62,6 +63,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol, cast
 
 from langchain_core.runnables import RunnableConfig
+from langchain_core.runnables.config import var_child_runnable_config
 from langgraph.config import get_config
 from langgraph.errors import GraphInterrupt
 from langgraph.pregel import Pregel
@@ -220,15 +222,24 @@ class PlacetInterrupts:
             raise
         return Review.from_resume(answer)
 
-    async def ainterrupt(self, payload: Any, *, title: str | None = None) -> Review:
-        """``interrupt`` for async nodes."""
+    async def ainterrupt(
+        self, payload: Any, *, title: str | None = None, config: RunnableConfig | None = None
+    ) -> Review:
+        """``interrupt`` for async nodes.
+
+        On Python 3.10 an async node cannot find its run's config by itself
+        (asyncio passes no context to tasks there): take it as the node's
+        second parameter, ``async def node(state, config)``, and pass it on.
+        """
         _check_json(payload)
         marker: JsonObject = {"payload": payload, _KIND_MARK: self.kind}
-        try:
-            answer = langgraph_interrupt(marker)
-        except GraphInterrupt as paused:
-            await asyncio.to_thread(self._queue, paused, marker, title)
-            raise
+        with _node_config(config):
+            try:
+                answer = langgraph_interrupt(marker)
+            except GraphInterrupt as paused:
+                # to_thread copies this context, the config set above included.
+                await asyncio.to_thread(self._queue, paused, marker, title)
+                raise
         return Review.from_resume(answer)
 
     def node(self, payload_key: str, review_key: str = "review") -> ReviewNode:
@@ -564,6 +575,28 @@ def _marked(
         and interrupt.value.get(_KIND_MARK) == kind
         and _TASK_MARK in interrupt.value
     ]
+
+
+@contextlib.contextmanager
+def _node_config(config: RunnableConfig | None) -> Iterator[None]:
+    """The node's own config as the run's current one, when the node passed it."""
+    if config is None:
+        try:
+            yield
+        except RuntimeError as exc:
+            if sys.version_info >= (3, 11) or "runnable context" not in str(exc):
+                raise
+            raise UsageError(
+                "on Python 3.10 an async node must pass its config: declare it as "
+                "`async def node(state, config)` and call "
+                "`await reviews.ainterrupt(payload, config=config)`"
+            ) from exc
+        return
+    token = var_child_runnable_config.set(config)
+    try:
+        yield
+    finally:
+        var_child_runnable_config.reset(token)
 
 
 def _thread_of(config: RunnableConfig) -> str:
