@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 
 from placet.domain.deliveries import DeliveryStatus
+from placet.domain.models import TaskDetail
 from placet.engine import Engine
 from placet.errors import StoreError
 from placet.handler_runner import record_event
@@ -20,6 +21,24 @@ from placet.store.deliveries import DeliveryRecord, DeliveryStore
 def task_deliveries(engine: Engine, task_id: str) -> list[DeliveryRecord]:
     """How each outcome handler fared with a task's decisions, oldest first."""
     return DeliveryStore.of(engine.store).for_task(task_id)
+
+
+def handlers_to_run(engine: Engine, detail: TaskDetail, deliveries: list[DeliveryRecord]) -> bool:
+    """True while an outcome handler has yet to run on the task's final decision.
+
+    Also before a worker's sweep has made the delivery: a handler registered for
+    the task's kind and outcome that has not swept that far will make it (its
+    mark trails the newest decisions by a few seconds, so a made row counts).
+    """
+    if any(record.status is DeliveryStatus.PENDING for record in deliveries):
+        return True
+    task = detail.task
+    if not task.status.is_final or not detail.decisions:
+        return False
+    decision_id = detail.decisions[-1].id
+    made = {record.handler for record in deliveries if record.decision_id == decision_id}
+    to_sweep = DeliveryStore.of(engine.store).to_sweep(task.kind, task.status, decision_id)
+    return any(name not in made for name in to_sweep)
 
 
 def failed_deliveries(engine: Engine, limit: int = 50) -> list[DeliveryRecord]:

@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING
 import pytest
 from argon2 import PasswordHasher
 
+import placet
 from placet import accounts
+from placet.client import Client
 from placet.domain.models import DecisionKind, Task, TaskStatus
 from placet.engine import DecisionRequest
 from placet.web.render import short_id
@@ -263,6 +265,25 @@ def test_the_queue_updates_live(page: Page, site: Site, watch: Watch) -> None:
     site.decide(first, DecisionKind.APPROVE, actor="rob")  # taken by someone else
     page.wait_for_selector(f'#queue-table tr[data-id="{first.id}"]', state="detached")
     assert selected_row(page) == arriving.id  # the cursor stays where it was
+    watch.assert_quiet()
+
+
+def test_a_decided_tasks_handlers_card_updates_live(page: Page, site: Site, watch: Watch) -> None:
+    client = Client(site.world.engine, requester="dev")
+
+    @client.on_approved("onboarding_email", name="welcome.send")
+    def send(outcome: placet.Outcome, key: str) -> None:
+        pass
+
+    client.run_pending_handlers()  # registered: decisions from now on are its
+    task = site.awaiting("Grace")
+    site.decide(task, DecisionKind.APPROVE, actor="rob")
+    sign_in(page, "rita")
+    page.goto(f"/tasks/{task.id}")
+    assert page.query_selector("#handlers") is None  # no worker has found the decision yet
+    assert client.run_pending_handlers() == 1  # a worker elsewhere runs the handler
+    page.wait_for_selector('#handlers li[data-status="delivered"]')
+    assert page.get_attribute("#task-main", "data-handlers-running") is None  # it stops looking
     watch.assert_quiet()
 
 

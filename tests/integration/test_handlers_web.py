@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -155,3 +156,37 @@ def test_a_retry_goes_back_to_no_page_but_the_list_or_the_task(world: WebWorld) 
         follow_redirects=False,
     )
     assert retried.headers["location"].startswith(f"/tasks/{task.id}?")
+
+
+def running_mark(client: Any, task: Task) -> bool:
+    """Whether the task page's main part asks the script to look again (a handler is to run)."""
+    main = client.get(f"/tasks/{task.id}/main").text
+    return bool(re.search(r'<section id="task-main"[^>]* data-handlers-running', main))
+
+
+def test_the_page_looks_again_until_every_handler_has_run(world: WebWorld) -> None:
+    client = Client(world.engine, requester="dev")
+
+    @client.on_approved(KIND, name=HANDLER, max_attempts=3, retry_delay=3600.0)
+    def send(outcome: placet.Outcome, key: str) -> None:
+        if outcome.input["name"] == "Down":
+            raise ConnectionError("the mail server is down")
+
+    client.run_pending_handlers()  # registered: decisions from now on are its
+    reviewer, _csrf = world.session_client("rita")
+    delivered = world.awaiting_review(requester="alice", values={"name": "Ada"})
+    assert not running_mark(reviewer, delivered)  # awaiting review: its own stream is live
+    world.engine.decide(DecisionRequest(delivered.id, DecisionKind.APPROVE, "rita"))
+    assert running_mark(reviewer, delivered)  # no worker has swept it yet: still to run
+
+    retrying = world.awaiting_review(requester="alice", values={"name": "Down"})
+    world.engine.decide(DecisionRequest(retrying.id, DecisionKind.APPROVE, "rita"))
+    assert client.run_pending_handlers() == 2  # one delivered, one failed and waits
+    assert not running_mark(reviewer, delivered)
+    assert 'data-status="delivered"' in reviewer.get(f"/tasks/{delivered.id}/main").text
+    assert running_mark(reviewer, retrying)  # its next try is an hour away
+    assert 'data-status="pending"' in reviewer.get(f"/tasks/{retrying.id}/main").text
+
+    rejected = world.awaiting_review(requester="alice")
+    world.engine.decide(DecisionRequest(rejected.id, DecisionKind.REJECT, "rita", reason="No."))
+    assert not running_mark(reviewer, rejected)  # no handler of that outcome

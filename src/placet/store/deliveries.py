@@ -195,6 +195,15 @@ class DeliveryStore:
             row["swept_id"],
         )  # fmt: skip
 
+    def to_sweep(self, kind: str, outcome: TaskStatus, decision_id: str) -> list[str]:
+        """The handlers of this kind and outcome whose sweep has not reached the decision."""
+        query = (
+            sa.select(H.c.name)
+            .where(H.c.kind == kind, H.c.outcome == outcome.value, H.c.swept_id < decision_id)
+            .order_by(H.c.name)
+        )
+        return [row[0] for row in self._rows(query)]
+
     def advance(self, name: str, swept_id: str) -> None:
         """Move a handler's swept mark forward (never back: workers may race here)."""
         with self._write() as conn:

@@ -15,7 +15,12 @@ from placet.domain.models import DecisionKind, Task, TaskDetail, TaskStatus
 from placet.domain.policy import Permission, Principal, Role, may
 from placet.engine import DecisionRequest
 from placet.errors import ConflictError, InvalidInputError, NotFoundError, PlacetError
-from placet.handler_admin import nothing_to_retry, retry_failed, task_deliveries
+from placet.handler_admin import (
+    handlers_to_run,
+    nothing_to_retry,
+    retry_failed,
+    task_deliveries,
+)
 from placet.web import render
 from placet.web.pages.common import (
     SAFE_ID,
@@ -115,6 +120,7 @@ def _task_context(
         if d.text is not None and d.draft_id in drafts
     }
     upcoming = _next_task(viewer, task.id) if viewer.can("decide") else None
+    deliveries = task_deliveries(viewer.services.engine, task.id)
     return {
         "task": task,
         "detail": detail,
@@ -130,7 +136,9 @@ def _task_context(
         "refusal": None if verdict.allowed else verdict.reason,
         "next_task": upcoming,
         "failure": _failure(detail),
-        "deliveries": task_deliveries(viewer.services.engine, task.id),
+        "deliveries": deliveries,
+        # The page looks again while a handler is still to run (its stream has ended).
+        "handlers_running": handlers_to_run(viewer.services.engine, detail, deliveries),
         "can_retry_handlers": may(viewer.principal, Permission.RETRY_HANDLERS, task).allowed,
     }
 

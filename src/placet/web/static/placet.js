@@ -246,7 +246,11 @@
 
   // -- one task -----------------------------------------------------------------------
 
-  var task = { refreshing: false, again: false };
+  var task = { refreshing: false, again: false, poll: null };
+  // Outcome handlers run after a final decision, when the task's stream has ended.
+  // While one is still to run, the page looks again this often (each outcome is
+  // a new task version, so an unchanged page is left as it is).
+  var HANDLER_POLL_MS = 3000;
   var FINAL = ["approved", "rejected", "cancelled", "expired"];
 
   function taskMain() {
@@ -335,8 +339,11 @@
           window.location.reload();
           return;
         }
-        replaceContent(root, html);
-        setLive(liveState); // the new fragment's badge starts out "off"
+        var main = taskMain();
+        if (!main || versionIn(html) !== main.dataset.version) {
+          replaceContent(root, html);
+          setLive(liveState); // the new fragment's badge starts out "off"
+        }
       })
       .catch(function () {
         setLive("retry");
@@ -346,8 +353,24 @@
         if (task.again) {
           task.again = false;
           refreshTask();
+        } else {
+          followHandlers();
         }
       });
+  }
+
+  function versionIn(html) {
+    var found = /id="task-main" data-version="(\d+)"/.exec(html);
+    return found ? found[1] : null;
+  }
+
+  function followHandlers() {
+    var main = taskMain();
+    if (task.poll || !main || !("handlersRunning" in main.dataset)) return;
+    task.poll = window.setTimeout(function () {
+      task.poll = null;
+      refreshTask();
+    }, HANDLER_POLL_MS);
   }
 
   function startTask() {
@@ -361,6 +384,7 @@
       form.dataset.sent = "1";
     });
     listen(body.dataset.events, { chunk: appendChunk, restart: restartDraft, status: onStatus });
+    followHandlers();
   }
 
   // -- keyboard -------------------------------------------------------------------------
