@@ -132,6 +132,7 @@ def test_review_loop_one_key_per_action(cli: Cli) -> None:
     reviewed = cli("review", stdin="a\nx\nNot our tone.\n")
     assert reviewed.returncode == 0, reviewed.stderr
     assert "the queue is empty" in reviewed.stderr
+    assert "[a]pprove  [e]dit  [r]evise  [x] reject  [s]kip  [q]uit" in reviewed.stderr
     assert "approved" in cli("show", first).stdout
     assert "Not our tone." in cli("show", second).stdout
 
@@ -244,3 +245,9 @@ def test_piped_ls_keeps_every_column_and_whole_kind_names(cli: Cli) -> None:
     header, *rows = listed.stdout.splitlines()
     assert header.split() == ["id", "status", "kind", "draft", "age", "input"]
     assert [row.split()[2] for row in rows] == ["onboarding_email", "onboarding_email"]
+
+
+def test_brackets_in_a_message_are_printed_as_they_are(cli: Cli) -> None:
+    unknown = cli("submit", "[bold]onboarding[/]", "--input", "name=A")
+    assert unknown.returncode == 1
+    assert "error: unknown task kind '[bold]onboarding[/]'" in unknown.stderr

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import typer
+from rich.text import Text
 
-from placet.cli.render import err
+from placet.cli.render import err, safe
 from placet.config import Settings, default_actor, load_settings
 from placet.domain.models import JsonObject
 from placet.engine import Engine
@@ -49,16 +50,8 @@ def open_engine(settings: Settings | None = None) -> Iterator[Engine]:
 
 def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
     """Print a one-line error and exit."""
-    err.print(f"[bold red]error:[/] {_escape(message)}")
+    err.print(Text.assemble(("error:", "bold red"), " ", safe(message)))
     raise typer.Exit(code)
-
-
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    from placet.cli.render import safe
-
-    return escape(safe(text))
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:

@@ -153,7 +153,7 @@ def _review_one(engine: Engine, task: Task, who: str, skipped: set[str]) -> bool
     err.print(Text(f"\n{task.id}  {task.kind}  draft {task.attempt}/{task.max_attempts}", "bold"))
     err.print(plain(f"input: {input_summary(task, 200)}", "dim"))
     err.print(draft_panel(draft))
-    err.print(REVIEW_KEYS)
+    err.print(Text(REVIEW_KEYS, "bold"))
     key = _read_key()
     base = DecisionRequest(task.id, DecisionKind.APPROVE, who, draft.id, task.version)
     try:

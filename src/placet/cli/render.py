@@ -15,8 +15,10 @@ from placet.domain.diffs import unified_diff
 from placet.domain.models import Decision, Draft, Task, TaskDetail
 from placet.store.deliveries import DeliveryRecord
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+# markup=False: a message with brackets in it (a path, a URL, "[a]pprove") is printed
+# as it is; styling is always an explicit Text.
+out = Console(highlight=False, markup=False)
+err = Console(stderr=True, highlight=False, markup=False)
 # Piped or logged output has no width to wrap to: Rich would assume 80 columns and
 # split ids and commands across lines. A terminal keeps Rich's word wrapping.
 for _console in (out, err):
@@ -93,7 +95,7 @@ def print_table(table: Table) -> None:
     if out.is_terminal:
         out.print(table)
     else:
-        Console(highlight=False, width=_UNLIMITED_WIDTH).print(table)
+        Console(highlight=False, markup=False, width=_UNLIMITED_WIDTH).print(table)
 
 
 def task_table(tasks: list[Task]) -> Table:
