@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import time
 from pathlib import Path
@@ -251,3 +252,21 @@ def test_brackets_in_a_message_are_printed_as_they_are(cli: Cli) -> None:
     unknown = cli("submit", "[bold]onboarding[/]", "--input", "name=A")
     assert unknown.returncode == 1
     assert "error: unknown task kind '[bold]onboarding[/]'" in unknown.stderr
+
+
+def test_piped_show_keeps_the_whole_draft(cli: Cli) -> None:
+    cli.env.pop("COLUMNS")  # piped with no width given: a box is 80 columns wide
+    task_id = cli("submit", "onboarding_email", "--input", "name=Grace").stdout.strip()
+    assert cli("worker", "--max-tasks", "1", "--no-folder").returncode == 0
+    draft_id = stored_task(cli, task_id).current_draft_id
+    assert draft_id is not None
+    store = open_store(f"sqlite:///{cli.folder / 'placet.db'}")
+    try:
+        draft = store.get_draft(draft_id).output
+    finally:
+        store.close()
+    assert len(draft) > 80  # wider than the box: it must wrap, not be cut
+    shown = cli("show", task_id)
+    assert shown.returncode == 0, shown.stderr
+    unboxed = re.sub(r"[│╭╮╰╯─]", " ", shown.stdout)
+    assert " ".join(draft.split()) in " ".join(unboxed.split())

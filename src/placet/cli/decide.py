@@ -10,7 +10,7 @@ import typer
 from rich.text import Text
 
 from placet.cli.common import actor_name, fail, handle_errors, open_engine
-from placet.cli.render import draft_panel, err, input_summary, plain
+from placet.cli.render import draft_panel, err, input_summary, plain, print_boxed
 from placet.domain.models import DecisionKind, Task, TaskStatus
 from placet.engine import DecisionRequest, Engine
 from placet.errors import ConflictError
@@ -152,7 +152,7 @@ def _review_one(engine: Engine, task: Task, who: str, skipped: set[str]) -> bool
     assert draft is not None
     err.print(Text(f"\n{task.id}  {task.kind}  draft {task.attempt}/{task.max_attempts}", "bold"))
     err.print(plain(f"input: {input_summary(task, 200)}", "dim"))
-    err.print(draft_panel(draft))
+    print_boxed(err, draft_panel(draft))
     err.print(Text(REVIEW_KEYS, "bold"))
     key = _read_key()
     base = DecisionRequest(task.id, DecisionKind.APPROVE, who, draft.id, task.version)

@@ -120,6 +120,15 @@ def task_table(tasks: list[Task]) -> Table:
     return table
 
 
+def print_boxed(console: Console, panel: Panel) -> None:
+    """A box of text, wrapped inside its box also when piped.
+
+    Piped output is soft-wrapped (nothing is wrapped, see above), which inside
+    a box would crop every line at the box's edge: the text would be lost.
+    """
+    console.print(panel, soft_wrap=False)
+
+
 def draft_panel(draft: Draft, title: str | None = None) -> Panel:
     """One draft, in a box."""
     heading = title or f"draft {draft.attempt} · {draft.provider}"
@@ -161,7 +170,7 @@ def show_detail(detail: TaskDetail) -> None:
         out.print(plain(f"  {key}: {value}"))
     _show_drafts(detail)
     if task.final_output is not None:
-        out.print(Panel(plain(task.final_output), title="final text", title_align="left"))
+        print_boxed(out, Panel(plain(task.final_output), title="final text", title_align="left"))
     if detail.decisions:
         out.print(Text("decisions", "bold"))
         for decision in detail.decisions:
@@ -188,7 +197,8 @@ def _show_drafts(detail: TaskDetail) -> None:
             names = (f"draft {earlier.attempt}", f"draft {current.attempt}")
             out.print(Text(f"changes from draft {earlier.attempt}", "bold"))
             out.print(diff_text(unified_diff(earlier.output, current.output, *names)))
-        out.print(draft_panel(current, f"current draft {current.attempt} · {current.provider}"))
+        heading = f"current draft {current.attempt} · {current.provider}"
+        print_boxed(out, draft_panel(current, heading))
 
 
 _DELIVERY_STYLES = {"delivered": "green", "pending": "yellow", "failed": "bold red"}

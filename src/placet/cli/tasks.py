@@ -24,6 +24,7 @@ from placet.cli.render import (
     err,
     out,
     plain,
+    print_boxed,
     print_table,
     show_deliveries,
     show_detail,
@@ -181,7 +182,7 @@ def _hooks(engine: Engine, channel: FolderChannel) -> RunHooks:
         err.print()
         draft = engine.detail(task.id).current_draft
         if draft is not None and draft.attempt not in streamed_here:
-            err.print(draft_panel(draft))  # drafted by another process
+            print_boxed(err, draft_panel(draft))  # drafted by another process
         channel.publish(task)  # the file exists before we point the reviewer at it
         _review_instructions(engine, task)
 
