@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -49,7 +50,7 @@ def compiled(folder: Path, statement: object) -> Sql:
 
 def plan(tmp_path: Path, statement: object) -> list[str]:
     sql = compiled(tmp_path, statement)
-    with sqlite3.connect(tmp_path / "placet.db") as conn:
+    with closing(sqlite3.connect(tmp_path / "placet.db")) as conn:
         rows = conn.execute(f"EXPLAIN QUERY PLAN {sql.text}", sql.bind(PARAMS)).fetchall()
     return [str(row[-1]) for row in rows]
 
@@ -102,7 +103,7 @@ HISTORY = 30_000  # approved "welcome" tasks: a page must not cost a read of eac
 def history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     folder = tmp_path_factory.mktemp("history")
     SqlStore(f"sqlite:///{folder / 'placet.db'}").close()  # the schema
-    with sqlite3.connect(folder / "placet.db") as conn:
+    with closing(sqlite3.connect(folder / "placet.db")) as conn, conn:  # closed, committed
         conn.execute(
             "INSERT INTO tasks (id, kind, input, requester, status, version, attempt, "
             "max_attempts, created_at, updated_at, head_hash, event_count) "
@@ -124,7 +125,7 @@ def vm_steps(folder: Path, statement: object) -> int:
         steps += 100
         return 0
 
-    with sqlite3.connect(folder / "placet.db") as conn:
+    with closing(sqlite3.connect(folder / "placet.db")) as conn:
         conn.set_progress_handler(count, 100)
         conn.execute(sql.text, sql.bind(PARAMS)).fetchall()
     return steps
