@@ -8,7 +8,7 @@ decision row is caught too.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import IO
 
@@ -16,6 +16,12 @@ from placet.domain import audit
 from placet.domain.audit import ChainProblem
 from placet.domain.models import Event, TaskDetail
 from placet.store.base import Store
+
+Tick = Callable[[], None]  # called once per task done: progress for the caller to show
+
+
+def _noop() -> None:
+    return None
 
 
 @dataclass
@@ -32,15 +38,26 @@ class AuditReport:
         return not self.problems
 
 
-def verify_store(store: Store, task_ids: list[str] | None = None) -> AuditReport:
+def task_count(store: Store, task_ids: list[str] | None = None) -> int:
+    """How many tasks a verify or an export over ``task_ids`` (None: all) goes through."""
+    return len(task_ids) if task_ids is not None else sum(store.count_by_status().values())
+
+
+def _task_ids(store: Store, task_ids: list[str] | None) -> Iterable[str]:
+    return task_ids if task_ids is not None else (task.id for task in store.iter_tasks())
+
+
+def verify_store(
+    store: Store, task_ids: list[str] | None = None, tick: Tick = _noop
+) -> AuditReport:
     """Check every task's chain (or the named tasks') and the records it pins."""
     report = AuditReport()
-    ids = task_ids if task_ids is not None else [task.id for task in store.iter_tasks()]
-    for task_id in ids:
+    for task_id in _task_ids(store, task_ids):
         detail = store.detail(task_id)
         report.tasks += 1
         report.events += len(detail.events)
         report.problems.extend(verify_task(detail))
+        tick()
     return report
 
 
@@ -81,17 +98,25 @@ def _problem(event: Event, text: str) -> ChainProblem:
     return ChainProblem(event.task_id, event.seq, text)
 
 
-def iter_event_lines(store: Store) -> Iterator[str]:
-    """Every event as one JSON line, task by task, in chain order."""
-    for task in store.iter_tasks():
-        for event in store.events(task.id):
+def iter_event_lines(
+    store: Store, task_ids: list[str] | None = None, tick: Tick = _noop
+) -> Iterator[str]:
+    """Every event (or the named tasks') as one JSON line, task by task, in chain order."""
+    if task_ids is not None:
+        for task_id in task_ids:
+            store.get_task(task_id)  # an unknown id is an error, not an empty export
+    for task_id in _task_ids(store, task_ids):
+        for event in store.events(task_id):
             yield json.dumps(asdict(event), ensure_ascii=False, sort_keys=True)
+        tick()
 
 
-def export_jsonl(store: Store, out: IO[str]) -> int:
+def export_jsonl(
+    store: Store, out: IO[str], task_ids: list[str] | None = None, tick: Tick = _noop
+) -> int:
     """Write the trail as JSON Lines; return how many events were written."""
     count = 0
-    for line in iter_event_lines(store):
+    for line in iter_event_lines(store, task_ids, tick):
         out.write(line + "\n")
         count += 1
     return count

@@ -270,3 +270,24 @@ def test_piped_show_keeps_the_whole_draft(cli: Cli) -> None:
     assert shown.returncode == 0, shown.stderr
     unboxed = re.sub(r"[│╭╮╰╯─]", " ", shown.stdout)
     assert " ".join(draft.split()) in " ".join(unboxed.split())
+
+
+def test_audit_export_of_some_tasks(cli: Cli) -> None:
+    first = cli("submit", "onboarding_email", "--input", "name=A").stdout.strip()
+    second = cli("submit", "onboarding_email", "--input", "name=B").stdout.strip()
+    assert cli("cancel", second).returncode == 0
+    exported = cli("audit", "export", "--task", second)
+    assert exported.returncode == 0, exported.stderr
+    events = [json.loads(line) for line in exported.stdout.splitlines()]
+    assert {event["task_id"] for event in events} == {second}
+    assert [event["type"] for event in events] == ["submitted", "cancel"]
+    assert exported.stderr.strip() == "exported 2 events"  # piped: no progress bar
+    both = cli("audit", "export", "--task", first, "--task", second)
+    assert [json.loads(line)["task_id"] for line in both.stdout.splitlines()] == [
+        first,
+        second,
+        second,
+    ]
+    unknown = cli("audit", "export", "--task", "01NOPE")
+    assert unknown.returncode == 1 and "no task with id 01NOPE" in unknown.stderr
+    assert unknown.stdout == ""

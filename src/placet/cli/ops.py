@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 from rich.text import Text
 
-from placet.auditing import export_jsonl, verify_store
+from placet.auditing import export_jsonl, task_count, verify_store
 from placet.channels.folder import FolderChannel
 from placet.cli.apps import load_client
 from placet.cli.common import EXIT_ERROR, handle_errors, open_engine
-from placet.cli.render import err, out, plain
+from placet.cli.render import err, out, plain, progress
 from placet.engine import Engine
 from placet.errors import PlacetError, UsageError
 from placet.handler_runner import HandlerPool
@@ -172,8 +172,8 @@ def verify(
     ] = None,
 ) -> None:
     """Check every task's hash chain and the drafts and decisions it pins."""
-    with open_engine() as engine:
-        report = verify_store(engine.store, task)
+    with open_engine() as engine, progress("verifying", task_count(engine.store, task)) as tick:
+        report = verify_store(engine.store, task, tick)
     for problem in report.problems:
         where = f"event {problem.seq}" if problem.seq is not None else "chain"
         err.print(plain(f"task {problem.task_id} {where}: {problem.problem}", "red"))
@@ -191,12 +191,16 @@ def export(
         Optional[Path],  # noqa: UP045
         typer.Option("--output", "-o", help="Write here instead of stdout."),
     ] = None,
+    task: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--task", help="Only this task's events; repeatable."),
+    ] = None,
 ) -> None:
-    """Write the whole trail as JSON Lines, task by task, in chain order."""
-    with open_engine() as engine:
+    """Write the trail (or some tasks') as JSON Lines, task by task, in chain order."""
+    with open_engine() as engine, progress("exporting", task_count(engine.store, task)) as tick:
         if output is None:
-            count = export_jsonl(engine.store, sys.stdout)
+            count = export_jsonl(engine.store, sys.stdout, task, tick)
         else:
             with output.open("w", encoding="utf-8") as handle:
-                count = export_jsonl(engine.store, handle)
+                count = export_jsonl(engine.store, handle, task, tick)
     err.print(f"exported {count} events")

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from rich.console import Console
 from rich.panel import Panel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -84,6 +87,22 @@ def input_summary(task: Task, width: int = 40) -> str:
 
 
 _UNLIMITED_WIDTH = 10_000
+_PROGRESS_FROM = 200  # tasks: below this the work is over before a bar is worth drawing
+
+
+@contextmanager
+def progress(label: str, total: int) -> Iterator[Callable[[], None]]:
+    """A bar on stderr for work over ``total`` items, advanced by the function it yields.
+
+    Only on a terminal (and only for long work): piped or logged output stays clean.
+    """
+    if not err.is_terminal or total < _PROGRESS_FROM:
+        yield lambda: None
+        return
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        job = bar.add_task(label, total=total)
+        yield lambda: bar.advance(job)
 
 
 def print_table(table: Table) -> None:
