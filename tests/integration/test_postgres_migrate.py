@@ -180,6 +180,21 @@ def test_migrate_store_then_audit_verify(source: str, pg_url: str, tmp_path: Pat
     assert forced.returncode == 0, forced.stderr
 
 
+def test_migrate_store_copies_the_configured_database_and_never_onto_itself(
+    source: str, pg_url: str, tmp_path: Path
+) -> None:
+    copied = placet(tmp_path, "migrate-store", "--to", pg_url, database=source)
+    assert copied.returncode == 0, copied.stderr
+    assert "37 tasks" in copied.stdout and f"from {source}" in copied.stdout
+    assert "━" not in copied.stderr  # piped: no progress bars
+    before = all_rows(source)
+    for same in (source, "sqlite:///./placet.db"):  # the same file, spelled another way
+        refused = placet(tmp_path, "migrate-store", "--to", same, "--force", database=source)
+        assert refused.returncode == 1
+        assert "is the database to copy from" in refused.stderr
+    assert all_rows(source) == before
+
+
 def test_db_status_and_upgrade(pg_url: str, tmp_path: Path) -> None:
     before = placet(tmp_path, "db", "status", database=pg_url)
     assert before.returncode == 0, before.stderr

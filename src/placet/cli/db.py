@@ -81,21 +81,28 @@ def status(database: DatabaseOption = None) -> None:
 
 @handle_errors
 def migrate_store(
-    source: Annotated[str, typer.Option("--from", help="The database to copy from.")],
     target: Annotated[str, typer.Option("--to", help="The database to copy to.")],
+    source: Annotated[
+        Optional[str],  # noqa: UP045 - typer reads the annotation at run time on Python 3.10
+        typer.Option(
+            "--from", help="The database to copy from. [default: the configured database]"
+        ),
+    ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Replace whatever the target already holds.")
     ] = False,
-    batch_size: Annotated[int, typer.Option(help="Rows per insert batch.")] = 1000,
+    batch_size: Annotated[int, typer.Option(min=1, help="Rows per insert batch.")] = 1000,
 ) -> None:
     """Copy every task, draft, decision, event and account to another database."""
+    source = source or load_settings().database_url
     columns = (
         TextColumn("{task.description:<16}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=err, transient=False) as bar:
+    # On a terminal only, and gone once done: the summary line below says what was copied.
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
         bars = {table.name: bar.add_task(table.name, total=None) for table in TABLES}
 
         def report(table: str, copied: int, total: int) -> None:

@@ -10,6 +10,7 @@ as it was.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -20,6 +21,7 @@ from placet.errors import StoreError, UsageError
 from placet.store import schema
 from placet.store.engines import make_engine
 from placet.store.migrate import HEAD_REVISION, current_revision, ensure_schema
+from placet.store.sqlite import sqlite_path
 
 # Parents before children, so every foreign key finds its row.
 TABLES = (
@@ -60,6 +62,8 @@ def copy_store(
     """Copy every row to the target; return how many rows of each table were copied."""
     if batch_size < 1:
         raise UsageError("the batch size must be at least 1")
+    if _database_of(source_url) == _database_of(target_url):
+        raise UsageError(f"{source_url} is the database to copy from: name another to copy to")
     source, target = make_engine(source_url), make_engine(target_url)
     try:
         return _copy(source, target, force, batch_size, progress or (lambda *_: None))
@@ -68,6 +72,16 @@ def copy_store(
     finally:
         source.dispose()
         target.dispose()
+
+
+def _database_of(url: str) -> tuple[str, ...]:
+    """What a URL points at, however it is spelled (a SQLite file by its real path)."""
+    path = sqlite_path(url)
+    if path is not None:
+        return ("sqlite", os.path.realpath(path))
+    parsed = sa.engine.make_url(url)
+    host = parsed.host or "localhost"
+    return (parsed.get_backend_name(), host, str(parsed.port or ""), parsed.database or "")
 
 
 def _copy(
