@@ -85,7 +85,7 @@ class Accounts:
             raise InvalidInputError("a user name is 1-100 letters, digits, '.', '_', '@' or '-'")
         if len(password) < 8:
             raise InvalidInputError("the password must be at least 8 characters")
-        role_set = _roles(roles)
+        role_set = role_set_of(roles)
         user = User(name, role_set, time.time())
         row = {
             "name": name,
@@ -109,7 +109,7 @@ class Accounts:
 
     def set_roles(self, name: str, roles: str | list[str]) -> None:
         """Replace a user's roles."""
-        self._update_user(name, roles=_role_text(_roles(roles)))
+        self._update_user(name, roles=_role_text(role_set_of(roles)))
 
     def set_disabled(self, name: str, disabled: bool) -> None:
         """Disable (or enable) a user; a disabled user cannot sign in or use tokens."""
@@ -250,7 +250,8 @@ def accounts_for(store: Store, settings: Settings) -> Accounts:
     return Accounts(store.sql_engine, settings)
 
 
-def _roles(roles: str | list[str]) -> frozenset[Role]:
+def role_set_of(roles: str | list[str]) -> frozenset[Role]:
+    """The roles named, or InvalidInputError naming the unknown one (or asking for one)."""
     try:
         role_set = parse_roles(roles)
     except ValueError as exc:

@@ -8,6 +8,8 @@ import signal
 import time
 from pathlib import Path
 
+from placet.accounts import accounts_for
+from placet.config import load_settings
 from placet.domain.models import Task
 from placet.store import open_store
 from tests.e2e.conftest import Cli
@@ -291,3 +293,25 @@ def test_audit_export_of_some_tasks(cli: Cli) -> None:
     unknown = cli("audit", "export", "--task", "01NOPE")
     assert unknown.returncode == 1 and "no task with id 01NOPE" in unknown.stderr
     assert unknown.stdout == ""
+
+
+def test_accounts_from_a_script_take_the_password_on_stdin(cli: Cli) -> None:
+    wrong_role = cli("users", "add", "ana", "--role", "boss", stdin="")
+    assert wrong_role.returncode == 1 and "unknown role 'boss'" in wrong_role.stderr
+    no_terminal = cli("users", "add", "ana", "--role", "reviewer", stdin="")
+    assert no_terminal.returncode == 1 and "use --password-stdin" in no_terminal.stderr
+    add = ("users", "add", "ana", "--role", "reviewer", "--password-stdin")
+    added = cli(*add, stdin="s3cret-pass\n")
+    assert added.returncode == 0 and "added ana (reviewer)" in added.stderr
+    changed = cli("users", "passwd", "ana", "--password-stdin", stdin="new-s3cret-pass\n")
+    assert changed.returncode == 0, changed.stderr
+    empty = cli("users", "passwd", "ana", "--password-stdin", stdin="\n")
+    assert empty.returncode == 1 and "read no password" in empty.stderr
+
+    store = open_store(f"sqlite:///{cli.folder / 'placet.db'}")
+    try:
+        accounts = accounts_for(store, load_settings())
+        assert accounts.authenticate("ana", "new-s3cret-pass") is not None
+        assert accounts.authenticate("ana", "s3cret-pass") is None
+    finally:
+        store.close()

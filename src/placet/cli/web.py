@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,14 +13,43 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from placet.accounts import Accounts, accounts_for
+from placet.accounts import Accounts, accounts_for, role_set_of
 from placet.cli.common import handle_errors, open_engine
 from placet.cli.render import err, out, plain, print_table, when
 from placet.engine import Engine
+from placet.errors import UsageError
 
 users_app = typer.Typer(help="Manage dashboard and API accounts.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Create, list and revoke API tokens.", no_args_is_help=True)
 SECRET_FILE = ".placet_secret"
+
+
+PasswordOption = Annotated[
+    Optional[str],  # noqa: UP045 - typer reads the annotation at run time on Python 3.10
+    typer.Option(
+        help="The password; asked for when left out. On the command line others on this "
+        "machine may see it: scripts should use --password-stdin."
+    ),
+]
+PasswordStdinOption = Annotated[
+    bool, typer.Option("--password-stdin", help="Read the password from the first line of stdin.")
+]
+
+
+def new_password(password: str | None, from_stdin: bool, label: str) -> str:
+    """The password given, read from stdin, or asked for (twice) on a terminal."""
+    if from_stdin:
+        if password is not None:
+            raise UsageError("give --password or --password-stdin, not both")
+        line = sys.stdin.readline().rstrip("\r\n")
+        if not line:
+            raise UsageError("--password-stdin read no password")
+        return line
+    if password is not None:
+        return password
+    if not sys.stdin.isatty():
+        raise UsageError(f"no terminal to ask for the {label} on: use --password-stdin")
+    return str(typer.prompt(label, hide_input=True, confirmation_prompt=True))
 
 
 @contextmanager
@@ -99,13 +129,12 @@ def users_add(
         list[str],
         typer.Option("--role", "-r", help="admin, reviewer, requester or viewer; repeatable."),
     ],
-    password: Annotated[
-        Optional[str],  # noqa: UP045 - typer reads the annotation at run time on Python 3.10
-        typer.Option(help="The password (prompted for when left out)."),
-    ] = None,
+    password: PasswordOption = None,
+    password_stdin: PasswordStdinOption = False,
 ) -> None:
     """Create an account."""
-    secret = password or typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    role_set_of(role)  # a wrong role is said before the password is asked for
+    secret = new_password(password, password_stdin, "password")
     with open_accounts() as (_engine, accounts):
         user = accounts.add_user(name, secret, role)
         accounts.record("cli", "add_user", "allowed", name, ",".join(sorted(role)))
@@ -131,10 +160,11 @@ def users_list() -> None:
 @handle_errors
 def users_passwd(
     name: Annotated[str, typer.Argument(help="The user name.")],
-    password: Annotated[Optional[str], typer.Option(help="The new password.")] = None,  # noqa: UP045
+    password: PasswordOption = None,
+    password_stdin: PasswordStdinOption = False,
 ) -> None:
     """Set a new password."""
-    secret = password or typer.prompt("new password", hide_input=True, confirmation_prompt=True)
+    secret = new_password(password, password_stdin, "new password")
     with open_accounts() as (_engine, accounts):
         accounts.set_password(name, secret)
         accounts.record("cli", "set_password", "allowed", name)
