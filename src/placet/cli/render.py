@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from placet.domain import jsontext
 from placet.domain.diffs import unified_diff
 from placet.domain.models import Decision, Draft, Task, TaskDetail
 from placet.store.deliveries import DeliveryRecord
@@ -79,9 +80,14 @@ def age(timestamp: float) -> str:
     return f"{int(seconds)}s"
 
 
+def input_value(value: object) -> str:
+    """One input value as a person reads it: text as it is, anything else as JSON."""
+    return value if isinstance(value, str) else jsontext.compact(value)
+
+
 def input_summary(task: Task, width: int = 40) -> str:
     """The task input on one short line."""
-    line = ", ".join(f"{key}={value}" for key, value in task.input.items())
+    line = ", ".join(f"{key}={input_value(value)}" for key, value in task.input.items())
     line = safe(line).replace("\n", " ")
     return line if len(line) <= width else line[: width - 1] + "…"
 
@@ -186,7 +192,7 @@ def show_detail(detail: TaskDetail) -> None:
     out.print(Text(f"created {when(task.created_at)}, updated {when(task.updated_at)}", "dim"))
     out.print(Text("input", "bold"))
     for key, value in task.input.items():
-        out.print(plain(f"  {key}: {value}"))
+        out.print(plain(f"  {key}: {input_value(value)}"))
     _show_drafts(detail)
     if task.final_output is not None:
         print_boxed(out, Panel(plain(task.final_output), title="final text", title_align="left"))
