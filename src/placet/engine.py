@@ -145,7 +145,29 @@ class Engine:
         idempotency_key: str | None = None,
         claim_as: str | None = None,
     ) -> Task:
-        """Queue a task; with ``claim_as``, also claim it for drafting in the same commit."""
+        """Queue a task; with ``claim_as``, also claim it for drafting in the same commit.
+
+        A known idempotency key gives back the task it made, when this is the
+        same request again (the same kind, input and requester); a key used
+        for other work, or by someone else, is a ConflictError and hands
+        nothing back.
+        """
+        task = self._create(kind_name, values, requester, idempotency_key, claim_as)
+        if idempotency_key is not None and not _same_request(task, kind_name, values, requester):
+            raise ConflictError(
+                f"the idempotency key {idempotency_key!r} was already used for a different "
+                "request (another kind, input or requester); nothing was submitted"
+            )
+        return task
+
+    def _create(
+        self,
+        kind_name: str,
+        values: JsonObject,
+        requester: str,
+        idempotency_key: str | None,
+        claim_as: str | None,
+    ) -> Task:
         kind = self.kind(kind_name)
         _refuse_nul(requester=requester, idempotency_key=idempotency_key)
         self._check_input(kind, values)
@@ -262,7 +284,9 @@ class Engine:
     ) -> Task:
         """Submit a task whose draft the caller made (an agent's tool call, a question)."""
         _refuse_nul(text=text)
-        task = self.submit(kind_name, values, requester, idempotency_key, claim_as=requester)
+        # An existing task under the key is returned as it is: a node or tool
+        # that runs again may word its question a little differently.
+        task = self._create(kind_name, values, requester, idempotency_key, claim_as=requester)
         if task.status is not TaskStatus.DRAFTING or task.lease_owner != requester:
             return task  # the idempotency key named an existing task
         return self._save_draft(task, requester, _Made("caller", requester, [], text, Usage(), 0.0))
@@ -566,6 +590,12 @@ def _change(
         **updates,
     )
     return Change(moved, task.version, task.status, event)
+
+
+def _same_request(task: Task, kind_name: str, values: JsonObject, requester: str) -> bool:
+    # Compared as stored (JSON), so a tuple given and a list read back are the same.
+    same_input = jsontext.canonical(task.input) == jsontext.canonical(values)
+    return task.kind == kind_name and task.requester == requester and same_input
 
 
 def _refuse_nul(**texts: str | None) -> None:

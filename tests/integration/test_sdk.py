@@ -15,7 +15,7 @@ import placet
 from placet.client import Client
 from placet.domain.models import DecisionKind, Task, TaskStatus
 from placet.engine import DecisionRequest
-from placet.errors import InvalidInputError
+from placet.errors import ConflictError, InvalidInputError
 from placet.store.base import TaskFilter
 from placet.testing import FakeProvider
 
@@ -68,6 +68,18 @@ def test_a_rejection_comes_back_with_its_reason(client: Client) -> None:
     outcome = client.submit("onboarding_email", {"name": "Ada"}).wait(timeout=30)
     thread.join()
     assert not outcome.approved and outcome.reason == "Off brand."
+
+
+def test_a_key_gives_its_task_again_only_for_the_same_request(client: Client) -> None:
+    first = client.submit("onboarding_email", name="Rahul", idempotency_key="welcome-rahul")
+    again = client.submit("onboarding_email", {"name": "Rahul"}, idempotency_key="welcome-rahul")
+    assert again.id == first.id
+    with pytest.raises(ConflictError, match="already used for a different request"):
+        client.submit("onboarding_email", name="Grace", idempotency_key="welcome-rahul")
+    someone_else = Client(client.engine, requester="another-agent")
+    with pytest.raises(ConflictError, match="nothing was submitted"):
+        someone_else.submit("onboarding_email", name="Rahul", idempotency_key="welcome-rahul")
+    assert len(client.engine.list_tasks(TaskFilter())) == 1
 
 
 def test_wait_times_out_and_keeps_the_task(client: Client) -> None:

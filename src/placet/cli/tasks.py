@@ -100,7 +100,11 @@ def submit(
     json_input: JsonOption = None,
     key: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--key", help="Idempotency key: the same key returns the same task."),
+        typer.Option(
+            "--key",
+            help="Idempotency key: the same request again returns the same task; "
+            "the key used for another request is refused.",
+        ),
     ] = None,
     requester: Annotated[Optional[str], typer.Option("--as", help="Who asks.")] = None,  # noqa: UP045
 ) -> None:
