@@ -1,24 +1,12 @@
 import pytest
 
-from placet.domain.models import Task, TaskStatus
+from placet.domain.models import Task
 from placet.domain.policy import Permission, Principal, Role, may, parse_roles
+from tests.unit.records import awaiting_task
 
 
 def task(requester: str = "rita", kind: str = "email") -> Task:
-    return Task(
-        id="t1",
-        kind=kind,
-        input={},
-        requester=requester,
-        status=TaskStatus.AWAITING_REVIEW,
-        version=3,
-        attempt=1,
-        max_attempts=3,
-        created_at=0.0,
-        updated_at=0.0,
-        head_hash="0" * 64,
-        event_count=3,
-    )
+    return awaiting_task(requester=requester, kind=kind)
 
 
 def person(

@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 from placet.cli.render import input_summary, input_value
-from placet.domain.models import Task, TaskStatus
+from placet.domain.models import Task
+from tests.unit.records import awaiting_task
 
 
 def task_with(values: dict[str, object]) -> Task:
-    return Task(
-        id="01J0000000000000000000000T",
-        kind="send_email",
-        input=values,
-        requester="dev",
-        status=TaskStatus.AWAITING_REVIEW,
-        version=1,
-        attempt=1,
-        max_attempts=1,
-        created_at=0.0,
-        updated_at=0.0,
-        head_hash="0" * 64,
-        event_count=1,
-    )
+    return awaiting_task(kind="send_email", input=values)
 
 
 def test_text_is_shown_as_it_is_and_anything_else_as_json() -> None:
