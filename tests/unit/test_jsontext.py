@@ -43,3 +43,9 @@ def test_a_cyclic_value_is_refused() -> None:
     cyclic["self"] = cyclic
     with pytest.raises(RecursionError):
         canonical(cyclic)
+
+
+def test_readable_keeps_text_and_shows_anything_else_as_json() -> None:
+    assert jsontext.readable("Grüße, Ada") == "Grüße, Ada"
+    assert jsontext.readable({"to": "Åsa", "n": 1}) == '{"to":"Åsa","n":1}'
+    assert jsontext.readable(["a"], indent=2) == '[\n  "a"\n]'

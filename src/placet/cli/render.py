@@ -81,8 +81,8 @@ def age(timestamp: float) -> str:
 
 
 def input_value(value: object) -> str:
-    """One input value as a person reads it: text as it is, anything else as JSON."""
-    return value if isinstance(value, str) else jsontext.compact(value)
+    """One input value on one line: text as it is, anything else as compact JSON."""
+    return jsontext.readable(value)
 
 
 def input_summary(task: Task, width: int = 40) -> str:

@@ -49,6 +49,15 @@ compact: Callable[[Any], str] = _encoder(sort_keys=False)
 """No spaces, keys in their given order: how documents are stored."""
 
 
+def readable(value: Any, indent: int | None = None) -> str:
+    """A value as a person reads it: text as it is, anything else as JSON (indented if asked)."""
+    if isinstance(value, str):
+        return value
+    if indent is None:
+        return compact(value)
+    return json.dumps(value, ensure_ascii=False, indent=indent)
+
+
 def require_json(value: Any, what: str) -> str:
     """The compact JSON of ``value``; refused, naming ``what``, when it cannot be stored.
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 import itertools
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +21,8 @@ from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 from markupsafe import Markup
+
+from placet.domain import jsontext
 
 SAFE_SCHEMES = ("http://", "https://", "mailto:")
 _TAGS = frozenset(
@@ -95,10 +96,8 @@ def markdown_html(text: str) -> Markup:
 
 
 def input_value(value: Any) -> str:
-    """One task input value as text: strings as they are, anything else as JSON."""
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False, indent=2)
+    """One task input value as text: strings as they are, anything else as indented JSON."""
+    return jsontext.readable(value, indent=2)
 
 
 def summary(values: dict[str, Any], limit: int = 120) -> str:
