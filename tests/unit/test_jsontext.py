@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from placet.domain.jsontext import canonical, compact
+from placet.domain.jsontext import canonical, compact, readable
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
@@ -46,6 +46,6 @@ def test_a_cyclic_value_is_refused() -> None:
 
 
 def test_readable_keeps_text_and_shows_anything_else_as_json() -> None:
-    assert jsontext.readable("Grüße, Ada") == "Grüße, Ada"
-    assert jsontext.readable({"to": "Åsa", "n": 1}) == '{"to":"Åsa","n":1}'
-    assert jsontext.readable(["a"], indent=2) == '[\n  "a"\n]'
+    assert readable("Grüße, Ada") == "Grüße, Ada"
+    assert readable({"to": "Åsa", "n": 1}) == '{"to":"Åsa","n":1}'
+    assert readable(["a"], indent=2) == '[\n  "a"\n]'
