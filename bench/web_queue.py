@@ -356,7 +356,7 @@ class Run:
     pages: list[Endpoint]
     floor: dict[str, list[float]]
     uncached: Endpoint
-    requester: Endpoint
+    requester: list[Endpoint]
     plans: dict[str, list[str]]
 
 
@@ -422,7 +422,11 @@ def measure(path: Path, requests: int, budget: float) -> Run:
             uncached.status = client.get("/").status_code
             uncached.times.append(clock.last * 1000)
         services.count_cache = shared
-    requester = _requester_listing(path)
+    requester = [
+        _requester_listing(path, "", "(own tasks, all old)"),
+        # A status besides: SQLite walked every approved task for the requester's few.
+        _requester_listing(path, "?status=approved", "(own, all old)"),
+    ]
     return Run(ids, pages, floor, uncached, requester, _plans(path, ids))
 
 
@@ -453,20 +457,20 @@ def _floor(services: Any, ids: dict[str, Any], repeats: int) -> dict[str, list[f
     return times
 
 
-def _requester_listing(path: Path) -> Endpoint:
-    """A requester listing their own tasks, which all lie far in the past (a full scan today)."""
+def _requester_listing(path: Path, query: str, label: str) -> Endpoint:
+    """A requester listing their own tasks, which all lie far in the past."""
     from starlette.testclient import TestClient
 
-    entry = Endpoint("GET /api/v1/tasks as a requester (own tasks, all old)", [], False)
+    entry = Endpoint(f"GET /api/v1/tasks{query} as a requester {label}", [], False)
     with app_client(path) as (_client, clock, services):
         secret, _token = services.accounts.create_token(OLD_REQUESTER, "bench")
         client = TestClient(clock)
         client.headers["Authorization"] = f"Bearer {secret}"
         for _ in range(3):
-            response = client.get("/api/v1/tasks")
+            response = client.get(f"/api/v1/tasks{query}")
             entry.status = response.status_code
             entry.times.append(clock.last * 1000)
-            assert len(response.json()["items"]) == 10, response.text[:200]
+            assert 0 < len(response.json()["items"]) <= 10, response.text[:200]
             if sum(entry.times) > 5000:  # seconds a request: one or two tell the story
                 break
         client.close()
@@ -513,7 +517,7 @@ def report(run: Run) -> bool:
     """Print the tables; True when every targeted page's p95 is within the target."""
     ok = True
     rows = []
-    for entry in [*run.pages, run.uncached, run.requester]:
+    for entry in [*run.pages, run.uncached, *run.requester]:
         p95 = percentile(entry.times, 95)
         met = p95 <= TARGET_P95_MS
         if entry.target:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -112,6 +113,14 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             "g, g, printf('%064d', 0), 4 FROM n",
             (HISTORY,),
         )
+        conn.execute(  # and a requester with a few tasks of their own, among them
+            "INSERT INTO tasks (id, kind, input, requester, status, version, attempt, "
+            "max_attempts, created_at, updated_at, head_hash, event_count) "
+            "WITH RECURSIVE n(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM n WHERE g < 6) "
+            "SELECT printf('01E%023d', g), 'welcome', '{}', 'olga', "
+            "CASE WHEN g % 2 THEN 'approved' ELSE 'rejected' END, 4, 1, 3, "
+            "g, g, printf('%064d', 0), 4 FROM n"
+        )
     yield folder
 
 
@@ -149,3 +158,37 @@ def test_a_page_of_tasks_costs_a_page_not_a_read_of_every_matching_task(
     # stops each IN value at the page size.) Reading each of the 30,000 tasks
     # once is over 300,000 instructions; a page of 50 is a few thousand.
     assert vm_steps(history, list_query(task_filter)) < HISTORY
+
+
+@pytest.mark.parametrize(
+    "task_filter",
+    [
+        TaskFilter(requester="olga", statuses=(TaskStatus.APPROVED,), newest_first=True),
+        TaskFilter(requester="olga", kinds=("welcome",)),
+        TaskFilter(requester="olga", kinds=("welcome",), statuses=(TaskStatus.REJECTED,)),
+    ],
+    ids=["a status", "a kind", "kind and status"],
+)
+def test_a_page_of_a_requesters_few_tasks_reads_theirs_not_every_task_of_the_status(
+    history: Path, task_filter: TaskFilter
+) -> None:
+    store = SqlStore(f"sqlite:///{history / 'placet.db'}")
+    steps = 0
+
+    def count() -> int:
+        nonlocal steps
+        steps += 100
+        return 0
+
+    try:
+        conn = store._db._connections.get()  # type: ignore[attr-defined]
+        conn.set_progress_handler(count, 100)
+        found = store.list_tasks(task_filter)
+        conn.set_progress_handler(None, 100)
+        everyone = store.list_tasks(replace(task_filter, requester=None, limit=100_000))
+    finally:
+        store.close()
+    # Before: the walk read each of the 30,000 approved tasks to look at its requester.
+    assert 0 < steps < HISTORY
+    assert found == [task for task in everyone if task.requester == "olga"][: len(found)]
+    assert {task.status for task in found} <= set(task_filter.statuses or TaskStatus)

@@ -25,7 +25,12 @@ from placet.errors import NotFoundError, StoreError
 from placet.store import rows
 from placet.store.base import Change, ClaimChange, TaskFilter
 from placet.store.engines import make_engine
-from placet.store.listing import list_query
+from placet.store.listing import (
+    FEW_OF_A_REQUESTER,
+    list_query,
+    narrows_by_requester,
+    requester_probe,
+)
 from placet.store.migrate import ensure_schema
 from placet.store.signals import ChangeSignal, SqliteDataVersionSignal
 from placet.store.sqlite import SqliteBackend, sqlite_path
@@ -203,7 +208,16 @@ class SqlStore:
 
     def list_tasks(self, task_filter: TaskFilter) -> list[Task]:
         """Tasks matching the filter, in id order (keyset paginated)."""
-        return [rows.task(r) for r in self._db.select(list_query(task_filter), {})]
+        query = list_query(task_filter, self._walk_requester(task_filter))
+        return [rows.task(r) for r in self._db.select(query, {})]
+
+    def _walk_requester(self, task_filter: TaskFilter) -> bool:
+        # PostgreSQL's planner knows how many tasks a requester has; SQLite's does not.
+        if self._engine.dialect.name != "sqlite" or not narrows_by_requester(task_filter):
+            return False
+        assert task_filter.requester is not None
+        ((count,),) = self._db.select(requester_probe(task_filter.requester), {})
+        return int(count) <= FEW_OF_A_REQUESTER
 
     def claimable(self, now: float, limit: int) -> list[Task]:
         """Queued tasks, and drafting tasks whose lease ran out, oldest first."""
