@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from placet.cli.render import input_summary, input_value
+from placet.cli.render import input_summary
+from placet.domain.jsontext import readable
 from placet.domain.models import Task
 from tests.unit.records import awaiting_task
 
@@ -12,11 +13,11 @@ def task_with(values: dict[str, object]) -> Task:
 
 
 def test_text_is_shown_as_it_is_and_anything_else_as_json() -> None:
-    assert input_value("Ada Lovelace") == "Ada Lovelace"
-    assert input_value({"to": "ceo@example.com", "cc": None, "urgent": True}) == (
+    assert readable("Ada Lovelace") == "Ada Lovelace"
+    assert readable({"to": "ceo@example.com", "cc": None, "urgent": True}) == (
         '{"to":"ceo@example.com","cc":null,"urgent":true}'
     )
-    assert input_value([1, 2.5]) == "[1,2.5]"
+    assert readable([1, 2.5]) == "[1,2.5]"
 
 
 def test_a_summary_is_one_line_cut_to_its_width() -> None:

@@ -80,14 +80,9 @@ def age(timestamp: float) -> str:
     return f"{int(seconds)}s"
 
 
-def input_value(value: object) -> str:
-    """One input value on one line: text as it is, anything else as compact JSON."""
-    return jsontext.readable(value)
-
-
 def input_summary(task: Task, width: int = 40) -> str:
     """The task input on one short line."""
-    line = ", ".join(f"{key}={input_value(value)}" for key, value in task.input.items())
+    line = ", ".join(f"{key}={jsontext.readable(value)}" for key, value in task.input.items())
     line = safe(line).replace("\n", " ")
     return line if len(line) <= width else line[: width - 1] + "…"
 
@@ -192,7 +187,7 @@ def show_detail(detail: TaskDetail) -> None:
     out.print(Text(f"created {when(task.created_at)}, updated {when(task.updated_at)}", "dim"))
     out.print(Text("input", "bold"))
     for key, value in task.input.items():
-        out.print(plain(f"  {key}: {input_value(value)}"))
+        out.print(plain(f"  {key}: {jsontext.readable(value)}"))
     _show_drafts(detail)
     if task.final_output is not None:
         print_boxed(out, Panel(plain(task.final_output), title="final text", title_align="left"))

@@ -65,10 +65,9 @@ def requester_probe(requester: str) -> sa.Select[int]:
     return sa.select(sa.func.count()).select_from(capped)
 
 
-def narrows_by_requester(task_filter: TaskFilter) -> bool:
-    """True when the filter names a requester and something else an index could walk."""
-    has_other = bool(task_filter.statuses or task_filter.kinds)
-    return task_filter.requester is not None and has_other
+def requester_besides(task_filter: TaskFilter) -> str | None:
+    """The filter's requester, when it names something else an index could walk too."""
+    return task_filter.requester if task_filter.statuses or task_filter.kinds else None
 
 
 def _unindexed(column: sa.Column[str]) -> sa.ColumnElement[str]:

@@ -28,7 +28,7 @@ from placet.store.engines import make_engine
 from placet.store.listing import (
     FEW_OF_A_REQUESTER,
     list_query,
-    narrows_by_requester,
+    requester_besides,
     requester_probe,
 )
 from placet.store.migrate import ensure_schema
@@ -213,10 +213,10 @@ class SqlStore:
 
     def _walk_requester(self, task_filter: TaskFilter) -> bool:
         # PostgreSQL's planner knows how many tasks a requester has; SQLite's does not.
-        if self._engine.dialect.name != "sqlite" or not narrows_by_requester(task_filter):
+        requester = requester_besides(task_filter)
+        if self._engine.dialect.name != "sqlite" or requester is None:
             return False
-        assert task_filter.requester is not None
-        ((count,),) = self._db.select(requester_probe(task_filter.requester), {})
+        ((count,),) = self._db.select(requester_probe(requester), {})
         return int(count) <= FEW_OF_A_REQUESTER
 
     def claimable(self, now: float, limit: int) -> list[Task]:
