@@ -12,10 +12,26 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 .PHONY: setup run demo test lint browser postgres bench clean
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-$(STAMP): pyproject.toml
+LLAMA  := $(VENV)/.llama-built
+# llama.cpp is built from source for this machine's CPU, but without Intel AMX:
+# ggml's AMX kernels crash (SIGSEGV in ggml_backend_amx_mul_mat, llama.cpp issue
+# 20824) on CPUs that advertise AMX, such as Sapphire Rapids virtual machines.
+# GCC and Clang honour an explicit -mno-* whatever -march=native turns on.
+# --no-cache-dir: pip must not reuse a wheel it cached from a build with AMX.
+ifeq ($(shell uname -m),x86_64)
+LLAMA_CFLAGS := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
+endif
+
+$(LLAMA):
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@echo "installing Placet and its dependencies into $(VENV) (the first time builds llama.cpp: a few minutes)"
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "building llama.cpp for this machine into $(VENV) (a few minutes, once)"
+	CFLAGS="$(LLAMA_CFLAGS)" CXXFLAGS="$(LLAMA_CFLAGS)" $(BIN)/python -m pip install --quiet \
+	  --no-cache-dir --force-reinstall --no-deps 'llama-cpp-python>=0.3.7'
+	@touch $(LLAMA)
+
+$(STAMP): pyproject.toml $(LLAMA)
+	@echo "installing Placet and its dependencies into $(VENV)"
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
