@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 
 from placet.domain.models import Event, Task
 from placet.errors import ConfigError, NotFoundError, StoreError
-from placet.store import rows, schema
+from placet.store import checkpoints, rows, schema
 from placet.store.base import Change, ClaimChange
 from placet.store.statements import (
     CLAIM_EXPIRED,
@@ -225,6 +225,9 @@ class SqliteBackend:
         self._dialect = dialect
         self._connections = ThreadConnections(lambda: connect_sqlite(path))
         self._lock_key = writer_key(path)
+        self._checkpointer = checkpoints.WalCheckpointer(
+            lambda: connect_sqlite(path), checkpoints.COMMITS_PER_CHECKPOINT
+        )
 
     # -- statements and transactions -----------------------------------------
 
@@ -239,7 +242,9 @@ class SqliteBackend:
         cursor.execute(sql.text, sql.bind_values(COLUMNS[table.name], values))
 
     def _write(self) -> _WriteTransaction:
-        return _WriteTransaction(self._connections.get(), _writer_locks[self._lock_key])
+        return _WriteTransaction(
+            self._connections.get(), _writer_locks[self._lock_key], self._checkpointer
+        )
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Callable[[sa.sql.ClauseElement, Params], list[Row]]]:
@@ -348,6 +353,7 @@ class SqliteBackend:
 
     def close(self) -> None:
         """Close every connection."""
+        self._checkpointer.close()
         self._connections.close()
 
 
@@ -368,11 +374,17 @@ class _WriteTransaction:
     per lifecycle item, and the generator machinery cost more than the BEGIN.
     """
 
-    __slots__ = ("_conn", "_turn")
+    __slots__ = ("_checkpointer", "_conn", "_turn")
 
-    def __init__(self, conn: sqlite3.Connection, turn: threading.Lock) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        turn: threading.Lock,
+        checkpointer: checkpoints.WalCheckpointer,
+    ) -> None:
         self._conn = conn
         self._turn = turn  # this process's writers take turns on it (see _writer_locks)
+        self._checkpointer = checkpointer
 
     def __enter__(self) -> sqlite3.Cursor:
         _take(self._turn)
@@ -397,9 +409,11 @@ class _WriteTransaction:
             if kind is None:
                 try:
                     self._conn.commit()
-                    return
                 except sqlite3.Error as exc:
                     error = exc
+                else:
+                    self._checkpointer.committed()
+                    return
             _rollback(self._conn)  # a kept connection must not stay in a transaction
             if isinstance(error, sqlite3.Error):
                 raise StoreError(f"database write failed: {error}") from error
