@@ -194,12 +194,23 @@ class Engine:
             "max_attempts": kind.max_attempts,
             "idempotency_key": idempotency_key,
         }
-        task, first = _append(task, "submitted", requester, payload, now)
-        events = [first]
         if claim_as is not None:
-            change = self._claim_change(task, Action.CLAIM, claim_as, now)
-            task, events = change.task, [first, change.event]
-        return self.store.create_task(task, events)
+            # Submitted and claimed in one commit is one state change, so one
+            # event: "submitted", naming the claimer and its lease.
+            task, payload["claim"] = self._claimed_at_birth(task, claim_as, now)
+        task, first = _append(task, "submitted", requester, payload, now)
+        return self.store.create_task(task, [first])
+
+    def _claimed_at_birth(self, task: Task, worker: str, now: float) -> tuple[Task, JsonObject]:
+        lease = self._lease_terms(task, Action.CLAIM, worker, now)
+        claimed = evolve(
+            task,
+            status=next_status(task, Action.CLAIM),
+            attempt=lease["attempt"],
+            lease_owner=worker,
+            lease_expires_at=lease["lease_expires_at"],
+        )
+        return claimed, {key: lease[key] for key in ("worker", "attempt", "lease_expires_at")}
 
     def _check_input(self, kind: TaskKind, values: JsonObject) -> None:
         if not isinstance(values, dict):
@@ -235,24 +246,26 @@ class Engine:
         return self.store.claim(now, change_for, task_id)
 
     def _claim_change(self, task: Task, action: Action, worker: str, now: float) -> Change:
-        attempt = task.attempt if action is Action.RECLAIM else task.attempt + 1
-        until = now + self.settings.lease_seconds
-        payload = {
-            "worker": worker,
-            "attempt": attempt,
-            "lease_expires_at": until,
-            "previous_worker": task.lease_owner,
-        }
+        lease = self._lease_terms(task, action, worker, now)
         return _change(
             task,
             action,
             worker,
-            payload,
+            lease,
             now,
-            attempt=attempt,
+            attempt=lease["attempt"],
             lease_owner=worker,
-            lease_expires_at=until,
+            lease_expires_at=lease["lease_expires_at"],
         )
+
+    def _lease_terms(self, task: Task, action: Action, worker: str, now: float) -> JsonObject:
+        """What a claim (or reclaim) records: who drafts, which attempt, until when."""
+        return {
+            "worker": worker,
+            "attempt": task.attempt if action is Action.RECLAIM else task.attempt + 1,
+            "lease_expires_at": now + self.settings.lease_seconds,
+            "previous_worker": task.lease_owner,
+        }
 
     def draft(self, task: Task, worker: str, on_chunk: ChunkSink | None = None) -> Task:
         """Generate the next draft of a claimed task and save it for review."""

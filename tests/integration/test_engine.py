@@ -58,7 +58,31 @@ def test_approve_keeps_the_draft_as_the_final_text(engine: Engine) -> None:
     assert decide(engine, task_id, DecisionKind.APPROVE) is S.APPROVED
     detail = engine.detail(task_id)
     assert detail.task.final_output == detail.drafts[0].output
-    assert [e.type for e in detail.events] == ["submitted", "claim", "save_draft", "approve"]
+    assert [e.type for e in detail.events] == ["submitted", "save_draft", "approve"]
+
+
+def test_a_submit_that_claims_is_one_event_naming_the_claimer(engine: Engine) -> None:
+    task = engine.submit("onboarding_email", NAME, "dev", claim_as="w1")
+    assert (task.status, task.attempt, task.lease_owner) == (S.DRAFTING, 1, "w1")
+    assert task.lease_expires_at == task.created_at + engine.settings.lease_seconds
+    (submitted,) = engine.detail(task.id).events
+    assert submitted.type == "submitted"
+    assert submitted.payload["claim"] == {
+        "worker": "w1",
+        "attempt": 1,
+        "lease_expires_at": task.lease_expires_at,
+    }
+    assert engine.store.get_task(task.id) == task
+
+
+def test_a_plain_submit_is_queued_and_its_claim_is_an_event_of_its_own(engine: Engine) -> None:
+    task = engine.submit("onboarding_email", NAME, "dev")
+    assert (task.status, task.attempt, task.lease_owner) == (S.QUEUED, 0, None)
+    claimed = engine.claim("w2")
+    assert claimed is not None and claimed.id == task.id
+    events = engine.detail(task.id).events
+    assert [e.type for e in events] == ["submitted", "claim"]
+    assert "claim" not in events[0].payload and events[1].payload["worker"] == "w2"
 
 
 def test_edit_records_the_diff_and_the_new_text(engine: Engine) -> None:
