@@ -9,7 +9,14 @@ import pytest
 
 from placet.errors import ConfigError
 from placet.providers.base import CompletionRequest
-from placet.providers.local import REPEAT_PENALTY_ENV, LocalProvider, model_path, smollm2_path
+from placet.providers.local import (
+    ALLOW_AMX_ENV,
+    REPEAT_PENALTY_ENV,
+    LocalProvider,
+    model_path,
+    refuse_amx_build,
+    smollm2_path,
+)
 
 REQUEST = CompletionRequest(
     messages=[
@@ -101,3 +108,28 @@ def test_a_bad_repeat_penalty_is_refused_with_the_variable_named(
     monkeypatch.setenv(REPEAT_PENALTY_ENV, value)
     with pytest.raises(ConfigError, match=REPEAT_PENALTY_ENV):
         list(LocalProvider().stream(REQUEST))
+
+
+# llama.cpp's own system line, as printed by a build on a CPU with AMX and by one without.
+AMX_BUILD = "CPU : SSE3 = 1 | AVX2 = 1 | AVX512 = 1 | AMX_INT8 = 1 | LLAMAFILE = 1 | OPENMP = 1 |"
+PLAIN_BUILD = "CPU : SSE3 = 1 | AVX2 = 1 | AVX512 = 1 | LLAMAFILE = 1 | OPENMP = 1 |"
+
+
+def test_a_build_with_amx_is_refused_with_how_to_rebuild(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(ALLOW_AMX_ENV, raising=False)
+    with pytest.raises(ConfigError, match="built with Intel AMX") as refused:
+        refuse_amx_build(AMX_BUILD)
+    assert "-mno-amx-int8" in str(refused.value) and ALLOW_AMX_ENV in str(refused.value)
+    refuse_amx_build(PLAIN_BUILD)  # no AMX: nothing to say
+
+
+def test_a_build_with_amx_is_used_when_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ALLOW_AMX_ENV, "1")
+    refuse_amx_build(AMX_BUILD)
+
+
+def test_the_installed_build_has_no_amx() -> None:
+    from llama_cpp import llama_print_system_info
+
+    # What `make setup` builds; with AMX kernels the model would crash on such CPUs.
+    assert "AMX_INT8 = 1" not in llama_print_system_info().decode()

@@ -26,6 +26,15 @@ SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 # 1.0, none at 1.1 (SmolLM2, temperature 0.7, seeds 0-7).
 DEFAULT_REPEAT_PENALTY = 1.1
 REPEAT_PENALTY_ENV = "PLACET_LOCAL_REPEAT_PENALTY"
+# llama.cpp's Intel AMX kernels crash the process (a segmentation fault in
+# ggml_backend_amx_mul_mat, llama.cpp issue 20824) on CPUs that advertise AMX,
+# such as Sapphire Rapids virtual machines. A llama-cpp-python built on such a
+# CPU with its default -march=native has them; `make setup` builds without.
+ALLOW_AMX_ENV = "PLACET_LOCAL_ALLOW_AMX"
+AMX_REBUILD = (
+    'CFLAGS="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16" CXXFLAGS="$CFLAGS" '
+    "pip install --no-cache-dir --force-reinstall --no-deps llama-cpp-python"
+)
 _models: dict[str, Any] = {}
 _models_lock = threading.Lock()
 
@@ -69,12 +78,24 @@ def load_llama(path: Path) -> Any:
     key = str(path)
     with _models_lock:
         if key not in _models:
-            from llama_cpp import Llama
+            from llama_cpp import Llama, llama_print_system_info
 
+            refuse_amx_build(llama_print_system_info().decode("utf-8", "replace"))
             threads = int(os.environ.get("PLACET_LOCAL_THREADS", "0")) or (os.cpu_count() or 1)
             with open(os.devnull, "w") as devnull, contextlib.redirect_stderr(devnull):
                 _models[key] = Llama(model_path=key, n_ctx=2048, n_threads=threads, verbose=False)
         return _models[key]
+
+
+def refuse_amx_build(system_info: str) -> None:
+    """A clear error, not a crash on the first draft, when llama.cpp was built with AMX."""
+    if "AMX_INT8 = 1" not in system_info or os.environ.get(ALLOW_AMX_ENV) == "1":
+        return
+    raise ConfigError(
+        "this llama-cpp-python was built with Intel AMX kernels, which crash llama.cpp "
+        f"on many machines with AMX; rebuild it without them: {AMX_REBUILD} "
+        f"(or set {ALLOW_AMX_ENV}=1 if they work on this machine)"
+    )
 
 
 class LocalProvider:
