@@ -44,8 +44,16 @@ from placet.errors import (
 )
 from placet.providers.base import Chunk, CompletionRequest, Provider
 from placet.store.base import Change, Store, TaskFilter
+from placet.store.kept import KeptRecords
 
 ProviderFactory = Callable[[str], Provider]
+# The tasks this engine last wrote, by id. A decision usually follows the
+# draft this process saved (the server drafts and takes the decision), so
+# decide() starts from that copy instead of reading the task back. A copy that
+# has gone stale since (another process changed the task) cannot do harm: the
+# decision is a compare-and-set on the version it saw, which then fails, and
+# decide() reads the task and decides again.
+TASKS_KEPT = 128
 ChunkSink = Callable[[Chunk], None]
 _DECISION_ACTIONS = {
     DecisionKind.APPROVE: Action.APPROVE,
@@ -98,6 +106,7 @@ class Engine:
         self._providers: dict[str, Provider] = {}
         self._clock = clock
         self._kinds: dict[str, TaskKind] = dict(settings.kinds)
+        self._written: KeptRecords[Task] = KeptRecords(TASKS_KEPT)
 
     # -- kinds and providers ---------------------------------------------------
 
@@ -338,7 +347,7 @@ class Engine:
             lease_expires_at=None,
             pending_feedback=None,
         )
-        return self.store.apply(evolve(change, draft=draft))
+        return self._apply(evolve(change, draft=draft))
 
     def _previous_output(self, task: Task) -> str | None:
         if task.current_draft_id is None or task.pending_feedback is None:
@@ -410,10 +419,16 @@ class Engine:
         """Hand a claimed task back to the queue without a draft."""
         self._release(task, worker, reason)
 
+    def _apply(self, change: Change) -> Task:
+        """Apply a change; the task as written is kept for a decision on it (see decide)."""
+        task = self.store.apply(change)
+        self._written.keep(task.id, task)
+        return task
+
     def _apply_quietly(self, change: Change) -> None:
         # The lease may already be gone (reclaimed); then the new holder owns the task.
         with contextlib.suppress(ConflictError):
-            self.store.apply(change)
+            self._apply(change)
 
     # -- decide ------------------------------------------------------------------
 
@@ -422,7 +437,16 @@ class Engine:
         _refuse_nul(
             actor=request.actor, text=request.text, feedback=request.feedback, reason=request.reason
         )
-        task = self.store.get_task(request.task_id)
+        known = self._written.get(request.task_id)
+        if known is not None:
+            try:
+                return self._decide_on(known, request)
+            except ConflictError:
+                # Changed since this engine wrote it (or a race was lost): read it, decide again.
+                self._written.forget(request.task_id)
+        return self._decide_on(self.store.get_task(request.task_id), request)
+
+    def _decide_on(self, task: Task, request: DecisionRequest) -> Task:
         self._check_decidable(task, request)
         assert task.current_draft_id is not None
         draft = self.store.get_draft(task.current_draft_id)
@@ -437,7 +461,7 @@ class Engine:
             updates["pending_feedback"] = decision.feedback
         payload = _decision_payload(decision)
         change = _change(task, action, request.actor, payload, decision.created_at, **updates)
-        return self.store.apply(evolve(change, decision=decision))
+        return self._apply(evolve(change, decision=decision))
 
     def _check_decidable(self, task: Task, request: DecisionRequest) -> None:
         # Status first: whoever lost a race learns who decided, not just a version number.
@@ -485,20 +509,20 @@ class Engine:
             self._clock(),
             event_type="execution_started",
         )
-        return self.store.apply(change)
+        return self._apply(change)
 
     def record(self, task_id: str, actor: str, event_type: str, payload: JsonObject) -> Task:
         """Append a fact about an approved task, such as how its execution ended."""
         task = self.store.get_task(task_id)
         change = _change(task, Action.RECORD, actor, payload, self._clock(), event_type=event_type)
-        return self.store.apply(change)
+        return self._apply(change)
 
     # -- other changes -------------------------------------------------------------
 
     def retry(self, task_id: str, actor: str) -> Task:
         """Put a failed task back in the queue."""
         task = self.store.get_task(task_id)
-        return self.store.apply(_change(task, Action.RETRY, actor, {}, self._clock()))
+        return self._apply(_change(task, Action.RETRY, actor, {}, self._clock()))
 
     def cancel(self, task_id: str, actor: str, reason: str = "") -> Task:
         """Cancel a task that is not final."""
@@ -512,7 +536,7 @@ class Engine:
             lease_owner=None,
             lease_expires_at=None,
         )
-        return self.store.apply(change)
+        return self._apply(change)
 
     # -- reading and waiting ---------------------------------------------------------
 

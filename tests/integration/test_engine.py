@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -15,6 +16,7 @@ from placet.errors import (
     ProviderUnavailableError,
     UnknownKindError,
 )
+from placet.store.sql import SqlStore
 from placet.testing import FakeProvider
 from tests.conftest import Clock
 
@@ -288,3 +290,62 @@ def check_nul_characters(engine: Engine) -> None:
 
 def test_nul_characters_on_sqlite(engine: Engine) -> None:
     check_nul_characters(engine)
+
+
+# -- a decision starts from the task as this engine wrote it --------------------------
+
+
+@pytest.fixture
+def elsewhere(engine: Engine) -> Iterator[Engine]:
+    """Another engine on the same database, as in another process."""
+    store = SqlStore(engine.store.url)
+    yield Engine(store, engine.settings, provider_for=lambda _model: FakeProvider())
+    store.close()
+
+
+def statements_during(engine: Engine, action: Callable[[], object]) -> list[str]:
+    backend = engine.store._db  # type: ignore[attr-defined]
+    conn = backend._connections.get()
+    seen: list[str] = []
+    conn.set_trace_callback(seen.append)
+    try:
+        action()
+    finally:
+        conn.set_trace_callback(None)
+    return seen
+
+
+def test_deciding_on_a_draft_this_engine_saved_reads_no_task_back(engine: Engine) -> None:
+    task_id = drafted(engine)
+    request = DecisionRequest(task_id, DecisionKind.APPROVE, "alice")
+    seen = statements_during(engine, lambda: engine.decide(request))
+    assert not [sql for sql in seen if sql.lstrip().upper().startswith("SELECT")], seen
+    assert engine.store.get_task(task_id).status is S.APPROVED
+
+
+def test_a_decision_already_made_elsewhere_is_reported_as_such(
+    engine: Engine, elsewhere: Engine
+) -> None:
+    task_id = drafted(engine)  # this engine's copy: awaiting review
+    elsewhere.decide(DecisionRequest(task_id, DecisionKind.REJECT, "bob", reason="off tone"))
+    with pytest.raises(ConflictError, match="bob already decided"):
+        engine.decide(DecisionRequest(task_id, DecisionKind.APPROVE, "alice"))
+    detail = engine.detail(task_id)
+    assert detail.task.status is S.REJECTED and len(detail.decisions) == 1
+
+
+def test_a_newer_draft_saved_elsewhere_can_be_decided_here(
+    engine: Engine, elsewhere: Engine
+) -> None:
+    task_id = drafted(engine)  # this engine's copy waits on draft 1
+    elsewhere.decide(DecisionRequest(task_id, DecisionKind.REVISE, "bob", feedback="shorter"))
+    claimed = elsewhere.claim("w2", task_id)
+    assert claimed is not None
+    second = elsewhere.draft(claimed, "w2")
+    approved = engine.decide(
+        DecisionRequest(task_id, DecisionKind.APPROVE, "alice", draft_id=second.current_draft_id)
+    )
+    assert approved.status is S.APPROVED
+    detail = engine.detail(task_id)
+    assert approved.final_output == detail.drafts[-1].output != detail.drafts[0].output
+    assert [d.draft_id for d in detail.decisions][-1] == second.current_draft_id

@@ -12,8 +12,6 @@ LISTEN/NOTIFY).
 from __future__ import annotations
 
 import contextlib
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol
 
@@ -25,6 +23,7 @@ from placet.errors import NotFoundError, StoreError
 from placet.store import rows
 from placet.store.base import Change, ClaimChange, TaskFilter
 from placet.store.engines import make_engine
+from placet.store.kept import KeptRecords
 from placet.store.listing import (
     FEW_OF_A_REQUESTER,
     list_query,
@@ -49,34 +48,11 @@ from placet.store.statements import T as _T
 
 Reader = Callable[[sa.sql.ClauseElement, Params], list[Row]]
 PAGE = 500
+# A draft is never changed once saved, so a kept copy is never stale: the
+# engine reads the draft it decides on, and a worker the one it revises,
+# usually just after this process saved or showed it, and that read then
+# costs no round trip. The audit reads the tables, never these copies.
 DRAFTS_KEPT = 128
-
-
-class _Drafts:
-    """The drafts a store wrote or read last, by id.
-
-    A draft is never changed once saved, so a kept copy is never stale: the
-    engine reads the draft it decides on, and a worker the one it revises,
-    usually just after this process saved or showed it, and that read then
-    costs no round trip. The audit reads the tables, never these copies.
-    """
-
-    def __init__(self, size: int = DRAFTS_KEPT) -> None:
-        self._size = size
-        self._kept: OrderedDict[str, Draft] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, draft_id: str) -> Draft | None:
-        """The kept draft, if any."""
-        with self._lock:
-            return self._kept.get(draft_id)
-
-    def keep(self, draft: Draft) -> None:
-        """Keep a draft, forgetting the oldest beyond the size."""
-        with self._lock:
-            self._kept[draft.id] = draft
-            if len(self._kept) > self._size:
-                self._kept.popitem(last=False)
 
 
 class Backend(Protocol):
@@ -123,7 +99,7 @@ class SqlStore:
             self._engine.dispose()
             raise StoreError(f"cannot open the database at {url}: {exc}") from exc
         self._sql = compile_all(self._engine.dialect)
-        self._drafts = _Drafts()
+        self._drafts: KeptRecords[Draft] = KeptRecords(DRAFTS_KEPT)
         self._db: Backend
         self._signal: ChangeSignal
         path = sqlite_path(url)
@@ -162,7 +138,7 @@ class SqlStore:
         """Apply a compare-and-set change, or raise ``ConflictError``."""
         task = self._db.apply(change)
         if change.draft is not None:
-            self._drafts.keep(change.draft)
+            self._drafts.keep(change.draft.id, change.draft)
         return task
 
     def claim(self, now: float, change_for: ClaimChange, task_id: str | None = None) -> Task | None:
@@ -191,7 +167,7 @@ class SqlStore:
         if not found:
             raise NotFoundError(f"no draft with id {draft_id}")
         draft = rows.draft(found[0])
-        self._drafts.keep(draft)
+        self._drafts.keep(draft.id, draft)
         return draft
 
     def detail(self, task_id: str) -> TaskDetail:
