@@ -342,12 +342,13 @@ class Engine:
             worker,
             payload,
             now,
+            draft=draft,
             current_draft_id=draft.id,
             lease_owner=None,
             lease_expires_at=None,
             pending_feedback=None,
         )
-        return self._apply(evolve(change, draft=draft))
+        return self._apply(change)
 
     def _previous_output(self, task: Task) -> str | None:
         if task.current_draft_id is None or task.pending_feedback is None:
@@ -460,8 +461,10 @@ class Engine:
         elif decision.kind is DecisionKind.REVISE:
             updates["pending_feedback"] = decision.feedback
         payload = _decision_payload(decision)
-        change = _change(task, action, request.actor, payload, decision.created_at, **updates)
-        return self._apply(evolve(change, decision=decision))
+        change = _change(
+            task, action, request.actor, payload, decision.created_at, decision=decision, **updates
+        )
+        return self._apply(change)
 
     def _check_decidable(self, task: Task, request: DecisionRequest) -> None:
         # Status first: whoever lost a race learns who decided, not just a version number.
@@ -611,8 +614,11 @@ def _change(
     payload: JsonObject,
     now: float,
     event_type: str | None = None,
+    draft: Draft | None = None,
+    decision: Decision | None = None,
     **updates: Any,
 ) -> Change:
+    """The change ``action`` makes, with its event and the draft or decision it records."""
     status = next_status(task, action)
     event = _next_event(task, event_type or action.value, actor, payload, now)
     # One copy per change: building the task (and the event) once is measurably
@@ -626,7 +632,7 @@ def _change(
         event_count=event.seq,
         **updates,
     )
-    return Change(moved, task.version, task.status, event)
+    return Change(moved, task.version, task.status, event, draft, decision)
 
 
 def _same_request(task: Task, kind_name: str, values: JsonObject, requester: str) -> bool:

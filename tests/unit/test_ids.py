@@ -67,3 +67,22 @@ def test_a_forked_child_does_not_repeat_its_parents_next_ids(
     child_ids = {child[i : i + 26] for i in range(0, 78, 26)}
     parent_ids = {new_id() for _ in range(3)}
     assert not child_ids & parent_ids
+
+
+def test_a_forked_child_does_not_draw_on_its_parents_random_bytes() -> None:
+    import os
+
+    at = 1_700_000_000.0  # every id here has the same time: only randomness tells them apart
+    new_id(at=at)  # the parent now holds a pool of random bytes for its next ids
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.write(writer, "".join(new_id(at=at) for _ in range(3)).encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child = os.read(reader, 78).decode()
+    os.close(reader)
+    os.close(writer)
+    child_ids = {child[i : i + 26] for i in range(0, 78, 26)}
+    parent_ids = {new_id(at=at) for _ in range(3)}
+    assert len(child_ids) == 3 and not child_ids & parent_ids
