@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
+import types
+from collections.abc import Callable
 
 import pytest
 
@@ -45,44 +48,35 @@ def test_ids_made_in_one_millisecond_keep_the_order_they_were_made_in() -> None:
     assert len(set(made)) == len(made)
 
 
+def three_ids_from_a_child(make: Callable[[], str]) -> set[str]:
+    """The ids a forked child makes first, each with ``make``."""
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report the ids it makes right away
+        os.write(writer, "".join(make() for _ in range(3)).encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child = os.read(reader, 78).decode()
+    os.close(reader)
+    os.close(writer)
+    return {child[i : i + 26] for i in range(0, 78, 26)}
+
+
 def test_a_forked_child_does_not_repeat_its_parents_next_ids(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import os
-    import types
-
     # A stopped clock: parent and child make their ids in the same millisecond.
     stopped = types.SimpleNamespace(time_ns=lambda: 1_700_000_000_000_000_000)
     monkeypatch.setattr("placet.domain.ids.time", stopped)
     new_id()
-    reader, writer = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: report the ids it makes right away
-        os.write(writer, "".join(new_id() for _ in range(3)).encode())
-        os._exit(0)
-    os.waitpid(pid, 0)
-    child = os.read(reader, 78).decode()
-    os.close(reader)
-    os.close(writer)
-    child_ids = {child[i : i + 26] for i in range(0, 78, 26)}
+    child_ids = three_ids_from_a_child(new_id)
     parent_ids = {new_id() for _ in range(3)}
-    assert not child_ids & parent_ids
+    assert len(child_ids) == 3 and not child_ids & parent_ids
 
 
 def test_a_forked_child_does_not_draw_on_its_parents_random_bytes() -> None:
-    import os
-
     at = 1_700_000_000.0  # every id here has the same time: only randomness tells them apart
     new_id(at=at)  # the parent now holds a pool of random bytes for its next ids
-    reader, writer = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.write(writer, "".join(new_id(at=at) for _ in range(3)).encode())
-        os._exit(0)
-    os.waitpid(pid, 0)
-    child = os.read(reader, 78).decode()
-    os.close(reader)
-    os.close(writer)
-    child_ids = {child[i : i + 26] for i in range(0, 78, 26)}
+    child_ids = three_ids_from_a_child(lambda: new_id(at=at))
     parent_ids = {new_id(at=at) for _ in range(3)}
     assert len(child_ids) == 3 and not child_ids & parent_ids
