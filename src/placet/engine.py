@@ -55,6 +55,8 @@ ProviderFactory = Callable[[str], Provider]
 # decide() reads the task and decides again.
 TASKS_KEPT = 128
 ChunkSink = Callable[[Chunk], None]
+# Why a draft could not be made, as Engine.draft raises it once the task is failed.
+DRAFT_FAILURES = (ProviderError, ConfigError, UnknownKindError, InvalidInputError)
 _DECISION_ACTIONS = {
     DecisionKind.APPROVE: Action.APPROVE,
     DecisionKind.EDIT: Action.EDIT,
@@ -277,16 +279,23 @@ class Engine:
         }
 
     def draft(self, task: Task, worker: str, on_chunk: ChunkSink | None = None) -> Task:
-        """Generate the next draft of a claimed task and save it for review."""
-        kind = self.kind(task.kind)
-        previous = self._previous_output(task)
-        messages = build_messages(kind, task.input, previous, task.pending_feedback)
-        model = self.settings.model_for(kind)
+        """Generate the next draft of a claimed task and save it for review.
+
+        A draft that cannot be made (the model is down, or cannot be used as
+        configured: a missing model file, a kind no longer in placet.toml)
+        fails the task with the reason, for ``placet retry`` once it is fixed,
+        and raises: handing it back to the queue would have it claimed and
+        fail again at once, forever.
+        """
         started = time.monotonic()
         try:
+            kind = self.kind(task.kind)
+            previous = self._previous_output(task)
+            messages = build_messages(kind, task.input, previous, task.pending_feedback)
+            model = self.settings.model_for(kind)
             provider = self.provider(model)
             text, usage = self._generate(task, worker, provider, kind, messages, on_chunk)
-        except ProviderError as exc:
+        except DRAFT_FAILURES as exc:
             self._fail(task, worker, exc)
             raise
         except BaseException:

@@ -8,8 +8,8 @@ import threading
 from collections.abc import Callable
 
 from placet.domain.models import Task
-from placet.engine import ChunkSink, Engine
-from placet.errors import ConflictError, ProviderError
+from placet.engine import DRAFT_FAILURES, ChunkSink, Engine
+from placet.errors import ConflictError
 
 Report = Callable[[str], None]
 
@@ -55,7 +55,7 @@ class Worker:
         try:
             sink = self._stream_to(task) if self._stream_to else None
             drafted = self.engine.draft(task, self.name, sink)
-        except ProviderError as exc:
+        except DRAFT_FAILURES as exc:  # the task is failed with the reason; on to the next
             self._report(f"failed {task.id}: {exc.message} (retry with: placet retry {task.id})")
             return
         except ConflictError as exc:

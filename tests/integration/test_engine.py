@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
 from placet.auditing import verify_store
-from placet.domain.models import DecisionKind, TaskStatus
+from placet.config import Settings
+from placet.domain.models import DecisionKind, TaskKind, TaskStatus
 from placet.engine import DecisionRequest, Engine
 from placet.errors import (
+    ConfigError,
     ConflictError,
     InvalidInputError,
     ProviderUnavailableError,
     UnknownKindError,
 )
+from placet.providers.registry import resolve
 from placet.store.sql import SqlStore
-from placet.testing import FakeProvider
+from placet.testing import FakeProvider, temp_store
+from placet.worker import Worker
 from tests.conftest import Clock
 
 S = TaskStatus
@@ -349,3 +354,53 @@ def test_a_newer_draft_saved_elsewhere_can_be_decided_here(
     detail = engine.detail(task_id)
     assert approved.final_output == detail.drafts[-1].output != detail.drafts[0].output
     assert [d.draft_id for d in detail.decisions][-1] == second.current_draft_id
+
+
+# -- a draft that cannot be made as configured ------------------------------------------
+
+MISSING_MODEL = "local:/nowhere/model.gguf"
+
+
+@pytest.fixture
+def two_kinds(tmp_path: Path, fake: FakeProvider) -> Iterator[Engine]:
+    """One kind drafts with the fake provider, one with a model file that is not there."""
+    good = TaskKind(name="onboarding_email", template="Welcome {name}.")
+    broken = TaskKind(name="policy_answer", template="Answer {name}.", model=MISSING_MODEL)
+    store = temp_store(tmp_path)
+    settings = Settings(database_url=store.url, kinds={good.name: good, broken.name: broken})
+    # The real registry for the broken kind's model: its real error.
+    yield Engine(
+        store,
+        settings,
+        provider_for=lambda model: resolve(model, settings) if model == MISSING_MODEL else fake,
+    )
+    store.close()
+
+
+def test_a_model_that_cannot_be_used_fails_the_task_with_the_reason(two_kinds: Engine) -> None:
+    task = two_kinds.submit("policy_answer", NAME, "dev", claim_as="w")
+    with pytest.raises(ConfigError, match="local model file not found"):
+        two_kinds.draft(task, "w")
+    failed = two_kinds.get(task.id)
+    assert failed.status is S.FAILED and failed.attempt == 0
+    assert "not found" in two_kinds.detail(task.id).events[-1].payload["error"]
+    assert two_kinds.retry(task.id, "dev").status is S.QUEUED
+
+
+def test_a_task_whose_kind_is_gone_fails_instead_of_staying_claimed(engine: Engine) -> None:
+    task = engine.submit("onboarding_email", NAME, "dev", claim_as="w")
+    del engine._kinds["onboarding_email"]  # placet.toml no longer has it
+    with pytest.raises(UnknownKindError):
+        engine.draft(task, "w")
+    assert engine.get(task.id).status is S.FAILED
+
+
+def test_a_worker_reports_a_task_it_cannot_draft_and_drafts_the_next(two_kinds: Engine) -> None:
+    broken = two_kinds.submit("policy_answer", NAME, "dev")
+    good = two_kinds.submit("onboarding_email", NAME, "dev")
+    lines: list[str] = []
+    Worker(two_kinds, name="w", report=lines.append).run(max_tasks=1)
+    assert two_kinds.get(broken.id).status is S.FAILED
+    assert two_kinds.get(good.id).status is S.AWAITING_REVIEW
+    assert any(f"failed {broken.id}: local model file not found" in line for line in lines)
+    assert any(f"placet retry {broken.id}" in line for line in lines)

@@ -33,8 +33,7 @@ from placet.cli.render import (
 from placet.config import CONFIG_FILE, load_settings
 from placet.domain.models import Task, TaskStatus
 from placet.domain.prompts import template_inputs
-from placet.engine import Engine
-from placet.errors import ProviderError
+from placet.engine import DRAFT_FAILURES, Engine
 from placet.handler_admin import task_deliveries
 from placet.providers.base import Chunk
 from placet.runner import RunHooks, WaitTimeout, drive
@@ -167,7 +166,7 @@ def _follow(engine: Engine, task_id: str, worker: str, timeout: float | None) ->
     except WaitTimeout as exc:
         err.print(f"timed out: task {task_id} is still {exc.task.status.value}; it is kept")
         raise typer.Exit(EXIT_TIMEOUT) from None
-    except ProviderError as exc:
+    except DRAFT_FAILURES as exc:
         fail(
             f"{exc.message}. Task {task_id} is kept as failed; after fixing it run: "
             f"placet retry {task_id} && placet wait {task_id}"
