@@ -138,6 +138,21 @@ class Engine:
             self._providers[model] = self._provider_for(model)
         return self._providers[model]
 
+    def model_problems(self) -> dict[str, str]:
+        """Each kind whose model cannot be used as configured, and why.
+
+        Only what a provider checks when it is made (a key, a model file); no
+        model is loaded or called. Drafting a task of such a kind fails it.
+        """
+        problems: dict[str, str] = {}
+        for name, kind in self._kinds.items():
+            model = self.settings.model_for(kind)
+            try:
+                self.provider(model)
+            except ConfigError as exc:
+                problems[name] = f"{model}: {exc.message}"
+        return problems
+
     def close(self) -> None:
         """Close the providers this engine opened (the store belongs to the caller)."""
         for provider in self._providers.values():

@@ -315,3 +315,15 @@ def test_accounts_from_a_script_take_the_password_on_stdin(cli: Cli) -> None:
         assert accounts.authenticate("ana", "s3cret-pass") is None
     finally:
         store.close()
+
+
+def test_a_worker_names_the_kinds_it_cannot_draft_as_it_starts(cli: Cli) -> None:
+    working = cli.env["PLACET_MODEL"]
+    cli.env["PLACET_MODEL"] = "local:/nowhere/model.gguf"
+    started = cli("worker", "--max-tasks", "0", "--no-folder")
+    assert started.returncode == 0, started.stderr
+    warnings = [line for line in started.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings and all("model file not found: /nowhere/model.gguf" in w for w in warnings)
+    assert "warning: kind onboarding_email cannot be drafted" in started.stderr
+    cli.env["PLACET_MODEL"] = working
+    assert "warning:" not in cli("worker", "--max-tasks", "0", "--no-folder").stderr

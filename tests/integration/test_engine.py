@@ -404,3 +404,9 @@ def test_a_worker_reports_a_task_it_cannot_draft_and_drafts_the_next(two_kinds: 
     assert two_kinds.get(good.id).status is S.AWAITING_REVIEW
     assert any(f"failed {broken.id}: local model file not found" in line for line in lines)
     assert any(f"placet retry {broken.id}" in line for line in lines)
+
+
+def test_kinds_whose_model_cannot_be_used_are_named_before_drafting(two_kinds: Engine) -> None:
+    problems = two_kinds.model_problems()
+    assert list(problems) == ["policy_answer"]
+    assert problems["policy_answer"].startswith(f"{MISSING_MODEL}: local model file not found")

@@ -54,6 +54,21 @@ def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
     raise typer.Exit(code)
 
 
+def warn_of_model_problems(engine: Engine) -> None:
+    """Before drafting starts: name each kind whose model cannot be used, and why."""
+    for kind, problem in engine.model_problems().items():
+        err.print(
+            Text.assemble(
+                ("warning:", "bold yellow"),
+                " ",
+                safe(
+                    f"kind {kind} cannot be drafted ({problem}); its tasks will fail until "
+                    "this is fixed"
+                ),
+            )
+        )
+
+
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Turn Placet's errors into a one-line message and a non-zero exit."""
 

@@ -15,7 +15,7 @@ from rich.text import Text
 from placet.auditing import export_jsonl, task_count, verify_store
 from placet.channels.folder import FolderChannel
 from placet.cli.apps import load_client
-from placet.cli.common import EXIT_ERROR, handle_errors, open_engine
+from placet.cli.common import EXIT_ERROR, handle_errors, open_engine, warn_of_model_problems
 from placet.cli.render import err, out, plain, progress
 from placet.engine import Engine
 from placet.errors import PlacetError, UsageError
@@ -98,6 +98,7 @@ def _work(
         if folder:
             channel.start()
         if drafting:
+            warn_of_model_problems(engine)
             err.print(f"{drafter.name} drafting; Ctrl-C to stop")
             drafter.run(max_tasks)
         else:

@@ -14,7 +14,7 @@ import typer
 from rich.table import Table
 
 from placet.accounts import Accounts, accounts_for, role_set_of
-from placet.cli.common import handle_errors, open_engine
+from placet.cli.common import handle_errors, open_engine, warn_of_model_problems
 from placet.cli.render import err, out, plain, print_table, when
 from placet.engine import Engine
 from placet.errors import UsageError
@@ -90,6 +90,8 @@ def serve(
 
     with open_accounts() as (engine, accounts):
         _first_admin(accounts, host, port)
+        if worker:
+            warn_of_model_problems(engine)
         options = AppOptions(secret_key(), secure_cookies, worker, folder)
         app = create_app(engine, accounts, options)
         configure_request_logs()  # one JSON line per request on stderr (uvicorn's own are off)
