@@ -133,3 +133,15 @@ def test_the_installed_build_has_no_amx() -> None:
 
     # What `make setup` builds; with AMX kernels the model would crash on such CPUs.
     assert "AMX_INT8 = 1" not in llama_print_system_info().decode()
+
+
+def test_a_provider_on_a_build_with_amx_is_refused_as_it_is_made(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import llama_cpp
+
+    # What llama.cpp says of itself when built with AMX on such a CPU (not this build).
+    monkeypatch.setattr(llama_cpp, "llama_print_system_info", lambda: AMX_BUILD.encode())
+    monkeypatch.delenv(ALLOW_AMX_ENV, raising=False)
+    with pytest.raises(ConfigError, match="built with Intel AMX"):
+        LocalProvider()

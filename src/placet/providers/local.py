@@ -78,13 +78,20 @@ def load_llama(path: Path) -> Any:
     key = str(path)
     with _models_lock:
         if key not in _models:
-            from llama_cpp import Llama, llama_print_system_info
+            from llama_cpp import Llama
 
-            refuse_amx_build(llama_print_system_info().decode("utf-8", "replace"))
+            check_llama_build()
             threads = int(os.environ.get("PLACET_LOCAL_THREADS", "0")) or (os.cpu_count() or 1)
             with open(os.devnull, "w") as devnull, contextlib.redirect_stderr(devnull):
                 _models[key] = Llama(model_path=key, n_ctx=2048, n_threads=threads, verbose=False)
         return _models[key]
+
+
+def check_llama_build() -> None:
+    """Refuse the installed llama-cpp-python if it was built with AMX (see refuse_amx_build)."""
+    import llama_cpp
+
+    refuse_amx_build(llama_cpp.llama_print_system_info().decode("utf-8", "replace"))
 
 
 def refuse_amx_build(system_info: str) -> None:
@@ -104,6 +111,7 @@ class LocalProvider:
     def __init__(self, model: str = "smollm2") -> None:
         self._model = model
         self._path = model_path(model)
+        check_llama_build()  # here, so that a worker names the problem as it starts
         self._lock = threading.Lock()
 
     @property
