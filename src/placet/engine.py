@@ -47,6 +47,9 @@ from placet.store.base import Change, Store, TaskFilter
 from placet.store.kept import KeptRecords
 
 ProviderFactory = Callable[[str], Provider]
+ChunkSink = Callable[[Chunk], None]
+# Why a draft could not be made, as Engine.draft raises it once the task is failed.
+DRAFT_FAILURES = (ProviderError, ConfigError, UnknownKindError, InvalidInputError)
 # The tasks this engine last wrote, by id. A decision usually follows the
 # draft this process saved (the server drafts and takes the decision), so
 # decide() starts from that copy instead of reading the task back. A copy that
@@ -54,9 +57,6 @@ ProviderFactory = Callable[[str], Provider]
 # decision is a compare-and-set on the version it saw, which then fails, and
 # decide() reads the task and decides again.
 TASKS_KEPT = 128
-ChunkSink = Callable[[Chunk], None]
-# Why a draft could not be made, as Engine.draft raises it once the task is failed.
-DRAFT_FAILURES = (ProviderError, ConfigError, UnknownKindError, InvalidInputError)
 _DECISION_ACTIONS = {
     DecisionKind.APPROVE: Action.APPROVE,
     DecisionKind.EDIT: Action.EDIT,

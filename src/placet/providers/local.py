@@ -80,7 +80,6 @@ def load_llama(path: Path) -> Any:
         if key not in _models:
             from llama_cpp import Llama
 
-            check_llama_build()
             threads = int(os.environ.get("PLACET_LOCAL_THREADS", "0")) or (os.cpu_count() or 1)
             with open(os.devnull, "w") as devnull, contextlib.redirect_stderr(devnull):
                 _models[key] = Llama(model_path=key, n_ctx=2048, n_threads=threads, verbose=False)

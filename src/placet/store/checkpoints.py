@@ -61,15 +61,14 @@ class WalCheckpointer:
         if self._pid != os.getpid():  # forked: the parent's thread and locks are not ours
             self._pid, self._thread = os.getpid(), None
             self._due, self._start_lock = threading.Event(), threading.Lock()
-        if self._thread is None or not self._thread.is_alive():
-            with self._start_lock:
-                if self._stopping:
-                    return
-                if self._thread is None or not self._thread.is_alive():
-                    self._thread = threading.Thread(
-                        target=self._run, name="placet-wal-checkpoint", daemon=True
-                    )
-                    self._thread.start()
+        with self._start_lock:  # not started after close()
+            if self._stopping:
+                return
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="placet-wal-checkpoint", daemon=True
+                )
+                self._thread.start()
         self._due.set()
 
     def _run(self) -> None:

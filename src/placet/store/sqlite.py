@@ -13,6 +13,7 @@ statement a consistent snapshot) and a read of several shares one transaction.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sqlite3
 import threading
@@ -223,10 +224,11 @@ class SqliteBackend:
     def __init__(self, path: str, sql: CompiledSet, dialect: sa.engine.Dialect) -> None:
         self._sql = sql
         self._dialect = dialect
-        self._connections = ThreadConnections(lambda: connect_sqlite(path))
+        connect = functools.partial(connect_sqlite, path)
+        self._connections = ThreadConnections(connect)
         self._lock_key = writer_key(path)
         self._checkpointer = checkpoints.WalCheckpointer(
-            lambda: connect_sqlite(path), checkpoints.COMMITS_PER_CHECKPOINT
+            connect, checkpoints.COMMITS_PER_CHECKPOINT
         )
 
     # -- statements and transactions -----------------------------------------
