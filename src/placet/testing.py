@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,19 +12,28 @@ from placet.errors import ProviderError
 from placet.providers.base import Chunk, Completion, CompletionRequest, collect
 from placet.store.sql import SqlStore
 
+# A test reads the last request or two. A long run (a benchmark, a demo
+# server) must not keep every request it ever made: the log grew by a few
+# objects per draft, and those survivors alone set off Python's cyclic garbage
+# collector every couple of hundred drafts (~4% of a lifecycle item).
+REQUESTS_KEPT = 100
+
 
 class FakeProvider:
     """Deterministic drafts: the same request always gives the same text.
 
     The draft names its attempt and quotes the last user turn, so tests can
     see that revision feedback reached the model. ``fail_with`` makes every
-    call raise, to test how failures are handled.
+    call raise, to test how failures are handled. ``requests`` holds the last
+    ``REQUESTS_KEPT`` requests, newest last.
     """
 
     def __init__(self, name: str = "fake:echo", fail_with: ProviderError | None = None) -> None:
         self._name = name
         self.fail_with = fail_with
-        self.requests: list[CompletionRequest] = []
+        self.requests: collections.deque[CompletionRequest] = collections.deque(
+            maxlen=REQUESTS_KEPT
+        )
 
     @property
     def name(self) -> str:
