@@ -3,7 +3,14 @@ from dataclasses import replace
 from hypothesis import given
 from hypothesis import strategies as st
 
-from placet.domain.audit import GENESIS_HASH, canonical_json, compute_hash, seal, verify_chain
+from placet.domain.audit import (
+    GENESIS_HASH,
+    canonical_json,
+    chained_event,
+    compute_hash,
+    seal,
+    verify_chain,
+)
 from placet.domain.models import Event
 
 json_values = st.recursive(
@@ -68,3 +75,30 @@ def test_an_altered_actor_is_caught() -> None:
     events = chain([{"n": 1}, {"n": 2}])
     events[1] = replace(events[1], actor="mallory")
     assert verify_chain("t1", events, events[1].hash, 2)
+
+
+@given(
+    task_id=st.text(),
+    seq=st.integers(min_value=1) | st.booleans(),
+    event_type=st.text(),
+    actor=st.text(),
+    created_at=st.floats() | st.integers(),
+    payload=st.dictionaries(st.text(max_size=5), json_values, max_size=3),
+)
+def test_a_new_event_hashes_as_verification_recomputes_it(
+    task_id: str,
+    seq: int,
+    event_type: str,
+    actor: str,
+    created_at: float,
+    payload: dict[str, object],
+) -> None:
+    """chained_event writes the body's JSON itself; it must be the encoder's text, byte for byte."""
+    event = chained_event(task_id, seq, event_type, actor, created_at, payload, GENESIS_HASH)
+    assert event.hash == compute_hash(GENESIS_HASH, event)
+    assert event.payload_json == canonical_json(payload)
+
+
+def test_a_replaced_payload_is_not_stored_as_the_old_text() -> None:
+    event = chained_event("t1", 1, "submitted", "alice", 1.5, {"x": 1}, GENESIS_HASH)
+    assert replace(event, payload={"x": 2}).payload_json is None

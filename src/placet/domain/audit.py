@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json.encoder
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -56,19 +58,54 @@ def chained_event(
     payload: dict[str, Any],
     prev_hash: str,
 ) -> Event:
-    """A new event already linked to the one before it (built once: this is the hot path)."""
+    """A new event already linked to the one before it (built once: this is the hot path).
+
+    The payload is encoded once: its canonical text is both hashed, inside
+    the body, and kept on the event for the store to save as it is.
+    """
+    payload_json = canonical_json(payload)
+    body = _body_json(task_id, seq, event_type, actor, created_at, payload_json)
+    if body is None:  # not the usual field types: the encoder proper
+        body = canonical_json(
+            {
+                "task_id": task_id,
+                "seq": seq,
+                "type": event_type,
+                "actor": actor,
+                "created_at": created_at,
+                "payload": payload,
+            }
+        )
     digest = hashlib.sha256(prev_hash.encode("ascii"))
-    body = {
-        "task_id": task_id,
-        "seq": seq,
-        "type": event_type,
-        "actor": actor,
-        "created_at": created_at,
-        "payload": payload,
-    }
-    digest.update(canonical_json(body).encode("utf-8"))
-    return Event(
+    digest.update(body.encode("utf-8"))
+    event = Event(
         task_id, seq, event_type, actor, created_at, payload, prev_hash, digest.hexdigest()
+    )
+    object.__setattr__(event, "payload_json", payload_json)  # a frozen record's own cache
+    return event
+
+
+_quoted = json.encoder.encode_basestring  # how the canonical encoder writes a string
+
+
+def _body_json(
+    task_id: str, seq: int, event_type: str, actor: str, created_at: float, payload_json: str
+) -> str | None:
+    """``canonical_json`` of an event's body, written around its payload's canonical text.
+
+    One encoding of the body costs as much as the payload's own; the keys are
+    known and sorted here, and each value is written as the encoder writes it
+    (``float.__repr__``, ``int.__repr__``, ``encode_basestring``). None when a
+    value is not of those exact types. tests/unit/test_audit.py holds this
+    equal to the encoder's text.
+    """
+    exact = type(seq) is int and type(created_at) is float and math.isfinite(created_at)
+    if not (exact and type(task_id) is str and type(event_type) is str and type(actor) is str):
+        return None
+    return (
+        f'{{"actor":{_quoted(actor)},"created_at":{float.__repr__(created_at)},'
+        f'"payload":{payload_json},"seq":{int.__repr__(seq)},'
+        f'"task_id":{_quoted(task_id)},"type":{_quoted(event_type)}}}'
     )
 
 

@@ -181,6 +181,10 @@ class Event:
     payload: JsonObject = field(default_factory=dict)
     prev_hash: str = ""
     hash: str = ""
+    # The payload's JSON text as the store keeps it, when known: the text made
+    # for the hash (audit.chained_event) or read back. Set only by those two;
+    # ``dataclasses.replace`` leaves it out, so a changed payload is encoded anew.
+    payload_json: str | None = field(default=None, init=False, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

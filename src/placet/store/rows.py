@@ -47,7 +47,7 @@ _TOKENS = {"prompt_tokens", "completion_tokens"}
 # Rows become records without their generated __init__ (models.restore): only
 # sound while every column is a field and every field a column.
 assert set(TASK_COLUMNS) == field_names(Task)
-assert set(EVENT_COLUMNS) == field_names(Event)
+assert set(EVENT_COLUMNS) | {"payload_json"} == field_names(Event)
 assert set(DECISION_COLUMNS) == field_names(Decision)
 assert set(DRAFT_COLUMNS) - _TOKENS | {"usage"} == field_names(Draft)
 
@@ -127,13 +127,15 @@ def decision(row: Row) -> Decision:
 def event_values(event: Event) -> tuple[Any, ...]:
     """An event as a row."""
     values = list(_GET_EVENT(event))
-    values[_EVENT_PAYLOAD] = dumps(event.payload)
+    # The text the event was hashed with (canonical) when it has one: no second encoding.
+    values[_EVENT_PAYLOAD] = event.payload_json or dumps(event.payload)
     return tuple(values)
 
 
 def event(row: Row) -> Event:
     """An event from its row."""
     values = dict(zip(EVENT_COLUMNS, row, strict=True))
+    values["payload_json"] = values["payload"]
     values["payload"] = json.loads(values["payload"])
     return restore(Event, values)
 
