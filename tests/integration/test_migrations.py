@@ -16,6 +16,8 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from placet.errors import StoreError
+from placet.store import schema
 from placet.store.engines import make_engine
 from placet.store.migrate import HEAD_REVISION, current_revision, status, upgrade
 from placet.store.schema import metadata
@@ -60,9 +62,83 @@ def test_a_missing_table_would_be_noticed(empty_engine: sa.engine.Engine) -> Non
 
 def test_status_names_the_pending_revisions(empty_engine: sa.engine.Engine) -> None:
     before = status(empty_engine)
-    expected = (None, HEAD_REVISION, ("0001", "0002", "0003", "0004"))
+    expected = (None, HEAD_REVISION, ("0001", "0002", "0003", "0004", "0005"))
     assert (before.current, before.head, before.pending) == expected
     upgrade(empty_engine, "0001")
-    assert status(empty_engine).pending == ("0002", "0003", "0004")
+    assert status(empty_engine).pending == ("0002", "0003", "0004", "0005")
     upgrade(empty_engine)
     assert status(empty_engine).up_to_date
+
+
+def task_row(task_id: str, key: str | None) -> dict[str, object]:
+    return {
+        "id": task_id,
+        "kind": "note",
+        "input": "{}",
+        "requester": "olga",
+        "status": "queued",
+        "version": 1,
+        "attempt": 0,
+        "max_attempts": 3,
+        "created_at": 1.0,
+        "updated_at": 1.0,
+        "head_hash": "0" * 64,
+        "event_count": 1,
+        "idempotency_key": key,
+    }
+
+
+def event_row(task_id: str) -> dict[str, object]:
+    return {
+        "task_id": task_id,
+        "seq": 1,
+        "type": "submitted",
+        "actor": "olga",
+        "created_at": 1.0,
+        "payload": "{}",
+        "prev_hash": "0" * 64,
+        "hash": "1" * 64,
+    }
+
+
+def test_the_keyed_tasks_index_keeps_rows_references_and_uniqueness(
+    empty_engine: sa.engine.Engine,
+) -> None:
+    """0005 rebuilds the tasks table on SQLite: nothing is lost, and keys stay unique."""
+    upgrade(empty_engine, "0004")
+    ids = ["T1", "T2", "T3"]
+    with empty_engine.begin() as conn:
+        conn.execute(
+            sa.insert(schema.tasks),
+            [task_row("T1", "k1"), task_row("T2", None), task_row("T3", None)],
+        )
+        conn.execute(sa.insert(schema.events), [event_row(task_id) for task_id in ids])
+    upgrade(empty_engine)
+    assert differences(empty_engine) == []
+    with empty_engine.connect() as conn:
+        found = conn.execute(sa.select(schema.tasks.c.id, schema.tasks.c.idempotency_key))
+        assert sorted(found) == [("T1", "k1"), ("T2", None), ("T3", None)]
+        assert conn.execute(sa.select(sa.func.count()).select_from(schema.events)).scalar() == 3
+    with empty_engine.begin() as conn:  # tasks without a key are many; a key is used once
+        conn.execute(sa.insert(schema.tasks), [task_row("T4", None)])
+    with pytest.raises(sa.exc.IntegrityError), empty_engine.begin() as conn:
+        conn.execute(sa.insert(schema.tasks), [task_row("T5", "k1")])
+    with pytest.raises(sa.exc.IntegrityError), empty_engine.begin() as conn:
+        conn.execute(sa.insert(schema.events), [event_row("no such task")])
+
+
+def test_a_sqlite_migration_that_breaks_a_reference_is_rolled_back(tmp_path: Path) -> None:
+    """Foreign keys are off while SQLite migrates; the check before commit stands in for them."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'placet.db'}")
+    upgrade(engine, "0004")
+    with engine.connect() as conn:  # an orphan event, as a faulty migration could leave
+        conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        conn.execute(sa.insert(schema.events), [event_row("no such task")])
+        conn.commit()
+        conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+    with pytest.raises(StoreError, match="1 rows refer to rows that do not exist"):
+        upgrade(engine)
+    with engine.connect() as conn:
+        assert current_revision(conn) == "0004"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    engine.dispose()

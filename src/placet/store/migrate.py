@@ -9,6 +9,7 @@ process finds nothing left to do.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,10 +17,12 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from placet.errors import StoreError
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 # Any fixed 64-bit number that no other application in the database uses for
 # its own advisory locks: "placet" in ASCII.
@@ -61,13 +64,41 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
     with engine.connect() as conn:
         if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        elif conn.dialect.name == "postgresql":
+            _upgrade_sqlite(conn, lambda: command.upgrade(alembic_config(conn), revision))
+            return
+        if conn.dialect.name == "postgresql":
             # Released at commit; DDL is transactional there, so a second
             # process waits here and then finds the schema already made.
             conn.execute(sa.select(sa.func.pg_advisory_xact_lock(ADVISORY_LOCK_KEY)))
         command.upgrade(alembic_config(conn), revision)
         conn.commit()
+
+
+def _upgrade_sqlite(conn: Connection, run: Callable[[], None]) -> None:
+    """Run migrations under SQLite's write lock, with foreign keys off.
+
+    A migration that rebuilds a table (SQLite cannot alter a constraint)
+    drops the old one, which with foreign keys on would delete or refuse its
+    children. SQLite's own procedure: keys off outside the transaction, then
+    ``foreign_key_check`` before commit. The connection goes back to the
+    pool, so its keys are turned back on whatever happens.
+    """
+    conn.exec_driver_sql("PRAGMA foreign_keys=OFF")  # a no-op inside a transaction
+    try:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        run()
+        broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            conn.rollback()
+            table, row, parent, _ = broken[0]
+            raise StoreError(
+                f"after migrating, {len(broken)} rows refer to rows that do not exist "
+                f"(first: {table} row {row}, in {parent}); nothing was changed"
+            )
+        conn.commit()
+    finally:
+        conn.rollback()  # nothing left to roll back after a commit; needed before the PRAGMA
+        conn.exec_driver_sql("PRAGMA foreign_keys=ON")
 
 
 def status(engine: Engine) -> SchemaStatus:

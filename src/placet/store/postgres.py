@@ -98,7 +98,8 @@ def _create_task_sql(events: int) -> str:
     return (
         f"WITH new_task AS (INSERT INTO tasks ({', '.join(TASK_COLUMNS)}) "
         f"VALUES ({', '.join(['%s'] * len(TASK_COLUMNS))}) "
-        "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id)"
+        "ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING "
+        "RETURNING id)"
         f"{insert_events if events else ''} SELECT pg_notify(%s, id) FROM new_task"
     )
 
