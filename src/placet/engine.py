@@ -30,6 +30,7 @@ from placet.domain.models import (
     TaskStatus,
     Usage,
     evolve,
+    one_step_init,
 )
 from placet.domain.prompts import build_messages, template_inputs
 from placet.domain.toolcalls import parse_edited_arguments
@@ -65,6 +66,7 @@ _DECISION_ACTIONS = {
 }
 
 
+@one_step_init
 @dataclass(frozen=True)
 class _Made:
     """A generated (or caller-made) draft before it is saved."""
@@ -77,6 +79,7 @@ class _Made:
     latency_ms: float
 
 
+@one_step_init
 @dataclass(frozen=True)
 class DecisionRequest:
     """A reviewer's verdict, naming the draft and (optionally) the version seen."""

@@ -7,8 +7,9 @@ All records are immutable; a state change makes a new ``Task`` and appends an
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field, fields
-from typing import Any, TypeVar
+import inspect
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any, TypeVar, cast
 
 JsonObject = dict[str, Any]
 Record = TypeVar("Record")
@@ -44,6 +45,78 @@ def restore(cls: type[Record], values: dict[str, Any]) -> Record:
     return made
 
 
+def one_step_init(cls: type[Record]) -> type[Record]:
+    """Give a frozen dataclass an ``__init__`` that sets every field in one step.
+
+    The generated ``__init__`` of a frozen dataclass sets each field with its
+    own ``object.__setattr__``: a task costs ~2.3 us to make, a stream chunk
+    ~0.5 us, and the lifecycle makes some twenty records per item (3% of an
+    item, bench/lifecycle.py). This one takes the same arguments, applies the
+    same defaults and factories, and sets the instance's ``__dict__`` at once;
+    the record stays frozen. Put it above ``@dataclass(frozen=True)``.
+    """
+    made_by_dataclass = getattr(cls, "__dataclass_params__", None)
+    if made_by_dataclass is None or not made_by_dataclass.frozen:
+        raise TypeError(f"{cls.__name__} is not a frozen dataclass")
+    if hasattr(cls, "__post_init__"):
+        raise TypeError(f"{cls.__name__} has __post_init__, which this __init__ would skip")
+    namespace: dict[str, Any] = {"_set_all": object.__setattr__, "_absent": _ABSENT}
+    exec(_init_source(cls, namespace), namespace)  # as dataclasses makes its own __init__
+    made = namespace["__init__"]
+    made.__qualname__ = f"{cls.__qualname__}.__init__"
+    if _call_shape(made) != _call_shape(cls.__init__):
+        raise TypeError(f"{cls.__name__}: the one-step __init__ would take other arguments")
+    cls.__init__ = made  # type: ignore[method-assign]
+    return cls
+
+
+def _init_source(cls: type, namespace: dict[str, Any]) -> str:
+    """The one-step ``__init__``'s code; the defaults it names are put in ``namespace``."""
+    params: list[str] = []
+    fill_ins: list[str] = []  # factory defaults, made per call
+    values: list[str] = []
+    for item in fields(cast(Any, cls)):
+        if getattr(item, "kw_only", False):
+            raise TypeError(f"{cls.__name__}.{item.name} is keyword-only; not supported here")
+        default = f"_default_{item.name}"
+        if item.default is not MISSING:
+            namespace[default] = item.default
+            param, value = f"{item.name}={default}", item.name if item.init else default
+        elif item.default_factory is not MISSING:
+            namespace[default] = item.default_factory
+            param, value = f"{item.name}=_absent", item.name if item.init else f"{default}()"
+            if item.init:
+                fill_ins.append(f" if {item.name} is _absent: {item.name} = {default}()\n")
+        elif item.init:
+            param, value = item.name, item.name
+        else:
+            continue  # no init and no default: the dataclass leaves it unset too
+        if item.init:
+            params.append(param)
+        values.append(f"{item.name!r}: {value}")
+    return (
+        f"def __init__(self, {', '.join(params)}):\n"
+        + "".join(fill_ins)
+        + f" _set_all(self, '__dict__', {{{', '.join(values)}}})\n"
+    )
+
+
+def _call_shape(init: Any) -> list[tuple[str, Any, bool]]:
+    """What a caller sees of an ``__init__``: names, kinds, and which have defaults."""
+    return [
+        (param.name, param.kind, param.default is inspect.Parameter.empty)
+        for param in inspect.signature(init).parameters.values()
+    ]
+
+
+class _Absent:
+    """An argument left out, whose field's default comes from a factory."""
+
+    def __repr__(self) -> str:
+        return "<factory>"  # as dataclasses shows it in a signature
+
+
+_ABSENT = _Absent()
 _FIELD_NAMES: dict[type, frozenset[str]] = {}
 
 
@@ -103,6 +176,7 @@ class TaskKind:
     reviewers: tuple[str, ...] = ()
 
 
+@one_step_init
 @dataclass(frozen=True)
 class Task:
     """One request and where it stands; ``version`` guards every change."""
@@ -127,6 +201,7 @@ class Task:
     pending_feedback: str | None = None
 
 
+@one_step_init
 @dataclass(frozen=True)
 class Usage:
     """Tokens used by one generation."""
@@ -135,6 +210,7 @@ class Usage:
     completion_tokens: int = 0
 
 
+@one_step_init
 @dataclass(frozen=True)
 class Draft:
     """One generation attempt. Drafts are never overwritten."""
@@ -152,6 +228,7 @@ class Draft:
     feedback: str | None = None
 
 
+@one_step_init
 @dataclass(frozen=True)
 class Decision:
     """One human verdict on one draft. Immutable."""
@@ -169,6 +246,7 @@ class Decision:
     reason: str | None = None
 
 
+@one_step_init
 @dataclass(frozen=True)
 class Event:
     """An append-only, hash-chained record of one state change."""

@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from placet.domain.models import Usage
+from placet.domain.models import Usage, one_step_init
 
 
+@one_step_init
 @dataclass(frozen=True)
 class CompletionRequest:
     """What to ask a model."""
@@ -18,6 +19,7 @@ class CompletionRequest:
     temperature: float = 0.7
 
 
+@one_step_init
 @dataclass(frozen=True)
 class Chunk:
     """A piece of a streamed answer.
@@ -32,6 +34,7 @@ class Chunk:
     restart: bool = False
 
 
+@one_step_init
 @dataclass(frozen=True)
 class Completion:
     """A whole answer."""

@@ -6,9 +6,18 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from placet.domain.models import Decision, Draft, Event, Task, TaskDetail, TaskStatus
+from placet.domain.models import (
+    Decision,
+    Draft,
+    Event,
+    Task,
+    TaskDetail,
+    TaskStatus,
+    one_step_init,
+)
 
 
+@one_step_init
 @dataclass(frozen=True)
 class Change:
     """One compare-and-set state change and the records it appends.
