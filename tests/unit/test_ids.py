@@ -9,8 +9,10 @@ import types
 from collections.abc import Callable
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from placet.domain.ids import CROCKFORD, millis_of, new_id
+from placet.domain.ids import CROCKFORD, _text, millis_of, new_id
 
 ULID_TEXT = re.compile(f"^[{CROCKFORD}]{{26}}$")
 
@@ -80,3 +82,10 @@ def test_a_forked_child_does_not_draw_on_its_parents_random_bytes() -> None:
     child_ids = three_ids_from_a_child(lambda: new_id(at=at))
     parent_ids = {new_id(at=at) for _ in range(3)}
     assert len(child_ids) == 3 and not child_ids & parent_ids
+
+
+@given(st.integers(0, 2**48 - 1), st.integers(0, 2**80 - 1))
+def test_an_id_is_its_128_bits_in_crockford_base32(millis: int, random_bits: int) -> None:
+    value = (millis << 80) | random_bits  # 130 bits in 26 characters: the top two are zero
+    expected = "".join(CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
+    assert _text(millis, random_bits) == expected

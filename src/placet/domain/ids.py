@@ -17,7 +17,6 @@ import time
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 # Two characters per lookup: the 80 random bits are eight lookups.
 _PAIRS = [a + b for a in CROCKFORD for b in CROCKFORD]
-_RANDOM_SHIFTS = tuple(range(70, -1, -10))
 _TIME_CHARS = 10
 _RANDOM_BITS = 80
 _RANDOM_BYTES = _RANDOM_BITS // 8
@@ -85,7 +84,20 @@ def _fresh_random() -> int:
 
 def _text(millis: int, random_bits: int) -> str:
     # 10 characters of time (50 bits, the top two always zero), 16 of randomness.
-    time_part = _PAIRS[(millis >> 40) & 1023] + _PAIRS[(millis >> 30) & 1023]
-    time_part += _PAIRS[(millis >> 20) & 1023] + _PAIRS[(millis >> 10) & 1023]
-    time_part += _PAIRS[millis & 1023]
-    return time_part + "".join([_PAIRS[(random_bits >> s) & 1023] for s in _RANDOM_SHIFTS])
+    # Written out: a comprehension over the shifts took ~40% longer (an id per record).
+    pairs, bits = _PAIRS, random_bits
+    return (
+        pairs[(millis >> 40) & 1023]
+        + pairs[(millis >> 30) & 1023]
+        + pairs[(millis >> 20) & 1023]
+        + pairs[(millis >> 10) & 1023]
+        + pairs[millis & 1023]
+        + pairs[(bits >> 70) & 1023]
+        + pairs[(bits >> 60) & 1023]
+        + pairs[(bits >> 50) & 1023]
+        + pairs[(bits >> 40) & 1023]
+        + pairs[(bits >> 30) & 1023]
+        + pairs[(bits >> 20) & 1023]
+        + pairs[(bits >> 10) & 1023]
+        + pairs[bits & 1023]
+    )
