@@ -11,7 +11,7 @@ from placet.domain.audit import (
     seal,
     verify_chain,
 )
-from placet.domain.models import Event
+from placet.domain.models import Event, evolve
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(),
@@ -99,6 +99,8 @@ def test_a_new_event_hashes_as_verification_recomputes_it(
     assert event.payload_json == canonical_json(payload)
 
 
-def test_a_replaced_payload_is_not_stored_as_the_old_text() -> None:
+def test_a_copied_event_does_not_carry_the_old_payload_text() -> None:
     event = chained_event("t1", 1, "submitted", "alice", 1.5, {"x": 1}, GENESIS_HASH)
+    assert event.payload_json == '{"x":1}'
     assert replace(event, payload={"x": 2}).payload_json is None
+    assert evolve(event, payload={"x": 2}).payload_json is None

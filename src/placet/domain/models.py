@@ -20,14 +20,19 @@ def evolve(record: Record, **changes: Any) -> Record:
 
     ``dataclasses.replace`` runs the generated ``__init__``, one
     ``object.__setattr__`` per field; a task has eighteen and the lifecycle
-    copies one at every step. No record here has ``__post_init__`` or
-    init-less fields, so copying the field values is the same result.
+    copies one at every step. No record here has ``__post_init__``, so
+    copying the field values is the same result, once the fields ``__init__``
+    does not take (caches such as ``Event.payload_json``) are set back to
+    their defaults, as ``replace`` leaves them.
     """
-    unknown = changes.keys() - field_names(type(record))
+    cls = type(record)
+    unknown = changes.keys() - field_names(cls)
     if unknown:
-        raise TypeError(f"{type(record).__name__} has no field {', '.join(sorted(unknown))}")
-    copy = object.__new__(type(record))
+        raise TypeError(f"{cls.__name__} has no field {', '.join(sorted(unknown))}")
+    copy = object.__new__(cls)
     copy.__dict__.update(record.__dict__, **changes)
+    for name, default in _init_less_defaults(cls):
+        copy.__dict__[name] = default
     return copy
 
 
@@ -118,6 +123,7 @@ class _Absent:
 
 _ABSENT = _Absent()
 _FIELD_NAMES: dict[type, frozenset[str]] = {}
+_INIT_LESS: dict[type, tuple[tuple[str, Any], ...]] = {}
 
 
 def field_names(cls: type) -> frozenset[str]:
@@ -126,6 +132,18 @@ def field_names(cls: type) -> frozenset[str]:
     if names is None:
         names = _FIELD_NAMES[cls] = frozenset(f.name for f in fields(cls))
     return names
+
+
+def _init_less_defaults(cls: type) -> tuple[tuple[str, Any], ...]:
+    """The fields ``__init__`` does not take, with their plain defaults (once per class)."""
+    found = _INIT_LESS.get(cls)
+    if found is None:
+        found = _INIT_LESS[cls] = tuple(
+            (item.name, item.default)
+            for item in fields(cls)
+            if not item.init and item.default is not MISSING
+        )
+    return found
 
 
 class TaskStatus(str, enum.Enum):
@@ -260,8 +278,9 @@ class Event:
     prev_hash: str = ""
     hash: str = ""
     # The payload's JSON text as the store keeps it, when known: the text made
-    # for the hash (audit.chained_event) or read back. Set only by those two;
-    # ``dataclasses.replace`` leaves it out, so a changed payload is encoded anew.
+    # for the hash (audit.chained_event) or read back. Set only by those two; a
+    # copy (``dataclasses.replace``, ``evolve``) drops it, so a changed payload
+    # is encoded anew.
     payload_json: str | None = field(default=None, init=False, compare=False, repr=False)
 
 
