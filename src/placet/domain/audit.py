@@ -66,16 +66,8 @@ def chained_event(
     payload_json = canonical_json(payload)
     body = _body_json(task_id, seq, event_type, actor, created_at, payload_json)
     if body is None:  # not the usual field types: the encoder proper
-        body = canonical_json(
-            {
-                "task_id": task_id,
-                "seq": seq,
-                "type": event_type,
-                "actor": actor,
-                "created_at": created_at,
-                "payload": payload,
-            }
-        )
+        unsealed = Event(task_id, seq, event_type, actor, created_at, payload)
+        body = canonical_json(event_body(unsealed))
     digest = hashlib.sha256(prev_hash.encode("ascii"))
     digest.update(body.encode("utf-8"))
     event = Event(

@@ -31,8 +31,8 @@ def evolve(record: Record, **changes: Any) -> Record:
         raise TypeError(f"{cls.__name__} has no field {', '.join(sorted(unknown))}")
     copy = object.__new__(cls)
     copy.__dict__.update(record.__dict__, **changes)
-    for name, default in _init_less_defaults(cls):
-        copy.__dict__[name] = default
+    for name, default, factory in _init_less_defaults(cls):
+        copy.__dict__[name] = default if factory is None else factory()
     return copy
 
 
@@ -123,7 +123,7 @@ class _Absent:
 
 _ABSENT = _Absent()
 _FIELD_NAMES: dict[type, frozenset[str]] = {}
-_INIT_LESS: dict[type, tuple[tuple[str, Any], ...]] = {}
+_INIT_LESS: dict[type, tuple[tuple[str, Any, Any], ...]] = {}
 
 
 def field_names(cls: type) -> frozenset[str]:
@@ -134,14 +134,19 @@ def field_names(cls: type) -> frozenset[str]:
     return names
 
 
-def _init_less_defaults(cls: type) -> tuple[tuple[str, Any], ...]:
-    """The fields ``__init__`` does not take, with their plain defaults (once per class)."""
+def _init_less_defaults(cls: type) -> tuple[tuple[str, Any, Any], ...]:
+    """The fields ``__init__`` does not take: name, default, factory (once per class).
+
+    The same rule as the one-step ``__init__``: a default or a factory's
+    value; a field with neither is left as it is.
+    """
     found = _INIT_LESS.get(cls)
     if found is None:
         found = _INIT_LESS[cls] = tuple(
-            (item.name, item.default)
+            (item.name, item.default, None if item.default is not MISSING else item.default_factory)
             for item in fields(cls)
-            if not item.init and item.default is not MISSING
+            if not item.init
+            and (item.default is not MISSING or item.default_factory is not MISSING)
         )
     return found
 

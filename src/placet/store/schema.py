@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 metadata = sa.MetaData()
 
+KEYED = sa.text("idempotency_key IS NOT NULL")  # the tasks the key index holds
 ID = sa.String(26)  # ULIDs: time-ordered, so inserts land at the end of the index
 
 tasks = sa.Table(
@@ -43,8 +44,8 @@ tasks = sa.Table(
         "ux_tasks_idempotency_key",
         "idempotency_key",
         unique=True,
-        sqlite_where=sa.text("idempotency_key IS NOT NULL"),
-        postgresql_where=sa.text("idempotency_key IS NOT NULL"),
+        sqlite_where=KEYED,
+        postgresql_where=KEYED,
     ),
 )
 
