@@ -8,6 +8,7 @@ and ratios rather than absolute figures alone.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import platform
 import shutil
@@ -20,6 +21,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT / "src") not in sys.path:
     sys.path.insert(0, str(ROOT / "src"))  # run from a checkout without installing
+
+
+def require_extras(what: str, *modules: str) -> None:
+    """Exit with one line when a contender's package is missing, before any timing starts.
+
+    The contenders (holdpoint, LangGraph, procrastinate) come with the
+    ``bench`` extra, not with ``make run`` or ``make test``.
+    """
+    missing = [name for name in modules if importlib.util.find_spec(name) is None]
+    if missing:
+        raise SystemExit(
+            f"{what} needs {', '.join(missing)}, from the bench extra: install it with "
+            "`make bench` or `.venv/bin/pip install -e '.[bench]'`"
+        )
 
 
 def median(values: Sequence[float]) -> float:

@@ -39,8 +39,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from common import ROOT, machine_info, median, print_table, scratch_dir, verdict
+from common import ROOT, machine_info, median, print_table, require_extras, scratch_dir, verdict
 
+NEEDS = ("holdpoint",)  # the packages of the contenders (the bench extra)
 SYNC_ENV = "PLACET_SQLITE_SYNCHRONOUS"
 WARMUP_ITEMS = 30
 MIN_REPS = 3  # a time budget never cuts the run below this many repetitions
@@ -516,6 +517,7 @@ def main(argv: list[str] | None = None) -> int:
         help="also run Placet with the store files of this git revision",
     )
     args = parser.parse_args(argv)
+    require_extras("bench/lifecycle.py", *NEEDS)
     items = args.items or (300 if args.quick else 2000)
     reps = args.reps or (3 if args.quick else 5)
     print(f"# lifecycle  ({machine_info()})")

@@ -32,9 +32,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
-from common import machine_info, median, print_table, verdict
+from common import machine_info, median, print_table, require_extras, verdict
 from pgcommon import fresh_schema, in_process, libpq, run_processes, server_info
 
+NEEDS = ("procrastinate",)  # the package of the contender (the bench extra; run_all.PG_NEEDS)
 KIND = "onboarding_email"
 WARMUP_ITEMS = 10
 MIN_REPS = 3
@@ -297,6 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", default="1,2,4", help="worker counts, comma-separated")
     parser.add_argument("--budget", type=float, help="seconds; no new repetition after this")
     args = parser.parse_args(argv)
+    require_extras("bench/postgres_lifecycle.py", *NEEDS)
     items = args.items or (400 if args.quick else 2000)
     reps = args.reps or (3 if args.quick else 5)
     worker_counts = [int(n) for n in args.workers.split(",")]

@@ -32,7 +32,7 @@ import sdk_cycle
 import sqlite_claims
 import wait_latency
 import web_queue
-from common import machine_info, print_table, verdict
+from common import machine_info, print_table, require_extras, verdict
 
 SQLITE_BENCHMARKS = (
     "lifecycle",
@@ -47,6 +47,7 @@ SQLITE_BENCHMARKS = (
 )
 POSTGRES_BENCHMARKS = ("pg_lifecycle", "pg_wait", "pg_claims")
 BENCHMARKS = SQLITE_BENCHMARKS + POSTGRES_BENCHMARKS
+PG_NEEDS = ("procrastinate",)  # postgres_lifecycle.NEEDS, without importing it before it runs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     group.add_argument("--token-reps", type=int, help="interleaved rounds")
     args = parser.parse_args(argv)
     chosen = args.only or list(BENCHMARKS)
+    # Each contender's package is checked before anything runs, not when its turn comes.
+    needs = {"lifecycle": lifecycle.NEEDS, "sdk": sdk_cycle.NEEDS, "pg_lifecycle": PG_NEEDS}
+    require_extras("bench/run_all.py", *sorted({m for name in chosen for m in needs.get(name, ())}))
     quick = args.quick
     started = time.monotonic()
     print(

@@ -36,8 +36,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypedDict
 
-from common import machine_info, median, print_table, scratch_dir, verdict
+from common import machine_info, median, print_table, require_extras, scratch_dir, verdict
 
+NEEDS = ("holdpoint", "langgraph")  # the packages of the contenders (the bench extra)
 SYNC_ENV = "PLACET_SQLITE_SYNCHRONOUS"
 WARMUP_ITEMS = 20
 KIND = "send_email"
@@ -328,6 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--items", type=int, help="items per repetition")
     parser.add_argument("--reps", type=int, help="repetitions")
     args = parser.parse_args(argv)
+    require_extras("bench/sdk_cycle.py", *NEEDS)
     items = args.items or (150 if args.quick else 1000)
     reps = args.reps or (3 if args.quick else 5)
     print(f"# sdk cycle  ({machine_info()})")
