@@ -13,23 +13,44 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from placet.errors import StoreError
 from placet.store import schema
 from placet.store.engines import make_engine
-from placet.store.migrate import HEAD_REVISION, current_revision, status, upgrade
+from placet.store.migrate import (
+    HEAD_REVISION,
+    alembic_config,
+    current_revision,
+    status,
+    upgrade,
+)
 from placet.store.schema import metadata
 from tests.conformance import postgres
 
 
 def differences(engine: sa.engine.Engine) -> list[object]:
+    def on_this_dialect(item: object, name: str | None, type_: str, *_: object) -> bool:
+        # Alembic's comparison does not read an index's ddl_if (schema.ONLY_ON).
+        return type_ != "index" or schema.ONLY_ON.get(name or "", dialect) == dialect
+
+    dialect = engine.dialect.name
     with engine.connect() as conn:
         context = MigrationContext.configure(
-            conn, opts={"compare_type": True, "compare_server_default": True}
+            conn,
+            opts={
+                "compare_type": True,
+                "compare_server_default": True,
+                "include_object": on_this_dialect,
+            },
         )
         return list(compare_metadata(context, metadata))
+
+
+def index_names(engine: sa.engine.Engine) -> set[str]:
+    return {str(index["name"]) for index in sa.inspect(engine).get_indexes("tasks")}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -62,10 +83,10 @@ def test_a_missing_table_would_be_noticed(empty_engine: sa.engine.Engine) -> Non
 
 def test_status_names_the_pending_revisions(empty_engine: sa.engine.Engine) -> None:
     before = status(empty_engine)
-    expected = (None, HEAD_REVISION, ("0001", "0002", "0003", "0004", "0005"))
+    expected = (None, HEAD_REVISION, ("0001", "0002", "0003", "0004", "0005", "0006"))
     assert (before.current, before.head, before.pending) == expected
     upgrade(empty_engine, "0001")
-    assert status(empty_engine).pending == ("0002", "0003", "0004", "0005")
+    assert status(empty_engine).pending == ("0002", "0003", "0004", "0005", "0006")
     upgrade(empty_engine)
     assert status(empty_engine).up_to_date
 
@@ -125,6 +146,27 @@ def test_the_keyed_tasks_index_keeps_rows_references_and_uniqueness(
         conn.execute(sa.insert(schema.tasks), [task_row("T5", "k1")])
     with pytest.raises(sa.exc.IntegrityError), empty_engine.begin() as conn:
         conn.execute(sa.insert(schema.events), [event_row("no such task")])
+
+
+def test_sqlite_keeps_one_index_of_the_status_and_postgresql_two(
+    empty_engine: sa.engine.Engine,
+) -> None:
+    """0006 drops (status, id) on SQLite only; its downgrade makes it again."""
+    sqlite = empty_engine.dialect.name == "sqlite"
+    upgrade(empty_engine, "0005")
+    with empty_engine.begin() as conn:
+        conn.execute(sa.insert(schema.tasks), [task_row("T1", None), task_row("T2", "k2")])
+    assert "ix_tasks_status_id" in index_names(empty_engine)
+    upgrade(empty_engine)
+    assert ("ix_tasks_status_id" in index_names(empty_engine)) is not sqlite
+    assert "ix_tasks_kind_status_id" in index_names(empty_engine)
+    assert differences(empty_engine) == []
+    with empty_engine.connect() as conn:
+        assert sorted(conn.execute(sa.select(schema.tasks.c.id)).scalars()) == ["T1", "T2"]
+    with empty_engine.connect() as conn:
+        command.downgrade(alembic_config(conn), "0005")
+        conn.commit()
+    assert "ix_tasks_status_id" in index_names(empty_engine)
 
 
 def test_a_sqlite_migration_that_breaks_a_reference_is_rolled_back(tmp_path: Path) -> None:

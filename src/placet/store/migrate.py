@@ -22,7 +22,7 @@ from placet.errors import StoreError
 if TYPE_CHECKING:
     from alembic.config import Config
 
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 # Any fixed 64-bit number that no other application in the database uses for
 # its own advisory locks: "placet" in ASCII.

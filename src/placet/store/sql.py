@@ -103,6 +103,7 @@ class SqlStore:
         self._db: Backend
         self._signal: ChangeSignal
         path = sqlite_path(url)
+        self._sqlite = path is not None  # see _walk_requester and listing.list_query
         if path is not None:
             self._db = SqliteBackend(path, self._sql, self._engine.dialect)
             self._signal = SqliteDataVersionSignal(path)
@@ -184,13 +185,14 @@ class SqlStore:
 
     def list_tasks(self, task_filter: TaskFilter) -> list[Task]:
         """Tasks matching the filter, in id order (keyset paginated)."""
-        query = list_query(task_filter, self._walk_requester(task_filter))
+        by_requester = self._walk_requester(task_filter)
+        query = list_query(task_filter, by_requester, status_under_kind=self._sqlite)
         return [rows.task(r) for r in self._db.select(query, {})]
 
     def _walk_requester(self, task_filter: TaskFilter) -> bool:
         # PostgreSQL's planner knows how many tasks a requester has; SQLite's does not.
         requester = requester_besides(task_filter)
-        if self._engine.dialect.name != "sqlite" or requester is None:
+        if not self._sqlite or requester is None:
             return False
         ((count,),) = self._db.select(requester_probe(requester), {})
         return int(count) <= FEW_OF_A_REQUESTER
