@@ -223,23 +223,28 @@ class Engine:
             "max_attempts": kind.max_attempts,
             "idempotency_key": idempotency_key,
         }
+        claimed: JsonObject = {}
         if claim_as is not None:
             # Submitted and claimed in one commit is one state change, so one
             # event: "submitted", naming the claimer and its lease.
-            task, payload["claim"] = self._claimed_at_birth(task, claim_as, now)
-        task, first = _append(task, "submitted", requester, payload, now)
+            claimed, payload["claim"] = self._claimed_at_birth(task, claim_as, now)
+        first = _next_event(task, "submitted", requester, payload, now)
+        # One copy with the claim and the chain's head: this is the hot path.
+        task = evolve(task, head_hash=first.hash, event_count=first.seq, **claimed)
         return self.store.create_task(task, [first])
 
-    def _claimed_at_birth(self, task: Task, worker: str, now: float) -> tuple[Task, JsonObject]:
+    def _claimed_at_birth(
+        self, task: Task, worker: str, now: float
+    ) -> tuple[JsonObject, JsonObject]:
+        """What a claim at submit changes on the queued task, and what its event records."""
         lease = self._lease_terms(task, Action.CLAIM, worker, now)
-        claimed = evolve(
-            task,
-            status=next_status(task, Action.CLAIM),
-            attempt=lease["attempt"],
-            lease_owner=worker,
-            lease_expires_at=lease["lease_expires_at"],
-        )
-        return claimed, {key: lease[key] for key in ("worker", "attempt", "lease_expires_at")}
+        changes = {
+            "status": next_status(task, Action.CLAIM),
+            "attempt": lease["attempt"],
+            "lease_owner": worker,
+            "lease_expires_at": lease["lease_expires_at"],
+        }
+        return changes, {key: lease[key] for key in ("worker", "attempt", "lease_expires_at")}
 
     def _check_input(self, kind: TaskKind, values: JsonObject) -> None:
         if not isinstance(values, dict):
@@ -620,13 +625,6 @@ def _claim_action(task: Task, now: float) -> Action | None:
     if task.status is TaskStatus.DRAFTING and expired:
         return Action.RECLAIM
     return None
-
-
-def _append(
-    task: Task, event_type: str, actor: str, payload: JsonObject, now: float
-) -> tuple[Task, Event]:
-    event = _next_event(task, event_type, actor, payload, now)
-    return evolve(task, head_hash=event.hash, event_count=event.seq), event
 
 
 def _next_event(task: Task, event_type: str, actor: str, payload: JsonObject, now: float) -> Event:

@@ -295,6 +295,9 @@ class SqliteBackend:
                 if found is not None:
                     return rows.task(found)
             self._insert(cursor, schema.tasks, rows.task_values(task))
+            if len(events) == 1:  # as a task is made: executemany costs more for one row
+                self._insert(cursor, schema.events, rows.event_values(events[0]))
+                return task
             insert_event = self._sql[id(INSERT_EVENT)]
             cursor.executemany(
                 insert_event.text,
