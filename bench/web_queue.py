@@ -479,21 +479,33 @@ def _requester_listing(path: Path, query: str, label: str) -> Endpoint:
 
 def _plans(path: Path, ids: dict[str, Any]) -> dict[str, list[str]]:
     """SQLite's plans for the queries behind the pages (the statements list_tasks builds)."""
+    from sqlalchemy.dialects import sqlite
+
+    from placet.domain.models import TaskStatus
+    from placet.store.base import TaskFilter
+    from placet.store.listing import list_query
+    from placet.store.statements import compile_statement
+
+    def store_query(task_filter: TaskFilter) -> tuple[str, Any]:
+        sql = compile_statement(list_query(task_filter, status_under_kind=True), sqlite.dialect())
+        return sql.text, sql.bind({})
+
+    deep_awaiting = TaskFilter(
+        statuses=(TaskStatus.AWAITING_REVIEW,), after_id=ids["deep_awaiting"], limit=200
+    )
+    kind_and_status = TaskFilter(
+        statuses=(TaskStatus.APPROVED,),
+        kinds=("moderation",),
+        after_id=ids["deep_newest"],
+        limit=51,
+        newest_first=True,
+    )
     queries = {
-        "awaiting, oldest first": (
-            "SELECT * FROM tasks WHERE status IN ('awaiting_review') AND id > ? "
-            "ORDER BY id LIMIT 200",
-            (ids["deep_awaiting"],),
+        "awaiting, oldest first": store_query(deep_awaiting),
+        "all, newest first, cursor": store_query(
+            TaskFilter(after_id=ids["deep_newest"], limit=51, newest_first=True)
         ),
-        "all, newest first, cursor": (
-            "SELECT * FROM tasks WHERE id < ? ORDER BY id DESC LIMIT 51",
-            (ids["deep_newest"],),
-        ),
-        "kind+status, newest first, cursor": (
-            "SELECT * FROM tasks WHERE status IN ('approved') AND kind IN ('moderation') "
-            "AND id < ? ORDER BY id DESC LIMIT 51",
-            (ids["deep_newest"],),
-        ),
+        "kind+status, newest first, cursor": store_query(kind_and_status),
         "counts": ("SELECT kind, status, count(*) FROM tasks GROUP BY kind, status", ()),
         "a requester's own": (
             "SELECT * FROM tasks WHERE requester = ? ORDER BY id DESC LIMIT 51",
