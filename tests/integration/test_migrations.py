@@ -28,6 +28,7 @@ from placet.store.migrate import (
     upgrade,
 )
 from placet.store.schema import metadata
+from placet.store.sql import SqlStore
 from tests.conformance import postgres
 
 
@@ -183,4 +184,23 @@ def test_a_sqlite_migration_that_breaks_a_reference_is_rolled_back(tmp_path: Pat
     with engine.connect() as conn:
         assert current_revision(conn) == "0004"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    engine.dispose()
+
+
+def test_a_database_a_newer_placet_migrated_is_refused_with_a_message(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'placet.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    with engine.begin() as conn:  # as a later Placet's migration would leave it
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0099'")
+    engine.dispose()
+    newer = "revision 0099, which a newer Placet made.*upgrade Placet"
+    with pytest.raises(StoreError, match=newer):
+        SqlStore(url)
+    engine = make_engine(url)
+    for call in (status, upgrade):  # `placet db status` and `placet db upgrade`
+        with pytest.raises(StoreError, match=newer):
+            call(engine)
+    with engine.connect() as conn:  # and left as it was
+        assert current_revision(conn) == "0099"
     engine.dispose()

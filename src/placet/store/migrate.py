@@ -58,11 +58,25 @@ def ensure_schema(engine: Engine) -> None:
     upgrade(engine)
 
 
+def refuse_unknown(current: str | None) -> None:
+    """Raise ``StoreError`` when a newer Placet migrated the database past what this one knows."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config())
+    if current is not None and current not in {r.revision for r in script.walk_revisions()}:
+        raise StoreError(
+            f"the database is at schema revision {current}, which a newer Placet made; "
+            f"this Placet knows revisions up to {HEAD_REVISION}: upgrade Placet to open it"
+        )
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Run the migrations up to ``revision``, holding a lock throughout."""
     from alembic import command
 
     with engine.connect() as conn:
+        # Alembic's own error for it is a traceback about a revision it cannot find.
+        refuse_unknown(current_revision(conn))
         if conn.dialect.name == "sqlite":
             _upgrade_sqlite(conn, lambda: command.upgrade(alembic_config(conn), revision))
             return
@@ -108,6 +122,7 @@ def status(engine: Engine) -> SchemaStatus:
     script = ScriptDirectory.from_config(alembic_config())
     with engine.connect() as conn:
         current = current_revision(conn)
+    refuse_unknown(current)
     newer = script.iterate_revisions("heads", current or "base")
     pending = tuple(reversed([revision.revision for revision in newer]))
     return SchemaStatus(current, script.get_current_head() or HEAD_REVISION, pending)
