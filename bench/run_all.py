@@ -88,9 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# {machine_info()}")
     summary = []
     if "lifecycle" in chosen:
-        items = args.items or (300 if quick else 2000)
-        reps = args.reps or (3 if quick else 5)
-        budget = 30 if quick else 120
+        items, reps, budget = lifecycle.run_shape(quick, args.items, args.reps, None)
         series = lifecycle.benchmark(items, reps, not args.no_full, args.baseline_ref, budget)
         summary.append(
             [
