@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from placet.config import Settings
-from placet.domain import audit, jsontext
+from placet.domain import audit, executions, jsontext
 from placet.domain.diffs import unified_diff
 from placet.domain.ids import new_id
 from placet.domain.models import (
@@ -533,7 +533,7 @@ class Engine:
         mark stays, so the call is never run a second time.
         """
         detail = self.store.detail(task_id)
-        if any(event.type == "execution_started" for event in detail.events):
+        if any(event.type == executions.STARTED for event in detail.events):
             raise ConflictError(f"the approved call {task_id} was already started")
         payload = {"idempotency_key": idempotency_key}
         change = _change(
@@ -542,7 +542,7 @@ class Engine:
             actor,
             payload,
             self._clock(),
-            event_type="execution_started",
+            event_type=executions.STARTED,
         )
         return self._apply(change)
 

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from placet.domain import jsontext
+from placet.domain.executions import EXECUTED
 from placet.domain.models import JsonObject, TaskKind
 from placet.domain.toolcalls import (
     describe_parameters,
@@ -141,7 +142,7 @@ class Gate:
                 engine.record(
                     task_id,
                     actor,
-                    "executed",
+                    EXECUTED,
                     {"idempotency_key": key, "ok": False, "error": repr(exc)[:2000]},
                 )
                 raise
@@ -159,7 +160,7 @@ class Gate:
                 self.client.engine.record,
                 task_id,
                 self.client.requester,
-                "executed",
+                EXECUTED,
                 {"idempotency_key": key, "ok": False, "error": repr(exc)[:2000]},
             )
             raise
@@ -170,7 +171,7 @@ class Gate:
 
     def _record_result(self, task_id: str, key: str, result: Any) -> None:
         payload = {"idempotency_key": key, "ok": True, "result": _jsonable(result)}
-        self.client.engine.record(task_id, self.client.requester, "executed", payload)
+        self.client.engine.record(task_id, self.client.requester, EXECUTED, payload)
 
 
 def guard(

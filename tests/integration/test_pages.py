@@ -22,6 +22,7 @@ from starlette.testclient import TestClient
 
 from placet import accounts
 from placet.domain.models import DecisionKind, Task, TaskStatus
+from placet.engine import DecisionRequest
 from placet.errors import ProviderError
 from placet.providers.base import Chunk, CompletionRequest
 from placet.store.schema import drafts
@@ -711,3 +712,19 @@ def _draft_as_streamed(client: httpx.Client, task_id: str, provider: StoryProvid
                 return texts
             texts.append(data["text"])
     raise AssertionError("the stream ended before the draft was ready")
+
+
+def test_the_task_page_says_when_an_approved_call_never_recorded_its_outcome(
+    world: WebWorld,
+) -> None:
+    task = world.awaiting_review()
+    world.engine.decide(DecisionRequest(task.id, DecisionKind.APPROVE, "rita"))
+    client, _ = world.session_client("rita")
+    assert 'id="execution"' not in client.get(f"/tasks/{task.id}").text  # nothing run yet
+    # A run marks its start; its process then dies before it records the outcome.
+    world.engine.start_execution(task.id, "agent", f"placet:{task.id}:execute")
+    page = client.get(f"/tasks/{task.id}").text
+    assert 'id="execution"' in page and "No outcome recorded" in page
+    world.engine.record(task.id, "agent", "executed", {"ok": False, "error": "SMTPError()"})
+    page = client.get(f"/tasks/{task.id}").text
+    assert "No outcome recorded" not in page and "SMTPError()" in page

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 import placet
+from placet.cli.render import show_detail
 from placet.client import Client
 from placet.domain.models import DecisionKind, Task, TaskStatus
 from placet.engine import DecisionRequest
@@ -267,3 +268,36 @@ def test_the_async_twins_submit_with_a_key_wait_and_run_handlers(client: Client)
     assert first == again  # the same key names the same task
     assert outcome.approved and outcome.task_id == first
     assert ran == 1 and delivered == [first]
+
+
+def test_placet_show_says_when_an_approved_call_never_recorded_its_outcome(
+    client: Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A process that dies between the start mark and the outcome leaves the call unfinished."""
+    calls: list[dict[str, Any]] = []
+    send_email = guarded(client, calls, blocking=False)
+    thread = reviewer(client, DecisionKind.APPROVE)
+    pending = send_email("ceo@corp.example", subject="Proposal")
+    thread.join()
+    # What a run does first; its process then dies before the call returns.
+    client.engine.start_execution(pending.task_id, "agent", f"placet:{pending.task_id}:execute")
+    show_detail(client.engine.detail(pending.task_id))
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "execution started" in shown and "by agent: no outcome recorded" in shown
+    assert "check what it did" in shown
+    with pytest.raises(placet.AlreadyExecuted):
+        pending.result(timeout=10)
+    assert calls == []
+
+
+def test_placet_show_gives_how_an_approved_call_ran(
+    client: Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    send_email = guarded(client, [])
+    thread = reviewer(client, DecisionKind.APPROVE)
+    assert send_email("ceo@corp.example", subject="Proposal") == "sent to ceo@corp.example"
+    thread.join()
+    show_detail(client.engine.detail(awaiting_done(client).id))
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "execution started" in shown and "by agent: ran, done" in shown
+    assert "no outcome recorded" not in shown

@@ -16,6 +16,7 @@ from rich.text import Text
 
 from placet.domain import jsontext
 from placet.domain.diffs import unified_diff
+from placet.domain.executions import Execution, execution_of
 from placet.domain.models import Decision, Draft, Task, TaskDetail
 from placet.store.deliveries import DeliveryRecord
 
@@ -197,6 +198,27 @@ def show_detail(detail: TaskDetail) -> None:
             out.print(Text("  ").append(decision_line(decision)))
             if decision.diff:
                 out.print(diff_text(decision.diff))
+    run = execution_of(detail.events)
+    if run is not None:
+        out.print(Text("execution", "bold"))
+        out.print(Text("  ").append(execution_line(run)))
+
+
+def execution_line(run: Execution) -> Text:
+    """How an approved call's one run went, for ``placet show``."""
+    line = Text(f"started {when(run.started_at)} by {safe(run.started_by)}: ")
+    if run.finished_at is None:
+        line.append("no outcome recorded", "bold yellow")
+        line.append(
+            ". It is still running, or the process that ran it ended midway; it never "
+            "runs again by itself, so check what it did."
+        )
+    elif run.ok:
+        line.append("ran", "green").append(f", done {when(run.finished_at)}")
+    else:
+        line.append("failed", "bold red").append(f" {when(run.finished_at)}: ")
+        line.append(plain(run.error or "", "red"))
+    return line
 
 
 def _show_drafts(detail: TaskDetail) -> None:

@@ -71,7 +71,7 @@ from langgraph.types import Command, Interrupt
 from langgraph.types import interrupt as langgraph_interrupt
 
 from placet.client import Client
-from placet.domain import jsontext
+from placet.domain import executions, jsontext
 from placet.domain.models import Decision, DecisionKind, JsonObject, Task, TaskKind, TaskStatus
 from placet.errors import (
     ConflictError,
@@ -84,7 +84,7 @@ from placet.store.base import TaskFilter
 from placet.worker import worker_name
 
 DEFAULT_KIND = "langgraph_review"
-RESUMED_EVENT = "langgraph_resumed"
+RESUMED_EVENT = executions.RESUMED
 ReviewAction = Literal["approve", "edit", "revise", "reject"]
 Graph = Pregel[Any, Any, Any, Any]
 _DECIDED = (TaskStatus.APPROVED, TaskStatus.REJECTED, TaskStatus.CANCELLED, TaskStatus.EXPIRED)
