@@ -533,7 +533,7 @@ class Engine:
         mark stays, so the call is never run a second time.
         """
         detail = self.store.detail(task_id)
-        if any(event.type == executions.STARTED for event in detail.events):
+        if executions.execution_of(detail.events) is not None:
             raise ConflictError(f"the approved call {task_id} was already started")
         payload = {"idempotency_key": idempotency_key}
         change = _change(

@@ -16,7 +16,7 @@ from rich.text import Text
 
 from placet.domain import jsontext
 from placet.domain.diffs import unified_diff
-from placet.domain.executions import Execution, execution_of
+from placet.domain.executions import UNFINISHED_ADVICE, Execution, execution_of
 from placet.domain.models import Decision, Draft, Task, TaskDetail
 from placet.store.deliveries import DeliveryRecord
 
@@ -207,12 +207,8 @@ def show_detail(detail: TaskDetail) -> None:
 def execution_line(run: Execution) -> Text:
     """How an approved call's one run went, for ``placet show``."""
     line = Text(f"started {when(run.started_at)} by {safe(run.started_by)}: ")
-    if run.finished_at is None:
-        line.append("no outcome recorded", "bold yellow")
-        line.append(
-            ". It is still running, or the process that ran it ended midway; it never "
-            "runs again by itself, so check what it did."
-        )
+    if run.finished_at is None:  # run.unfinished, spelt out so mypy narrows finished_at
+        line.append("no outcome recorded", "bold yellow").append(f". {UNFINISHED_ADVICE}")
     elif run.ok:
         line.append("ran", "green").append(f", done {when(run.finished_at)}")
     else:

@@ -19,6 +19,11 @@ STARTED = "execution_started"  # the compare-and-set that lets a call run once
 EXECUTED = "executed"  # a guarded call's outcome
 RESUMED = "langgraph_resumed"  # a LangGraph thread's, once resumed with the approval
 FINISHED = frozenset({EXECUTED, RESUMED})
+# What a person should make of a start with no outcome (the CLI and the task page say it).
+UNFINISHED_ADVICE = (
+    "It is still running, or the process that ran it ended midway; it never runs again "
+    "by itself, so check what it did."
+)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from placet.errors import StoreError
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
 HEAD_REVISION = "0006"
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -58,11 +59,11 @@ def ensure_schema(engine: Engine) -> None:
     upgrade(engine)
 
 
-def refuse_unknown(current: str | None) -> None:
+def refuse_unknown(current: str | None, script: ScriptDirectory | None = None) -> None:
     """Raise ``StoreError`` when a newer Placet migrated the database past what this one knows."""
     from alembic.script import ScriptDirectory
 
-    script = ScriptDirectory.from_config(alembic_config())
+    script = script or ScriptDirectory.from_config(alembic_config())
     if current is not None and current not in {r.revision for r in script.walk_revisions()}:
         raise StoreError(
             f"the database is at schema revision {current}, which a newer Placet made; "
@@ -122,7 +123,7 @@ def status(engine: Engine) -> SchemaStatus:
     script = ScriptDirectory.from_config(alembic_config())
     with engine.connect() as conn:
         current = current_revision(conn)
-    refuse_unknown(current)
+    refuse_unknown(current, script)
     newer = script.iterate_revisions("heads", current or "base")
     pending = tuple(reversed([revision.revision for revision in newer]))
     return SchemaStatus(current, script.get_current_head() or HEAD_REVISION, pending)

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from placet.domain.executions import execution_of
+from placet.domain.executions import UNFINISHED_ADVICE, execution_of
 from placet.domain.models import DecisionKind, Task, TaskDetail, TaskStatus
 from placet.domain.policy import Permission, Principal, Role, may
 from placet.engine import DecisionRequest
@@ -138,6 +138,7 @@ def _task_context(
         "next_task": upcoming,
         "failure": _failure(detail),
         "execution": execution_of(detail.events),
+        "unfinished_advice": UNFINISHED_ADVICE,
         "deliveries": deliveries,
         # The page looks again while a handler is still to run (its stream has ended).
         "handlers_running": handlers_to_run(viewer.services.engine, detail, deliveries),
