@@ -1,7 +1,7 @@
 # Two commands do all the set-up on a fresh machine:
 #   make run    runs Placet on its embedded defaults (SQLite, the local model, no key, no network):
 #               the dashboard, the REST API and a drafting worker on http://127.0.0.1:8000/
-#   make test   runs the whole test suite (ruff, mypy --strict, pytest)
+#   make test   runs the whole test suite (ruff, mypy --strict, import-linter, pytest)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -50,6 +50,7 @@ lint: setup
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src
+	$(BIN)/lint-imports
 
 # The dashboard's browser tests drive Debian's Chromium (Playwright's own download
 # cannot work offline); install it when it is missing.
@@ -72,4 +73,4 @@ bench: setup
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -8,6 +8,8 @@ and ratios rather than absolute figures alone.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import functools
 import importlib.util
 import os
 import platform
@@ -15,12 +17,17 @@ import shutil
 import statistics
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT / "src") not in sys.path:
-    sys.path.insert(0, str(ROOT / "src"))  # run from a checkout without installing
+# Placet's src/ folder: this checkout's, or another revision's tree when a child
+# process of bench/baseline.py runs Placet as it was at that revision.
+SRC_ENV = "PLACET_BENCH_SRC"
+SRC = Path(os.environ.get(SRC_ENV) or ROOT / "src")
+if str(SRC) not in sys.path:
+    sys.path.insert(0, str(SRC))  # run from a checkout without installing
 
 
 def require_extras(what: str, *modules: str) -> None:
@@ -35,6 +42,52 @@ def require_extras(what: str, *modules: str) -> None:
             f"{what} needs {', '.join(missing)}, from the bench extra: install it with "
             "`make bench` or `.venv/bin/pip install -e '.[bench]'`"
         )
+
+
+def approval_request(
+    task_id: str,
+    reviewer: str = "reviewer",
+    draft_id: str | None = None,
+    expected_version: int | None = None,
+) -> Any:
+    """An approval of ``task_id`` by ``reviewer``: the ``DecisionRequest`` the engine takes.
+
+    The one place the benchmarks build a decision, so that one bench script
+    drives Placet at any revision (bench/baseline.py): a request names its
+    reviewer either as ``actor`` (a name, with ``role``) or as ``principal``
+    (a ``placet.domain.policy.Principal``, with the reviewer role, from the SDK).
+    """
+    return _approval_factory(reviewer)(task_id, draft_id, expected_version)
+
+
+@functools.cache
+def _approval_factory(reviewer: str) -> Callable[[str, str | None, int | None], Any]:
+    from placet.domain.models import DecisionKind
+    from placet.engine import DecisionRequest
+
+    names = {f.name for f in dataclasses.fields(DecisionRequest)}
+    who: dict[str, Any]
+    if "principal" in names:
+        from placet.domain.policy import Principal, Role
+
+        wanted = {"name": reviewer, "roles": frozenset({Role.REVIEWER}), "channel": "sdk"}
+        known = {f.name for f in dataclasses.fields(Principal)}
+        who = {"principal": Principal(**{k: v for k, v in wanted.items() if k in known})}
+    else:
+        who = {"actor": reviewer}
+        if "role" in names:
+            who["role"] = "reviewer"
+
+    def build(task_id: str, draft_id: str | None, expected_version: int | None) -> Any:
+        return DecisionRequest(
+            task_id=task_id,
+            kind=DecisionKind.APPROVE,
+            draft_id=draft_id,
+            expected_version=expected_version,
+            **who,
+        )
+
+    return build
 
 
 def median(values: Sequence[float]) -> float:

@@ -18,7 +18,7 @@ import threading
 import time
 from pathlib import Path
 
-from common import machine_info, median, print_table, scratch_dir
+from common import approval_request, machine_info, median, print_table, scratch_dir
 
 KIND = "send_email"
 WAIT_SECONDS = 300.0
@@ -26,10 +26,10 @@ WAIT_SECONDS = 300.0
 
 def deliveries_per_second(folder: Path, decisions: int, threads: int, handler_ms: float) -> float:
     """Deliveries per second with ``threads`` handlers at once, all decisions made beforehand."""
-    from placet.client import Client
     from placet.config import Settings
-    from placet.domain.models import DecisionKind, TaskKind
-    from placet.engine import DecisionRequest, Engine
+    from placet.domain.models import TaskKind
+    from placet.engine import Engine
+    from placet.sdk.client import Client
     from placet.testing import temp_store
 
     store = temp_store(folder)
@@ -46,7 +46,7 @@ def deliveries_per_second(folder: Path, decisions: int, threads: int, handler_ms
     try:
         for index in range(decisions):
             task = engine.propose(KIND, {"to": f"user{index}"}, "bench", "Welcome!")
-            engine.decide(DecisionRequest(task.id, DecisionKind.APPROVE, "reviewer"))
+            engine.decide(approval_request(task.id))
         stop = threading.Event()
         runner = threading.Thread(target=client.run_handlers, args=(stop, threads))
         started = time.perf_counter()

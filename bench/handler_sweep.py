@@ -1,7 +1,7 @@
 """Outcome handlers with a million decisions in the history: the worker's cost must stay flat.
 
 A handler worker finds new final decisions by walking the decisions table
-(``placet/handler_sweep.py``): a hot walk of the ids after the newest it has
+(``placet/handlers/sweep.py``): a hot walk of the ids after the newest it has
 seen on every wake-up, and a re-sweep of the last few minutes every 30 s.
 Neither may grow with the history. Two databases, in the same run, each
 fresh: a small one (10,000 approved tasks, with their drafts and decisions)
@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from common import machine_info, percentile, print_table, scratch_dir, verdict
+from common import approval_request, machine_info, percentile, print_table, scratch_dir, verdict
 
 KIND = "send_email"
 SMALL = 10_000
@@ -91,12 +91,12 @@ def load(engine: Any, count: int) -> float:
 
 def measure(url: str, history: int, rounds: int) -> dict[str, Any]:
     """Load the history, then time idle sweeps, re-sweeps and deliveries (ms each)."""
-    from placet.client import Client
     from placet.config import Settings
-    from placet.domain.models import DecisionKind, TaskKind
-    from placet.engine import DecisionRequest, Engine
-    from placet.handler_runner import HandlerRunner
-    from placet.handler_sweep import RESWEEP_SECONDS
+    from placet.domain.models import TaskKind
+    from placet.engine import Engine
+    from placet.handlers.runner import HandlerRunner
+    from placet.handlers.sweep import RESWEEP_SECONDS
+    from placet.sdk.client import Client
     from placet.store import open_store
 
     kind = TaskKind(KIND, template="Send {to}.")
@@ -115,7 +115,7 @@ def measure(url: str, history: int, rounds: int) -> dict[str, Any]:
         results: dict[str, Any] = {"load": loaded, "idle": [], "resweep": [], "delivery": []}
         for index in range(rounds):
             task = engine.propose(KIND, {"to": f"new{index}"}, "bench", "Welcome!")
-            engine.decide(DecisionRequest(task.id, DecisionKind.APPROVE, "reviewer"))
+            engine.decide(approval_request(task.id))
             with _timed(results["delivery"]):
                 runner.sweep()
                 assert runner.run_one(), "the new decision was not delivered"

@@ -38,7 +38,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from common import ROOT, machine_info, median, percentile, print_table, scratch_dir
+from common import (
+    ROOT,
+    approval_request,
+    machine_info,
+    median,
+    percentile,
+    print_table,
+    scratch_dir,
+)
 
 CLIENTS = 20
 KIND = "onboarding_email"
@@ -79,14 +87,13 @@ def serve(folder: Path, port: int) -> None:
     """Run the app on 127.0.0.1:port as ``placet serve`` does (logs to a file)."""
     import uvicorn
 
-    from placet.accounts import Accounts
     from placet.web.app import AppOptions, create_app
     from placet.web.ops import configure_request_logs
 
     engine = _engine(folder)
     if os.environ.get(UNLOCKED_ENV):
         without_writer_lock(engine)
-    accounts = Accounts(engine.store.sql_engine, engine.settings)
+    accounts = engine.accounts
     app = create_app(engine, accounts, AppOptions(SECRET_KEY, watch_folder=False))
     with open(folder / "requests.log", "w") as log:
         configure_request_logs(log)
@@ -249,14 +256,11 @@ def engine_round(
     engine: Any, work: Sequence[Pending], threads: int, unlocked: bool = False
 ) -> tuple[float, list[float]]:
     """The same decisions through ``Engine.decide`` in this process (``unlocked``: the baseline)."""
-    from placet.domain.models import DecisionKind, TaskStatus
-    from placet.engine import DecisionRequest
+    from placet.domain.models import TaskStatus
 
     def decide(_number: int, item: Pending) -> None:
         task_id, draft_id, version = item
-        request = DecisionRequest(
-            task_id, DecisionKind.APPROVE, REVIEWER, draft_id, version, role="reviewer"
-        )
+        request = approval_request(task_id, REVIEWER, draft_id, version)
         decided = engine.decide(request)
         assert decided.status is TaskStatus.APPROVED
 
@@ -275,7 +279,6 @@ def engine_round(
 
 def benchmark(decisions: int, rounds: int, budget: float) -> dict[str, Series]:
     """Run the rounds; the series by key."""
-    from placet.accounts import Accounts
 
     series = {
         "http": Series(f"HTTP API, {CLIENTS} clients (uvicorn subprocess)"),
@@ -290,7 +293,7 @@ def benchmark(decisions: int, rounds: int, budget: float) -> dict[str, Series]:
         engine = _engine(folder)
         servers: dict[str, Server] = {}
         try:
-            accounts = Accounts(engine.store.sql_engine, engine.settings)
+            accounts = engine.accounts
             accounts.add_user(REVIEWER, "bench password 1", ["reviewer"])
             token = accounts.create_token(REVIEWER, "bench")[0]
             prepared = time.monotonic()

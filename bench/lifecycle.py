@@ -15,9 +15,12 @@ table shows medians and the median of the per-repetition ratios.
 
     .venv/bin/python bench/lifecycle.py [--quick] [--items N] [--reps R] [--baseline-ref REF]
 
-``--baseline-ref REF`` adds Placet with the store files (``src/placet/store/
-sql.py``, ``sqlite.py``, ``signals.py``) of git revision REF, everything else
-current: the store's own gain, measured in the same run. The row "Placet,
+``--baseline-ref REF`` adds the whole Placet package as it was at git
+revision REF (its ``src/`` tree, from ``git archive``) beside the working
+tree, in the same run, interleaved with the rest: both run the current item
+loop in child processes, one per repetition (bench/baseline.py), and the
+ratios table gains "Placet working tree / Placet at REF", the median of
+same-round ratios. With ``--quick`` it is a fast check. The row "Placet,
 checkpoints inside commits" is Placet with its background WAL checkpoints
 turned off (as before they came), run every time.
 """
@@ -26,20 +29,23 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
 import os
-import shutil
 import sqlite3
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from common import ROOT, machine_info, median, print_table, require_extras, scratch_dir, verdict
+import baseline
+from common import (
+    approval_request,
+    machine_info,
+    median,
+    print_table,
+    require_extras,
+    scratch_dir,
+    verdict,
+)
 
 NEEDS = ("holdpoint",)  # the packages of the contenders (the bench extra)
 SYNC_ENV = "PLACET_SQLITE_SYNCHRONOUS"
@@ -83,18 +89,15 @@ def run_placet_inline_checkpoints(folder: Path, items: int, level: str) -> float
         return run_placet(folder, items, level)
 
 
-def run_placet(folder: Path, items: int, level: str, store_class: Any = None) -> float:
+def run_placet(folder: Path, items: int, level: str) -> float:
     """Items per second through the Engine: submit+claim, draft, approve."""
     from placet.config import Settings
-    from placet.domain.models import DecisionKind, TaskKind, TaskStatus
-    from placet.engine import DecisionRequest, Engine
+    from placet.domain.models import TaskKind, TaskStatus
+    from placet.engine import Engine
     from placet.testing import FakeProvider, temp_store
 
     with synchronous(level):
-        if store_class is None:
-            store = temp_store(folder)
-        else:
-            store = store_class(f"sqlite:///{folder / 'placet.db'}")
+        store = temp_store(folder)
         try:
             kind = TaskKind(
                 name="onboarding_email",
@@ -108,7 +111,7 @@ def run_placet(folder: Path, items: int, level: str, store_class: Any = None) ->
             def one(index: int) -> None:
                 task = engine.submit(kind.name, {"name": f"user{index}"}, "bench", claim_as="w1")
                 task = engine.draft(task, "w1")
-                done = engine.decide(DecisionRequest(task.id, DecisionKind.APPROVE, "reviewer"))
+                done = engine.decide(approval_request(task.id))
                 assert done.status is TaskStatus.APPROVED
 
             rate = _timed(one, items)
@@ -318,30 +321,6 @@ def run_holdpoint(folder: Path, items: int, level: str) -> float:
         store.close()
 
 
-def store_at(ref: str) -> Any:
-    """The SqlStore class as the store files were at git revision ``ref``."""
-    package = "placet_store_at_ref"
-    folder = Path(tempfile.mkdtemp(prefix="placet-bench-ref-"))
-    (folder / package).mkdir()
-    (folder / package / "__init__.py").write_text("")
-    for name in ("sql", "sqlite", "signals"):
-        text = subprocess.run(
-            ["git", "-C", str(ROOT), "show", f"{ref}:src/placet/store/{name}.py"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        for module in ("sqlite", "signals"):
-            text = text.replace(f"from placet.store.{module} ", f"from {package}.{module} ")
-        (folder / package / f"{name}.py").write_text(text)
-    sys.path.insert(0, str(folder))
-    try:
-        return importlib.import_module(f"{package}.sql").SqlStore
-    finally:
-        sys.path.remove(str(folder))
-        shutil.rmtree(folder, ignore_errors=True)
-
-
 def _timed(one: Callable[[int], None], items: int) -> float:
     for index in range(WARMUP_ITEMS):
         one(-1 - index)
@@ -349,6 +328,9 @@ def _timed(one: Callable[[int], None], items: int) -> float:
     for index in range(items):
         one(index)
     return items / (time.perf_counter() - started)
+
+
+CHILD_RUNS: dict[str, baseline.Run] = {"placet": run_placet}  # what --child runs
 
 
 # -- the benchmark ---------------------------------------------------------------------
@@ -362,6 +344,7 @@ class Series:
     level: str
     run: Callable[[Path, int, str], float]
     rates: list[float] = field(default_factory=list)
+    tree: str = ""  # for a child-process row: the Placet tree it runs
 
 
 def benchmark(
@@ -371,7 +354,19 @@ def benchmark(
     baseline_ref: str | None = None,
     budget: float | None = None,
 ) -> dict[str, Series]:
-    """Run every contender ``reps`` times, interleaved; return the series by key."""
+    """Run every contender ``reps`` times, interleaved; return the series by key.
+
+    ``baseline_ref``: also Placet at that git revision and Placet of the working
+    tree, each in a child process per repetition (keys ``ref@`` and ``tree@``).
+    """
+    with contextlib.ExitStack() as stack:
+        tree = stack.enter_context(baseline.tree_at(baseline_ref)) if baseline_ref else None
+        return _rounds(items, reps, with_full, tree, budget)
+
+
+def _rounds(
+    items: int, reps: int, with_full: bool, tree: baseline.Tree | None, budget: float | None
+) -> dict[str, Series]:
     series = {
         "placet@NORMAL": Series("Placet (engine, SQLite)", "NORMAL", run_placet),
         "holdpoint@NORMAL": Series("holdpoint 0.2.0 guard+approve", "NORMAL", run_holdpoint),
@@ -384,14 +379,15 @@ def benchmark(
     if with_full:
         series["placet@FULL"] = Series("Placet (engine, SQLite)", "FULL", run_placet)
         series["floor@FULL"] = Series("raw sqlite3 floor", "FULL", run_floor)
-    if baseline_ref:
-        old = store_at(baseline_ref)
+    if tree is not None:
         for level in ("NORMAL", "FULL") if with_full else ("NORMAL",):
-            series[f"ref@{level}"] = Series(
-                f"Placet, store files at {baseline_ref}",
-                level,
-                lambda folder, n, lvl, old=old: run_placet(folder, n, lvl, old),
-            )
+            for key, source in (("tree", baseline.WORKING_TREE), ("ref", tree)):
+                series[f"{key}@{level}"] = Series(
+                    baseline.row_name(source),
+                    level,
+                    baseline.in_child(__file__, source, "placet"),
+                    tree=source.label,
+                )
     started = time.monotonic()
     with scratch_dir("placet-bench-lifecycle-") as base:
         for rep in range(reps):
@@ -485,13 +481,14 @@ def report(series: dict[str, Series], items: int) -> bool:
         ]
     )
     for level in ("NORMAL", "FULL"):
-        if f"ref@{level}" in series and f"placet@{level}" in series:
+        if f"ref@{level}" in series:
+            current, old = series[f"tree@{level}"], series[f"ref@{level}"]
             ratios.append(
                 [
-                    f"Placet / {series[f'ref@{level}'].name}",
+                    baseline.ratio_name(old.tree),
                     level,
-                    paired_ratio(series[f"placet@{level}"], series[f"ref@{level}"]),
-                    "(store gain)",
+                    paired_ratio(current, old),
+                    "(gain over the baseline)",
                     "",
                 ]
             )
@@ -530,9 +527,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--baseline-ref",
         metavar="REF",
-        help="also run Placet with the store files of this git revision",
+        help="also run the whole Placet package of this git revision, beside the working tree",
     )
+    baseline.add_child_arguments(parser)
     args = parser.parse_args(argv)
+    if args.child:
+        return baseline.child_main(CHILD_RUNS, args)
     require_extras("bench/lifecycle.py", *NEEDS)
     items, reps, budget = run_shape(args.quick, args.items, args.reps, args.budget)
     print(f"# lifecycle  ({machine_info()})")

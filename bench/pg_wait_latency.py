@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import machine_info, percentile, print_table, verdict
+from common import approval_request, machine_info, percentile, print_table, verdict
 from pgcommon import fresh_schema, server_info
 
 KIND = "onboarding_email"
@@ -86,8 +86,7 @@ def waiter(url: str, deaf: bool) -> None:
 
 def benchmark(decisions: int, idle_seconds: float, deaf: bool = False) -> dict[str, Any]:
     """Run a waiter, make the decisions, return latencies (ms) and idle CPU (%)."""
-    from placet.domain.models import DecisionKind, TaskStatus
-    from placet.engine import DecisionRequest
+    from placet.domain.models import TaskStatus
 
     rng = random.Random(2)
     with fresh_schema("wait") as url:
@@ -119,7 +118,7 @@ def benchmark(decisions: int, idle_seconds: float, deaf: bool = False) -> dict[s
                 # The waiter is waiting by now; without NOTIFY, decide at a random
                 # point of the poll interval, not in step with it.
                 time.sleep(rng.uniform(0.003, 0.6 if deaf else 0.012))
-                engine.decide(DecisionRequest(task_id, DecisionKind.APPROVE, "reviewer"))
+                engine.decide(approval_request(task_id))
                 decided = time.monotonic()
                 _, woke, status = stdout.readline().split()
                 assert status == TaskStatus.APPROVED.value, status

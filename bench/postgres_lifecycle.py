@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
-from common import machine_info, median, print_table, require_extras, verdict
+from common import approval_request, machine_info, median, print_table, require_extras, verdict
 from pgcommon import fresh_schema, in_process, libpq, run_processes, server_info
 
 NEEDS = ("procrastinate",)  # the package of the contender (the bench extra; run_all.PG_NEEDS)
@@ -65,9 +65,6 @@ def placet_process(go: Any, results: Any, url: str, index: int, share: int, queu
     draft and approve until nothing is left to claim. Otherwise each task is
     claimed by its submitter in the submit's own commit, as in lifecycle.py.
     """
-    from placet.domain.models import DecisionKind
-    from placet.engine import DecisionRequest
-
     name = f"bench-worker-{index}"
 
     def setup() -> Any:
@@ -75,13 +72,13 @@ def placet_process(go: Any, results: Any, url: str, index: int, share: int, queu
         for n in range(WARMUP_ITEMS):  # prepared statements, pool, caches
             task = engine.submit(KIND, {"name": f"warm{index}-{n}"}, "bench", claim_as=name)
             task = engine.draft(task, name)
-            engine.decide(DecisionRequest(task.id, DecisionKind.APPROVE, "reviewer"))
+            engine.decide(approval_request(task.id))
         return engine
 
     def work(engine: Any) -> None:
         def approve(task: Any) -> None:
             task = engine.draft(task, name)
-            engine.decide(DecisionRequest(task.id, DecisionKind.APPROVE, "reviewer"))
+            engine.decide(approval_request(task.id))
 
         if queued:
             for n in range(share):

@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     group.add_argument(
         "--baseline-ref",
         metavar="REF",
-        help="also run Placet with the store files of this git revision",
+        help="lifecycle and sdk also run the whole Placet package of this git revision",
     )
     group = parser.add_argument_group("wait latency")
     group.add_argument("--decisions", type=int, help="decisions to time")
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
             ]
         )
     if "sdk" in chosen:
-        ok = sdk_cycle.run(*((150, 3) if quick else (1000, 5)))
+        ok = sdk_cycle.run(*((150, 3) if quick else (1000, 5)), args.baseline_ref)
         summary.append(["sdk cycle (ahead of LangGraph and holdpoint)", verdict(ok)])
     if "web_queue" in chosen:
         ok = web_queue.run(web_queue.TASKS, 60 if quick else 300, 30 if quick else 180)

@@ -20,7 +20,15 @@ always runs NORMAL, so it runs beside Placet at NORMAL. The contenders run
 interleaved, each repetition on a fresh file; the tables show medians and the
 median of same-round ratios.
 
-    .venv/bin/python bench/sdk_cycle.py [--quick] [--items N] [--reps R]
+    .venv/bin/python bench/sdk_cycle.py [--quick] [--items N] [--reps R] [--baseline-ref REF]
+
+``--baseline-ref REF`` adds the whole Placet package as it was at git
+revision REF (its ``src/`` tree, from ``git archive``) beside the working
+tree, at FULL and at NORMAL, in the same run, interleaved with the rest: both
+run the current propose+approve+wait loop in child processes, one per
+repetition (bench/baseline.py), and the ratios table gains "Placet working
+tree / Placet at REF", the median of same-round ratios. With ``--quick`` it is
+a fast check.
 """
 
 from __future__ import annotations
@@ -36,7 +44,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypedDict
 
-from common import machine_info, median, print_table, require_extras, scratch_dir, verdict
+import baseline
+from common import (
+    approval_request,
+    machine_info,
+    median,
+    print_table,
+    require_extras,
+    scratch_dir,
+    verdict,
+)
 
 NEEDS = ("holdpoint", "langgraph")  # the packages of the contenders (the bench extra)
 SYNC_ENV = "PLACET_SQLITE_SYNCHRONOUS"
@@ -60,7 +77,7 @@ def synchronous(level: str) -> Iterator[None]:
 
 def placet_client(folder: Path, register: bool = True) -> Any:
     """A Placet client on a fresh SQLite file (with the review kind registered in code)."""
-    from placet.client import Client
+    from placet import Client  # the SDK's public name, at any revision
     from placet.config import Settings
     from placet.domain.models import TaskKind
     from placet.engine import Engine
@@ -79,9 +96,6 @@ def placet_client(folder: Path, register: bool = True) -> Any:
 
 def run_placet(folder: Path, items: int, level: str) -> float:
     """Items per second: propose a caller-made draft, approve it, wait for the outcome."""
-    from placet.domain.models import DecisionKind
-    from placet.engine import DecisionRequest
-
     with synchronous(level):
         client = placet_client(folder)
         engine = client.engine
@@ -90,7 +104,7 @@ def run_placet(folder: Path, items: int, level: str) -> float:
             def one(index: int) -> None:
                 to = f"u{index}@example.com"
                 task = engine.propose(KIND, {"to": to}, "agent", f"Send the welcome email to {to}")
-                engine.decide(DecisionRequest(task.id, DecisionKind.APPROVE, "reviewer"))
+                engine.decide(approval_request(task.id))
                 assert client.wait(task.id, timeout=10).approved
 
             return _timed(one, items)
@@ -171,8 +185,6 @@ def run_holdpoint(folder: Path, items: int, level: str) -> float:
 
 def run_integration(folder: Path, items: int, level: str) -> float:
     """Items per second: LangGraph asking through Placet, decided, resumed by the caller."""
-    from placet.domain.models import DecisionKind
-    from placet.engine import DecisionRequest
     from placet.integrations.langgraph import PlacetInterrupts
 
     with synchronous(level):
@@ -188,7 +200,7 @@ def run_integration(folder: Path, items: int, level: str) -> float:
                 config = {"configurable": {"thread_id": uuid.uuid4().hex}}
                 paused = graph.invoke({"to": f"u{index}"}, config)
                 task_id = paused["__interrupt__"][0].value["placet_task_id"]
-                client.engine.decide(DecisionRequest(task_id, DecisionKind.APPROVE, "reviewer"))
+                client.engine.decide(approval_request(task_id))
                 done = graph.invoke(reviews.wait(graph, config, timeout=10), config)
                 assert done["answer"] == "approve"
 
@@ -219,6 +231,9 @@ def langgraph_default_synchronous(folder: Path) -> str:
     return f"{names.get(level, level)} (journal_mode={mode})"
 
 
+CHILD_RUNS: dict[str, baseline.Run] = {"placet": run_placet}  # what --child runs
+
+
 # -- the benchmark ---------------------------------------------------------------------
 
 
@@ -230,10 +245,21 @@ class Series:
     level: str
     run: Callable[[Path, int, str], float]
     rates: list[float] = field(default_factory=list)
+    tree: str = ""  # for a child-process row: the Placet tree it runs
 
 
-def benchmark(items: int, reps: int) -> dict[str, Series]:
-    """Run every contender ``reps`` times, interleaved; return the series by key."""
+def benchmark(items: int, reps: int, baseline_ref: str | None = None) -> dict[str, Series]:
+    """Run every contender ``reps`` times, interleaved; return the series by key.
+
+    ``baseline_ref``: also Placet at that git revision and Placet of the working
+    tree, each in a child process per repetition (keys ``ref@`` and ``tree@``).
+    """
+    with contextlib.ExitStack() as stack:
+        tree = stack.enter_context(baseline.tree_at(baseline_ref)) if baseline_ref else None
+        return _rounds(items, reps, tree)
+
+
+def _rounds(items: int, reps: int, tree: baseline.Tree | None) -> dict[str, Series]:
     series = {
         "placet@FULL": Series("Placet propose+approve+wait", "FULL", run_placet),
         "langgraph@FULL": Series("LangGraph interrupt+resume (SqliteSaver)", "FULL", run_langgraph),
@@ -246,6 +272,15 @@ def benchmark(items: int, reps: int) -> dict[str, Series]:
             "LangGraph + Placet (PlacetInterrupts)", "FULL", run_integration
         ),
     }
+    if tree is not None:
+        for level in ("FULL", "NORMAL"):
+            for key, source in (("tree", baseline.WORKING_TREE), ("ref", tree)):
+                series[f"{key}@{level}"] = Series(
+                    baseline.row_name(source),
+                    level,
+                    baseline.in_child(__file__, source, "placet"),
+                    tree=source.label,
+                )
     with scratch_dir("placet-bench-sdk-") as base:
         for rep in range(reps):
             order = list(series.values())
@@ -307,6 +342,12 @@ def report(series: dict[str, Series], items: int, reps: int, langgraph_sync: str
             None,
         ),
     ]
+    for level in ("FULL", "NORMAL"):
+        if f"ref@{level}" in s:
+            old = s[f"ref@{level}"]
+            ratios.append(
+                ratio_row(baseline.ratio_name(old.tree), level, s[f"tree@{level}"], old, None)
+            )
     print_table(
         "Approval cycle ratios (median and range of same-round ratios)",
         ["ratio", "synchronous", "median", "range", "target", "verdict"],
@@ -315,11 +356,11 @@ def report(series: dict[str, Series], items: int, reps: int, langgraph_sync: str
     return all(row[-1] == verdict(True) for row in ratios[:2])
 
 
-def run(items: int, reps: int) -> bool:
+def run(items: int, reps: int, baseline_ref: str | None = None) -> bool:
     """Measure and print the tables (for bench/run_all.py); True when the targets are met."""
     with scratch_dir("placet-bench-sdk-probe-") as probe:
         langgraph_sync = langgraph_default_synchronous(probe)
-    return report(benchmark(items, reps), items, reps, langgraph_sync)
+    return report(benchmark(items, reps, baseline_ref), items, reps, langgraph_sync)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -328,12 +369,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
     parser.add_argument("--items", type=int, help="items per repetition")
     parser.add_argument("--reps", type=int, help="repetitions")
+    parser.add_argument(
+        "--baseline-ref",
+        metavar="REF",
+        help="also run the whole Placet package of this git revision, beside the working tree",
+    )
+    baseline.add_child_arguments(parser)
     args = parser.parse_args(argv)
+    if args.child:
+        return baseline.child_main(CHILD_RUNS, args)
     require_extras("bench/sdk_cycle.py", *NEEDS)
     items = args.items or (150 if args.quick else 1000)
     reps = args.reps or (3 if args.quick else 5)
     print(f"# sdk cycle  ({machine_info()})")
-    run(items, reps)
+    run(items, reps, args.baseline_ref)
     return 0
 
 

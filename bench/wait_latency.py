@@ -28,7 +28,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import machine_info, percentile, print_table, scratch_dir, verdict
+from common import approval_request, machine_info, percentile, print_table, scratch_dir, verdict
 
 KIND_NAME = "onboarding_email"
 WATCH = "Placet (inotify on -wal + data_version)"
@@ -65,7 +65,7 @@ def waiter(url: str, poll_only: bool = False) -> None:
         seen = engine.get(task_id).version
 
         def moved(current, seen=seen):  # type: ignore[no-untyped-def]
-            # The predicate placet.runner gives Engine.wait for `placet wait ID`.
+            # The predicate placet.sdk.runner gives Engine.wait for `placet wait ID`.
             return current.version != seen or engine.is_claimable(current)
 
         if command == "wait":
@@ -92,8 +92,7 @@ def benchmark(
     decisions: int, idle_seconds: float, synchronous: str, poll_only: bool = False
 ) -> dict[str, object]:
     """Run the waiter, make the decisions, return latencies (ms) and idle CPU (%)."""
-    from placet.domain.models import DecisionKind, TaskStatus
-    from placet.engine import DecisionRequest
+    from placet.domain.models import TaskStatus
 
     env = {**os.environ, "PLACET_SQLITE_SYNCHRONOUS": synchronous}
     os.environ["PLACET_SQLITE_SYNCHRONOUS"] = synchronous
@@ -126,7 +125,7 @@ def benchmark(
                 task_id = awaiting_review()
                 assert ask(f"wait {task_id}") == "ready"
                 time.sleep(rng.uniform(0.003, 0.012))  # the waiter is polling by now
-                engine.decide(DecisionRequest(task_id, DecisionKind.APPROVE, "reviewer"))
+                engine.decide(approval_request(task_id))
                 decided = time.monotonic()
                 _, woke, status = child.stdout.readline().split()
                 assert status == TaskStatus.APPROVED.value, status

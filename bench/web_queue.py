@@ -111,8 +111,8 @@ def database(tasks: int, rebuild: bool = False) -> Path:
 
 
 def _build(path: Path, tasks: int, awaiting: int) -> None:
-    from placet.accounts import Accounts
     from placet.engine import Engine
+    from placet.engine.accounts import Accounts
     from placet.store.sql import SqlStore
     from placet.testing import FakeProvider
 
@@ -120,7 +120,7 @@ def _build(path: Path, tasks: int, awaiting: int) -> None:
     settings = settings_for(url)
     store = SqlStore(url)  # the schema, by Placet's migrations
     try:
-        accounts = Accounts(store.sql_engine, settings)
+        accounts = Accounts(store.accounts())
         accounts.add_user(REVIEWER, PASSWORD, ["reviewer"])
         accounts.add_user(OLD_REQUESTER, PASSWORD, ["requester"])
     finally:
@@ -319,7 +319,7 @@ def _ids(path: Path) -> dict[str, Any]:
 
 def endpoints(ids: dict[str, Any]) -> list[Endpoint]:
     """What a reviewer's browser and an API client ask for."""
-    from placet.web.schemas import encode_cursor
+    from placet.web.api.schemas import encode_cursor
 
     deep_newest = encode_cursor(ids["deep_newest"])
     return [
@@ -366,8 +366,8 @@ def app_client(path: Path) -> Iterator[tuple[Any, ServerClock, Any]]:
     from starlette.responses import Response
     from starlette.testclient import TestClient
 
-    from placet.accounts import Accounts
     from placet.engine import Engine
+    from placet.engine.accounts import Accounts
     from placet.store.sql import SqlStore
     from placet.testing import FakeProvider
     from placet.web.app import AppOptions, create_app
@@ -378,7 +378,7 @@ def app_client(path: Path) -> Iterator[tuple[Any, ServerClock, Any]]:
     store = SqlStore(url)
     provider = FakeProvider()
     engine = Engine(store, settings, provider_for=lambda _model: provider)
-    accounts = Accounts(store.sql_engine, settings)
+    accounts = Accounts(store.accounts())
     options = AppOptions(SECRET_KEY, run_worker=False, watch_folder=False)
     app = create_app(engine, accounts, options)
     clock = ServerClock(app)
@@ -433,7 +433,7 @@ def measure(path: Path, requests: int, budget: float) -> Run:
 def _floor(services: Any, ids: dict[str, Any], repeats: int) -> dict[str, list[float]]:
     """The store calls behind the pages, alone."""
     from placet.domain.models import TaskStatus
-    from placet.store.base import TaskFilter
+    from placet.domain.queries import TaskFilter
 
     store = services.engine.store
     awaiting = (TaskStatus.AWAITING_REVIEW,)
@@ -482,7 +482,7 @@ def _plans(path: Path, ids: dict[str, Any]) -> dict[str, list[str]]:
     from sqlalchemy.dialects import sqlite
 
     from placet.domain.models import TaskStatus
-    from placet.store.base import TaskFilter
+    from placet.domain.queries import TaskFilter
     from placet.store.listing import list_query
     from placet.store.statements import compile_statement
 

@@ -12,26 +12,33 @@ from placet.domain.models import (
     TaskKind,
     TaskStatus,
 )
-from placet.errors import ConflictError, PlacetError, UsageError, WorldError
+from placet.errors import (
+    ConflictError,
+    PermissionDeniedError,
+    PlacetError,
+    UsageError,
+    WorldError,
+)
 
 if TYPE_CHECKING:  # the SDK is loaded lazily below; type checkers see it directly
-    from placet.client import Client, Outcome, TaskHandle, connect
-    from placet.gates import AlreadyExecuted, Rejected, current_idempotency_key
-    from placet.handlers import Delivery, current_delivery
+    from placet.domain.outcomes import Outcome
+    from placet.handlers.base import Delivery, current_delivery, current_idempotency_key
+    from placet.sdk.client import Client, TaskHandle, connect
+    from placet.sdk.gates import AlreadyExecuted, Rejected
 
 __version__ = "0.1.0"
 
 # The SDK's names, by the module that defines each.
 _SDK = {
-    "Client": "client",
-    "Outcome": "client",
-    "TaskHandle": "client",
-    "connect": "client",
-    "AlreadyExecuted": "gates",
-    "Rejected": "gates",
-    "current_idempotency_key": "gates",
-    "Delivery": "handlers",
-    "current_delivery": "handlers",
+    "Client": "placet.sdk.client",
+    "TaskHandle": "placet.sdk.client",
+    "connect": "placet.sdk.client",
+    "AlreadyExecuted": "placet.sdk.gates",
+    "Rejected": "placet.sdk.gates",
+    "Outcome": "placet.domain.outcomes",
+    "Delivery": "placet.handlers.base",
+    "current_delivery": "placet.handlers.base",
+    "current_idempotency_key": "placet.handlers.base",
 }
 
 
@@ -41,7 +48,7 @@ def __getattr__(name: str) -> object:
     if name in _SDK:
         import importlib
 
-        return getattr(importlib.import_module(f"placet.{_SDK[name]}"), name)
+        return getattr(importlib.import_module(_SDK[name]), name)
     raise AttributeError(f"module 'placet' has no attribute {name!r}")
 
 
@@ -55,6 +62,7 @@ __all__ = [
     "Draft",
     "Event",
     "Outcome",
+    "PermissionDeniedError",
     "PlacetError",
     "Rejected",
     "Task",

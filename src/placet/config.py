@@ -17,8 +17,8 @@ from dotenv import load_dotenv
 
 from placet.domain.models import TaskKind
 from placet.domain.prompts import template_inputs
+from placet.domain.starter import STARTER_KINDS
 from placet.errors import ConfigError
-from placet.starter import STARTER_KINDS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -40,7 +40,14 @@ KIND_KEYS = {
     "temperature",
     "reviewers",
 }
-GLOBAL_KEYS = {"database", "model", "review_dir", "max_input_bytes", "lease_seconds"}
+GLOBAL_KEYS = {
+    "database",
+    "model",
+    "review_dir",
+    "review_as",
+    "max_input_bytes",
+    "lease_seconds",
+}
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,7 @@ class Settings:
     database_url: str = DEFAULT_DATABASE
     model: str | None = None
     review_dir: Path = Path(DEFAULT_REVIEW_DIR)
+    review_as: str | None = None  # who the review folder decides as; None: who runs Placet
     max_input_bytes: int = 64 * 1024
     lease_seconds: float = 60.0
     kinds: dict[str, TaskKind] = field(default_factory=dict)
@@ -99,6 +107,7 @@ def load_settings(directory: Path | None = None) -> Settings:
         database_url=env.get("PLACET_DATABASE_URL") or str(database),
         model=env.get("PLACET_MODEL") or _optional_str(globals_.get("model")),
         review_dir=Path(env.get("PLACET_REVIEW_DIR") or str(review_dir)),
+        review_as=env.get("PLACET_REVIEW_AS") or _optional_str(globals_.get("review_as")),
         max_input_bytes=_int(max_input, "max_input_bytes"),
         lease_seconds=float(globals_.get("lease_seconds", 60.0)),
         kinds=kinds,

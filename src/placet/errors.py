@@ -52,6 +52,10 @@ class ConflictError(UsageError):
     """The task changed since you looked at it; nothing was changed."""
 
 
+class PermissionDeniedError(UsageError):
+    """You may not do that; nothing was changed."""
+
+
 class InvalidTransitionError(ConflictError):
     """That action is not allowed in the task's current state."""
 

@@ -5,12 +5,19 @@ from __future__ import annotations
 import collections
 import tempfile
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from placet.domain.models import Usage
+from placet.domain.decisions import DecisionRequest
+from placet.domain.models import DecisionKind, Task, Usage
+from placet.domain.policy import Principal, Role
 from placet.errors import ProviderError
 from placet.providers.base import Chunk, Completion, CompletionRequest, collect
 from placet.store.sql import SqlStore
+
+if TYPE_CHECKING:
+    from placet.engine import Engine
 
 # A test reads the last request or two. A long run (a benchmark, a demo
 # server) must not keep every request it ever made: the log grew by a few
@@ -67,3 +74,51 @@ def temp_store(directory: Path | None = None) -> SqlStore:
     """A store on a fresh SQLite file in a temporary folder."""
     folder = Path(directory or tempfile.mkdtemp(prefix="placet-"))
     return SqlStore(f"sqlite:///{folder / 'placet.db'}")
+
+
+def person(name: str, *roles: Role, channel: str = "test") -> Principal:
+    """A principal for engine tests: a reviewer unless other roles are named."""
+    return Principal(name, frozenset(roles or (Role.REVIEWER,)), channel)
+
+
+class MemoryChannel:
+    """The Channel twin: keeps what it was asked to publish, and answers as a given person.
+
+    ``answer`` does what every real channel does with a person's action: it
+    builds a decision request carrying the identity the channel established
+    and hands it to the engine, which checks the kind's policy.
+    """
+
+    name = "memory"
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.published: list[Task] = []
+        self.running = False
+
+    def start(self) -> None:
+        """Nothing to follow in memory; marks the channel as running."""
+        self.running = True
+
+    def stop(self) -> None:
+        """Marks the channel as stopped."""
+        self.running = False
+
+    def publish(self, task: Task) -> Task:
+        """Keep the task as shown."""
+        self.published.append(task)
+        return task
+
+    def answer(
+        self,
+        task_id: str,
+        kind: DecisionKind,
+        principal: Principal,
+        text: str | None = None,
+        feedback: str | None = None,
+        reason: str | None = None,
+    ) -> Task:
+        """Decide for ``principal`` through the engine, as a person answering here would."""
+        who = replace(principal, channel=self.name)
+        request = DecisionRequest(task_id, kind, who, text=text, feedback=feedback, reason=reason)
+        return self.engine.decide(request)

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from placet.domain import audit
+from placet.domain.changes import Change
 from placet.domain.ids import new_id
 from placet.domain.models import Event, Task, TaskStatus
-from placet.store.base import Change, Store
+from placet.store.base import Store
 from placet.store.sql import SqlStore
 from tests.conformance import postgres
 

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from placet.domain.changes import Change
 from placet.domain.models import Task, TaskStatus
 from placet.errors import NotFoundError
-from placet.store.base import Change, ClaimChange, Store
+from placet.store.base import ClaimChange, Store
 from tests.conformance.conftest import StoreFactory, change, new_task
 from tests.conftest import run_together
 

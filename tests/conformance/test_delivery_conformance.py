@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from placet.config import Settings
-from placet.domain.deliveries import LOWEST_ID, DeliveryStatus
+from placet.domain.deliveries import LOWEST_ID, DeliveryStatus, Found
 from placet.domain.models import DecisionKind, Task, TaskKind, TaskStatus
 from placet.engine import DecisionRequest, Engine
 from placet.store.base import Store
-from placet.store.deliveries import DeliveryStore, Found
-from placet.testing import FakeProvider
+from placet.store.deliveries import DeliveryStore
+from placet.testing import FakeProvider, person
 from tests.conformance.conftest import StoreFactory
 from tests.conftest import run_together
 
@@ -32,7 +32,7 @@ def decided(engine: Engine, kind: DecisionKind, task_kind: str = KIND.name) -> T
     task = engine.propose(task_kind, {"name": "Rahul"}, "dev", "Hello Rahul")
     reason = "no" if kind is DecisionKind.REJECT else None
     feedback = "again" if kind is DecisionKind.REVISE else None
-    request = DecisionRequest(task.id, kind, "rev", reason=reason, feedback=feedback)
+    request = DecisionRequest(task.id, kind, person("rev"), reason=reason, feedback=feedback)
     return engine.decide(request)
 
 
@@ -69,7 +69,7 @@ def test_only_final_decisions_of_the_kind_and_outcome_are_found(
     approved = decided(engine, DecisionKind.APPROVE)
     edited_task = engine.propose(KIND.name, {"name": "Ada"}, "dev", "Hi Ada")
     edited = engine.decide(
-        DecisionRequest(edited_task.id, DecisionKind.EDIT, "rev", text="Hello Ada")
+        DecisionRequest(edited_task.id, DecisionKind.EDIT, person("rev"), text="Hello Ada")
     )
     rejected = decided(engine, DecisionKind.REJECT)
     decided(engine, DecisionKind.APPROVE, OTHER.name)
@@ -90,11 +90,11 @@ def test_a_revised_task_is_found_by_its_last_decision_only(
     engine = engine_on(store)
     engine.register_kind(TaskKind("retried", template="Write to {name}.", max_attempts=2))
     task = engine.propose("retried", {"name": "Rahul"}, "dev", "v1")
-    engine.decide(DecisionRequest(task.id, DecisionKind.REVISE, "rev", feedback="warmer"))
+    engine.decide(DecisionRequest(task.id, DecisionKind.REVISE, person("rev"), feedback="warmer"))
     claimed = engine.claim("w", task.id)
     assert claimed is not None
     engine.draft(claimed, "w")
-    engine.decide(DecisionRequest(task.id, DecisionKind.APPROVE, "rev"))
+    engine.decide(DecisionRequest(task.id, DecisionKind.APPROVE, person("rev")))
     found = deliveries.undelivered("h", "retried", APPROVED, LOWEST_ID, END)
     assert [f.decision_id for f in found] == [last_decision(engine, engine.get(task.id))]
 

@@ -11,8 +11,9 @@ import pytest
 
 from placet.domain.ids import new_id
 from placet.domain.models import Decision, DecisionKind, Draft, TaskStatus, Usage
+from placet.domain.queries import TaskFilter
 from placet.errors import ConflictError, NotFoundError
-from placet.store.base import Store, TaskFilter
+from placet.store.base import Store
 from tests.conformance.conftest import StoreFactory, change, new_task
 
 S = TaskStatus

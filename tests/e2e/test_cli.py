@@ -8,9 +8,8 @@ import signal
 import time
 from pathlib import Path
 
-from placet.accounts import accounts_for
-from placet.config import load_settings
 from placet.domain.models import Task
+from placet.engine.accounts import Accounts
 from placet.store import open_store
 from tests.e2e.conftest import Cli
 
@@ -195,12 +194,12 @@ def test_the_approved_text_is_printed_exactly_whatever_the_width(cli: Cli) -> No
 
 def test_handlers_that_gave_up_are_listed_and_retried(cli: Cli) -> None:
     import placet
-    from placet.client import Client
     from placet.config import Settings
     from placet.domain.models import DecisionKind, TaskKind
     from placet.engine import DecisionRequest, Engine
-    from placet.handler_runner import HandlerRunner
-    from placet.testing import FakeProvider
+    from placet.handlers.runner import HandlerRunner
+    from placet.sdk.client import Client
+    from placet.testing import FakeProvider, person
 
     # A service whose handler gave up, in the folder the commands run in.
     url = f"sqlite:///{cli.folder / 'placet.db'}"
@@ -214,7 +213,7 @@ def test_handlers_that_gave_up_are_listed_and_retried(cli: Cli) -> None:
             raise RuntimeError("the board is full")
 
         task = client.engine.propose(kind.name, {"text": "Hello"}, "svc", "Hello")
-        client.engine.decide(DecisionRequest(task.id, DecisionKind.APPROVE, "rita"))
+        client.engine.decide(DecisionRequest(task.id, DecisionKind.APPROVE, person("rita")))
         HandlerRunner(client.engine, client.handlers, report=lambda _: None).run_pending()
 
     listed = cli("handlers", "failed")
@@ -310,7 +309,7 @@ def test_accounts_from_a_script_take_the_password_on_stdin(cli: Cli) -> None:
 
     store = open_store(f"sqlite:///{cli.folder / 'placet.db'}")
     try:
-        accounts = accounts_for(store, load_settings())
+        accounts = Accounts(store.accounts())
         assert accounts.authenticate("ana", "new-s3cret-pass") is not None
         assert accounts.authenticate("ana", "s3cret-pass") is None
     finally:

@@ -19,10 +19,10 @@ import pytest
 from argon2 import PasswordHasher
 
 import placet
-from placet import accounts
-from placet.client import Client
 from placet.domain.models import DecisionKind, Task, TaskStatus
-from placet.engine import DecisionRequest
+from placet.engine import DecisionRequest, accounts
+from placet.sdk.client import Client
+from placet.testing import person
 from placet.web.render import short_id
 from tests.e2e.browser import (
     DOCS,
@@ -83,7 +83,7 @@ class Site:
         """Decide as someone else, straight through the engine."""
         current = self.world.engine.get(task.id)
         request = DecisionRequest(
-            task.id, kind, actor, current.current_draft_id, current.version, **text
+            task.id, kind, person(actor), current.current_draft_id, current.version, **text
         )
         return self.world.engine.decide(request)
 

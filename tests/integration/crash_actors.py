@@ -2,7 +2,7 @@
 
     python -m tests.integration.crash_actors ROLE DATABASE_URL LOG_FILE NAME
 
-* ``worker``: ``placet.worker.Worker`` with a slow fake provider (a draft takes
+* ``worker``: ``placet.engine.worker.Worker`` with a slow fake provider (a draft takes
   about half a second, so kills land mid-draft), stopping on SIGTERM as
   ``placet worker`` does;
 * ``decider``: what an API process does for reviewers: picks a task awaiting
@@ -27,13 +27,13 @@ from collections.abc import Iterator
 
 from placet.config import Settings
 from placet.domain.models import DecisionKind, TaskKind, TaskStatus
+from placet.domain.queries import TaskFilter
 from placet.engine import DecisionRequest, Engine
+from placet.engine.worker import Worker
 from placet.errors import ConflictError, InvalidTransitionError, StoreError
 from placet.providers.base import Chunk, CompletionRequest
 from placet.store import open_store
-from placet.store.base import TaskFilter
-from placet.testing import FakeProvider
-from placet.worker import Worker
+from placet.testing import FakeProvider, person
 
 KIND = TaskKind(
     name="crash_email", template="Write a short onboarding email to {name}.", max_attempts=3
@@ -90,7 +90,8 @@ def run_decider(engine: Engine, log: Log, name: str, stop: threading.Event) -> N
         task = rng.choice(waiting)
         kind = rng.choices(list(DecisionKind), weights=[5, 2, 2, 1])[0]
         request = DecisionRequest(
-            task.id, kind, name, draft_id=task.current_draft_id, expected_version=task.version,
+            task.id, kind, person(name), draft_id=task.current_draft_id,
+            expected_version=task.version,
             text="Edited by a person." if kind is DecisionKind.EDIT else None,
             feedback="Warmer, please." if kind is DecisionKind.REVISE else None,
             reason="Not for us." if kind is DecisionKind.REJECT else None,

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from placet.accounts import Accounts
-from placet.config import load_settings
 from placet.domain.policy import Role
+from placet.engine.accounts import Accounts
 from placet.errors import ConflictError, InvalidInputError
 from placet.store.sql import SqlStore
 
@@ -17,7 +16,7 @@ from placet.store.sql import SqlStore
 @pytest.fixture
 def accounts(tmp_path: Path) -> Iterator[Accounts]:
     store = SqlStore(f"sqlite:///{tmp_path / 'accounts.db'}")
-    yield Accounts(store.sql_engine, load_settings(tmp_path))
+    yield Accounts(store.accounts())
     store.close()
 
 

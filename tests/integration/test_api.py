@@ -17,11 +17,11 @@ import pytest
 from sse_starlette.sse import AppStatus
 
 from placet.domain.models import DecisionKind, Task, TaskStatus
+from placet.domain.queries import TaskFilter
 from placet.engine import DecisionRequest
 from placet.errors import ProviderUnavailableError, StoreError
 from placet.providers.base import Chunk, CompletionRequest
-from placet.store.base import TaskFilter
-from placet.testing import FakeProvider
+from placet.testing import FakeProvider, person
 from placet.web.metrics import MeteredWorker, Metrics
 from placet.web.ops import JsonLines, configure_request_logs
 from tests.integration.web_helpers import (
@@ -637,7 +637,7 @@ def test_the_task_stream_carries_the_draft_as_it_is_written_and_the_decision(
                     assert len(chunks) > 3
                     assert "".join(chunks) == draft.output
 
-                    request = DecisionRequest(task.id, DecisionKind.APPROVE, "rita")
+                    request = DecisionRequest(task.id, DecisionKind.APPROVE, person("rita"))
                     threading.Thread(target=world.engine.decide, args=(request,)).start()
                     decided = next_event(events, "status")
                     assert json.loads(decided.data)["status"] == "approved"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from placet.domain.models import Task, TaskStatus
-from placet.store.base import TaskFilter
+from placet.domain.queries import TaskFilter
 from placet.web.auth import CSRF_HEADER
 from tests.integration.web_helpers import INPUT, KIND, WebWorld, web_world
 

@@ -27,8 +27,10 @@ from pathlib import Path
 
 import pytest
 
-from placet.auditing import verify_store
+from placet.config import Settings
 from placet.domain.models import Event, TaskStatus
+from placet.engine import Engine
+from placet.engine.auditing import verify_store
 from placet.store.sql import SqlStore
 from tests.conformance import postgres as pg
 from tests.integration import crash_actors
@@ -191,7 +193,7 @@ def _check_nothing_lost_or_doubled(cast: Cast, store: SqlStore, ids: list[str]) 
         assert len(started) == (1 if task.status is TaskStatus.APPROVED else 0)
         if task.status is TaskStatus.APPROVED:
             assert effects[task_id] <= 1
-    report = verify_store(store)
+    report = verify_store(Engine(store, Settings()))
     assert report.ok, report.problems[:5]
     assert report.tasks == TASKS
 

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from placet.auditing import verify_store
 from placet.config import Settings
 from placet.domain.models import DecisionKind, TaskKind, TaskStatus
 from placet.engine import DecisionRequest, Engine
+from placet.engine.auditing import verify_store
+from placet.engine.worker import Worker
 from placet.errors import (
     ConfigError,
     ConflictError,
@@ -21,8 +22,7 @@ from placet.errors import (
 )
 from placet.providers.registry import resolve
 from placet.store.sql import SqlStore
-from placet.testing import FakeProvider, temp_store
-from placet.worker import Worker
+from placet.testing import FakeProvider, person, temp_store
 from tests.conftest import Clock
 
 S = TaskStatus
@@ -35,7 +35,7 @@ def drafted(engine: Engine, worker: str = "w1") -> str:
 
 
 def decide(engine: Engine, task_id: str, kind: DecisionKind, **fields: str) -> TaskStatus:
-    return engine.decide(DecisionRequest(task_id, kind, "alice", **fields)).status
+    return engine.decide(DecisionRequest(task_id, kind, person("alice"), **fields)).status
 
 
 def test_unknown_kind_lists_the_known_ones(engine: Engine) -> None:
@@ -141,13 +141,15 @@ def test_a_second_decision_on_the_same_draft_conflicts(engine: Engine) -> None:
     version = engine.get(task_id).version
     with pytest.raises(ConflictError, match="changed since you looked"):
         engine.decide(
-            DecisionRequest(task_id, DecisionKind.APPROVE, "bob", expected_version=version - 1)
+            DecisionRequest(
+                task_id, DecisionKind.APPROVE, person("bob"), expected_version=version - 1
+            )
         )
     decide(engine, task_id, DecisionKind.APPROVE)
     with pytest.raises(ConflictError, match="alice already decided"):
         engine.decide(
             DecisionRequest(
-                task_id, DecisionKind.REJECT, "bob", expected_version=version, reason="x"
+                task_id, DecisionKind.REJECT, person("bob"), expected_version=version, reason="x"
             )
         )
     assert len(engine.detail(task_id).decisions) == 1
@@ -164,7 +166,9 @@ def test_racing_decisions_from_threads_give_exactly_one_winner(engine: Engine) -
         barrier.wait()
         try:
             engine.decide(
-                DecisionRequest(task_id, DecisionKind.APPROVE, f"r{n}", expected_version=version)
+                DecisionRequest(
+                    task_id, DecisionKind.APPROVE, person(f"r{n}"), expected_version=version
+                )
             )
             wins.append(f"r{n}")
         except ConflictError:
@@ -246,14 +250,14 @@ def test_cancel_ends_a_waiting_task(engine: Engine) -> None:
 def test_every_chain_verifies_and_tampering_is_caught(engine: Engine) -> None:
     task_id = drafted(engine)
     decide(engine, task_id, DecisionKind.EDIT, text="Edited.")
-    assert verify_store(engine.store).ok
+    assert verify_store(engine).ok
     import sqlalchemy as sa
 
     from placet.store.schema import drafts
 
     with engine.store._engine.begin() as conn:  # type: ignore[attr-defined]
         conn.execute(sa.update(drafts).values(output="forged"))
-    problems = verify_store(engine.store).problems
+    problems = verify_store(engine).problems
     assert any("was altered" in p.problem for p in problems)
 
 
@@ -278,19 +282,19 @@ def check_nul_characters(engine: Engine) -> None:
     assert "\x00" not in output and "Ra\ufffdhul" in output
     assert engine.get(task.id).input == {"name": "Ra\x00hul"}
     refused = [
-        DecisionRequest(task.id, DecisionKind.EDIT, "alice", text="Dear\x00 Rahul"),
-        DecisionRequest(task.id, DecisionKind.REVISE, "alice", feedback="warmer\x00"),
-        DecisionRequest(task.id, DecisionKind.REJECT, "alice", reason="\x00"),
-        DecisionRequest(task.id, DecisionKind.APPROVE, "ali\x00ce"),
+        DecisionRequest(task.id, DecisionKind.EDIT, person("alice"), text="Dear\x00 Rahul"),
+        DecisionRequest(task.id, DecisionKind.REVISE, person("alice"), feedback="warmer\x00"),
+        DecisionRequest(task.id, DecisionKind.REJECT, person("alice"), reason="\x00"),
+        DecisionRequest(task.id, DecisionKind.APPROVE, person("ali\x00ce")),
     ]
     for request in refused:
         with pytest.raises(InvalidInputError, match="contains a NUL character"):
             engine.decide(request)
     with pytest.raises(InvalidInputError, match="the requester contains a NUL"):
         engine.submit("onboarding_email", NAME, "d\x00ev")
-    approved = engine.decide(DecisionRequest(task.id, DecisionKind.APPROVE, "alice"))
+    approved = engine.decide(DecisionRequest(task.id, DecisionKind.APPROVE, person("alice")))
     assert approved.status is S.APPROVED and approved.final_output == output
-    assert verify_store(engine.store).ok
+    assert verify_store(engine).ok
 
 
 def test_nul_characters_on_sqlite(engine: Engine) -> None:
@@ -322,7 +326,7 @@ def statements_during(engine: Engine, action: Callable[[], object]) -> list[str]
 
 def test_deciding_on_a_draft_this_engine_saved_reads_no_task_back(engine: Engine) -> None:
     task_id = drafted(engine)
-    request = DecisionRequest(task_id, DecisionKind.APPROVE, "alice")
+    request = DecisionRequest(task_id, DecisionKind.APPROVE, person("alice"))
     seen = statements_during(engine, lambda: engine.decide(request))
     assert not [sql for sql in seen if sql.lstrip().upper().startswith("SELECT")], seen
     assert engine.store.get_task(task_id).status is S.APPROVED
@@ -332,9 +336,11 @@ def test_a_decision_already_made_elsewhere_is_reported_as_such(
     engine: Engine, elsewhere: Engine
 ) -> None:
     task_id = drafted(engine)  # this engine's copy: awaiting review
-    elsewhere.decide(DecisionRequest(task_id, DecisionKind.REJECT, "bob", reason="off tone"))
+    elsewhere.decide(
+        DecisionRequest(task_id, DecisionKind.REJECT, person("bob"), reason="off tone")
+    )
     with pytest.raises(ConflictError, match="bob already decided"):
-        engine.decide(DecisionRequest(task_id, DecisionKind.APPROVE, "alice"))
+        engine.decide(DecisionRequest(task_id, DecisionKind.APPROVE, person("alice")))
     detail = engine.detail(task_id)
     assert detail.task.status is S.REJECTED and len(detail.decisions) == 1
 
@@ -343,12 +349,16 @@ def test_a_newer_draft_saved_elsewhere_can_be_decided_here(
     engine: Engine, elsewhere: Engine
 ) -> None:
     task_id = drafted(engine)  # this engine's copy waits on draft 1
-    elsewhere.decide(DecisionRequest(task_id, DecisionKind.REVISE, "bob", feedback="shorter"))
+    elsewhere.decide(
+        DecisionRequest(task_id, DecisionKind.REVISE, person("bob"), feedback="shorter")
+    )
     claimed = elsewhere.claim("w2", task_id)
     assert claimed is not None
     second = elsewhere.draft(claimed, "w2")
     approved = engine.decide(
-        DecisionRequest(task_id, DecisionKind.APPROVE, "alice", draft_id=second.current_draft_id)
+        DecisionRequest(
+            task_id, DecisionKind.APPROVE, person("alice"), draft_id=second.current_draft_id
+        )
     )
     assert approved.status is S.APPROVED
     detail = engine.detail(task_id)

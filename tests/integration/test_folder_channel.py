@@ -14,12 +14,12 @@ from typing import Any, TypeVar
 import pytest
 
 from placet.channels.folder import FolderChannel
-from placet.config import Settings
+from placet.config import Settings, default_actor
 from placet.domain.models import DecisionKind, Task, TaskKind, TaskStatus
 from placet.engine import DecisionRequest, Engine
 from placet.errors import ConflictError
 from placet.store.sql import SqlStore
-from placet.testing import FakeProvider, temp_store
+from placet.testing import FakeProvider, person, temp_store
 
 WAIT_SECONDS = 5.0
 T = TypeVar("T")
@@ -151,11 +151,14 @@ def test_moving_to_approved_approves_and_records_the_decision(running: Env) -> N
     assert done.final_output == draft.output
     decision = eventually(lambda: decided(target), "the decision in the approved file")
     assert decision["kind"] == "approve"
-    assert decision["actor"].startswith("folder:")
+    # No accounts: the one local person who runs Placet decides, and the audit says how.
+    assert decision["actor"] == default_actor()
     assert decision["status"] == "approved"
     assert "T" in decision["at"]
+    event = running.engine.detail(task.id).events[-1]
+    assert event.payload["channel"] == "folder" and event.payload["mode"] == "single_user"
     # Said just after the file is written back: wait for it, do not race it.
-    said = f"approved {task.id} (folder:"
+    said = f"approved {task.id} ({default_actor()})"
     eventually(lambda: any(m.startswith(said) for m in running.messages), "the approval message")
     assert not running.path("pending", f"{task.id}.json").exists()
 
@@ -275,8 +278,8 @@ def test_a_terminal_decision_moves_the_pending_file_out(running: Env) -> None:
     # signal can tell the channel about these decisions.
     time.sleep(1.2)
     decide = running.engine.decide
-    decide(DecisionRequest(approved.id, DecisionKind.APPROVE, actor="bob"))
-    decide(DecisionRequest(revised.id, DecisionKind.REVISE, actor="bob", feedback="More tea."))
+    decide(DecisionRequest(approved.id, DecisionKind.APPROVE, person("bob")))
+    decide(DecisionRequest(revised.id, DecisionKind.REVISE, person("bob"), feedback="More tea."))
 
     moved = running.path("approved", f"{approved.id}.json")
     decision = eventually(lambda: decided(moved), "the approved mirror")
@@ -303,7 +306,9 @@ def test_a_file_move_racing_a_terminal_decision_gives_exactly_one(running: Env) 
         if round_ % 2:
             time.sleep(0.15)  # let the watcher get there first in some rounds
         try:
-            running.engine.decide(DecisionRequest(task.id, DecisionKind.REJECT, "bob", reason="no"))
+            running.engine.decide(
+                DecisionRequest(task.id, DecisionKind.REJECT, person("bob"), reason="no")
+            )
             terminal_won = True
         except ConflictError:
             terminal_won = False
@@ -349,7 +354,9 @@ def test_moves_and_decisions_made_while_stopped_are_caught_up_at_start(env: Env)
     moved, decided_elsewhere = env.drafted("moved"), env.drafted("elsewhere")
     env.channel().sync()
     target = move(env.path("pending", f"{moved.id}.json"), "approved")
-    env.engine.decide(DecisionRequest(decided_elsewhere.id, DecisionKind.REJECT, "bob", reason="x"))
+    env.engine.decide(
+        DecisionRequest(decided_elsewhere.id, DecisionKind.REJECT, person("bob"), reason="x")
+    )
     with env.channel():
         assert env.engine.get(moved.id).status is TaskStatus.APPROVED
         assert decided(target)

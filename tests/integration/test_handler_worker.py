@@ -19,13 +19,14 @@ from pathlib import Path
 
 import pytest
 
-from placet.auditing import verify_store
 from placet.config import Settings
 from placet.domain.deliveries import DeliveryStatus, idempotency_key
 from placet.domain.models import DecisionKind, Task, TaskKind
 from placet.engine import DecisionRequest, Engine
+from placet.engine.auditing import verify_store
 from placet.store import open_store
 from placet.store.deliveries import DeliveryStore
+from placet.testing import person
 from tests.conformance import postgres
 from tests.e2e.conftest import Background
 
@@ -106,7 +107,7 @@ class App:
     def decide(self, name: str, kind: DecisionKind = DecisionKind.APPROVE) -> Task:
         task = self.waiting(name)
         reason = "Not now." if kind is DecisionKind.REJECT else None
-        return self.engine.decide(DecisionRequest(task.id, kind, "reviewer", reason=reason))
+        return self.engine.decide(DecisionRequest(task.id, kind, person("reviewer"), reason=reason))
 
     def key(self, handler: str, task: Task) -> str:
         return idempotency_key(handler, self.engine.detail(task.id).decisions[-1].id)
@@ -186,4 +187,4 @@ def test_a_handler_killed_midway_runs_again_with_the_same_key(app: App) -> None:
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.DELIVERED, 2)
     succeeded = [e for e in app.engine.store.events(task.id) if e.type == "handler_succeeded"]
     assert len(succeeded) == 1 and succeeded[0].payload["idempotency_key"] == key
-    assert verify_store(app.engine.store).ok
+    assert verify_store(app.engine).ok

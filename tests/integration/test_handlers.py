@@ -13,19 +13,19 @@ from pathlib import Path
 import pytest
 
 import placet
-from placet.auditing import verify_store
-from placet.client import Client
 from placet.config import Settings
 from placet.domain.deliveries import DeliveryStatus, idempotency_key
 from placet.domain.ids import id_floor, new_id
 from placet.domain.models import DecisionKind, Task, TaskKind
 from placet.engine import DecisionRequest, Engine
+from placet.engine.auditing import verify_store
 from placet.errors import UsageError
-from placet.handler_runner import HandlerRunner
-from placet.handler_sweep import RESWEEP_SECONDS, SETTLE_SECONDS, Sweeper
+from placet.handlers.runner import HandlerRunner
+from placet.handlers.sweep import RESWEEP_SECONDS, SETTLE_SECONDS, Sweeper
+from placet.sdk.client import Client
 from placet.store import open_store
 from placet.store.deliveries import DeliveryStore
-from placet.testing import FakeProvider
+from placet.testing import FakeProvider, person
 from tests.conformance import postgres
 
 KIND = TaskKind("welcome", template="Write to {name}.", max_attempts=1)
@@ -82,7 +82,7 @@ def client(url: str) -> Iterator[Client]:
 def decide(client: Client, kind: DecisionKind = DecisionKind.APPROVE, name: str = "Ada") -> Task:
     task = client.engine.propose(KIND.name, {"name": name}, "dev", f"Hello {name}")
     reason = "Not now." if kind is DecisionKind.REJECT else None
-    return client.engine.decide(DecisionRequest(task.id, kind, "reviewer", reason=reason))
+    return client.engine.decide(DecisionRequest(task.id, kind, person("reviewer"), reason=reason))
 
 
 def runner_for(client: Client, clock: Clock, **sweeper: float) -> HandlerRunner:
@@ -130,7 +130,7 @@ def test_each_outcome_reaches_its_handler_once_with_a_stable_key(client: Client)
         "idempotency_key": idempotency_key(send_name, approval),
         "attempt": 1,
     }
-    assert verify_store(client.engine.store).ok
+    assert verify_store(client.engine).ok
 
 
 def test_a_failing_handler_is_retried_with_backoff_then_given_up(client: Client) -> None:
@@ -201,8 +201,8 @@ def test_a_decision_committed_late_behind_the_walk_is_found_by_the_resweep(
     made_early = new_id()  # the slow decider makes its decision's id now, commits later
     fast = decide(client, name="Fast")
     assert runner.run_pending() == 1  # the walk is now past the fast decision
-    monkeypatch.setattr("placet.engine.new_id", lambda: made_early)
-    client.engine.decide(DecisionRequest(slow.id, DecisionKind.APPROVE, "reviewer"))
+    monkeypatch.setattr("placet.engine.core.new_id", lambda: made_early)
+    client.engine.decide(DecisionRequest(slow.id, DecisionKind.APPROVE, person("reviewer")))
     monkeypatch.undo()
     assert runner.run_pending() == 0  # the hot walk only reads ids after the fast one
     clock.offset += RESWEEP_SECONDS
@@ -254,7 +254,7 @@ def test_several_runners_run_each_delivery_once(url: str) -> None:
 
 
 def test_a_delivery_that_gave_up_can_be_retried_once_the_cause_is_fixed(client: Client) -> None:
-    from placet.handler_admin import failed_deliveries, retry_failed
+    from placet.handlers.admin import failed_deliveries, retry_failed
 
     mail_server_up = False
 
@@ -281,7 +281,7 @@ def test_a_delivery_that_gave_up_can_be_retried_once_the_cause_is_fixed(client: 
     (retry_event,) = [e for e in client.engine.store.events(task.id) if e.type == "handler_retried"]
     assert retry_event.actor == "ops" and retry_event.payload["attempts_before"] == 1
     assert len(events(client, task.id, "handler_succeeded")) == 1
-    assert verify_store(client.engine.store).ok
+    assert verify_store(client.engine).ok
 
 
 def test_a_pool_of_threads_runs_slow_handlers_at_the_same_time(client: Client) -> None:

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 
 import placet
-from placet.client import Client
 from placet.domain.models import DecisionKind, Task
 from placet.engine import DecisionRequest
+from placet.sdk.client import Client
+from placet.testing import person
 from tests.integration.web_helpers import KIND, WebWorld, web_world
 
 HANDLER = "welcome.send"
@@ -37,7 +38,7 @@ def gave_up(world: WebWorld) -> Task:
 
     client.run_pending_handlers()  # registers the handler: it gets decisions from now on
     task = world.awaiting_review(requester="alice")
-    world.engine.decide(DecisionRequest(task.id, DecisionKind.APPROVE, "rita"))
+    world.engine.decide(DecisionRequest(task.id, DecisionKind.APPROVE, person("rita")))
     assert client.run_pending_handlers() == 1
     return task
 
@@ -176,11 +177,11 @@ def test_the_page_looks_again_until_every_handler_has_run(world: WebWorld) -> No
     reviewer, _csrf = world.session_client("rita")
     delivered = world.awaiting_review(requester="alice", values={"name": "Ada"})
     assert not running_mark(reviewer, delivered)  # awaiting review: its own stream is live
-    world.engine.decide(DecisionRequest(delivered.id, DecisionKind.APPROVE, "rita"))
+    world.engine.decide(DecisionRequest(delivered.id, DecisionKind.APPROVE, person("rita")))
     assert running_mark(reviewer, delivered)  # no worker has swept it yet: still to run
 
     retrying = world.awaiting_review(requester="alice", values={"name": "Down"})
-    world.engine.decide(DecisionRequest(retrying.id, DecisionKind.APPROVE, "rita"))
+    world.engine.decide(DecisionRequest(retrying.id, DecisionKind.APPROVE, person("rita")))
     assert client.run_pending_handlers() == 2  # one delivered, one failed and waits
     assert not running_mark(reviewer, delivered)
     assert 'data-status="delivered"' in reviewer.get(f"/tasks/{delivered.id}/main").text
@@ -188,5 +189,7 @@ def test_the_page_looks_again_until_every_handler_has_run(world: WebWorld) -> No
     assert 'data-status="pending"' in reviewer.get(f"/tasks/{retrying.id}/main").text
 
     rejected = world.awaiting_review(requester="alice")
-    world.engine.decide(DecisionRequest(rejected.id, DecisionKind.REJECT, "rita", reason="No."))
+    world.engine.decide(
+        DecisionRequest(rejected.id, DecisionKind.REJECT, person("rita"), reason="No.")
+    )
     assert not running_mark(reviewer, rejected)  # no handler of that outcome

@@ -21,8 +21,8 @@ from langgraph.types import Command
 from typer.testing import CliRunner
 
 from placet.cli import app
-from placet.client import Client, connect
 from placet.domain.models import DecisionKind, Task, TaskStatus
+from placet.domain.queries import TaskFilter
 from placet.engine import DecisionRequest
 from placet.errors import InvalidInputError, UsageError
 from placet.integrations.langgraph import (
@@ -32,8 +32,8 @@ from placet.integrations.langgraph import (
     Review,
 )
 from placet.providers.base import CompletionRequest
-from placet.store.base import TaskFilter
-from placet.testing import FakeProvider
+from placet.sdk.client import Client, connect
+from placet.testing import FakeProvider, person
 
 KIND = "email_review"
 
@@ -130,7 +130,7 @@ def items(client: Client) -> list[Task]:
 
 
 def decide(client: Client, task_id: str, kind: DecisionKind, **fields: Any) -> None:
-    client.engine.decide(DecisionRequest(task_id, kind, "rosa", **fields))
+    client.engine.decide(DecisionRequest(task_id, kind, person("rosa"), **fields))
 
 
 def paused(graph: Graph, config: RunnableConfig) -> str:

@@ -20,13 +20,12 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from starlette.testclient import TestClient
 
-from placet import accounts
 from placet.domain.models import DecisionKind, Task, TaskStatus
-from placet.engine import DecisionRequest
+from placet.engine import DecisionRequest, accounts
 from placet.errors import ProviderError
 from placet.providers.base import Chunk, CompletionRequest
 from placet.store.schema import drafts
-from placet.testing import FakeProvider
+from placet.testing import FakeProvider, person
 from placet.web import pages
 from tests.e2e.browser import StoryProvider, running
 from tests.integration.web_helpers import PASSWORD, WebWorld, sse_events, web_world
@@ -248,7 +247,9 @@ def test_the_wrong_role_gets_403_and_is_recorded(
     else:
         response = client.get(path)
     assert response.status_code == 403
-    assert "Not allowed" in response.text and "<html" in response.text  # a page, not JSON
+    # A page, not JSON; a refused decision is said on the task's own page, by the engine.
+    refusal = "lacks the permission to decide" if path == "decide" else "Not allowed"
+    assert refusal in response.text and "<html" in response.text
     assert world.refusals(who), "the refusal was not recorded"
     assert world.engine.get(task.id).status is TaskStatus.AWAITING_REVIEW
 
@@ -359,9 +360,10 @@ def test_after_a_decision_the_next_task_opens(world: WebWorld) -> None:
         ("maybe", {}, "Choose approve"),
         ("approve", {"version": "abc"}, "does not name the draft"),
         ("approve", {"draft_id": ""}, "does not name the draft"),
-        ("edit", {"text": "  "}, "Give the edited text"),
-        ("revise", {"feedback": ""}, "Give feedback"),
-        ("reject", {}, "Give a reason"),
+        # The engine's own words, as every channel gets them:
+        ("edit", {"text": "  "}, "an edit needs the edited text"),
+        ("revise", {"feedback": ""}, "a revision needs feedback"),
+        ("reject", {}, "a rejection needs a reason"),
     ],
 )
 def test_bad_decision_forms_get_422_never_500(
@@ -718,7 +720,7 @@ def test_the_task_page_says_when_an_approved_call_never_recorded_its_outcome(
     world: WebWorld,
 ) -> None:
     task = world.awaiting_review()
-    world.engine.decide(DecisionRequest(task.id, DecisionKind.APPROVE, "rita"))
+    world.engine.decide(DecisionRequest(task.id, DecisionKind.APPROVE, person("rita")))
     client, _ = world.session_client("rita")
     assert 'id="execution"' not in client.get(f"/tasks/{task.id}").text  # nothing run yet
     # A run marks its start; its process then dies before it records the outcome.

@@ -16,16 +16,16 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from placet.auditing import verify_store
 from placet.config import Settings, load_settings
 from placet.domain.models import DecisionKind, Task, TaskKind, TaskStatus
 from placet.engine import DecisionRequest, Engine
+from placet.engine.auditing import verify_store
 from placet.errors import ConfigError, ConflictError, NotFoundError
 from placet.store import open_store, postgres
 from placet.store.engines import parse_url
 from placet.store.pgnotify import listener_name
 from placet.store.sql import SqlStore
-from placet.testing import FakeProvider
+from placet.testing import FakeProvider, person
 from tests.conformance import postgres as pg
 from tests.conftest import Clock
 
@@ -139,16 +139,20 @@ def test_a_whole_lifecycle_verifies(stores: Callable[[], SqlStore]) -> None:
     store = stores()
     engine = engine_on(store)
     task = awaiting_review(engine)
-    engine.decide(DecisionRequest(task.id, DecisionKind.REVISE, "alice", feedback="Shorter."))
+    engine.decide(
+        DecisionRequest(task.id, DecisionKind.REVISE, person("alice"), feedback="Shorter.")
+    )
     claimed = engine.claim("w1")
     assert claimed is not None and claimed.id == task.id and claimed.attempt == 2
     drafted = engine.draft(claimed, "w1")
-    done = engine.decide(DecisionRequest(task.id, DecisionKind.EDIT, "alice", text="Hi Rahul!"))
+    done = engine.decide(
+        DecisionRequest(task.id, DecisionKind.EDIT, person("alice"), text="Hi Rahul!")
+    )
     assert done.status is S.APPROVED and done.final_output == "Hi Rahul!"
     detail = store.detail(task.id)
     assert [d.attempt for d in detail.drafts] == [1, 2] and drafted.attempt == 2
     assert [d.kind for d in detail.decisions] == [DecisionKind.REVISE, DecisionKind.EDIT]
-    assert verify_store(store).ok
+    assert verify_store(engine).ok
 
 
 def test_json_and_floats_round_trip_exactly(stores: Callable[[], SqlStore], pg_url: str) -> None:
@@ -198,7 +202,7 @@ def test_a_hundred_concurrent_decisions_have_one_winner(
     def decide(engine: Engine, actor: str) -> None:
         start.wait()
         try:
-            engine.decide(DecisionRequest(task.id, DecisionKind.APPROVE, actor))
+            engine.decide(DecisionRequest(task.id, DecisionKind.APPROVE, person(actor)))
             outcomes.append("won")
         except ConflictError:
             outcomes.append("conflict")

@@ -18,18 +18,18 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from placet.accounts import Accounts
-from placet.auditing import verify_store
-from placet.client import Client
 from placet.config import Settings
 from placet.domain.models import DecisionKind, TaskKind
 from placet.engine import DecisionRequest, Engine
+from placet.engine.accounts import Accounts
+from placet.engine.auditing import verify_store
 from placet.errors import ProviderError, UsageError
+from placet.sdk.client import Client
 from placet.store.copy import TABLES, TargetNotEmptyError, copy_store
 from placet.store.engines import make_engine
 from placet.store.migrate import HEAD_REVISION, upgrade
 from placet.store.sql import SqlStore
-from placet.testing import FakeProvider
+from placet.testing import FakeProvider, person
 from tests.conformance import postgres as pg
 
 KIND = TaskKind(name="onboarding_email", template="Write a short onboarding email to {name}.")
@@ -54,15 +54,21 @@ def build_installation(url: str) -> None:
             return engine.draft(task, "w").id
 
         edited = drafted("Zoë ☃", ratio=0.1 + 0.2, tiny=5e-324)
-        engine.decide(DecisionRequest(edited, DecisionKind.REVISE, "alice", feedback="Warmer."))
+        engine.decide(
+            DecisionRequest(edited, DecisionKind.REVISE, person("alice"), feedback="Warmer.")
+        )
         claimed = engine.claim("w")
         assert claimed is not None
         engine.draft(claimed, "w")
-        engine.decide(DecisionRequest(edited, DecisionKind.EDIT, "alice", text="Hi Zoë! 👋"))
+        engine.decide(
+            DecisionRequest(edited, DecisionKind.EDIT, person("alice"), text="Hi Zoë! 👋")
+        )
         engine.start_execution(edited, "agent", "key-1")
         engine.record(edited, "agent", "execution_finished", {"ok": True, "ms": 12.5})
-        engine.decide(DecisionRequest(drafted("Bo"), DecisionKind.REJECT, "bob", reason="No."))
-        engine.decide(DecisionRequest(drafted("Cy"), DecisionKind.APPROVE, "bob"))
+        engine.decide(
+            DecisionRequest(drafted("Bo"), DecisionKind.REJECT, person("bob"), reason="No.")
+        )
+        engine.decide(DecisionRequest(drafted("Cy"), DecisionKind.APPROVE, person("bob")))
         drafted("Di")  # awaiting review
         engine.cancel(engine.submit(KIND.name, {"name": "Ed"}, "dev").id, "dev", "not needed")
         engine.submit(KIND.name, {"name": "Fay"}, "dev", claim_as="w")  # drafting, leased
@@ -72,7 +78,7 @@ def build_installation(url: str) -> None:
         failing = engine.submit(KIND.name, {"name": "Gil"}, "dev", claim_as="w")
         with pytest.raises(ProviderError):
             engine.draft(failing, "w")
-        accounts = Accounts(store.sql_engine, settings)
+        accounts = Accounts(store.accounts())
         accounts.add_user("alice", "correct horse battery", ["reviewer", "admin"])
         accounts.create_token("alice", "laptop")
         accounts.record("alice", "sign_in", "allowed", remote="127.0.0.1")
@@ -117,7 +123,7 @@ def test_every_row_arrives_as_it_left_and_verifies(source: str, pg_url: str) -> 
     assert ("events", counts["events"], counts["events"]) in reports
     store = SqlStore(pg_url)
     try:
-        report = verify_store(store)
+        report = verify_store(Engine(store, Settings()))
         assert report.ok and report.tasks == 37 and report.events == counts["events"]
     finally:
         store.close()

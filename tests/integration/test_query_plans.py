@@ -24,8 +24,8 @@ import pytest
 
 from placet.config import Settings
 from placet.domain.models import TaskKind, TaskStatus
+from placet.domain.queries import TaskFilter
 from placet.engine import Engine
-from placet.store.base import TaskFilter
 from placet.store.deliveries import DECISION_PAGE, UNDELIVERED
 from placet.store.listing import list_query
 from placet.store.sql import SqlStore

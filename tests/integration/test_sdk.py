@@ -13,12 +13,12 @@ import pytest
 
 import placet
 from placet.cli.render import show_detail
-from placet.client import Client
 from placet.domain.models import DecisionKind, Task, TaskStatus
+from placet.domain.queries import TaskFilter
 from placet.engine import DecisionRequest
 from placet.errors import ConflictError, InvalidInputError
-from placet.store.base import TaskFilter
-from placet.testing import FakeProvider
+from placet.sdk.client import Client
+from placet.testing import FakeProvider, person
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def reviewer(client: Client, kind: DecisionKind, **fields: Any) -> threading.Thr
 
     def review() -> None:
         task = awaiting(client)
-        client.engine.decide(DecisionRequest(task.id, kind, "rosa", **fields))
+        client.engine.decide(DecisionRequest(task.id, kind, person("rosa"), **fields))
 
     thread = threading.Thread(target=review)
     thread.start()
@@ -158,7 +158,9 @@ def test_an_edit_that_does_not_fit_the_signature_is_refused(
     pending = guarded(client, calls, blocking=False)("a@b.example", "Hi")
     with pytest.raises(InvalidInputError, match=message):
         client.engine.decide(
-            DecisionRequest(pending.task_id, DecisionKind.EDIT, "rosa", text=json.dumps(edit))
+            DecisionRequest(
+                pending.task_id, DecisionKind.EDIT, person("rosa"), text=json.dumps(edit)
+            )
         )
     assert client.engine.get(pending.task_id).status is TaskStatus.AWAITING_REVIEW
     assert calls == []
@@ -178,7 +180,7 @@ def test_non_blocking_calls_run_once_however_often_they_are_collected(client: Cl
     calls: list[dict[str, Any]] = []
     pending = guarded(client, calls, blocking=False)("a@b.example", "Hi")
     assert calls == []
-    client.engine.decide(DecisionRequest(pending.task_id, DecisionKind.APPROVE, "rosa"))
+    client.engine.decide(DecisionRequest(pending.task_id, DecisionKind.APPROVE, person("rosa")))
     results: list[object] = []
 
     def collect() -> None:
@@ -199,9 +201,9 @@ def test_non_blocking_calls_run_once_however_often_they_are_collected(client: Cl
 
 def test_a_second_approval_of_the_same_call_is_refused(client: Client) -> None:
     pending = guarded(client, [], blocking=False)("a@b.example", "Hi")
-    client.engine.decide(DecisionRequest(pending.task_id, DecisionKind.APPROVE, "rosa"))
+    client.engine.decide(DecisionRequest(pending.task_id, DecisionKind.APPROVE, person("rosa")))
     with pytest.raises(placet.ConflictError):
-        client.engine.decide(DecisionRequest(pending.task_id, DecisionKind.APPROVE, "rosa"))
+        client.engine.decide(DecisionRequest(pending.task_id, DecisionKind.APPROVE, person("rosa")))
 
 
 def test_secrets_are_redacted_for_review_but_reach_the_function(
@@ -214,7 +216,7 @@ def test_secrets_are_redacted_for_review_but_reach_the_function(
     task = client.engine.get(pending.task_id)
     assert task.input["call"]["arguments"]["password"] == "***"
     assert b"hunter2-secret" not in (tmp_path / "sdk.db").read_bytes()
-    client.engine.decide(DecisionRequest(pending.task_id, DecisionKind.APPROVE, "rosa"))
+    client.engine.decide(DecisionRequest(pending.task_id, DecisionKind.APPROVE, person("rosa")))
     pending.result(timeout=10)
     assert calls[0]["password"] == "hunter2-secret"
 

@@ -11,10 +11,10 @@ import pytest
 
 from placet.config import Settings
 from placet.domain.models import TaskKind
+from placet.domain.queries import TaskFilter
 from placet.engine import Engine
 from placet.errors import StoreError
 from placet.store import sqlite
-from placet.store.base import TaskFilter
 from placet.store.sql import SqlStore
 from placet.store.sqlite import SqliteBackend
 from placet.testing import FakeProvider, temp_store

@@ -14,9 +14,9 @@ import pytest
 
 from placet.config import Settings
 from placet.domain.models import TaskKind
+from placet.domain.queries import TaskFilter
 from placet.engine import Engine
 from placet.store import checkpoints
-from placet.store.base import TaskFilter
 from placet.store.sql import SqlStore
 from placet.store.sqlite import SqliteBackend
 from placet.testing import FakeProvider, temp_store

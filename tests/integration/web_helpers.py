@@ -30,11 +30,11 @@ from fastapi import FastAPI
 from starlette.responses import Response
 from starlette.testclient import TestClient
 
-from placet import accounts as accounts_module
-from placet.accounts import Accounts, User
 from placet.config import load_settings
 from placet.domain.models import Task
 from placet.engine import Engine
+from placet.engine import accounts as accounts_module
+from placet.engine.accounts import Accounts, User
 from placet.providers.base import Provider
 from placet.store.sql import SqlStore
 from placet.testing import FakeProvider, temp_store
@@ -158,7 +158,7 @@ def web_world(
     store = temp_store(root)
     fake = provider or FakeProvider()
     engine = Engine(store, settings, provider_for=lambda _model: fake)
-    accounts = Accounts(store.sql_engine, settings)
+    accounts = Accounts(store.accounts())
     options = AppOptions(
         SECRET_KEY, run_worker=run_worker, watch_folder=False, max_body_bytes=max_body_bytes
     )

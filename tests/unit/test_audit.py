@@ -11,7 +11,8 @@ from placet.domain.audit import (
     seal,
     verify_chain,
 )
-from placet.domain.models import Event, evolve
+from placet.domain.fastinit import evolve
+from placet.domain.models import Event
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(),

@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 
 from placet.config import load_settings
+from placet.domain.starter import STARTER_TOML
 from placet.errors import ConfigError
-from placet.starter import STARTER_TOML
 
 
 @pytest.fixture(autouse=True)

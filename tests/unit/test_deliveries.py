@@ -11,7 +11,7 @@ from placet.domain.deliveries import (
     idempotency_key,
     retry_delay,
 )
-from placet.domain.ids import id_floor
+from placet.domain.ids import id_floor, millis_of, new_id
 from placet.domain.models import TaskStatus
 from placet.errors import ConfigError
 
@@ -31,12 +31,12 @@ def test_retry_delays_double_up_to_an_hour() -> None:
 
 
 def test_the_id_floor_sorts_before_ids_made_then_and_after_earlier_ones() -> None:
-    from ulid import ULID
-
     at = 1_800_000_000.123
     floor = id_floor(at)
     for _ in range(50):  # the random part of an id never sorts it below the floor
-        assert str(ULID.from_timestamp(at - 0.001)) < floor <= str(ULID.from_timestamp(at))
+        earlier, then = new_id(at - 0.001), new_id(at)
+        assert earlier < floor <= then
+        assert millis_of(earlier) < millis_of(floor) == millis_of(then)
     assert id_floor(0) == LOWEST_ID and len(floor) == 26
 
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from placet.domain.models import Event, Task, TaskStatus, one_step_init
+from placet.domain.fastinit import one_step_init
+from placet.domain.models import Event, Task, TaskStatus
 
 
 def plain_and_fast() -> tuple[type, type]:

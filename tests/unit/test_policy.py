@@ -1,7 +1,17 @@
+from typing import Any
+
 import pytest
 
 from placet.domain.models import Task
-from placet.domain.policy import Permission, Principal, Role, may, parse_roles
+from placet.domain.policy import (
+    Permission,
+    Principal,
+    ReviewerLists,
+    Role,
+    may,
+    may_decide,
+    parse_roles,
+)
 from tests.unit.records import awaiting_task
 
 
@@ -9,33 +19,57 @@ def task(requester: str = "rita", kind: str = "email") -> Task:
     return awaiting_task(requester=requester, kind=kind)
 
 
-def person(
-    name: str, *roles: Role, kinds: tuple[str, ...] = (), barred: tuple[str, ...] = ()
-) -> Principal:
-    return Principal(name, frozenset(roles), frozenset(kinds), frozenset(barred))
+def person(name: str, *roles: Role, **options: Any) -> Principal:
+    return Principal(name, frozenset(roles), **options)
+
+
+LISTS = ReviewerLists({"contract": frozenset({"lee"}), "email": frozenset()})
+
+
+def decides(who: Principal, on: Task, lists: ReviewerLists = LISTS) -> bool:
+    return may_decide(who, on, lists).allowed
 
 
 def test_reviewers_decide_and_viewers_do_not() -> None:
-    assert may(person("rev", Role.REVIEWER), Permission.DECIDE, task()).allowed
-    assert not may(person("vic", Role.VIEWER), Permission.DECIDE, task()).allowed
+    assert decides(person("rev", Role.REVIEWER), task())
+    assert not decides(person("vic", Role.VIEWER), task())
 
 
 def test_a_requester_never_decides_their_own_task_whatever_their_roles() -> None:
     everything = person("rita", Role.ADMIN, Role.REVIEWER, Role.REQUESTER)
-    verdict = may(everything, Permission.DECIDE, task(requester="rita"))
+    verdict = may_decide(everything, task(requester="rita"), LISTS)
     assert not verdict.allowed and "asked for task t1" in verdict.reason
 
 
-def test_a_reviewer_limited_to_kinds() -> None:
-    legal = person("lee", Role.REVIEWER, kinds=("contract",))
-    assert may(legal, Permission.DECIDE, task(kind="contract")).allowed
-    assert not may(legal, Permission.DECIDE, task(kind="email")).allowed
+def test_an_admin_cannot_enter_a_decision_on_their_own_task_in_another_name() -> None:
+    entered = person("rev", Role.REVIEWER, entered_by="rita")
+    verdict = may_decide(entered, task(requester="rita"), LISTS)
+    assert not verdict.allowed and "rita asked for task t1" in verdict.reason
+    assert decides(person("rev", Role.REVIEWER, entered_by="adam"), task(requester="rita"))
+
+
+def test_a_reviewer_named_on_a_list_reviews_only_those_kinds() -> None:
+    legal = person("lee", Role.REVIEWER)
+    assert decides(legal, task(kind="contract"))
+    assert not decides(legal, task(kind="email"))
 
 
 def test_a_kind_with_named_reviewers_keeps_others_out() -> None:
-    other = person("otto", Role.REVIEWER, barred=("contract",))
-    assert not may(other, Permission.DECIDE, task(kind="contract")).allowed
-    assert may(other, Permission.DECIDE, task(kind="email")).allowed
+    other = person("otto", Role.REVIEWER)
+    verdict = may_decide(other, task(kind="contract"), LISTS)
+    assert not verdict.allowed and "does not review contract tasks" in verdict.reason
+    assert decides(other, task(kind="email"))
+
+
+def test_single_user_mode_lets_the_one_person_decide_their_own_task() -> None:
+    solo = person("rita", Role.VIEWER, single_user=True)
+    assert decides(solo, task(requester="rita", kind="contract"))
+    assert solo.decision_role == "single-user"
+
+
+def test_the_decision_role_is_reviewer_unless_only_admin() -> None:
+    assert person("a", Role.ADMIN).decision_role == "admin"
+    assert person("b", Role.ADMIN, Role.REVIEWER).decision_role == "reviewer"
 
 
 def test_requesters_see_only_their_own_tasks() -> None:

@@ -4,7 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from placet.domain.models import FINAL_STATUSES, Task, TaskStatus, evolve, restore
+from placet.domain.fastinit import evolve, restore
+from placet.domain.models import FINAL_STATUSES, Task, TaskStatus
 from placet.domain.transitions import TRANSITIONS, Action, next_status
 from placet.errors import InvalidTransitionError
 

@@ -15,7 +15,6 @@ with the store; ``start()`` runs it on every file event and every store change.
 
 from __future__ import annotations
 
-import getpass
 import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -33,9 +32,15 @@ from placet.channels.folder_files import (
 )
 from placet.channels.folder_watch import FolderWatcher
 from placet.domain.models import DecisionKind, JsonObject, Task, TaskStatus
+from placet.domain.queries import TaskFilter
 from placet.engine import Engine
-from placet.errors import ConflictError, NotFoundError, PlacetError, UsageError
-from placet.store.base import TaskFilter
+from placet.errors import (
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    PlacetError,
+    UsageError,
+)
 
 MessageSink = Callable[[str], None]
 PAGE = 200
@@ -43,6 +48,11 @@ _log = logging.getLogger(__name__)
 _ADVICE = {
     NotFoundError: "The file names a task or draft this Placet database does not have. Check "
     "that the review folder belongs to this database (review_dir and database in placet.toml).",
+    PermissionDeniedError: "The review folder decides as one identity: review_as in placet.toml's "
+    "[placet] table (or PLACET_REVIEW_AS), else the user running Placet (PLACET_USER or the OS "
+    "user). Leave the file's reviewer empty or set it to that name, make sure that account may "
+    "review this kind and did not ask for the task, or decide it on the dashboard or with "
+    "placet approve. Then move the file back into approved/ or rejected/.",
     ConflictError: "The draft was already decided elsewhere (the terminal, another reviewer) or "
     "the task moved on; nothing was changed. See `placet show TASK_ID`. This copy is kept only "
     "for reference.",
@@ -52,13 +62,15 @@ _ADVICE = {
 class FolderChannel:
     """Review by moving files: publish drafts to pending/, turn moves into decisions."""
 
+    name = "folder"
+
     def __init__(
         self, engine: Engine, root: Path | str | None = None, on_message: MessageSink | None = None
     ) -> None:
         self.engine = engine
         self.root = Path(root if root is not None else engine.settings.review_dir)
         self._say: MessageSink = on_message or _log.info
-        self._decider = FileDecider(engine, self.root, f"folder:{_os_user()}", self._say)
+        self._decider = FileDecider(engine, self.root, self._say)
         self._mutex = files.FolderLock(self.root)
         self._watcher: FolderWatcher | None = None
         # pending/ files by (inode, mtime, size) -> the task and draft they name; saves
@@ -71,8 +83,11 @@ class FolderChannel:
         """Reconcile once, then follow file events and store changes in background threads."""
         if self._watcher is not None:
             return
+        problem = self._decider.identity_problem()
+        if problem is not None:
+            self._say(f"warning: {problem}")
         self.sync()
-        self._watcher = FolderWatcher(self.root, self._sync_quietly, self.engine.store, self._say)
+        self._watcher = FolderWatcher(self.root, self._sync_quietly, self.engine, self._say)
         self._watcher.start()
 
     def stop(self) -> None:
@@ -191,7 +206,7 @@ class FolderChannel:
     ) -> tuple[str, JsonObject]:
         decision = self._decider.decision_on(task.id, draft_id)
         if decision is None:  # cancelled, expired: no verdict on this draft
-            last = self.engine.store.events(task.id)[-1]
+            last = self.engine.task_events(task.id)[-1]
             record = {
                 "kind": task.status.value,
                 "actor": last.actor,
@@ -201,7 +216,7 @@ class FolderChannel:
             }
             return REJECTED, record
         note = f"decided elsewhere: {decision.kind.value} by {decision.actor}"
-        if document.get("draft") != self.engine.store.get_draft(draft_id).output:
+        if document.get("draft") != self.engine.get_draft(draft_id).output:
             note += "; the changes made to the draft in this file were not applied"
         follow_up = outcome_note(decision, task)
         note = f"{note}; {follow_up}" if follow_up else note
@@ -314,10 +329,3 @@ def _advice_for(error: UsageError) -> str:
 
 def _describe(exc: BaseException) -> str:
     return exc.message if isinstance(exc, PlacetError) else f"{type(exc).__name__}: {exc}"
-
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"

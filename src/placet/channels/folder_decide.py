@@ -20,9 +20,11 @@ from placet.channels.folder_files import (
     FileKey,
     ReviewedFile,
 )
+from placet.config import default_actor
 from placet.domain.models import Decision, DecisionKind, JsonObject, Task
+from placet.domain.policy import Principal
 from placet.engine import DecisionRequest, Engine
-from placet.errors import ConflictError
+from placet.errors import ConflictError, NotFoundError, PermissionDeniedError
 
 _VERBS = {
     DecisionKind.APPROVE: "approved",
@@ -35,12 +37,9 @@ _VERBS = {
 class FileDecider:
     """Decides reviewed files and writes each outcome back into its file."""
 
-    def __init__(
-        self, engine: Engine, root: Path, default_actor: str, say: Callable[[str], None]
-    ) -> None:
+    def __init__(self, engine: Engine, root: Path, say: Callable[[str], None]) -> None:
         self.engine = engine
         self.root = root
-        self.default_actor = default_actor
         self._say = say
         self._settled: dict[Path, FileKey] = {}  # decided files, skipped until they change
 
@@ -61,13 +60,13 @@ class FileDecider:
     def _decide(
         self, path: Path, folder: str, document: JsonObject, reviewed: ReviewedFile
     ) -> None:
-        draft = self.engine.store.get_draft(reviewed.draft_id)
+        draft = self.engine.get_draft(reviewed.draft_id)
         if draft.task_id != reviewed.task_id:
             raise BadReviewFileError(
                 f"draft {reviewed.draft_id} does not belong to task {reviewed.task_id}",
                 "Put back the task_id and draft_id Placet wrote, then move the file again.",
             )
-        request = self._request(folder, reviewed, draft.output)
+        request = self._request(folder, reviewed, draft.output, self.principal(reviewed))
         try:
             task = self.engine.decide(request)
         except ConflictError:
@@ -80,11 +79,54 @@ class FileDecider:
         self.record(path, document, files.decision_record(decision, task.status.value, note))
         self._report(decision, task)
 
-    def _request(self, folder: str, reviewed: ReviewedFile, stored_text: str) -> DecisionRequest:
+    def identity(self) -> str:
+        """The name this folder decides as: review_as, else whoever runs Placet."""
+        return self.engine.settings.review_as or default_actor()
+
+    def identity_problem(self) -> str | None:
+        """Why every moved file would be refused, or None; said as the folder starts."""
+        name = self.identity()
+        if not self.engine.accounts.exist():
+            return None  # single-user mode: the one local person decides
+        try:
+            if not self.engine.accounts.get_user(name).disabled:
+                return None
+        except NotFoundError:
+            pass
+        return (
+            f"the review folder decides as {name}, which is not an enabled account here, so "
+            "moved files will be refused: set review_as in placet.toml's [placet] table (or "
+            f"PLACET_REVIEW_AS) to a reviewer's account, or add one: placet users add {name} "
+            "--role reviewer"
+        )
+
+    def principal(self, reviewed: ReviewedFile) -> Principal:
+        """Who decides a moved file: the folder's identity, never a name written in the file.
+
+        The folder decides as ``review_as`` from placet.toml (PLACET_REVIEW_AS),
+        else as the person running this process (PLACET_USER or the OS user).
+        A ``reviewer`` written in the file must be that name once accounts
+        exist; in single-user mode it is kept as the name the one person gave.
+        """
+        name = self.identity()
+        written = reviewed.reviewer.strip() or None
+        if written not in (None, name) and self.engine.accounts.exist():
+            self.engine.accounts.record(
+                name, "decide", "refused", reviewed.task_id, f"file names {written}", "folder"
+            )
+            raise PermissionDeniedError(
+                f"the file names reviewer {written!r}, but this review folder decides as "
+                f"{name!r}; nothing was changed"
+            )
+        return self.engine.local_principal("folder", name, written)
+
+    def _request(
+        self, folder: str, reviewed: ReviewedFile, stored_text: str, principal: Principal
+    ) -> DecisionRequest:
         approve = DecisionRequest(
             task_id=reviewed.task_id,
             kind=DecisionKind.APPROVE,
-            actor=reviewed.reviewer or self.default_actor,
+            principal=principal,
             draft_id=reviewed.draft_id,
             expected_version=reviewed.task_version,  # a stale file loses with a conflict
         )
@@ -106,7 +148,8 @@ class FileDecider:
         """
         assert request.draft_id is not None
         found = self.decision_on(request.task_id, request.draft_id)
-        if found is None or found.actor != request.actor or found.kind is not request.kind:
+        actor = request.principal.name
+        if found is None or found.actor != actor or found.kind is not request.kind:
             return False
         return (found.text, found.feedback, found.reason) == (
             request.text,

@@ -38,7 +38,9 @@ HOW_TO_DECIDE = [
     "rejected/. A new draft will appear in pending/.",
     'To reject for good: leave "feedback" empty, say why in "reason" (optional), and move the '
     "file into rejected/.",
-    'You may put your name in "reviewer". Do not change task_id, draft_id or task_version.',
+    "The folder decides as the person running Placet (or review_as in placet.toml); "
+    '"reviewer" may stay empty or name that person. Do not change task_id, draft_id or '
+    "task_version.",
 ]
 _INFO_FIELDS = {"kind", "input", "attempt", "max_attempts", "drafted_at", "how_to_decide"}
 _KNOWN_FIELDS = _INFO_FIELDS | {

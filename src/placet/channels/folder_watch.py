@@ -15,7 +15,7 @@ from pathlib import Path
 import watchfiles
 
 from placet.channels.folder_files import TMP
-from placet.store.base import Store
+from placet.engine.reading import Reads
 
 # watchfiles yields once no new event came for STEP_MS (and at the latest after
 # DEBOUNCE_MS of continuous events), so a move is seen in about 0.1 s.
@@ -34,7 +34,7 @@ class FolderWatcher:
     """Runs ``sync`` on every file event under ``root`` and every store commit."""
 
     def __init__(
-        self, root: Path, sync: Callable[[], None], store: Store, report: Callable[[str], None]
+        self, root: Path, sync: Callable[[], None], store: Reads, report: Callable[[str], None]
     ) -> None:
         self._root = root.resolve()
         self._sync = sync

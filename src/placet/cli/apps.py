@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING
 from placet.errors import UsageError
 
 if TYPE_CHECKING:
-    from placet.client import Client
+    from placet.sdk.client import Client
 
 
 def load_client(spec: str) -> Client:
     """The ``placet.Client`` named by ``module:attribute`` (the current folder importable)."""
-    from placet.client import Client
+    from placet.sdk.client import Client
 
     module_name, _, attribute = spec.partition(":")
     if not module_name or not attribute:

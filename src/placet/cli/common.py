@@ -8,19 +8,22 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
-from typing import Any, NoReturn, ParamSpec, TypeVar
+from typing import Annotated, Any, NoReturn, Optional, ParamSpec, TypeVar
 
 import typer
 from rich.text import Text
 
 from placet.cli.render import err, safe
 from placet.config import Settings, default_actor, load_settings
+from placet.domain.ids import normal_id
 from placet.domain.models import JsonObject
+from placet.domain.policy import Principal
 from placet.engine import Engine
 from placet.errors import InvalidInputError, PlacetError, UsageError
 from placet.store import open_store
 
 P = ParamSpec("P")
+
 R = TypeVar("R")
 
 EXIT_ERROR = 1
@@ -33,6 +36,11 @@ EXIT_INTERRUPTED = 130
 def actor_name(explicit: str | None = None) -> str:
     """Who is acting: --as, PLACET_USER, or the OS user."""
     return default_actor(explicit)
+
+
+def cli_principal(engine: Engine, acting_as: str | None = None) -> Principal:
+    """Who decides from this terminal: PLACET_USER or the OS user, or (admins) ``--as``."""
+    return engine.local_principal("cli", default_actor(), acting_as)
 
 
 @contextmanager
@@ -114,3 +122,20 @@ def _read_file(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InvalidInputError(f"cannot read {path}: {exc.strerror}") from exc
+
+
+def normal_ids(ids: list[str] | None) -> list[str] | None:
+    """Task ids from repeated options, each as Placet stores it."""
+    return None if ids is None else [normal_id(text) for text in ids]
+
+
+# Every command that names tasks takes their ids the same way: as printed, in any case.
+TaskArg = Annotated[
+    str, typer.Argument(help="The task id (as printed; any case).", callback=normal_id)
+]
+TaskOptions = Annotated[
+    Optional[list[str]],  # noqa: UP045 - typer reads the annotation at run time on Python 3.10
+    typer.Option(
+        "--task", help="Only this task (its id, any case); repeatable.", callback=normal_ids
+    ),
+]

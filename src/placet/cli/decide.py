@@ -9,17 +9,21 @@ import click
 import typer
 from rich.text import Text
 
-from placet.cli.common import actor_name, fail, handle_errors, open_engine
+from placet.cli.common import TaskArg, cli_principal, fail, handle_errors, open_engine
 from placet.cli.render import draft_panel, err, input_summary, plain, print_boxed
 from placet.domain.models import DecisionKind, Task, TaskStatus
+from placet.domain.policy import Principal
+from placet.domain.queries import TaskFilter
 from placet.engine import DecisionRequest, Engine
-from placet.errors import ConflictError
-from placet.store.base import TaskFilter
+from placet.errors import ConflictError, InvalidInputError, PermissionDeniedError
 
-TaskArg = Annotated[str, typer.Argument(help="The task id.")]
 ActorOption = Annotated[
     Optional[str],  # noqa: UP045 - typer reads the annotation at run time on Python 3.10
-    typer.Option("--as", help="Who decides (default: PLACET_USER or your user name)."),
+    typer.Option(
+        "--as",
+        help="Decide in another person's name (admins only once accounts exist; recorded "
+        "with your name). You are PLACET_USER, or your OS user name.",
+    ),
 ]
 VersionOption = Annotated[
     Optional[int],  # noqa: UP045
@@ -59,20 +63,16 @@ def edit(
 ) -> None:
     """Approve the draft with your changes; the diff is recorded."""
     with open_engine() as engine:
+        who = cli_principal(engine, actor)
         task = engine.get(task_id)
         draft = engine.detail(task.id).current_draft
         if task.status is not TaskStatus.AWAITING_REVIEW or draft is None:
             fail(f"task {task.id} is {task.status.value}, not awaiting review")
         edited = text if text is not None else _edit_in_editor(draft.output)
-        if edited is None or edited.strip() == draft.output.strip():
-            fail("the draft is unchanged; nothing was recorded (use placet approve to approve it)")
+        if edited is None:
+            fail("the editor was closed without saving; nothing was recorded")
         request = DecisionRequest(
-            task.id,
-            DecisionKind.EDIT,
-            actor_name(actor),
-            draft.id,
-            version or task.version,
-            text=edited,
+            task.id, DecisionKind.EDIT, who, draft.id, version or task.version, text=edited
         )
         _decide(engine, request)
 
@@ -109,9 +109,9 @@ def reject(
 def _decide_now(
     task_id: str, kind: DecisionKind, actor: str | None, version: int | None, **fields: str
 ) -> None:
-    request = DecisionRequest(task_id, kind, actor_name(actor), expected_version=version, **fields)
     with open_engine() as engine:
-        _decide(engine, request)
+        who = cli_principal(engine, actor)
+        _decide(engine, DecisionRequest(task_id, kind, who, expected_version=version, **fields))
 
 
 REVIEW_KEYS = "[a]pprove  [e]dit  [r]evise  [x] reject  [s]kip  [q]uit"
@@ -123,9 +123,9 @@ def review(
     actor: ActorOption = None,
 ) -> None:
     """Work through the queue, one key per action."""
-    who = actor_name(actor)
     skipped: set[str] = set()
     with open_engine() as engine:
+        who = cli_principal(engine, actor)
         while True:
             task = _next_in_queue(engine, tuple(kind), skipped)
             if task is None:
@@ -147,7 +147,7 @@ def _next_in_queue(engine: Engine, kinds: tuple[str, ...], skipped: set[str]) ->
         after = page[-1].id
 
 
-def _review_one(engine: Engine, task: Task, who: str, skipped: set[str]) -> bool:
+def _review_one(engine: Engine, task: Task, who: Principal, skipped: set[str]) -> bool:
     draft = engine.detail(task.id).current_draft
     assert draft is not None
     err.print(Text(f"\n{task.id}  {task.kind}  draft {task.attempt}/{task.max_attempts}", "bold"))
@@ -158,8 +158,9 @@ def _review_one(engine: Engine, task: Task, who: str, skipped: set[str]) -> bool
     base = DecisionRequest(task.id, DecisionKind.APPROVE, who, draft.id, task.version)
     try:
         return _act(engine, key, base, draft.output, skipped)
-    except ConflictError as exc:
+    except (ConflictError, InvalidInputError, PermissionDeniedError) as exc:
         err.print(plain(f"skipped: {exc.message}", "yellow"))
+        skipped.add(task.id)
         return True
 
 
@@ -170,11 +171,7 @@ def _act(engine: Engine, key: str, base: DecisionRequest, text: str, skipped: se
         _decide(engine, base)
     elif key == "e":
         edited = _edit_in_editor(text) if sys.stdin.isatty() else _prompt("edited text")
-        if edited and edited.strip() != text.strip():
-            _decide(engine, replace(base, kind=DecisionKind.EDIT, text=edited))
-        else:
-            err.print("unchanged; nothing recorded")
-            skipped.add(base.task_id)
+        _decide(engine, replace(base, kind=DecisionKind.EDIT, text=edited))
     elif key == "r":
         _decide(engine, replace(base, kind=DecisionKind.REVISE, feedback=_prompt("feedback")))
     elif key == "x":

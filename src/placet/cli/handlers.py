@@ -7,9 +7,9 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from placet.cli.common import actor_name, handle_errors, open_engine
+from placet.cli.common import TaskArg, actor_name, handle_errors, open_engine
 from placet.cli.render import attempts, err, plain, print_table, when
-from placet.handler_admin import failed_deliveries, nothing_to_retry, retry_failed
+from placet.handlers.admin import failed_deliveries, nothing_to_retry, retry_failed
 
 handlers_app = typer.Typer(
     help="Outcome handlers (on_approved / on_rejected): deliveries that failed, and retries.",
@@ -50,7 +50,7 @@ def failed(
 @handlers_app.command()
 @handle_errors
 def retry(
-    task_id: Annotated[str, typer.Argument(help="The task whose failed deliveries to retry.")],
+    task_id: TaskArg,
     handler: Annotated[
         Optional[str],  # noqa: UP045 - typer reads the annotation at run time on Python 3.10
         typer.Option(help="Only this handler's delivery (default: every failed one)."),

@@ -12,18 +12,24 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 from rich.text import Text
 
-from placet.auditing import export_jsonl, task_count, verify_store
 from placet.channels.folder import FolderChannel
 from placet.cli.apps import load_client
-from placet.cli.common import EXIT_ERROR, handle_errors, open_engine, warn_of_model_problems
+from placet.cli.common import (
+    EXIT_ERROR,
+    TaskOptions,
+    handle_errors,
+    open_engine,
+    warn_of_model_problems,
+)
 from placet.cli.render import err, out, plain, progress
 from placet.engine import Engine
+from placet.engine.auditing import export_jsonl, task_count, verify_store
+from placet.engine.worker import Worker
 from placet.errors import PlacetError, UsageError
-from placet.handler_runner import HandlerPool
-from placet.worker import Worker
+from placet.handlers.runner import HandlerPool
 
 if TYPE_CHECKING:
-    from placet.client import Client
+    from placet.sdk.client import Client
 
 audit_app = typer.Typer(
     help="Verify or export the tamper-evident audit trail.", no_args_is_help=True
@@ -167,14 +173,11 @@ def watch() -> None:
 @audit_app.command()
 @handle_errors
 def verify(
-    task: Annotated[
-        Optional[list[str]],  # noqa: UP045
-        typer.Option("--task", help="Only this task; repeatable."),
-    ] = None,
+    task: TaskOptions = None,
 ) -> None:
     """Check every task's hash chain and the drafts and decisions it pins."""
-    with open_engine() as engine, progress("verifying", task_count(engine.store, task)) as tick:
-        report = verify_store(engine.store, task, tick)
+    with open_engine() as engine, progress("verifying", task_count(engine, task)) as tick:
+        report = verify_store(engine, task, tick)
     for problem in report.problems:
         where = f"event {problem.seq}" if problem.seq is not None else "chain"
         err.print(plain(f"task {problem.task_id} {where}: {problem.problem}", "red"))
@@ -192,16 +195,13 @@ def export(
         Optional[Path],  # noqa: UP045
         typer.Option("--output", "-o", help="Write here instead of stdout."),
     ] = None,
-    task: Annotated[
-        Optional[list[str]],  # noqa: UP045
-        typer.Option("--task", help="Only this task's events; repeatable."),
-    ] = None,
+    task: TaskOptions = None,
 ) -> None:
     """Write the trail (or some tasks') as JSON Lines, task by task, in chain order."""
-    with open_engine() as engine, progress("exporting", task_count(engine.store, task)) as tick:
+    with open_engine() as engine, progress("exporting", task_count(engine, task)) as tick:
         if output is None:
-            count = export_jsonl(engine.store, sys.stdout, task, tick)
+            count = export_jsonl(engine, sys.stdout, task, tick)
         else:
             with output.open("w", encoding="utf-8") as handle:
-                count = export_jsonl(engine.store, handle, task, tick)
+                count = export_jsonl(engine, handle, task, tick)
     err.print(f"exported {count} events")

@@ -15,10 +15,10 @@ from rich.table import Table
 from rich.text import Text
 
 from placet.domain import jsontext
+from placet.domain.deliveries import DeliveryRecord
 from placet.domain.diffs import unified_diff
 from placet.domain.executions import UNFINISHED_ADVICE, Execution, execution_of
 from placet.domain.models import Decision, Draft, Task, TaskDetail
-from placet.store.deliveries import DeliveryRecord
 
 # markup=False: a message with brackets in it (a path, a URL, "[a]pprove") is printed
 # as it is; styling is always an explicit Text.

@@ -13,6 +13,7 @@ from placet.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_REJECTED,
     EXIT_TIMEOUT,
+    TaskArg,
     actor_name,
     fail,
     handle_errors,
@@ -33,13 +34,13 @@ from placet.cli.render import (
 from placet.config import CONFIG_FILE, load_settings
 from placet.domain.models import Task, TaskStatus
 from placet.domain.prompts import template_inputs
+from placet.domain.queries import TaskFilter
+from placet.domain.starter import STARTER_TOML
 from placet.engine import DRAFT_FAILURES, Engine
-from placet.handler_admin import task_deliveries
+from placet.engine.worker import worker_name
+from placet.handlers.admin import task_deliveries
 from placet.providers.base import Chunk
-from placet.runner import RunHooks, WaitTimeout, drive
-from placet.starter import STARTER_TOML
-from placet.store.base import TaskFilter
-from placet.worker import worker_name
+from placet.sdk.runner import RunHooks, WaitTimeout, drive
 
 InputOption = Annotated[
     list[str],
@@ -139,7 +140,7 @@ def run(
 
 @handle_errors
 def wait(
-    task_id: Annotated[str, typer.Argument(help="The task id.")],
+    task_id: TaskArg,
     timeout: TimeoutOption = None,
 ) -> None:
     """Pick a task up again: draft it if it needs a draft, wait, print the outcome."""
@@ -255,7 +256,7 @@ def ls(
 
 
 @handle_errors
-def show(task_id: Annotated[str, typer.Argument(help="The task id.")]) -> None:
+def show(task_id: TaskArg) -> None:
     """Show a task: input, current draft, earlier drafts with diffs, decisions."""
     with open_engine() as engine:
         show_detail(engine.detail(task_id))
@@ -264,7 +265,7 @@ def show(task_id: Annotated[str, typer.Argument(help="The task id.")]) -> None:
 
 @handle_errors
 def cancel(
-    task_id: Annotated[str, typer.Argument(help="The task id.")],
+    task_id: TaskArg,
     reason: Annotated[str, typer.Option(help="Why.")] = "",
     actor: Annotated[Optional[str], typer.Option("--as", help="Who cancels.")] = None,  # noqa: UP045
 ) -> None:
@@ -276,7 +277,7 @@ def cancel(
 
 @handle_errors
 def retry(
-    task_id: Annotated[str, typer.Argument(help="The task id.")],
+    task_id: TaskArg,
     actor: Annotated[Optional[str], typer.Option("--as", help="Who retries.")] = None,  # noqa: UP045
 ) -> None:
     """Queue a failed task for drafting again."""

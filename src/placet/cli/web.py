@@ -13,10 +13,10 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from placet.accounts import Accounts, accounts_for, role_set_of
 from placet.cli.common import handle_errors, open_engine, warn_of_model_problems
 from placet.cli.render import err, out, plain, print_table, when
 from placet.engine import Engine
+from placet.engine.accounts import Accounts, role_set_of
 from placet.errors import UsageError
 
 users_app = typer.Typer(help="Manage dashboard and API accounts.", no_args_is_help=True)
@@ -56,7 +56,7 @@ def new_password(password: str | None, from_stdin: bool, label: str) -> str:
 def open_accounts() -> Iterator[tuple[Engine, Accounts]]:
     """The engine and the accounts on the configured database."""
     with open_engine() as engine:
-        yield engine, accounts_for(engine.store, engine.settings)
+        yield engine, engine.accounts
 
 
 def secret_key() -> str:

@@ -12,6 +12,7 @@ import enum
 import hashlib
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -77,3 +78,38 @@ def check_outcome(outcome: TaskStatus) -> TaskStatus:
     if outcome not in OUTCOMES:
         raise ConfigError(f"handlers react to approved or rejected tasks, not {outcome.value}")
     return outcome
+
+
+@dataclass(frozen=True)
+class HandlerRecord:
+    """A handler as the database knows it."""
+
+    name: str
+    kind: str
+    outcome: TaskStatus
+    first_seen_at: float
+    swept_id: str
+
+
+@dataclass(frozen=True)
+class DeliveryRecord:
+    """One decision to deliver to one handler."""
+
+    handler: str
+    decision_id: str
+    task_id: str
+    status: DeliveryStatus
+    attempts: int
+    next_try_at: float
+    lease_owner: str | None
+    created_at: float
+    finished_at: float | None
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class Found:
+    """A final decision with no delivery row yet for a handler."""
+
+    decision_id: str
+    task_id: str

@@ -1,6 +1,6 @@
 """What became of an approved call's one run, read off its task's events.
 
-A guarded call (``placet.gates``) marks its run ``execution_started`` before it
+A guarded call (``placet.sdk.gates``) marks its run ``execution_started`` before it
 runs and records ``executed`` after, with the outcome; a LangGraph thread
 resumed with an approval (``placet.integrations.langgraph``) records
 ``langgraph_resumed``. A start with no outcome is a run still going, or one

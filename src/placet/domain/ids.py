@@ -60,6 +60,11 @@ def _forget_in_child() -> None:
 os.register_at_fork(after_in_child=_forget_in_child)
 
 
+def normal_id(text: str) -> str:
+    """An id as typed by a person (any case, stray spaces) in the form Placet stores."""
+    return text.strip().upper()
+
+
 def id_floor(at: float) -> str:
     """The smallest id made at the Unix time ``at``: every id made later sorts after it."""
     return _text(max(0, int(at * 1000)), 0)

@@ -9,6 +9,7 @@ a task they asked for themselves.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from placet.domain.models import Task
@@ -52,21 +53,39 @@ _GRANTS: dict[Role, frozenset[Permission]] = {
 }
 
 
+# The channels a decision can come through; a principal names the one it used.
+LOCAL_CHANNELS = frozenset({"cli", "folder", "sdk"})
+SINGLE_USER_ROLE = "single-user"
+
+
 @dataclass(frozen=True)
 class Principal:
-    """A signed-in person or API token holder."""
+    """Who acts, as a channel established it: a name, roles, and the door they came through.
+
+    A channel sets this from what it can prove (a session, a token, the OS
+    user, the identity configured for the review folder), never from a name
+    in the payload. ``single_user`` is set only when no accounts exist: one
+    local person submits and decides, as the seed's script did, and the audit
+    says so. ``entered_by`` names an admin who entered a decision in this
+    person's name (``placet approve --as NAME``).
+    """
 
     name: str
     roles: frozenset[Role]
-    # A kind's `reviewers` list in placet.toml works both ways: a person named in
-    # some lists reviews only those kinds, and a kind with a list is reviewed only
-    # by the people on it. `review_kinds` holds the first, `barred_kinds` the second.
-    review_kinds: frozenset[str] = field(default_factory=frozenset)
-    barred_kinds: frozenset[str] = field(default_factory=frozenset)
+    channel: str = "api"
+    single_user: bool = False
+    entered_by: str | None = None
 
     def has(self, permission: Permission) -> bool:
         """True when one of the roles grants the permission."""
         return any(permission in _GRANTS[role] for role in self.roles)
+
+    @property
+    def decision_role(self) -> str:
+        """The role a decision of this person is recorded under."""
+        if self.single_user:
+            return SINGLE_USER_ROLE
+        return Role.REVIEWER.value if Role.REVIEWER in self.roles else Role.ADMIN.value
 
 
 @dataclass(frozen=True)
@@ -80,16 +99,50 @@ class Verdict:
 ALLOWED = Verdict(True)
 
 
+@dataclass(frozen=True)
+class ReviewerLists:
+    """placet.toml's ``reviewers`` lists, by kind.
+
+    A list works both ways: a kind with a list is reviewed only by the people
+    on it, and a person named on some lists reviews only those kinds.
+    """
+
+    by_kind: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def allows(self, name: str, kind: str) -> bool:
+        """May this person review tasks of this kind, as far as the lists say?"""
+        listed = self.by_kind.get(kind)
+        if listed:
+            return name in listed
+        return not any(name in names for names in self.by_kind.values())
+
+
 def may(principal: Principal, permission: Permission, task: Task | None = None) -> Verdict:
-    """May this person do this (to this task)?"""
+    """May this person do this (to this task)? Deciding a task is ``may_decide``'s."""
     if not principal.has(permission):
         return Verdict(False, f"{principal.name} lacks the permission to {permission.value}")
-    if task is None:
-        return ALLOWED
-    if permission is Permission.VIEW_TASK:
+    if task is not None and permission is Permission.VIEW_TASK:
         return _may_view(principal, task)
-    if permission is Permission.DECIDE:
-        return _may_decide(principal, task)
+    return ALLOWED
+
+
+def may_decide(principal: Principal, task: Task, lists: ReviewerLists) -> Verdict:
+    """May this person decide this task? Every channel's decision is checked here.
+
+    Whatever roles a person holds, they never decide a task they asked for,
+    nor may an admin enter a decision on their own task in someone else's name.
+    """
+    if principal.single_user:
+        return ALLOWED  # no accounts: the one local person decides, and the audit says so
+    if not principal.has(Permission.DECIDE):
+        return Verdict(False, f"{principal.name} lacks the permission to decide")
+    for name in (principal.name, principal.entered_by):
+        if name is not None and name == task.requester:
+            return Verdict(False, f"{name} asked for task {task.id} and cannot decide it")
+    if Role.ADMIN in principal.roles:
+        return ALLOWED
+    if not lists.allows(principal.name, task.kind):
+        return Verdict(False, f"{principal.name} does not review {task.kind} tasks")
     return ALLOWED
 
 
@@ -97,17 +150,6 @@ def _may_view(principal: Principal, task: Task) -> Verdict:
     if principal.has(Permission.VIEW_QUEUE) or task.requester == principal.name:
         return ALLOWED
     return Verdict(False, f"{principal.name} may only see their own tasks")
-
-
-def _may_decide(principal: Principal, task: Task) -> Verdict:
-    if task.requester == principal.name:
-        return Verdict(False, f"{principal.name} asked for task {task.id} and cannot decide it")
-    if Role.ADMIN in principal.roles:
-        return ALLOWED
-    outside = principal.review_kinds and task.kind not in principal.review_kinds
-    if outside or task.kind in principal.barred_kinds:
-        return Verdict(False, f"{principal.name} does not review {task.kind} tasks")
-    return ALLOWED
 
 
 def parse_roles(names: str | list[str]) -> frozenset[Role]:

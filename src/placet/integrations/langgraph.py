@@ -70,18 +70,12 @@ from langgraph.pregel import Pregel
 from langgraph.types import Command, Interrupt
 from langgraph.types import interrupt as langgraph_interrupt
 
-from placet.client import Client
 from placet.domain import executions, jsontext
 from placet.domain.models import Decision, DecisionKind, JsonObject, Task, TaskKind, TaskStatus
-from placet.errors import (
-    ConflictError,
-    InvalidInputError,
-    InvalidTransitionError,
-    PlacetError,
-    UsageError,
-)
-from placet.store.base import TaskFilter
-from placet.worker import worker_name
+from placet.domain.queries import TaskFilter
+from placet.engine.worker import worker_name
+from placet.errors import ConflictError, InvalidInputError, PlacetError, UsageError
+from placet.sdk.client import Client
 
 DEFAULT_KIND = "langgraph_review"
 RESUMED_EVENT = executions.RESUMED
@@ -100,8 +94,6 @@ _JSON_TYPES = (
 # Resumes of one LangGraph thread must not overlap (two invokes would fork its
 # history); a fixed set of striped locks bounds memory however many threads come.
 _STRIPES = tuple(threading.Lock() for _ in range(64))
-_CLAIMED: set[str] = set()
-_CLAIMED_LOCK = threading.Lock()
 
 
 class ReviewNode(Protocol):
@@ -362,11 +354,11 @@ class Resumer:
 
     def run(self, stop: threading.Event, idle_seconds: float = 1.0) -> None:
         """Resume decided threads until ``stop`` is set; cheap while nothing happens."""
-        store = self.reviews.client.engine.store
+        engine = self.reviews.client.engine
         while not stop.is_set():
-            token = store.change_token()  # read first, so no decision slips by unseen
+            token = engine.change_token()  # read first, so no decision slips by unseen
             self.resume_decided()
-            store.wait_for_change(token, idle_seconds)
+            engine.wait_for_change(token, idle_seconds)
 
     def _decided(self) -> Iterator[Task]:
         engine, after = self.reviews.client.engine, None
@@ -445,33 +437,20 @@ def _record(reviews: PlacetInterrupts, decided: Iterable[Review], outcome: JsonO
             "action": review.action,
             **outcome,
         }
-        # Only approved tasks may carry more events (the transition table); a
-        # rejected one's resume is kept in this process's claim instead.
-        with contextlib.suppress(InvalidTransitionError):
-            engine.record(review.task_id, reviews.actor, RESUMED_EVENT, payload)
+        engine.record(review.task_id, reviews.actor, RESUMED_EVENT, payload)
 
 
 def _claim(client: Client, task_id: str, actor: str) -> None:
     """Mark a decision as handed to the graph, once; a second claim raises AlreadyResumed.
 
-    On an approved task the mark is an ``execution_started`` event (a
-    compare-and-set, so it holds across processes and restarts). Other final
-    tasks cannot carry events yet, so for them the mark is this process's own.
+    The mark is an ``execution_started`` event on the decided task (every final
+    state takes such a record): a compare-and-set, so it holds across
+    processes and restarts.
     """
-    with _CLAIMED_LOCK:
-        if task_id in _CLAIMED:
-            raise AlreadyResumed(f"the decision on {task_id} was already handed to the graph")
-        _CLAIMED.add(task_id)
     try:
         client.engine.start_execution(task_id, actor, _resume_key(task_id))
-    except InvalidTransitionError:
-        pass  # not approved: the in-process mark above is all there is
     except ConflictError:
         raise AlreadyResumed(f"the decision on {task_id} was already handed to the graph") from None
-    except BaseException:
-        with _CLAIMED_LOCK:
-            _CLAIMED.discard(task_id)  # nothing was claimed; a later try may succeed
-        raise
 
 
 def _review(task: Task, last: Decision | None, cancelled: str | None) -> Review:

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from placet.domain.models import Usage, one_step_init
+from placet.domain.fastinit import one_step_init
+from placet.domain.models import Usage
 
 
 @one_step_init

@@ -1,6 +1,8 @@
 """Storage: the Store port and its SQL adapter (SQLite, PostgreSQL)."""
 
-from placet.store.base import Change, Store, TaskFilter
+from placet.domain.changes import Change
+from placet.domain.queries import TaskFilter
+from placet.store.base import Store
 
 __all__ = ["Change", "Store", "TaskFilter", "open_store"]
 

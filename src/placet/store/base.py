@@ -1,56 +1,79 @@
 """The Store port: narrow and decision-centric, not generic CRUD."""
 
+# TaskFilter is the domain's query record; imported here because the port takes it.
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
+from placet.domain.accounts import ApiToken, SecurityEvent, User
+from placet.domain.changes import Change
 from placet.domain.models import (
-    Decision,
     Draft,
     Event,
     Task,
     TaskDetail,
     TaskStatus,
-    one_step_init,
 )
-
-
-@one_step_init
-@dataclass(frozen=True)
-class Change:
-    """One compare-and-set state change and the records it appends.
-
-    The store applies it only if the task is still at ``expected_version`` in
-    ``expected_status``; otherwise it raises ``ConflictError`` and changes
-    nothing. The new task row, the event and any draft or decision are written
-    in one transaction.
-    """
-
-    task: Task
-    expected_version: int
-    expected_status: TaskStatus
-    event: Event
-    draft: Draft | None = None
-    decision: Decision | None = None
-
-
-@dataclass(frozen=True)
-class TaskFilter:
-    """Which tasks to list; keyset pagination on the time-ordered id."""
-
-    statuses: tuple[TaskStatus, ...] = ()
-    kinds: tuple[str, ...] = ()
-    after_id: str | None = None
-    limit: int = 50
-    newest_first: bool = False
-    requester: str | None = None
-    created_after: float | None = None  # created_at >= this
-    created_before: float | None = None  # created_at < this
-
+from placet.domain.policy import Role
+from placet.domain.queries import TaskFilter
 
 ClaimChange = Callable[[Task], Change | None]  # the change that claims a task, or None
+
+
+class AccountStore(Protocol):
+    """Where users, API tokens and the security log live: rows only, no rules."""
+
+    def insert_user(self, user: User, password_hash: str) -> None:
+        """Add a user; a taken name is a ConflictError."""
+        ...
+
+    def update_user(
+        self,
+        name: str,
+        password_hash: str | None = None,
+        roles: frozenset[Role] | None = None,
+        disabled: bool | None = None,
+    ) -> None:
+        """Change what is given of a user; NotFoundError when there is no such user."""
+        ...
+
+    def users(self) -> list[User]:
+        """Every user, by name."""
+        ...
+
+    def has_users(self) -> bool:
+        """True once any account exists."""
+        ...
+
+    def user_with_hash(self, name: str) -> tuple[User, str] | None:
+        """The user and their password hash, or None."""
+        ...
+
+    def user_for_token_hash(self, token_hash: str) -> User | None:
+        """The user owning a live token with this hash."""
+        ...
+
+    def insert_token(self, token: ApiToken, token_hash: str) -> None:
+        """Store a new token's record and hash."""
+        ...
+
+    def revoke_token(self, token_id: str, user_name: str | None, at: float) -> None:
+        """Mark a token revoked; NotFoundError when there is none to revoke."""
+        ...
+
+    def tokens(self, user_name: str | None = None) -> list[ApiToken]:
+        """Tokens, newest first."""
+        ...
+
+    def insert_security_event(self, event: SecurityEvent) -> None:
+        """Append to the security log."""
+        ...
+
+    def security_events(self, actor: str | None, limit: int) -> list[SecurityEvent]:
+        """The newest security events, optionally for one person."""
+        ...
 
 
 class Store(Protocol):
@@ -116,6 +139,10 @@ class Store(Protocol):
 
     def wait_for_change(self, token: int, timeout: float) -> int:
         """Block until the change token differs from ``token`` or time runs out."""
+        ...
+
+    def accounts(self) -> AccountStore:
+        """The accounts kept in the same database."""
         ...
 
     def close(self) -> None:

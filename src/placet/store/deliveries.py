@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from placet.domain.deliveries import DeliveryStatus
+from placet.domain.deliveries import DeliveryRecord, DeliveryStatus, Found, HandlerRecord
 from placet.domain.models import TaskStatus
 from placet.errors import ConfigError, StoreError
 from placet.store.base import Store
@@ -37,41 +37,6 @@ from placet.store.sqlite import writer_key, writer_turn
 H, HD, DC, T = handlers, handler_deliveries, decisions, tasks
 _LATER = DC.alias("later")
 PENDING = DeliveryStatus.PENDING.value
-
-
-@dataclass(frozen=True)
-class HandlerRecord:
-    """A handler as the database knows it."""
-
-    name: str
-    kind: str
-    outcome: TaskStatus
-    first_seen_at: float
-    swept_id: str
-
-
-@dataclass(frozen=True)
-class DeliveryRecord:
-    """One decision to deliver to one handler."""
-
-    handler: str
-    decision_id: str
-    task_id: str
-    status: DeliveryStatus
-    attempts: int
-    next_try_at: float
-    lease_owner: str | None
-    created_at: float
-    finished_at: float | None
-    last_error: str | None
-
-
-@dataclass(frozen=True)
-class Found:
-    """A final decision with no delivery row yet for a handler."""
-
-    decision_id: str
-    task_id: str
 
 
 # The ids of the next page of decisions, in id order: the walk's unit of work.

@@ -25,7 +25,7 @@ from sqlalchemy.sql.elements import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 
 from placet.domain.models import TaskStatus
-from placet.store.base import TaskFilter
+from placet.domain.queries import TaskFilter
 from placet.store.statements import EVERY_KIND, T
 
 EVERY_STATUS = tuple(status.value for status in TaskStatus)

@@ -26,10 +26,11 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
 
+from placet.domain.changes import Change
 from placet.domain.models import Event, Task, TaskStatus
 from placet.errors import ConfigError, NotFoundError, StoreError
 from placet.store import rows, schema
-from placet.store.base import Change, ClaimChange
+from placet.store.base import ClaimChange
 from placet.store.engines import libpq_url
 from placet.store.pgnotify import PgNotifySignal
 from placet.store.statements import (

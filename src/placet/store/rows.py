@@ -13,6 +13,8 @@ import operator
 from typing import Any
 
 from placet.domain import jsontext
+from placet.domain.changes import Change
+from placet.domain.fastinit import field_names, restore
 from placet.domain.models import (
     Decision,
     DecisionKind,
@@ -21,11 +23,8 @@ from placet.domain.models import (
     Task,
     TaskStatus,
     Usage,
-    field_names,
-    restore,
 )
 from placet.errors import ConflictError
-from placet.store.base import Change
 from placet.store.statements import (
     DECISION_COLUMNS,
     DRAFT_COLUMNS,
@@ -44,7 +43,7 @@ _EVENT_PAYLOAD = EVENT_COLUMNS.index("payload")
 _STATUSES = {status.value: status for status in TaskStatus}
 _KINDS = {kind.value: kind for kind in DecisionKind}
 _TOKENS = {"prompt_tokens", "completion_tokens"}
-# Rows become records without their generated __init__ (models.restore): only
+# Rows become records without their generated __init__ (fastinit.restore): only
 # sound while every column is a field and every field a column.
 assert set(TASK_COLUMNS) == field_names(Task)
 assert set(EVENT_COLUMNS) | {"payload_json"} == field_names(Event)

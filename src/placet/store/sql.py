@@ -18,10 +18,13 @@ from typing import Protocol
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from placet.domain.changes import Change
 from placet.domain.models import Draft, Event, Task, TaskDetail, TaskStatus
+from placet.domain.queries import TaskFilter
 from placet.errors import NotFoundError, StoreError
 from placet.store import rows
-from placet.store.base import Change, ClaimChange, TaskFilter
+from placet.store.accounts import SqlAccountStore
+from placet.store.base import ClaimChange
 from placet.store.engines import make_engine
 from placet.store.kept import KeptRecords
 from placet.store.listing import (
@@ -100,6 +103,7 @@ class SqlStore:
             raise StoreError(f"cannot open the database at {url}: {exc}") from exc
         self._sql = compile_all(self._engine.dialect)
         self._drafts: KeptRecords[Draft] = KeptRecords(DRAFTS_KEPT)
+        self._accounts: SqlAccountStore | None = None
         self._db: Backend
         self._signal: ChangeSignal
         path = sqlite_path(url)
@@ -123,6 +127,12 @@ class SqlStore:
         except psycopg.Error as exc:
             raise StoreError(f"cannot open the database at {self.url}: {exc}") from exc
         return backend, backend.signal()
+
+    def accounts(self) -> SqlAccountStore:
+        """The accounts kept in the same database."""
+        if self._accounts is None:
+            self._accounts = SqlAccountStore(self._engine)
+        return self._accounts
 
     @property
     def sql_engine(self) -> Engine:

@@ -24,10 +24,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from placet.domain.changes import Change
 from placet.domain.models import Event, Task
 from placet.errors import ConfigError, NotFoundError, StoreError
 from placet.store import checkpoints, rows, schema
-from placet.store.base import Change, ClaimChange
+from placet.store.base import ClaimChange
 from placet.store.statements import (
     CLAIM_EXPIRED,
     CLAIM_QUEUED,

@@ -16,18 +16,19 @@ from fastapi.responses import JSONResponse
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from placet.accounts import Accounts
 from placet.channels.folder import FolderChannel
 from placet.engine import Engine
+from placet.engine.accounts import Accounts
 from placet.errors import (
     ConflictError,
     InvalidInputError,
     NotFoundError,
+    PermissionDeniedError,
     PlacetError,
     UnknownKindError,
     UsageError,
 )
-from placet.web import api, api_handlers, apidocs, ops, pages
+from placet.web import api, ops, pages
 from placet.web.auth import Gate, Sessions, SignInLimiter
 from placet.web.broker import Broker
 from placet.web.metrics import MeteredWorker, Metrics
@@ -56,14 +57,14 @@ class AppOptions:
 def create_app(engine: Engine, accounts: Accounts, options: AppOptions) -> FastAPI:
     """The whole web application over one engine."""
     sessions = Sessions(options.secret_key, options.secure_cookies)
-    broker = Broker(engine.store)
-    metrics = Metrics(engine.store, engine.settings.kinds)
+    broker = Broker(engine)
+    metrics = Metrics(engine, engine.settings.kinds)
     app = FastAPI(
         title="Placet",
         version="1",
         description="AI proposes. Humans decide. The Placet REST API.",
         lifespan=_lifespan(engine, broker, metrics, options),
-        docs_url=None,  # ours, served from this machine: apidocs
+        docs_url=None,  # ours, served from this machine: api.docs
         redoc_url=None,  # ReDoc would need a CDN
     )
     app.state.services = Services(
@@ -77,10 +78,9 @@ def create_app(engine: Engine, accounts: Accounts, options: AppOptions) -> FastA
         metrics,
     )
     app.include_router(api.router)
-    app.include_router(api_handlers.router)
     app.include_router(pages.router)
     app.include_router(ops.router)
-    apidocs.mount(app)
+    api.docs.mount(app)
     pages.mount_static(app)
     _add_error_handlers(app)
     # Added first, so it runs inside the other two: its 413s get headers and a log line.
@@ -117,6 +117,7 @@ def _lifespan(
 
 _STATUS_FOR: list[tuple[type[PlacetError], int]] = [
     (NotFoundError, 404),
+    (PermissionDeniedError, 403),
     (ConflictError, 409),
     (UnknownKindError, 422),
     (InvalidInputError, 422),
@@ -171,9 +172,9 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
-        docs = scope["path"] == apidocs.DOCS_PATH
+        docs = scope["path"] == api.docs.DOCS_PATH
         # Swagger UI sets style attributes; nothing else needs more than the default.
-        policy = apidocs.CONTENT_SECURITY_POLICY if docs else CONTENT_SECURITY_POLICY
+        policy = api.docs.CONTENT_SECURITY_POLICY if docs else CONTENT_SECURITY_POLICY
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -17,9 +17,9 @@ from typing import NoReturn
 from fastapi import HTTPException, Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from placet.accounts import Accounts
 from placet.domain.models import Task
 from placet.domain.policy import Permission, Principal, may
+from placet.engine.accounts import Accounts
 from placet.errors import NotFoundError
 
 SESSION_COOKIE = "placet_session"
@@ -134,7 +134,7 @@ class Gate:
             return None
         if user.disabled:
             return None
-        return self.accounts.principal(user), session
+        return self.accounts.principal(user, "dashboard"), session
 
     def authenticate(self, request: Request) -> Principal:
         """The API caller: a bearer token, or a session cookie (plus the CSRF header to change).

@@ -21,8 +21,8 @@ from starlette.concurrency import run_in_threadpool
 
 from placet.domain.models import JsonObject, Task, TaskStatus
 from placet.engine import ChunkSink
+from placet.engine.reading import Reads
 from placet.providers.base import Chunk
-from placet.store.base import Store
 from placet.web.counts import Counts
 
 
@@ -41,8 +41,8 @@ CLOSED = Message("*", "closed")
 class Broker:
     """Fans messages out to asyncio subscribers from any thread."""
 
-    def __init__(self, store: Store) -> None:
-        self._store = store
+    def __init__(self, state: Reads) -> None:
+        self._state = state
         self._subscribers: dict[int, Subscription] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -68,9 +68,9 @@ class Broker:
             self._watcher.join(timeout=5)
 
     def _watch(self) -> None:
-        token = self._store.change_token()
+        token = self._state.change_token()
         while not self._stop.is_set():
-            new = self._store.wait_for_change(token, 0.5)
+            new = self._state.wait_for_change(token, 0.5)
             if new != token:
                 token = new
                 for callback in self._on_change:
@@ -179,14 +179,14 @@ class Subscription:
 Feed = AsyncIterator[tuple[str, JsonObject]]
 
 
-async def task_feed(broker: Broker, store: Store, task_id: str, closing: anyio.Event) -> Feed:
+async def task_feed(broker: Broker, state: Reads, task_id: str, closing: anyio.Event) -> Feed:
     """One task's updates as (event, data): ``status`` (first the current one), ``chunk``
     (``{"text": ...}``: append it) and ``restart`` (drop the text so far) while drafting.
     Ends after a final status, or when the server closes.
     """
     with broker.subscription(task_id) as subscription:
         async with subscription.closing_on(closing):
-            task = await run_in_threadpool(store.get_task, task_id)  # subscribed first: no gap
+            task = await run_in_threadpool(state.get, task_id)  # subscribed first: no gap
             yield "status", _status(task)
             while not task.status.is_final:
                 changed = False
@@ -198,7 +198,7 @@ async def task_feed(broker: Broker, store: Store, task_id: str, closing: anyio.E
                     else:  # the worker's text, passed straight on
                         yield message.kind, {"text": message.data}
                 if changed:
-                    now = await run_in_threadpool(store.get_task, task_id)
+                    now = await run_in_threadpool(state.get, task_id)
                     if (now.status, now.version) != (task.status, task.version):
                         yield "status", _status(now)
                     task = now

@@ -23,7 +23,8 @@ import pygal  # type: ignore[import-untyped]
 from pygal.style import Style  # type: ignore[import-untyped]
 
 from placet.domain.models import Event
-from placet.store.base import Store, TaskFilter
+from placet.domain.queries import TaskFilter
+from placet.engine.reading import Reads
 
 # pygal appends a legacy import hook (for its map plugins, unused here) to
 # sys.meta_path; on Python 3.10+ it makes every later failed import, anywhere in
@@ -134,12 +135,12 @@ def percentile(values: Iterable[float], q: float) -> float:
     return ordered[rank - 1]
 
 
-def collect_stats(store: Store, limit: int = SCAN_LIMIT) -> Stats:
+def collect_stats(store: Reads, limit: int = SCAN_LIMIT) -> Stats:
     """Decisions on the newest ``limit`` tasks, read from their events."""
     stats = Stats()
     for task in store.list_tasks(TaskFilter(limit=limit, newest_first=True)):
         stats.tasks_scanned += 1
-        stats.points.extend(decision_points(task.kind, store.events(task.id)))
+        stats.points.extend(decision_points(task.kind, store.task_events(task.id)))
     return stats
 
 

@@ -18,9 +18,9 @@ from prometheus_client.registry import Collector
 
 from placet.domain.models import Draft, Task, TaskDetail, TaskStatus
 from placet.engine import ChunkSink, Engine
+from placet.engine.reading import Reads
+from placet.engine.worker import Report, Worker
 from placet.errors import PlacetError
-from placet.store.base import Store
-from placet.worker import Report, Worker
 
 log = logging.getLogger("placet.web")
 
@@ -32,8 +32,8 @@ DRAFTING_BUCKETS = (0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300)
 class QueueDepth(Collector):
     """``placet_queue_depth{kind,status}``, counted by the store when scraped."""
 
-    def __init__(self, store: Store, kinds: Iterable[str] = ()) -> None:
-        self._store = store
+    def __init__(self, state: Reads, kinds: Iterable[str] = ()) -> None:
+        self._state = state
         self._kinds = tuple(kinds)
 
     def describe(self) -> Iterator[Metric]:
@@ -45,7 +45,7 @@ class QueueDepth(Collector):
         """The current counts; ``placet_store_up`` says whether the store answered."""
         depth, up = self._families()
         try:
-            counts = self._store.count_by_status()
+            counts = self._state.count_by_status()
         except PlacetError as exc:
             log.warning("metrics: the store did not answer: %s", exc.message)
             up.add_metric([], 0)
@@ -73,7 +73,7 @@ class QueueDepth(Collector):
 class Metrics:
     """The app's metrics; ``render()`` gives the Prometheus text format."""
 
-    def __init__(self, store: Store | None = None, kinds: Iterable[str] = ()) -> None:
+    def __init__(self, state: Reads | None = None, kinds: Iterable[str] = ()) -> None:
         self.registry = CollectorRegistry()
         self.decisions = Counter(
             "placet_decisions",
@@ -107,8 +107,8 @@ class Metrics:
             ["kind"],
             registry=self.registry,
         )
-        if store is not None:
-            self.registry.register(QueueDepth(store, kinds))
+        if state is not None:
+            self.registry.register(QueueDepth(state, kinds))
 
     def render(self) -> bytes:
         """Every metric in the Prometheus text format."""
@@ -166,4 +166,4 @@ class MeteredWorker(Worker):
         if after.status is TaskStatus.FAILED:
             self._metrics.provider_failed(after)
         elif after.current_draft_id and after.current_draft_id != task.current_draft_id:
-            self._metrics.drafted(after, self.engine.store.get_draft(after.current_draft_id))
+            self._metrics.drafted(after, self.engine.get_draft(after.current_draft_id))

@@ -16,9 +16,9 @@ from fastapi import APIRouter, Depends, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from placet.domain.queries import TaskFilter
 from placet.errors import PlacetError
-from placet.store.base import TaskFilter
-from placet.web.schemas import HealthOut
+from placet.web.api.schemas import HealthOut
 from placet.web.services import Services, services
 
 router = APIRouter(tags=["operations"])

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 from fastapi import Request
 
-from placet.accounts import Accounts
 from placet.engine import Engine
+from placet.engine.accounts import Accounts
 from placet.web.auth import Gate, Sessions, SignInLimiter
 from placet.web.broker import Broker
 from placet.web.counts import Counts, CountsCache
@@ -30,7 +30,7 @@ class Services:
 
     def __post_init__(self) -> None:
         if self.count_cache is None:
-            self.count_cache = CountsCache(self.engine.store.count_by_status)
+            self.count_cache = CountsCache(self.engine.count_by_status)
         # The broker sees every commit (this process's or another's) through the
         # store's change signal; a commit drops the shared counts at once.
         self.broker.on_change(self.count_cache.invalidate)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from placet.domain.policy import Permission
-from placet.handler_admin import failed_deliveries
+from placet.handlers.admin import failed_deliveries
 from placet.web.pages.common import ViewerDep, check, notice_for, page
 from placet.web.pages.task import FAILED_HANDLERS_PAGE
 

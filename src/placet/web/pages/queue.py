@@ -11,8 +11,8 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
 from placet.domain.models import Task, TaskStatus
-from placet.domain.policy import Permission, may
-from placet.store.base import TaskFilter
+from placet.domain.policy import Permission
+from placet.domain.queries import TaskFilter
 from placet.web.pages.common import SAFE_ID, Viewer, ViewerDep, fragment, notice_for, page
 
 PAGE_SIZE = 50
@@ -71,7 +71,7 @@ def _keep_rule(viewer: Viewer, query: QueueQuery) -> Callable[[Task], bool] | No
     if not principal.has(Permission.VIEW_QUEUE):
         return lambda task: task.requester == principal.name  # a requester sees their own
     if query.status is TaskStatus.AWAITING_REVIEW and principal.has(Permission.DECIDE):
-        return lambda task: may(principal, Permission.DECIDE, task).allowed
+        return lambda task: viewer.services.engine.may_decide(principal, task).allowed
     return None
 
 
@@ -125,14 +125,14 @@ def _queue_context(viewer: Viewer, status: str, kind: str, sort: str, after: str
         status = "all"  # a requester follows their own tasks in every state
     query = QueueQuery.parse(status, kind, sort, after, kinds)
     counts = _counts(viewer) if viewer.can("view_queue") else None
-    decides = viewer.principal
+    decides, engine = viewer.principal, viewer.services.engine
     return {
         "query": query,
         "queue": load_queue(viewer, query),
         "counts": counts,
         "kinds": kinds,
         "page": "queue",
-        "may_decide": lambda task: may(decides, Permission.DECIDE, task).allowed,
+        "may_decide": lambda task: engine.may_decide(decides, task).allowed,
     }
 
 

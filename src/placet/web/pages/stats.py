@@ -18,7 +18,7 @@ router = APIRouter()
 def stats_page(request: Request, viewer: ViewerDep, kind: str = "") -> HTMLResponse:
     """Decisions per kind over time and time to decision, as charts and a table."""
     check(request, viewer, Permission.VIEW_QUEUE)
-    stats = charts.collect_stats(viewer.services.engine.store)
+    stats = charts.collect_stats(viewer.services.engine)
     kinds = stats.kinds()
     chosen = kind if kind in kinds else ""
     return page(
@@ -46,7 +46,7 @@ def _svg(body: bytes) -> Response:
 def decisions_svg(request: Request, viewer: ViewerDep, kind: str = "") -> Response:
     """The decisions-per-day chart."""
     check(request, viewer, Permission.VIEW_QUEUE)
-    stats = charts.collect_stats(viewer.services.engine.store)
+    stats = charts.collect_stats(viewer.services.engine)
     return _svg(charts.decisions_chart(stats, kind if kind in stats.kinds() else None))
 
 
@@ -54,4 +54,4 @@ def decisions_svg(request: Request, viewer: ViewerDep, kind: str = "") -> Respon
 def waits_svg(request: Request, viewer: ViewerDep) -> Response:
     """The time-to-decision chart."""
     check(request, viewer, Permission.VIEW_QUEUE)
-    return _svg(charts.waits_chart(charts.collect_stats(viewer.services.engine.store)))
+    return _svg(charts.waits_chart(charts.collect_stats(viewer.services.engine)))

@@ -13,10 +13,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from placet.domain.executions import UNFINISHED_ADVICE, execution_of
 from placet.domain.models import DecisionKind, Task, TaskDetail, TaskStatus
-from placet.domain.policy import Permission, Principal, Role, may
+from placet.domain.policy import Permission, Principal, may
 from placet.engine import DecisionRequest
-from placet.errors import ConflictError, InvalidInputError, NotFoundError, PlacetError
-from placet.handler_admin import (
+from placet.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+    PlacetError,
+)
+from placet.handlers.admin import (
     handlers_to_run,
     nothing_to_retry,
     retry_failed,
@@ -44,7 +50,7 @@ FAILED_HANDLERS_PAGE = "/admin/handlers"
 
 @dataclass(frozen=True)
 class DecisionForm:
-    """What a decision form posted, checked before it reaches the engine."""
+    """What a decision form posted; the engine checks who decides and what a verdict needs."""
 
     verdict: str = ""
     draft_id: str = ""
@@ -54,33 +60,24 @@ class DecisionForm:
     reason: str = ""
 
     def problem(self) -> str | None:
-        """What is wrong with the form, in words, or None."""
+        """What keeps the form from being read as a request at all, in words, or None."""
         if self.verdict not in {kind.value for kind in DecisionKind}:
             return "Choose approve, edit, revise or reject."
         if not SAFE_ID.match(self.draft_id) or not self.version.isdigit():
             return "The form does not name the draft and version you saw; reload the page."
-        needed = {
-            "edit": (self.text, "the edited text"),
-            "revise": (self.feedback, "feedback"),
-            "reject": (self.reason, "a reason"),
-        }.get(self.verdict)
-        if needed and not needed[0].strip():
-            return f"Give {needed[1]} to {self.verdict}."
         return None
 
     def request(self, task_id: str, principal: Principal) -> DecisionRequest:
         """The engine's decision request."""
-        role = Role.REVIEWER if Role.REVIEWER in principal.roles else Role.ADMIN
         return DecisionRequest(
             task_id,
             DecisionKind(self.verdict),
-            principal.name,
+            principal,
             self.draft_id,
             int(self.version),
             self.text or None,
             self.feedback or None,
             self.reason or None,
-            role.value,
         )
 
 
@@ -113,7 +110,7 @@ def _task_context(
     viewer: Viewer, detail: TaskDetail, form: DecisionForm | None = None, error: str | None = None
 ) -> dict[str, Any]:
     task = detail.task
-    verdict = may(viewer.principal, Permission.DECIDE, task)
+    verdict = viewer.services.engine.may_decide(viewer.principal, task)
     drafts = {draft.id: draft for draft in detail.drafts}
     edits = {
         d.id: render.side_by_side(drafts[d.draft_id].output, d.text or "")
@@ -204,8 +201,7 @@ def decide(
 ) -> Response:
     """Approve, edit, revise or reject the draft the form was showing, then go to the next task."""
     check_csrf(request, viewer, csrf_token)
-    detail = _detail(request, viewer, task_id)
-    check(request, viewer, Permission.DECIDE, detail.task)
+    _detail(request, viewer, task_id)
     form = DecisionForm(verdict, draft_id, version, text, feedback, reason)
     problem = form.problem()
     status = 422
@@ -216,6 +212,8 @@ def decide(
             return RedirectResponse(_after_decision(viewer, task_id, verdict), 303)
         except ConflictError as exc:
             problem, status = exc.message, 409
+        except PermissionDeniedError as exc:
+            problem, status = exc.message, 403
         except InvalidInputError as exc:
             problem = exc.message
     detail = viewer.services.engine.detail(task_id)

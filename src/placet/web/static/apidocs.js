@@ -1,4 +1,4 @@
-// Starts Swagger UI on /docs over the app's own OpenAPI document (see web/apidocs.py).
+// Starts Swagger UI on /docs over the app's own OpenAPI document (see web/api/docs.py).
 window.addEventListener("load", function () {
   window.ui = SwaggerUIBundle({
     url: "/openapi.json",

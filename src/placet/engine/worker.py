@@ -38,15 +38,14 @@ class Worker:
 
     def run(self, max_tasks: int | None = None) -> None:
         """Draft tasks as they come, until stopped (or ``max_tasks`` are drafted)."""
-        store = self.engine.store
-        token = store.change_token()
+        token = self.engine.change_token()
         while not self.stop_requested.is_set():
             if max_tasks is not None and self.drafted >= max_tasks:
                 return
             task = self.engine.claim(self.name)
             if task is None:
                 # Wake on any commit, and at least every second to notice expired leases.
-                token = store.wait_for_change(token, 1.0)
+                token = self.engine.wait_for_change(token, 1.0)
                 continue
             self._draft(task)
 

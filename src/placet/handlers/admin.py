@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import time
 
-from placet.domain.deliveries import DeliveryStatus
+from placet.domain.deliveries import DeliveryRecord, DeliveryStatus
 from placet.domain.models import TaskDetail
 from placet.engine import Engine
 from placet.errors import StoreError
-from placet.handler_runner import record_event
-from placet.store.deliveries import DeliveryRecord, DeliveryStore
+from placet.handlers.runner import record_event
 
 
 def task_deliveries(engine: Engine, task_id: str) -> list[DeliveryRecord]:
     """How each outcome handler fared with a task's decisions, oldest first."""
-    return DeliveryStore.of(engine.store).for_task(task_id)
+    return engine.deliveries().for_task(task_id)
 
 
 def handlers_to_run(engine: Engine, detail: TaskDetail, deliveries: list[DeliveryRecord]) -> bool:
@@ -37,13 +36,13 @@ def handlers_to_run(engine: Engine, detail: TaskDetail, deliveries: list[Deliver
         return False
     decision_id = detail.decisions[-1].id
     made = {record.handler for record in deliveries if record.decision_id == decision_id}
-    to_sweep = DeliveryStore.of(engine.store).to_sweep(task.kind, task.status, decision_id)
+    to_sweep = engine.deliveries().to_sweep(task.kind, task.status, decision_id)
     return any(name not in made for name in to_sweep)
 
 
 def failed_deliveries(engine: Engine, limit: int = 50) -> list[DeliveryRecord]:
     """The deliveries whose handler gave up, most recent first."""
-    return DeliveryStore.of(engine.store).failed(limit)
+    return engine.deliveries().failed(limit)
 
 
 def nothing_to_retry(task_id: str, handler: str | None = None) -> str:
@@ -57,7 +56,7 @@ def retry_failed(
 ) -> list[DeliveryRecord]:
     """Make the task's failed deliveries (or the named handler's) due again; those retried."""
     engine.get(task_id)  # an unknown task is refused by name, not met with silence
-    deliveries = DeliveryStore.of(engine.store)
+    deliveries = engine.deliveries()
     chosen = [
         record
         for record in task_deliveries(engine, task_id)

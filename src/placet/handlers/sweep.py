@@ -40,7 +40,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from placet.domain.ids import id_floor
-from placet.handlers import Handler
+from placet.handlers.base import Handler
 from placet.store.deliveries import DeliveryStore
 
 PAGE_SIZE = 1000

@@ -11,12 +11,10 @@ twice.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import functools
 import inspect
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from placet.domain import jsontext
@@ -29,15 +27,14 @@ from placet.domain.toolcalls import (
     shown_arguments,
 )
 from placet.errors import ConflictError, PlacetError
+from placet.handlers.base import keyed
 
 if TYPE_CHECKING:
-    from placet.client import Client
-
-_idempotency_key: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "placet_idempotency_key", default=None
-)
+    from placet.sdk.client import Client
 
 
+# Neither "you used Placet wrong" nor "the world failed": an outcome the caller
+# handles (``except placet.Rejected``), so it derives from the root alone.
 class Rejected(PlacetError):
     """A person rejected the request."""
 
@@ -50,11 +47,6 @@ class Rejected(PlacetError):
 
 class AlreadyExecuted(ConflictError):
     """This approved call was already run (or is running) elsewhere; it never runs twice."""
-
-
-def current_idempotency_key() -> str | None:
-    """Inside a guarded function: a stable key for this approval, for downstream APIs."""
-    return _idempotency_key.get()
 
 
 class PendingCall:
@@ -135,7 +127,7 @@ class Gate:
             raise AlreadyExecuted(
                 f"the approved call {task_id} was already run (or is running); it never runs twice"
             ) from None
-        with _key(key):
+        with keyed(key):
             try:
                 result = _call(self.function, self.signature, arguments)
             except Exception as exc:
@@ -152,20 +144,18 @@ class Gate:
         return result
 
     async def _record_awaited(self, task_id: str, key: str, pending: Any) -> Any:
-        token = _idempotency_key.set(key)
-        try:
-            result = await pending
-        except Exception as exc:
-            await asyncio.to_thread(
-                self.client.engine.record,
-                task_id,
-                self.client.requester,
-                EXECUTED,
-                {"idempotency_key": key, "ok": False, "error": repr(exc)[:2000]},
-            )
-            raise
-        finally:
-            _idempotency_key.reset(token)
+        with keyed(key):
+            try:
+                result = await pending
+            except Exception as exc:
+                await asyncio.to_thread(
+                    self.client.engine.record,
+                    task_id,
+                    self.client.requester,
+                    EXECUTED,
+                    {"idempotency_key": key, "ok": False, "error": repr(exc)[:2000]},
+                )
+                raise
         await asyncio.to_thread(self._record_result, task_id, key, result)
         return result
 
@@ -236,12 +226,3 @@ def _jsonable(value: Any) -> Any:
         return value
     except (TypeError, ValueError):
         return repr(value)[:2000]
-
-
-@contextmanager
-def _key(key: str) -> Iterator[None]:
-    token = _idempotency_key.set(key)
-    try:
-        yield
-    finally:
-        _idempotency_key.reset(token)

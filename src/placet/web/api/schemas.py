@@ -16,8 +16,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from placet.accounts import ApiToken, User
-from placet.domain.deliveries import DeliveryStatus
+from placet.domain.deliveries import DeliveryRecord, DeliveryStatus
 from placet.domain.models import (
     Decision,
     DecisionKind,
@@ -28,7 +27,7 @@ from placet.domain.models import (
     TaskDetail,
     TaskStatus,
 )
-from placet.store.deliveries import DeliveryRecord
+from placet.engine.accounts import ApiToken, User
 
 MAX_INPUT_DEPTH = 32
 MAX_TEXT = 200_000  # an edited draft; the body limit (1 MiB) bounds it too

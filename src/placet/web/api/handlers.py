@@ -14,16 +14,16 @@ from fastapi import APIRouter, Query, Request
 
 from placet.domain.policy import Permission
 from placet.errors import ConflictError
-from placet.handler_admin import (
+from placet.handlers.admin import (
     failed_deliveries,
     nothing_to_retry,
     retry_failed,
     task_deliveries,
 )
-from placet.web.api import Caller, Svc, TaskId, errors
-from placet.web.schemas import DeliveryOut, FailedDeliveryOut, RetryIn
+from placet.web.api.common import Caller, Svc, TaskId, errors
+from placet.web.api.schemas import DeliveryOut, FailedDeliveryOut, RetryIn
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter()
 
 
 @router.get(

@@ -15,7 +15,7 @@ from typing import IO
 from placet.domain import audit
 from placet.domain.audit import ChainProblem
 from placet.domain.models import Event, TaskDetail
-from placet.store.base import Store
+from placet.engine.reading import Reads
 
 Tick = Callable[[], None]  # called once per task done: progress for the caller to show
 
@@ -38,17 +38,17 @@ class AuditReport:
         return not self.problems
 
 
-def task_count(store: Store, task_ids: list[str] | None = None) -> int:
+def task_count(store: Reads, task_ids: list[str] | None = None) -> int:
     """How many tasks a verify or an export over ``task_ids`` (None: all) goes through."""
     return len(task_ids) if task_ids is not None else sum(store.count_by_status().values())
 
 
-def _task_ids(store: Store, task_ids: list[str] | None) -> Iterable[str]:
+def _task_ids(store: Reads, task_ids: list[str] | None) -> Iterable[str]:
     return task_ids if task_ids is not None else (task.id for task in store.iter_tasks())
 
 
 def verify_store(
-    store: Store, task_ids: list[str] | None = None, tick: Tick = _noop
+    store: Reads, task_ids: list[str] | None = None, tick: Tick = _noop
 ) -> AuditReport:
     """Check every task's chain (or the named tasks') and the records it pins."""
     report = AuditReport()
@@ -99,20 +99,20 @@ def _problem(event: Event, text: str) -> ChainProblem:
 
 
 def iter_event_lines(
-    store: Store, task_ids: list[str] | None = None, tick: Tick = _noop
+    store: Reads, task_ids: list[str] | None = None, tick: Tick = _noop
 ) -> Iterator[str]:
     """Every event (or the named tasks') as one JSON line, task by task, in chain order."""
     if task_ids is not None:
         for task_id in task_ids:
-            store.get_task(task_id)  # an unknown id is an error, not an empty export
+            store.get(task_id)  # an unknown id is an error, not an empty export
     for task_id in _task_ids(store, task_ids):
-        for event in store.events(task_id):
+        for event in store.task_events(task_id):
             yield json.dumps(asdict(event), ensure_ascii=False, sort_keys=True)
         tick()
 
 
 def export_jsonl(
-    store: Store, out: IO[str], task_ids: list[str] | None = None, tick: Tick = _noop
+    store: Reads, out: IO[str], task_ids: list[str] | None = None, tick: Tick = _noop
 ) -> int:
     """Write the trail as JSON Lines; return how many events were written."""
     count = 0

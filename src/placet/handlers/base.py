@@ -9,7 +9,10 @@ and ``placet.current_idempotency_key()`` returns the key too.
 
 ``placet worker --app module:client`` (or ``client.run_handlers()``) runs the
 handlers after each decision commits, at least once; see
-``placet.handler_runner``.
+``placet.handlers.runner``.
+
+The idempotency key of the work running now lives here too: a handler's
+delivery sets it, and so does an approved guarded call (``placet.sdk.gates``).
 """
 
 from __future__ import annotations
@@ -20,14 +23,12 @@ import inspect
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from placet.domain.deliveries import check_outcome, handler_name
 from placet.domain.models import TaskStatus
+from placet.domain.outcomes import Outcome
 from placet.errors import ConfigError
-
-if TYPE_CHECKING:
-    from placet.client import Outcome
 
 DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_RETRY_DELAY_SECONDS = 2.0
@@ -35,6 +36,9 @@ HandlerFunction = Callable[..., Any]  # (outcome, key) -> None, or an awaitable 
 
 _current_delivery: contextvars.ContextVar[Delivery | None] = contextvars.ContextVar(
     "placet_current_delivery", default=None
+)
+_idempotency_key: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "placet_idempotency_key", default=None
 )
 
 
@@ -73,6 +77,21 @@ class Delivery:
 def current_delivery() -> Delivery | None:
     """Inside a handler: the delivery being run (None elsewhere)."""
     return _current_delivery.get()
+
+
+def current_idempotency_key() -> str | None:
+    """Inside a handler or a guarded function: a stable key for this work, for downstream APIs."""
+    return _idempotency_key.get()
+
+
+@contextmanager
+def keyed(key: str) -> Iterator[None]:
+    """Make ``current_idempotency_key()`` answer ``key`` inside the block."""
+    token = _idempotency_key.set(key)
+    try:
+        yield
+    finally:
+        _idempotency_key.reset(token)
 
 
 def make_handler(
@@ -120,14 +139,11 @@ class HandlerSet:
 @contextmanager
 def delivering(delivery: Delivery) -> Iterator[None]:
     """Make ``current_delivery()`` and ``current_idempotency_key()`` answer for a delivery."""
-    from placet.gates import _idempotency_key
-
     delivery_token = _current_delivery.set(delivery)
-    key_token = _idempotency_key.set(delivery.idempotency_key)
     try:
-        yield
+        with keyed(delivery.idempotency_key):
+            yield
     finally:
-        _idempotency_key.reset(key_token)
         _current_delivery.reset(delivery_token)
 
 

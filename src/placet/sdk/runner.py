@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from placet.domain.models import Task, TaskStatus
 from placet.engine import ChunkSink, Engine
+from placet.errors import PlacetError
 
 TaskHook = Callable[[Task], None]
 
@@ -30,7 +31,7 @@ class RunHooks:
     on_revision: TaskHook = _ignore  # a person asked for a revision
 
 
-class WaitTimeout(Exception):
+class WaitTimeout(PlacetError, TimeoutError):
     """The task did not end before the timeout; it is kept as it is."""
 
     def __init__(self, task: Task) -> None:

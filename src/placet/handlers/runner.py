@@ -1,6 +1,6 @@
 """Running outcome handlers after commit, at least once (``placet worker --app``).
 
-The loop: find newly committed final decisions (``handler_sweep``), claim a
+The loop: find newly committed final decisions (``placet.handlers.sweep``), claim a
 due delivery under a lease, run its handler, and record how it went, both in
 the delivery's row and as an audit event on the task (``handler_succeeded``
 or ``handler_failed``). A handler that raises is tried again after a
@@ -19,15 +19,16 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
-from placet.domain.deliveries import LOWEST_ID, idempotency_key, retry_delay
+from placet.domain.deliveries import LOWEST_ID, DeliveryRecord, idempotency_key, retry_delay
 from placet.domain.ids import id_floor
 from placet.domain.models import JsonObject
+from placet.domain.outcomes import outcome_of
 from placet.engine import Engine
+from placet.engine.worker import worker_name
 from placet.errors import ConflictError, StoreError, UsageError
-from placet.handler_sweep import Sweeper
-from placet.handlers import Delivery, Handler, call_handler
-from placet.store.deliveries import DeliveryRecord, DeliveryStore
-from placet.worker import worker_name
+from placet.handlers.base import Delivery, Handler, call_handler
+from placet.handlers.sweep import Sweeper
+from placet.store.deliveries import DeliveryStore
 
 Report = Callable[[str], None]
 IDLE_SECONDS = 1.0  # the longest sleep: also when nothing signals, a due retry is noticed
@@ -53,7 +54,7 @@ class HandlerRunner:
         self.engine = engine
         self.handlers = {handler.name: handler for handler in handlers}
         self.name = name or worker_name("handlers")
-        self.deliveries = DeliveryStore.of(engine.store)
+        self.deliveries = engine.deliveries()
         self._report = report
         self._clock = clock
         # The lead registers the handlers and finds new decisions; in a pool, the
@@ -72,14 +73,13 @@ class HandlerRunner:
         """Deliver until ``stop`` (or ``self.stop()``) is set."""
         stop = stop or self.stop_requested
         self.register()
-        store = self.engine.store
-        token = store.change_token()  # read before each sweep, so no commit slips by
+        token = self.engine.change_token()  # read before each sweep, so no commit slips by
         try:
             while not stop.is_set() and not self.stop_requested.is_set():
                 self.sweep()
                 if self.run_one() or self.behind:
                     continue
-                token = store.wait_for_change(token, self._idle_seconds())
+                token = self.engine.wait_for_change(token, self._idle_seconds())
         finally:
             self.close()
 
@@ -147,8 +147,6 @@ class HandlerRunner:
         return True
 
     def _deliver(self, handler: Handler, record: DeliveryRecord) -> None:
-        from placet.client import outcome_of
-
         delivery = Delivery(
             handler.name,
             record.task_id,
@@ -161,7 +159,8 @@ class HandlerRunner:
         try:
             lease = self.engine.settings.lease_seconds
             with _Heartbeat(self.deliveries, record, lease, self._clock):
-                outcome = outcome_of(self.engine, self.engine.get(record.task_id))
+                task = self.engine.get(record.task_id)
+                outcome = outcome_of(task, self.engine.detail(task.id).decisions)
                 call_handler(handler, outcome, delivery, self._event_loop)
         except Exception as exc:
             self._failed(handler, record, repr(exc)[:ERROR_CHARS])

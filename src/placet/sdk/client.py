@@ -15,17 +15,15 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, TypeVar
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
 
 from placet.config import default_actor, load_settings
 from placet.domain.models import DecisionKind, JsonObject, Task, TaskKind, TaskStatus
-from placet.engine import Engine, ProviderFactory
-from placet.gates import (
-    Rejected,
-    guard,
-)
-from placet.handlers import (
+from placet.domain.outcomes import Outcome, outcome_of
+from placet.engine import DecisionRequest, Engine, ProviderFactory
+from placet.engine.worker import worker_name
+from placet.handlers.base import (
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_RETRY_DELAY_SECONDS,
     Handler,
@@ -33,38 +31,16 @@ from placet.handlers import (
     HandlerSet,
     make_handler,
 )
-from placet.runner import RunHooks, WaitTimeout, drive
+from placet.handlers.runner import HandlerPool, HandlerRunner, register_handler
+from placet.sdk.gates import Rejected, guard
+from placet.sdk.runner import RunHooks, WaitTimeout, drive
 from placet.store import open_store
-from placet.store.deliveries import DeliveryStore
-from placet.worker import worker_name
-
-if TYPE_CHECKING:
-    from placet.handler_runner import HandlerRunner
 
 _log = logging.getLogger("placet.handlers")
 F = TypeVar("F", bound=Callable[..., Any])
 H = TypeVar("H", bound=HandlerFunction)
 QUESTION_KIND = "question"
 ANSWER_PLACEHOLDER = "(write the answer here, then approve)"
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """How a task ended: the approved text, or the rejection and its reason."""
-
-    task_id: str
-    status: TaskStatus
-    text: str | None = None
-    reason: str | None = None
-    feedback: str | None = None
-    decided_by: str | None = None
-    kind: str | None = None
-    input: JsonObject = field(default_factory=dict)  # what the task was asked with
-
-    @property
-    def approved(self) -> bool:
-        """True when a person approved (or edited and approved) the draft."""
-        return self.status is TaskStatus.APPROVED
 
 
 def connect(
@@ -182,7 +158,56 @@ class Client:
             yield RunHooks(on_review=lambda task: _publish(channel, task))
 
     def _outcome(self, task: Task) -> Outcome:
-        return outcome_of(self.engine, task)
+        return outcome_of(task, self.engine.detail(task.id).decisions)
+
+    # -- deciding -------------------------------------------------------------------
+
+    def decide(
+        self,
+        task_id: str,
+        verdict: DecisionKind | str,
+        *,
+        text: str | None = None,
+        feedback: str | None = None,
+        reason: str | None = None,
+        draft_id: str | None = None,
+        version: int | None = None,
+    ) -> Task:
+        """Decide the draft a task waits on, as this client's user; the task as it now is.
+
+        The same engine call as every other channel's, with the same checks:
+        once accounts exist, the user (``requester=``, PLACET_USER or the OS
+        user) must be one, may not decide a task they asked for, and must be
+        allowed by the kind's ``reviewers``; a refusal raises
+        ``placet.PermissionDeniedError``. ``draft_id`` and ``version`` refuse
+        the decision (ConflictError) if the task moved on since you looked.
+        """
+        principal = self.engine.local_principal("sdk", self.requester)
+        kind = DecisionKind(verdict)
+        request = DecisionRequest(
+            task_id, kind, principal, draft_id, version, text, feedback, reason
+        )
+        return self.engine.decide(request)
+
+    async def adecide(self, task_id: str, verdict: DecisionKind | str, **fields: Any) -> Task:
+        """``decide`` for asyncio code."""
+        return await asyncio.to_thread(functools.partial(self.decide, task_id, verdict, **fields))
+
+    def approve(self, task_id: str) -> Task:
+        """Approve the draft as it is."""
+        return self.decide(task_id, DecisionKind.APPROVE)
+
+    def edit(self, task_id: str, text: str) -> Task:
+        """Approve the draft with your text; the diff is recorded."""
+        return self.decide(task_id, DecisionKind.EDIT, text=text)
+
+    def revise(self, task_id: str, feedback: str) -> Task:
+        """Ask for a new draft made with your feedback."""
+        return self.decide(task_id, DecisionKind.REVISE, feedback=feedback)
+
+    def reject(self, task_id: str, reason: str) -> Task:
+        """Reject the task for good."""
+        return self.decide(task_id, DecisionKind.REJECT, reason=reason)
 
     # -- questions ------------------------------------------------------------------
 
@@ -274,9 +299,7 @@ class Client:
             self.handlers.add(handler)
             # Registered now, not when a worker first starts: decisions made
             # from here on are delivered even if no worker runs yet.
-            from placet.handler_runner import register_handler
-
-            register_handler(DeliveryStore.of(self.engine.store), handler, time.time())
+            register_handler(self.engine.deliveries(), handler, time.time())
             return function
 
         return decorate
@@ -289,8 +312,6 @@ class Client:
         handlers and return. ``threads`` runs that many handlers at once, for
         handlers that spend their time waiting on the network.
         """
-        from placet.handler_runner import HandlerPool
-
         HandlerPool(self.engine, self.handlers, threads, report=self._report).run(stop)
 
     async def arun_handlers(self, stop: threading.Event | None = None, threads: int = 1) -> None:
@@ -314,40 +335,17 @@ class Client:
         return await asyncio.to_thread(self.run_pending_handlers)
 
     def _handler_runner(self, handlers: Iterable[Handler]) -> HandlerRunner:
-        from placet.handler_runner import HandlerRunner
-
         return HandlerRunner(self.engine, handlers, report=self._report)
 
     def close(self) -> None:
         """Close the providers, and the store if this client opened it."""
-        self.engine.close()
-        if self._owns_store:
-            self.engine.store.close()
+        self.engine.close(store_too=self._owns_store)
 
     def __enter__(self) -> Client:
         return self
 
     def __exit__(self, *_: object) -> None:
         self.close()
-
-
-def outcome_of(engine: Engine, task: Task) -> Outcome:
-    """How a task ended (or stands), from its last decision."""
-    decisions = engine.detail(task.id).decisions
-    last = decisions[-1] if decisions else None
-    reason = last.reason if last else None
-    if task.status is TaskStatus.REJECTED and last and last.kind is DecisionKind.REVISE:
-        reason = f"no attempts left; last feedback: {last.feedback}"
-    return Outcome(
-        task.id,
-        task.status,
-        task.final_output,
-        reason,
-        last.feedback if last else None,
-        last.actor if last else None,
-        task.kind,
-        task.input,
-    )
 
 
 @dataclass(frozen=True)

@@ -10,41 +10,48 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from placet.config import Settings
 from placet.domain import audit, executions, jsontext
-from placet.domain.diffs import unified_diff
+from placet.domain.changes import Change, change_for, next_event
+from placet.domain.decisions import (
+    DecisionRequest,
+    check_answers_current,
+    decision_payload,
+    make_decision,
+)
+from placet.domain.fastinit import evolve, one_step_init
 from placet.domain.ids import new_id
 from placet.domain.models import (
-    Decision,
     DecisionKind,
     Draft,
-    Event,
     JsonObject,
     Task,
-    TaskDetail,
     TaskKind,
     TaskStatus,
     Usage,
-    evolve,
-    one_step_init,
 )
+from placet.domain.policy import Principal, ReviewerLists, Verdict, may_decide
 from placet.domain.prompts import build_messages, template_inputs
 from placet.domain.toolcalls import parse_edited_arguments
 from placet.domain.transitions import Action, next_status
+from placet.engine.accounts import Accounts
+from placet.engine.identity import local_principal
+from placet.engine.reading import Reads
 from placet.errors import (
     ConfigError,
     ConflictError,
     InvalidInputError,
+    PermissionDeniedError,
     PlacetError,
     ProviderError,
     UnknownKindError,
 )
 from placet.providers.base import Chunk, CompletionRequest, Provider
-from placet.store.base import Change, Store, TaskFilter
+from placet.store.base import Store
 from placet.store.kept import KeptRecords
 
 ProviderFactory = Callable[[str], Provider]
@@ -79,23 +86,7 @@ class _Made:
     latency_ms: float
 
 
-@one_step_init
-@dataclass(frozen=True)
-class DecisionRequest:
-    """A reviewer's verdict, naming the draft and (optionally) the version seen."""
-
-    task_id: str
-    kind: DecisionKind
-    actor: str
-    draft_id: str | None = None
-    expected_version: int | None = None
-    text: str | None = None
-    feedback: str | None = None
-    reason: str | None = None
-    role: str = "reviewer"
-
-
-class Engine:
+class Engine(Reads):
     """Placet's service layer over a store, the configured kinds and providers."""
 
     def __init__(
@@ -111,7 +102,9 @@ class Engine:
         self._providers: dict[str, Provider] = {}
         self._clock = clock
         self._kinds: dict[str, TaskKind] = dict(settings.kinds)
+        self._reviewer_lists = _reviewer_lists(self._kinds)
         self._written: KeptRecords[Task] = KeptRecords(TASKS_KEPT)
+        self.accounts = Accounts(store.accounts())
 
     # -- kinds and providers ---------------------------------------------------
 
@@ -134,6 +127,7 @@ class Engine:
         if existing is not None and existing != kind:
             raise ConfigError(f"kind {kind.name!r} is already defined differently")
         self._kinds[kind.name] = kind
+        self._reviewer_lists = _reviewer_lists(self._kinds)
 
     def provider(self, model: str) -> Provider:
         """The provider for a model name, made once per engine."""
@@ -156,13 +150,15 @@ class Engine:
                 problems[name] = f"{model}: {exc.message}"
         return problems
 
-    def close(self) -> None:
-        """Close the providers this engine opened (the store belongs to the caller)."""
+    def close(self, store_too: bool = False) -> None:
+        """Close the providers this engine opened, and the store when its opener asks."""
         for provider in self._providers.values():
             close = getattr(provider, "close", None)
             if callable(close):
                 close()
         self._providers.clear()
+        if store_too:
+            self.store.close()
 
     # -- submit ------------------------------------------------------------------
 
@@ -228,7 +224,7 @@ class Engine:
             # Submitted and claimed in one commit is one state change, so one
             # event: "submitted", naming the claimer and its lease.
             claimed, payload["claim"] = self._claimed_at_birth(task, claim_as, now)
-        first = _next_event(task, "submitted", requester, payload, now)
+        first = next_event(task, "submitted", requester, payload, now)
         # One copy with the claim and the chain's head: this is the hot path.
         task = evolve(task, head_hash=first.hash, event_count=first.seq, **claimed)
         return self.store.create_task(task, [first])
@@ -274,14 +270,14 @@ class Engine:
 
         def change_for(task: Task) -> Change | None:
             action = _claim_action(task, now)
-            return None if action is None else self._claim_change(task, action, worker, now)
+            return None if action is None else self._claimchange_for(task, action, worker, now)
 
         # The store holds the task while the change is made: no two workers claim it.
         return self.store.claim(now, change_for, task_id)
 
-    def _claim_change(self, task: Task, action: Action, worker: str, now: float) -> Change:
+    def _claimchange_for(self, task: Task, action: Action, worker: str, now: float) -> Change:
         lease = self._lease_terms(task, action, worker, now)
-        return _change(
+        return change_for(
             task,
             action,
             worker,
@@ -368,7 +364,7 @@ class Engine:
             "messages_sha256": audit.text_digest(audit.canonical_json(made.messages)),
             "feedback": task.pending_feedback,
         }
-        change = _change(
+        change = change_for(
             task,
             Action.SAVE_DRAFT,
             worker,
@@ -421,7 +417,7 @@ class Engine:
     def _fail(self, task: Task, worker: str, error: PlacetError) -> None:
         payload = {"worker": worker, "error": error.message}
         self._apply_quietly(
-            _change(
+            change_for(
                 task,
                 Action.FAIL,
                 worker,
@@ -436,7 +432,7 @@ class Engine:
     def _release(self, task: Task, worker: str, reason: str) -> None:
         payload = {"worker": worker, "reason": reason}
         self._apply_quietly(
-            _change(
+            change_for(
                 task,
                 Action.RELEASE,
                 worker,
@@ -466,9 +462,18 @@ class Engine:
     # -- decide ------------------------------------------------------------------
 
     def decide(self, request: DecisionRequest) -> Task:
-        """Record a verdict on the draft the task waits on: exactly one per draft."""
+        """Record a verdict on the draft the task waits on: exactly one per draft.
+
+        The one path every channel's decision takes: the principal is checked
+        against the kind's policy here (a refusal is recorded in the security
+        log and raised as PermissionDeniedError), then the request's draft,
+        version and texts, then the compare-and-set.
+        """
         _refuse_nul(
-            actor=request.actor, text=request.text, feedback=request.feedback, reason=request.reason
+            actor=request.principal.name,
+            text=request.text,
+            feedback=request.feedback,
+            reason=request.reason,
         )
         known = self._written.get(request.task_id)
         if known is not None:
@@ -479,11 +484,28 @@ class Engine:
                 self._written.forget(request.task_id)
         return self._decide_on(self.store.get_task(request.task_id), request)
 
+    def may_decide(self, principal: Principal, task: Task) -> Verdict:
+        """Whether this person may decide this task under its kind's policy, and if not, why."""
+        return may_decide(principal, task, self._reviewer_lists)
+
+    def local_principal(self, channel: str, name: str, acting_as: str | None = None) -> Principal:
+        """Who ``name`` is through a local channel (CLI, review folder, SDK); see engine.identity.
+
+        A name that cannot act (no account while accounts exist, ``--as``
+        without being an admin) is recorded as a refusal and raised.
+        """
+        try:
+            return local_principal(self.accounts, channel, name, acting_as)
+        except PermissionDeniedError as exc:
+            self.accounts.record(name, "identify", "refused", acting_as, exc.message, channel)
+            raise
+
     def _decide_on(self, task: Task, request: DecisionRequest) -> Task:
+        self._check_allowed(task, request.principal)
         self._check_decidable(task, request)
         assert task.current_draft_id is not None
         draft = self.store.get_draft(task.current_draft_id)
-        decision = _decision(request, draft, self._clock())
+        decision = make_decision(request, draft, new_id(), self._clock())
         if decision.kind is DecisionKind.EDIT and isinstance(task.input.get("call"), dict):
             parse_edited_arguments(task.input["call"], decision.text or "")
         action = _DECISION_ACTIONS[decision.kind]
@@ -492,26 +514,26 @@ class Engine:
             updates["final_output"] = decision.text or draft.output
         elif decision.kind is DecisionKind.REVISE:
             updates["pending_feedback"] = decision.feedback
-        payload = _decision_payload(decision)
-        change = _change(
-            task, action, request.actor, payload, decision.created_at, decision=decision, **updates
+        payload = decision_payload(decision, request.principal)
+        change = change_for(
+            task, action, decision.actor, payload, decision.created_at, decision=decision, **updates
         )
         return self._apply(change)
+
+    def _check_allowed(self, task: Task, principal: Principal) -> None:
+        verdict = self.may_decide(principal, task)
+        if not verdict.allowed:
+            who = principal.name if principal.entered_by is None else principal.entered_by
+            self.accounts.record(
+                who, "decide", "refused", task.id, verdict.reason, principal.channel
+            )
+            raise PermissionDeniedError(f"{verdict.reason}; nothing was changed")
 
     def _check_decidable(self, task: Task, request: DecisionRequest) -> None:
         # Status first: whoever lost a race learns who decided, not just a version number.
         if task.status is not TaskStatus.AWAITING_REVIEW:
             raise ConflictError(self._not_awaiting_message(task))
-        if request.expected_version is not None and request.expected_version != task.version:
-            raise ConflictError(
-                f"task {task.id} changed since you looked at it (version {task.version}, "
-                f"you saw {request.expected_version}); nothing was changed"
-            )
-        if request.draft_id is not None and request.draft_id != task.current_draft_id:
-            raise ConflictError(
-                f"task {task.id} no longer waits on draft {request.draft_id} "
-                f"(it waits on {task.current_draft_id}); nothing was changed"
-            )
+        check_answers_current(task, request)
 
     def _not_awaiting_message(self, task: Task) -> str:
         decisions = self.store.detail(task.id).decisions
@@ -536,7 +558,7 @@ class Engine:
         if executions.execution_of(detail.events) is not None:
             raise ConflictError(f"the approved call {task_id} was already started")
         payload = {"idempotency_key": idempotency_key}
-        change = _change(
+        change = change_for(
             detail.task,
             Action.RECORD,
             actor,
@@ -549,7 +571,9 @@ class Engine:
     def record(self, task_id: str, actor: str, event_type: str, payload: JsonObject) -> Task:
         """Append a fact about an approved task, such as how its execution ended."""
         task = self.store.get_task(task_id)
-        change = _change(task, Action.RECORD, actor, payload, self._clock(), event_type=event_type)
+        change = change_for(
+            task, Action.RECORD, actor, payload, self._clock(), event_type=event_type
+        )
         return self._apply(change)
 
     # -- other changes -------------------------------------------------------------
@@ -557,12 +581,12 @@ class Engine:
     def retry(self, task_id: str, actor: str) -> Task:
         """Put a failed task back in the queue."""
         task = self.store.get_task(task_id)
-        return self._apply(_change(task, Action.RETRY, actor, {}, self._clock()))
+        return self._apply(change_for(task, Action.RETRY, actor, {}, self._clock()))
 
     def cancel(self, task_id: str, actor: str, reason: str = "") -> Task:
         """Cancel a task that is not final."""
         task = self.store.get_task(task_id)
-        change = _change(
+        change = change_for(
             task,
             Action.CANCEL,
             actor,
@@ -573,43 +597,16 @@ class Engine:
         )
         return self._apply(change)
 
-    # -- reading and waiting ---------------------------------------------------------
-
-    def get(self, task_id: str) -> Task:
-        """The task."""
-        return self.store.get_task(task_id)
-
-    def detail(self, task_id: str) -> TaskDetail:
-        """The task with its drafts, decisions and events."""
-        return self.store.detail(task_id)
-
-    def list_tasks(self, task_filter: TaskFilter) -> list[Task]:
-        """Tasks matching a filter."""
-        return self.store.list_tasks(task_filter)
-
-    def wait(self, task_id: str, until: Callable[[Task], bool], timeout: float | None) -> Task:
-        """Block, at next to no cost, until ``until(task)`` holds or the timeout passes."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        token = self.store.change_token()  # read before the task, so no commit slips by
-        task = self.store.get_task(task_id)
-        while not until(task):
-            remaining = 1.0 if deadline is None else deadline - time.monotonic()
-            if remaining <= 0:
-                return task
-            token = self.store.wait_for_change(token, min(remaining, 1.0))
-            task = self.store.get_task(task_id)
-        return task
-
     def is_claimable(self, task: Task) -> bool:
         """True when a worker could claim the task now."""
         return _claim_action(task, self._clock()) is not None
 
-    def events(self, task_ids: Iterable[str]) -> dict[str, list[Event]]:
-        """The events of each task."""
-        return {task_id: self.store.events(task_id) for task_id in task_ids}
-
 
 # -- pure helpers -------------------------------------------------------------------
+
+
+def _reviewer_lists(kinds: Mapping[str, TaskKind]) -> ReviewerLists:
+    return ReviewerLists({name: frozenset(kind.reviewers) for name, kind in kinds.items()})
 
 
 def _registry_factory(settings: Settings) -> ProviderFactory:
@@ -627,39 +624,6 @@ def _claim_action(task: Task, now: float) -> Action | None:
     return None
 
 
-def _next_event(task: Task, event_type: str, actor: str, payload: JsonObject, now: float) -> Event:
-    seq = task.event_count + 1
-    return audit.chained_event(task.id, seq, event_type, actor, now, payload, task.head_hash)
-
-
-def _change(
-    task: Task,
-    action: Action,
-    actor: str,
-    payload: JsonObject,
-    now: float,
-    event_type: str | None = None,
-    draft: Draft | None = None,
-    decision: Decision | None = None,
-    **updates: Any,
-) -> Change:
-    """The change ``action`` makes, with its event and the draft or decision it records."""
-    status = next_status(task, action)
-    event = _next_event(task, event_type or action.value, actor, payload, now)
-    # One copy per change: building the task (and the event) once is measurably
-    # cheaper on the lifecycle hot path than a chain of small copies.
-    moved = evolve(
-        task,
-        status=status,
-        version=task.version + 1,
-        updated_at=now,
-        head_hash=event.hash,
-        event_count=event.seq,
-        **updates,
-    )
-    return Change(moved, task.version, task.status, event, draft, decision)
-
-
 def _same_request(task: Task, kind_name: str, values: JsonObject, requester: str) -> bool:
     # Compared as stored (JSON), so a tuple given and a list read back are the same.
     same_input = jsontext.canonical(task.input) == jsontext.canonical(values)
@@ -672,44 +636,3 @@ def _refuse_nul(**texts: str | None) -> None:
     for name, text in texts.items():
         if text is not None and "\x00" in text:
             raise InvalidInputError(f"the {name.replace('_', ' ')} contains a NUL character")
-
-
-def _decision(request: DecisionRequest, draft: Draft, now: float) -> Decision:
-    kind, text, diff = request.kind, None, None
-    if kind is DecisionKind.EDIT:
-        if request.text is None or not request.text.strip():
-            raise InvalidInputError("an edit needs the edited text")
-        diff = unified_diff(draft.output, request.text)
-        if diff:
-            text = request.text
-        else:
-            kind = DecisionKind.APPROVE  # nothing changed: it is a plain approval
-    if kind is DecisionKind.REVISE and not (request.feedback or "").strip():
-        raise InvalidInputError("a revision needs feedback that says what to change")
-    if kind is DecisionKind.REJECT and not (request.reason or "").strip():
-        raise InvalidInputError("a rejection needs a reason")
-    return Decision(
-        id=new_id(),
-        task_id=request.task_id,
-        draft_id=draft.id,
-        kind=kind,
-        actor=request.actor,
-        created_at=now,
-        role=request.role,
-        text=text,
-        diff=diff,
-        feedback=request.feedback if kind is DecisionKind.REVISE else None,
-        reason=request.reason if kind is DecisionKind.REJECT else None,
-    )
-
-
-def _decision_payload(decision: Decision) -> JsonObject:
-    return {
-        "decision_id": decision.id,
-        "draft_id": decision.draft_id,
-        "kind": decision.kind.value,
-        "role": decision.role,
-        "text_sha256": audit.text_digest(decision.text) if decision.text is not None else None,
-        "feedback": decision.feedback,
-        "reason": decision.reason,
-    }

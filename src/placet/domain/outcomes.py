@@ -1,0 +1,45 @@
+"""How a task ended, as the SDK's waiters and the outcome handlers receive it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from placet.domain.models import Decision, DecisionKind, JsonObject, Task, TaskStatus
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a task ended: the approved text, or the rejection and its reason."""
+
+    task_id: str
+    status: TaskStatus
+    text: str | None = None
+    reason: str | None = None
+    feedback: str | None = None
+    decided_by: str | None = None
+    kind: str | None = None
+    input: JsonObject = field(default_factory=dict)  # what the task was asked with
+
+    @property
+    def approved(self) -> bool:
+        """True when a person approved (or edited and approved) the draft."""
+        return self.status is TaskStatus.APPROVED
+
+
+def outcome_of(task: Task, decisions: Sequence[Decision]) -> Outcome:
+    """How a task ended (or stands), from its decisions in order."""
+    last = decisions[-1] if decisions else None
+    reason = last.reason if last else None
+    if task.status is TaskStatus.REJECTED and last and last.kind is DecisionKind.REVISE:
+        reason = f"no attempts left; last feedback: {last.feedback}"
+    return Outcome(
+        task.id,
+        task.status,
+        task.final_output,
+        reason,
+        last.feedback if last else None,
+        last.actor if last else None,
+        task.kind,
+        task.input,
+    )

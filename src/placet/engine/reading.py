@@ -1,0 +1,79 @@
+"""What interfaces read through the engine: tasks, drafts, events, counts, and changes.
+
+The engine is the only door to state for the CLI, the web, the channels, the
+SDK and the integrations; these are its reading and waiting methods. Each is
+a thin pass to the store, kept here so that no interface holds the store.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+
+from placet.domain.models import Draft, Event, Task, TaskDetail, TaskStatus
+from placet.domain.queries import TaskFilter
+from placet.store.base import Store
+from placet.store.deliveries import DeliveryStore
+
+
+class Reads:
+    """Reading and waiting; mixed into ``Engine``, which sets ``store``."""
+
+    store: Store
+
+    def get(self, task_id: str) -> Task:
+        """The task, or NotFoundError."""
+        return self.store.get_task(task_id)
+
+    def get_draft(self, draft_id: str) -> Draft:
+        """The draft, or NotFoundError."""
+        return self.store.get_draft(draft_id)
+
+    def detail(self, task_id: str) -> TaskDetail:
+        """The task with its drafts, decisions and events."""
+        return self.store.detail(task_id)
+
+    def list_tasks(self, task_filter: TaskFilter) -> list[Task]:
+        """Tasks matching a filter."""
+        return self.store.list_tasks(task_filter)
+
+    def iter_tasks(self) -> Iterator[Task]:
+        """Every task, oldest first."""
+        return self.store.iter_tasks()
+
+    def task_events(self, task_id: str) -> list[Event]:
+        """One task's events, in order."""
+        return self.store.events(task_id)
+
+    def events(self, task_ids: Iterable[str]) -> dict[str, list[Event]]:
+        """The events of each task."""
+        return {task_id: self.store.events(task_id) for task_id in task_ids}
+
+    def count_by_status(self) -> dict[tuple[str, TaskStatus], int]:
+        """How many tasks there are of each kind in each status."""
+        return self.store.count_by_status()
+
+    def deliveries(self) -> DeliveryStore:
+        """Outcome handlers' registrations and deliveries, beside the tasks."""
+        return DeliveryStore.of(self.store)
+
+    def change_token(self) -> int:
+        """A value that changes whenever anything is committed (read it before reading state)."""
+        return self.store.change_token()
+
+    def wait_for_change(self, token: int, timeout: float) -> int:
+        """Block cheaply until something is committed after ``token``, or time runs out."""
+        return self.store.wait_for_change(token, timeout)
+
+    def wait(self, task_id: str, until: Callable[[Task], bool], timeout: float | None) -> Task:
+        """Block, at next to no cost, until ``until(task)`` holds or the timeout passes."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        token = self.store.change_token()  # read before the task, so no commit slips by
+        task = self.store.get_task(task_id)
+        while not until(task):
+            remaining = 1.0 if deadline is None else deadline - time.monotonic()
+            if remaining <= 0:
+                return task
+            token = self.store.wait_for_change(token, min(remaining, 1.0))
+            task = self.store.get_task(task_id)
+        return task

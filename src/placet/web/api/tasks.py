@@ -1,0 +1,248 @@
+"""The REST API's tasks: submit, list, read, decide and cancel.
+
+Routes are thin: they parse, ask the gate, call the engine, and render. Who may
+do what lives in ``placet.domain.policy``; what a decision means lives in the
+engine. Every refusal is recorded by the gate.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import replace
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, HTTPException, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from placet.domain.models import Task, TaskStatus
+from placet.domain.policy import Permission, Principal, Role
+from placet.domain.queries import TaskFilter
+from placet.engine import DecisionRequest
+from placet.errors import ConflictError, PlacetError
+from placet.web.api.common import READ_ERRORS, WRITE_ERRORS, Caller, Svc, TaskId, errors
+from placet.web.api.schemas import (
+    CancelIn,
+    ConflictOut,
+    DecisionIn,
+    ErrorOut,
+    SubmitIn,
+    TaskDetailOut,
+    TaskOut,
+    TaskPage,
+    decode_cursor,
+    encode_cursor,
+    epoch,
+)
+from placet.web.services import Services
+
+MAX_PAGE = 200
+
+router = APIRouter()
+
+
+@router.post(
+    "/tasks",
+    status_code=201,
+    response_model=TaskOut,
+    tags=["tasks"],
+    summary="Submit a task",
+    responses={
+        200: {"model": TaskOut, "description": "The task this Idempotency-Key made."},
+        409: {
+            "model": ErrorOut,
+            "description": "The Idempotency-Key was used for another request.",
+        },
+        **WRITE_ERRORS,
+    },
+)
+def submit(
+    body: SubmitIn,
+    request: Request,
+    response: Response,
+    svc: Svc,
+    who: Caller,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=200,
+            description="Repeat a submission safely: the same key gives the same task.",
+        ),
+    ] = None,
+) -> TaskOut:
+    """Queue a task; a drafting worker picks it up at once."""
+    svc.gate.check(request, who, Permission.SUBMIT)
+    started = time.time()
+    # A key used for other work, or by someone else, is a ConflictError (409) that
+    # hands back nothing of that task.
+    task = svc.engine.submit(body.kind, body.input, who.name, idempotency_key)
+    if idempotency_key is not None and task.created_at < started:
+        response.status_code = 200  # the key's task, made by an earlier request
+    return TaskOut.of(task)
+
+
+@router.get(
+    "/tasks",
+    response_model=TaskPage,
+    tags=["tasks"],
+    summary="List tasks",
+    responses=READ_ERRORS,
+)
+def list_tasks(
+    request: Request,
+    svc: Svc,
+    who: Caller,
+    status: Annotated[list[TaskStatus] | None, Query(max_length=20)] = None,
+    kind: Annotated[
+        list[Annotated[str, Query(max_length=200)]] | None, Query(max_length=50)
+    ] = None,
+    requester: Annotated[str | None, Query(max_length=200)] = None,
+    created_after: Annotated[datetime | None, Query(description="Created at or after.")] = None,
+    created_before: Annotated[datetime | None, Query(description="Created before.")] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=100, description="next_cursor of the previous page.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+) -> TaskPage:
+    """Tasks newest first, a page at a time; requesters see only their own."""
+    svc.gate.check(request, who, Permission.VIEW_TASK)
+    requester = _visible_requester(request, svc, who, requester)
+    base = TaskFilter(
+        statuses=tuple(status or ()),
+        kinds=tuple(kind or ()),
+        after_id=_task_after(cursor),
+        limit=limit,
+        newest_first=True,
+    )
+    after = epoch(created_after) if created_after else None
+    before = epoch(created_before) if created_before else None
+    found = _page(svc, base, requester, after, before)
+    items, more = found[:limit], len(found) > limit
+    next_cursor = encode_cursor(items[-1].id) if more else None
+    return TaskPage(items=[TaskOut.of(task) for task in items], next_cursor=next_cursor)
+
+
+def _visible_requester(
+    request: Request, svc: Services, who: Principal, requester: str | None
+) -> str | None:
+    """The requester filter: people who cannot see the whole queue see only their own tasks."""
+    if who.has(Permission.VIEW_QUEUE):
+        return requester
+    if requester not in (None, who.name):
+        svc.gate.refuse(
+            request, who.name, "view_queue", 403, f"{who.name} may only list their own tasks"
+        )
+    return who.name
+
+
+def _page(
+    svc: Services,
+    base: TaskFilter,
+    requester: str | None,
+    after: float | None,
+    before: float | None,
+) -> list[Task]:
+    """Up to ``limit + 1`` matching tasks (one more than a page tells whether more follow)."""
+    wanted = replace(
+        base,
+        limit=base.limit + 1,
+        requester=requester,
+        created_after=after,
+        created_before=before,
+    )
+    return svc.engine.list_tasks(wanted)
+
+
+def _task_after(cursor: str | None) -> str | None:
+    """The task id a cursor stands for; 422 naming the cursor if it is not one of ours."""
+    try:
+        return None if cursor is None else decode_cursor(cursor)
+    except ValueError as exc:
+        issue = {"loc": ["query", "cursor"], "msg": str(exc), "type": "value_error"}
+        raise HTTPException(422, [issue]) from None
+
+
+@router.get(
+    "/tasks/{task_id}",
+    response_model=TaskDetailOut,
+    tags=["tasks"],
+    summary="One task with its drafts, decisions and events",
+    responses=errors(401, 403, 404, 422, 503),
+)
+def get_task(task_id: TaskId, request: Request, svc: Svc, who: Caller) -> TaskDetailOut:
+    """The task's whole story: drafts, decisions and the audit trail."""
+    detail = svc.engine.detail(task_id)
+    svc.gate.check(request, who, Permission.VIEW_TASK, detail.task)
+    return TaskDetailOut.of_detail(detail)
+
+
+@router.post(
+    "/tasks/{task_id}/decisions",
+    response_model=TaskOut,
+    tags=["tasks"],
+    summary="Approve, edit, revise or reject the draft a task waits on",
+    responses={**WRITE_ERRORS, **errors(409)},
+)
+def decide(task_id: TaskId, body: DecisionIn, request: Request, svc: Svc, who: Caller) -> Any:
+    """Record a verdict; a stale or second decision gets 409 with the task as it is now."""
+    # Who may decide, and whether the request is complete, is the engine's to say
+    # (403 and 422 through the app's error handlers), as for every other channel.
+    decision = DecisionRequest(
+        task_id=task_id,
+        kind=body.kind,
+        principal=who,
+        draft_id=body.draft_id,
+        expected_version=body.version,
+        text=body.text,
+        feedback=body.feedback,
+        reason=body.reason,
+    )
+    try:
+        decided = svc.engine.decide(decision)
+    except ConflictError as exc:
+        return _conflict(svc, task_id, exc)
+    _count_decision(svc, decided, body.draft_id)
+    return TaskOut.of(decided)
+
+
+def _conflict(svc: Services, task_id: str, exc: ConflictError) -> JSONResponse:
+    current = TaskOut.of(svc.engine.get(task_id))
+    body = ConflictOut(detail=exc.message, error=type(exc).__name__, task=current)
+    return JSONResponse(body.model_dump(mode="json"), status_code=409)
+
+
+def _count_decision(svc: Services, decided: Task, draft_id: str) -> None:
+    # The decision is committed; a failed metrics read must not turn it into an error.
+    with contextlib.suppress(PlacetError):
+        svc.metrics.decided(svc.engine.detail(decided.id), draft_id)
+
+
+@router.post(
+    "/tasks/{task_id}/cancel",
+    response_model=TaskOut,
+    tags=["tasks"],
+    summary="Cancel a task",
+    responses={**WRITE_ERRORS, **errors(409)},
+)
+def cancel(
+    task_id: TaskId, request: Request, svc: Svc, who: Caller, body: CancelIn | None = None
+) -> Any:
+    """Cancel a task that is not final: its requester or an admin may."""
+    task = svc.engine.get(task_id)
+    svc.gate.check(request, who, Permission.VIEW_TASK, task)
+    if task.requester != who.name and Role.ADMIN not in who.roles:
+        svc.gate.refuse(
+            request,
+            who.name,
+            "cancel",
+            403,
+            f"only the requester or an admin may cancel task {task.id}",
+            task.id,
+        )
+    try:
+        return TaskOut.of(svc.engine.cancel(task.id, who.name, body.reason if body else ""))
+    except ConflictError as exc:
+        return _conflict(svc, task.id, exc)

@@ -1,0 +1,155 @@
+"""Who decides from the terminal: the real ``placet`` command, checked by the engine's policy.
+
+Tasks are drafted in-process with the fake provider (what is drafted does not
+matter here); every decision goes through the real command line as a user
+types it, against the same SQLite file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from placet.config import load_settings
+from placet.domain.models import Task, TaskStatus
+from placet.engine import Engine
+from placet.engine.accounts import Accounts
+from placet.store import open_store
+from placet.testing import FakeProvider
+from tests.e2e.conftest import TEST_CONFIG, Cli
+
+CONTRACT_KIND = """
+[kinds.contract]
+template = "Review the clause {clause}."
+reviewers = ["lena"]
+"""
+PASSWORD = "s3cret-pass"
+
+
+class Desk:
+    """The CLI folder's database, opened in-process to draft tasks and read what happened."""
+
+    def __init__(self, cli: Cli) -> None:
+        self.cli = cli
+
+    @contextmanager
+    def engine(self) -> Iterator[Engine]:
+        store = open_store(f"sqlite:///{self.cli.folder / 'placet.db'}")
+        provider = FakeProvider()
+        engine = Engine(store, load_settings(self.cli.folder), lambda _name: provider)
+        try:
+            yield engine
+        finally:
+            store.close()
+
+    def drafted(self, requester: str, kind: str = "onboarding_email") -> Task:
+        values = {"name": "Ada"} if kind == "onboarding_email" else {"clause": "7.2"}
+        with self.engine() as engine:
+            task = engine.submit(kind, values, requester, claim_as="worker")
+            return engine.draft(task, "worker")
+
+    def task(self, task_id: str) -> Task:
+        with self.engine() as engine:
+            return engine.get(task_id)
+
+    def last_event_payload(self, task_id: str) -> dict[str, object]:
+        with self.engine() as engine:
+            return dict(engine.detail(task_id).events[-1].payload)
+
+    def refusals(self) -> list[str]:
+        with self.engine() as engine:
+            events = engine.accounts.security_events()
+        return [f"{e.actor}:{e.action}:{e.detail}" for e in events if e.outcome == "refused"]
+
+
+@pytest.fixture
+def desk(cli: Cli) -> Desk:
+    (cli.folder / "placet.toml").write_text(TEST_CONFIG + CONTRACT_KIND)
+    return Desk(cli)
+
+
+def add_accounts(cli: Cli) -> None:
+    store = open_store(f"sqlite:///{cli.folder / 'placet.db'}")
+    try:
+        accounts = Accounts(store.accounts())
+        accounts.add_user("rita", PASSWORD, "requester,reviewer")
+        accounts.add_user("lena", PASSWORD, "reviewer")
+        accounts.add_user("otto", PASSWORD, "reviewer")
+        accounts.add_user("adam", PASSWORD, "admin")
+    finally:
+        store.close()
+
+
+def as_user(cli: Cli, name: str, *args: str) -> tuple[int, str]:
+    cli.env["PLACET_USER"] = name
+    done = cli(*args)
+    return done.returncode, done.stderr
+
+
+def test_single_user_mode_the_one_person_approves_their_own_task(cli: Cli, desk: Desk) -> None:
+    task = desk.drafted(requester="tester")  # the seed's flow: no accounts at all
+    code, said = as_user(cli, "tester", "approve", task.id)
+    assert code == 0, said
+    assert desk.task(task.id).status is TaskStatus.APPROVED
+    payload = desk.last_event_payload(task.id)
+    assert payload["mode"] == "single_user" and payload["channel"] == "cli"
+    assert payload["role"] == "single-user"
+
+
+def test_with_accounts_a_requester_cannot_approve_their_own_task(cli: Cli, desk: Desk) -> None:
+    add_accounts(cli)
+    task = desk.drafted(requester="rita")
+    code, said = as_user(cli, "rita", "approve", task.id)
+    assert code == 1 and "rita asked for task" in said and "nothing was changed" in said
+    assert said.count("\n") == 1  # one line, no traceback
+    code, said = as_user(cli, "rita", "edit", task.id, "--text", "My own better text.")
+    assert code == 1 and "rita asked for task" in said
+    assert desk.task(task.id).status is TaskStatus.AWAITING_REVIEW
+    assert any(r.startswith("rita:decide:rita asked for task") for r in desk.refusals())
+    code, said = as_user(cli, "otto", "approve", task.id)
+    assert code == 0, said
+
+
+def test_a_reviewer_outside_a_kinds_reviewers_cannot_decide_it(cli: Cli, desk: Desk) -> None:
+    add_accounts(cli)
+    task = desk.drafted(requester="rita", kind="contract")
+    code, said = as_user(cli, "otto", "reject", task.id, "--reason", "no")
+    assert code == 1 and "otto does not review contract tasks" in said
+    assert desk.task(task.id).status is TaskStatus.AWAITING_REVIEW
+    code, said = as_user(cli, "lena", "reject", task.id, "--reason", "Clause 7.2 is void.")
+    assert code == 0, said
+    assert desk.task(task.id).status is TaskStatus.REJECTED
+
+
+def test_a_name_without_an_account_is_refused_once_accounts_exist(cli: Cli, desk: Desk) -> None:
+    add_accounts(cli)
+    task = desk.drafted(requester="rita")
+    code, said = as_user(cli, "mallory", "approve", task.id)
+    assert code == 1 and "mallory has no Placet account" in said
+    assert desk.task(task.id).status is TaskStatus.AWAITING_REVIEW
+
+
+def test_as_is_for_admins_only_and_recorded_with_the_admins_name(cli: Cli, desk: Desk) -> None:
+    add_accounts(cli)
+    task = desk.drafted(requester="rita")
+    code, said = as_user(cli, "lena", "approve", task.id, "--as", "otto")
+    assert code == 1 and "only admins may act in another's name" in said
+    code, said = as_user(cli, "rita", "approve", task.id, "--as", "otto")
+    assert code == 1  # not an admin either, and it is her own task
+    code, said = as_user(cli, "adam", "approve", task.id, "--as", "otto")
+    assert code == 0, said
+    payload = desk.last_event_payload(task.id)
+    assert payload["entered_by"] == "adam" and payload["channel"] == "cli"
+    assert desk.task(task.id).status is TaskStatus.APPROVED
+    with desk.engine() as engine:
+        assert engine.detail(task.id).decisions[-1].actor == "otto"
+
+
+def test_an_admin_cannot_use_as_to_approve_a_task_they_asked_for(cli: Cli, desk: Desk) -> None:
+    add_accounts(cli)
+    task = desk.drafted(requester="adam")
+    code, said = as_user(cli, "adam", "approve", task.id, "--as", "lena")
+    assert code == 1 and "adam asked for task" in said
+    assert desk.task(task.id).status is TaskStatus.AWAITING_REVIEW
