@@ -153,3 +153,15 @@ def test_an_admin_cannot_use_as_to_approve_a_task_they_asked_for(cli: Cli, desk:
     code, said = as_user(cli, "adam", "approve", task.id, "--as", "lena")
     assert code == 1 and "adam asked for task" in said
     assert desk.task(task.id).status is TaskStatus.AWAITING_REVIEW
+
+
+def test_the_review_loop_offers_only_what_you_may_decide(cli: Cli, desk: Desk) -> None:
+    add_accounts(cli)
+    own = desk.drafted(requester="rita")
+    other = desk.drafted(requester="adam")
+    cli.env["PLACET_USER"] = "rita"
+    done = cli("review", stdin="a\n")
+    assert done.returncode == 0, done.stderr
+    assert own.id not in done.stderr and "the queue is empty" in done.stderr
+    assert desk.task(other.id).status is TaskStatus.APPROVED
+    assert desk.task(own.id).status is TaskStatus.AWAITING_REVIEW

@@ -240,11 +240,15 @@ def test_a_kind_with_named_reviewers_refuses_everyone_else(
 def test_every_refusal_is_in_the_security_log_with_the_address(world: WebWorld) -> None:
     world.client().get(f"{API}/tasks")
     world.client_as("alice").get(f"{API}/users")
+    own = world.awaiting_review("alice")  # refused by the engine, which every door calls
+    world.client_as("alice").post(f"{API}/tasks/{own.id}/decisions", json=decision(own))
     events = [e for e in world.accounts.security_events() if e.outcome == "refused"]
     assert [(e.actor, e.action) for e in events] == [
+        ("alice", "decide"),
         ("alice", "manage_users"),
         ("anonymous", "authenticate"),
     ]
+    assert events[0].detail is not None and events[0].detail.endswith("(through the api)")
     assert all(e.remote == "testclient" and e.detail for e in events)
 
 

@@ -111,9 +111,8 @@ class FileDecider:
         name = self.identity()
         written = reviewed.reviewer.strip() or None
         if written not in (None, name) and self.engine.accounts.exist():
-            self.engine.accounts.record(
-                name, "decide", "refused", reviewed.task_id, f"file names {written}", "folder"
-            )
+            detail = f"the file names reviewer {written} (through the folder)"
+            self.engine.accounts.record(name, "decide", "refused", reviewed.task_id, detail)
             raise PermissionDeniedError(
                 f"the file names reviewer {written!r}, but this review folder decides as "
                 f"{name!r}; nothing was changed"

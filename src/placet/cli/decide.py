@@ -127,20 +127,23 @@ def review(
     with open_engine() as engine:
         who = cli_principal(engine, actor)
         while True:
-            task = _next_in_queue(engine, tuple(kind), skipped)
+            task = _next_in_queue(engine, who, tuple(kind), skipped)
             if task is None:
-                err.print("the queue is empty")
+                err.print("the queue is empty (of tasks you may decide)")
                 return
             if not _review_one(engine, task, who, skipped):
                 return
 
 
-def _next_in_queue(engine: Engine, kinds: tuple[str, ...], skipped: set[str]) -> Task | None:
+def _next_in_queue(
+    engine: Engine, who: Principal, kinds: tuple[str, ...], skipped: set[str]
+) -> Task | None:
+    """The oldest task awaiting review that this person may decide and has not skipped."""
     after: str | None = None
     while True:
         page = engine.list_tasks(TaskFilter((TaskStatus.AWAITING_REVIEW,), kinds, after, 100))
         for task in page:
-            if task.id not in skipped:
+            if task.id not in skipped and engine.may_decide(who, task).allowed:
                 return task
         if len(page) < 100:
             return None

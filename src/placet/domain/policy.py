@@ -75,6 +75,7 @@ class Principal:
     channel: str = "api"
     single_user: bool = False
     entered_by: str | None = None
+    remote: str | None = None  # the network address a web request came from, for the log
 
     def has(self, permission: Permission) -> bool:
         """True when one of the roles grants the permission."""
