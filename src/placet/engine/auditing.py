@@ -14,7 +14,8 @@ from typing import IO
 
 from placet.domain import audit
 from placet.domain.audit import ChainProblem
-from placet.domain.models import Event, TaskDetail
+from placet.domain.models import TaskDetail
+from placet.domain.proof import record_problems
 from placet.engine.reading import Reads
 
 Tick = Callable[[], None]  # called once per task done: progress for the caller to show
@@ -65,37 +66,7 @@ def verify_task(detail: TaskDetail) -> list[ChainProblem]:
     """Every problem with one task's chain and the drafts and decisions it pins."""
     task = detail.task
     problems = audit.verify_chain(task.id, detail.events, task.head_hash, task.event_count)
-    return problems + _pinned_records(detail)
-
-
-def _pinned_records(detail: TaskDetail) -> list[ChainProblem]:
-    drafts = {draft.id: draft for draft in detail.drafts}
-    decisions = {decision.id: decision for decision in detail.decisions}
-    problems: list[ChainProblem] = []
-    for event in detail.events:
-        payload = event.payload
-        if "output_sha256" in payload:
-            draft = drafts.get(str(payload.get("draft_id")))
-            if draft is None or audit.text_digest(draft.output) != payload["output_sha256"]:
-                problems.append(_problem(event, f"draft {payload.get('draft_id')} was altered"))
-        if "decision_id" in payload:
-            decision = decisions.get(str(payload["decision_id"]))
-            text = decision.text if decision else None
-            digest = audit.text_digest(text) if text is not None else None
-            if (
-                decision is None
-                or decision.kind.value != payload.get("kind")
-                or (digest != payload.get("text_sha256"))
-            ):
-                problems.append(_problem(event, f"decision {payload['decision_id']} was altered"))
-    pinned = sum(1 for e in detail.events if "decision_id" in e.payload)
-    if pinned != len(decisions):
-        problems.append(ChainProblem(detail.task.id, None, "a decision is not in the chain"))
-    return problems
-
-
-def _problem(event: Event, text: str) -> ChainProblem:
-    return ChainProblem(event.task_id, event.seq, text)
+    return problems + record_problems(detail)
 
 
 def iter_event_lines(

@@ -360,6 +360,7 @@ class Engine(Reads):
             "draft_id": draft.id,
             "attempt": draft.attempt,
             "model": made.model,
+            "provider": made.provider,
             "output_sha256": audit.text_digest(made.text),
             "messages_sha256": audit.text_digest(audit.canonical_json(made.messages)),
             "feedback": task.pending_feedback,
@@ -497,7 +498,8 @@ class Engine(Reads):
         try:
             return local_principal(self.accounts, channel, name, acting_as)
         except PermissionDeniedError as exc:
-            self.accounts.record(name, "identify", "refused", acting_as, exc.message, channel)
+            detail = f"{exc.message} (through the {channel})"
+            self.accounts.record(name, "identify", "refused", acting_as, detail)
             raise
 
     def _decide_on(self, task: Task, request: DecisionRequest) -> Task:
@@ -524,9 +526,8 @@ class Engine(Reads):
         verdict = self.may_decide(principal, task)
         if not verdict.allowed:
             who = principal.name if principal.entered_by is None else principal.entered_by
-            self.accounts.record(
-                who, "decide", "refused", task.id, verdict.reason, principal.channel
-            )
+            detail = f"{verdict.reason} (through the {principal.channel})"
+            self.accounts.record(who, "decide", "refused", task.id, detail, principal.remote)
             raise PermissionDeniedError(f"{verdict.reason}; nothing was changed")
 
     def _check_decidable(self, task: Task, request: DecisionRequest) -> None:
