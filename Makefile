@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-dev
 NAME   ?= Rahul
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup run demo test lint browser postgres bench clean
+.PHONY: setup run demo test lint browser postgres screenshots bench clean
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 LLAMA  := $(VENV)/.llama-built
@@ -67,6 +67,11 @@ postgres: setup
 
 test: lint browser postgres
 	$(BIN)/pytest
+
+# The README's pictures (docs/queue.png, docs/task.png), taken by the dashboard's keyboard
+# test; a plain test run saves its screenshots in a temporary folder instead.
+screenshots: setup browser
+	PLACET_TEST_SCREENSHOTS=docs $(BIN)/pytest tests/e2e/test_dashboard.py -k keyboard_only
 
 bench: setup
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'

@@ -7,6 +7,7 @@ environment leaves unset), then ``placet.toml``, then built-in defaults.
 from __future__ import annotations
 
 import getpass
+import math
 import os
 import sys
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import Any
 
 from dotenv import load_dotenv
 
+from placet.auditkey import read_key
 from placet.domain.models import TaskKind
 from placet.domain.prompts import template_inputs
 from placet.domain.starter import STARTER_KINDS
@@ -48,6 +50,22 @@ GLOBAL_KEYS = {
     "max_input_bytes",
     "lease_seconds",
 }
+# The environment variable that overrides each [placet] setting.
+ENV_FOR = {
+    "database": "PLACET_DATABASE_URL",
+    "model": "PLACET_MODEL",
+    "review_dir": "PLACET_REVIEW_DIR",
+    "review_as": "PLACET_REVIEW_AS",
+    "max_input_bytes": "PLACET_MAX_INPUT_BYTES",
+}
+# What each number may be, inclusive: anything outside is a typo, not a wish, and a
+# number past these would only fail later (a database column, a provider's API).
+MAX_ATTEMPTS = (1, 1000)
+MAX_TOKENS = (1, 1_000_000)
+TEMPERATURE = (0.0, 2.0)
+MAX_INPUT_BYTES = (1, 64 * 1024 * 1024)
+LEASE_SECONDS = (1.0, 24 * 3600.0)
+PROVIDER_TIMEOUT = (0.1, 3600.0)
 
 
 @dataclass(frozen=True)
@@ -68,6 +86,14 @@ class Settings:
     openai_base_url: str | None = None
     ollama_base_url: str | None = None
     provider_timeout: float = 60.0
+    audit_key: bytes | None = field(default=None, repr=False)  # see placet.auditkey
+    # Where a setting was read from ("review_dir in /srv/placet.toml", "PLACET_REVIEW_DIR"),
+    # so a problem found later can name it; unset settings are simply named.
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def source_of(self, name: str) -> str:
+        """Where a setting came from, for messages: its file or variable, else its name."""
+        return self.sources.get(name, name)
 
     def model_for(self, kind: TaskKind) -> str:
         """The model a kind drafts with: its own, the global one, or the default."""
@@ -91,7 +117,7 @@ def default_actor(explicit: str | None = None) -> str:
 def load_settings(directory: Path | None = None) -> Settings:
     """Read ``.env``, ``placet.toml`` and the environment of a working folder."""
     base = Path(directory or Path.cwd())
-    load_dotenv(base / ".env", override=False)
+    _load_dotenv(base / ".env")
     env = os.environ
     path = Path(env.get("PLACET_CONFIG") or base / CONFIG_FILE)
     document = _read_toml(path) if path.exists() else {}
@@ -100,16 +126,14 @@ def load_settings(directory: Path | None = None) -> Settings:
     globals_ = _table(document, "placet", path)
     _reject_unknown(globals_, GLOBAL_KEYS, f"{path} [placet]")
     kinds = _kinds(document, path) if "kinds" in document else _starter_kinds()
-    database = globals_.get("database", DEFAULT_DATABASE)
-    review_dir = globals_.get("review_dir", DEFAULT_REVIEW_DIR)
-    max_input = env.get("PLACET_MAX_INPUT_BYTES") or globals_.get("max_input_bytes", 65536)
+    read = _Reader(globals_, f"{path} [placet]")
     return Settings(
-        database_url=env.get("PLACET_DATABASE_URL") or str(database),
-        model=env.get("PLACET_MODEL") or _optional_str(globals_.get("model")),
-        review_dir=Path(env.get("PLACET_REVIEW_DIR") or str(review_dir)),
-        review_as=env.get("PLACET_REVIEW_AS") or _optional_str(globals_.get("review_as")),
-        max_input_bytes=_int(max_input, "max_input_bytes"),
-        lease_seconds=float(globals_.get("lease_seconds", 60.0)),
+        database_url=read.text("database") or DEFAULT_DATABASE,
+        model=read.text("model"),
+        review_dir=Path(_review_dir(read)),
+        review_as=read.text("review_as"),
+        max_input_bytes=int(read.number("max_input_bytes", 65536, MAX_INPUT_BYTES, whole=True)),
+        lease_seconds=read.number("lease_seconds", 60.0, LEASE_SECONDS),
         kinds=kinds,
         config_path=path if path.exists() else None,
         groq_api_key=env.get("GROQ_API_KEY") or None,
@@ -117,8 +141,70 @@ def load_settings(directory: Path | None = None) -> Settings:
         openai_api_key=env.get("OPENAI_API_KEY") or None,
         openai_base_url=env.get("OPENAI_BASE_URL") or None,
         ollama_base_url=env.get("OLLAMA_BASE_URL") or None,
-        provider_timeout=float(env.get("PLACET_PROVIDER_TIMEOUT") or 60.0),
+        provider_timeout=_env_number("PLACET_PROVIDER_TIMEOUT", 60.0, PROVIDER_TIMEOUT),
+        sources=read.sources,
+        audit_key=read_key(env, base),
     )
+
+
+class _Reader:
+    """Reads [placet] settings, each from its environment variable first, and notes where."""
+
+    def __init__(self, table: dict[str, Any], where: str) -> None:
+        self.table = table
+        self.where = where
+        self.sources: dict[str, str] = {}
+
+    def raw(self, name: str) -> tuple[Any, str] | None:
+        variable = ENV_FOR.get(name)
+        if variable and os.environ.get(variable):
+            self.sources[name] = variable
+            return os.environ[variable], variable
+        if name in self.table:
+            self.sources[name] = f"{name} in {self.where}"
+            return self.table[name], f"{self.where}: {name}"
+        return None
+
+    def text(self, name: str) -> str | None:
+        found = self.raw(name)
+        if found is None:
+            return None
+        value, where = found
+        if not isinstance(value, str):
+            raise ConfigError(f"{where} must be text (in quotes), not {_shown(value)}")
+        return value or None
+
+    def number(
+        self, name: str, default: float, bounds: tuple[float, float], whole: bool = False
+    ) -> float:
+        found = self.raw(name)
+        if found is None:
+            return default
+        return _number(found[0], found[1], bounds, whole)
+
+
+def _review_dir(read: _Reader) -> str:
+    found = read.raw("review_dir")
+    if found is None:
+        return DEFAULT_REVIEW_DIR
+    value, where = found
+    if not isinstance(value, str) or not value.strip() or "\0" in value:
+        raise ConfigError(f"{where} must be the path of a folder, not {_shown(value)}")
+    return value
+
+
+def _env_number(variable: str, default: float, bounds: tuple[float, float]) -> float:
+    text = os.environ.get(variable, "").strip()
+    return _number(text, variable, bounds) if text else default
+
+
+def _load_dotenv(path: Path) -> None:
+    try:
+        load_dotenv(path, override=False, encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -128,6 +214,11 @@ def _read_toml(path: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         # tomllib's message already names the line and column.
         raise ConfigError(f"{path}: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path} is not UTF-8 text (line {line}); TOML files must be saved as UTF-8"
+        ) from exc
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
 
@@ -151,14 +242,43 @@ def _optional_str(value: Any) -> str | None:
     return str(value) if value else None
 
 
-def _int(value: Any, name: str) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{name} must be a whole number, not {value!r}") from exc
-    if number < 1:
-        raise ConfigError(f"{name} must be at least 1")
+def _number(value: Any, where: str, bounds: tuple[float, float], whole: bool = False) -> float:
+    """A number from a setting, checked against its bounds; ``where`` names the setting."""
+    low, high = bounds
+    kind = "a whole number" if whole else "a number"
+    wanted = f"{kind} from {_plain(low)} to {_plain(high)}"
+    number = _parse_number(value, whole)
+    if number is None or not low <= number <= high:  # NaN fails the comparison too
+        raise ConfigError(f"{where} must be {wanted}, not {_shown(value)}")
     return number
+
+
+def _parse_number(value: Any, whole: bool) -> float | None:
+    if isinstance(value, bool):  # TOML's true is not 1
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = int(text) if whole or text.lstrip("+-").isdigit() else float(text)
+        except ValueError:
+            return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value) and (not whole or value.is_integer()):
+        return int(value) if whole else value
+    return None
+
+
+def _plain(number: float) -> str:
+    return (
+        f"{number:g}" if isinstance(number, float) and not number.is_integer() else f"{number:.0f}"
+    )
+
+
+def _shown(value: Any) -> str:
+    """A bad value as the message shows it: quoted text, cut short."""
+    text = repr(value) if isinstance(value, str) else str(value).lower()
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _kinds(document: dict[str, Any], path: Path) -> dict[str, TaskKind]:
@@ -184,15 +304,28 @@ def parse_kind(name: str, table: dict[str, Any], where: str) -> TaskKind:
             system=str(table.get("system", "")),
             description=str(table.get("description", "")),
             model=_optional_str(table.get("model")),
-            max_attempts=_int(table.get("max_attempts", 3), f"{where} max_attempts"),
-            max_tokens=_int(table.get("max_tokens", 512), f"{where} max_tokens"),
-            temperature=float(table.get("temperature", 0.7)),
+            max_attempts=int(_setting(table, "max_attempts", 3, where, MAX_ATTEMPTS, True)),
+            max_tokens=int(_setting(table, "max_tokens", 512, where, MAX_TOKENS, True)),
+            temperature=_setting(table, "temperature", 0.7, where, TEMPERATURE),
             reviewers=_names(table.get("reviewers", []), f"{where} reviewers"),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{where}: {exc}") from exc
     template_inputs(kind.template)
     return kind
+
+
+def _setting(
+    table: dict[str, Any],
+    name: str,
+    default: float,
+    where: str,
+    bounds: tuple[float, float],
+    whole: bool = False,
+) -> float:
+    if name not in table:
+        return default
+    return _number(table[name], f"{where}: {name}", bounds, whole)
 
 
 def _names(value: Any, where: str) -> tuple[str, ...]:

@@ -42,7 +42,7 @@ def last_decision(engine: Engine, task: Task) -> str:
 
 @pytest.fixture
 def deliveries(store: Store) -> DeliveryStore:
-    return DeliveryStore.of(store)
+    return store.deliveries()
 
 
 def test_registering_again_keeps_the_first_sighting(deliveries: DeliveryStore) -> None:
@@ -203,14 +203,14 @@ def test_concurrent_claimers_never_share_a_delivery(
     stores = [store_factory(tmp_path) for _ in range(4)]
     try:
         engine = engine_on(stores[0])
-        first = DeliveryStore.of(stores[0])
+        first = stores[0].deliveries()
         for _ in range(30):
             task = decided(engine, DecisionKind.APPROVE)
             first.add("h", [Found(last_decision(engine, task), task.id)], 1000.0)
         claimed: list[str] = []
 
         def claim_all(store: Store, worker: str) -> None:
-            deliveries = DeliveryStore.of(store)
+            deliveries = store.deliveries()
             while (record := deliveries.claim(["h"], worker, 1500.0, 60.0)) is not None:
                 claimed.append(record.decision_id)
 

@@ -39,8 +39,19 @@ LAUNCH_ARGS = [
     "--no-first-run",
     "--disable-sync",
 ]
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+ROOT = Path(__file__).resolve().parents[2]
 VIEWPORT = {"width": 1280, "height": 860}
+# `make screenshots` names docs/ here to update the README's pictures; a test run
+# writes them to a temporary folder, so `make test` leaves the tracked files alone.
+SCREENSHOTS_ENV = "PLACET_TEST_SCREENSHOTS"
+
+
+def screenshot_folder(scratch: Path) -> Path:
+    """Where the tests save screenshots: the folder the environment names, else ``scratch``."""
+    named = os.environ.get(SCREENSHOTS_ENV, "").strip()
+    folder = (ROOT / named) if named else scratch  # relative to the repository, as make runs it
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def chromium_path() -> str:

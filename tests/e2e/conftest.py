@@ -38,6 +38,7 @@ class Cli:
         }
         self.env.update(
             PLACET_USER="tester",
+            PLACET_AUDIT_KEY="the e2e tests' audit key",  # as a deployment sets it
             PLACET_MODEL="local:smollm2",
             PLACET_LOCAL_THREADS="2",
             COLUMNS="200",

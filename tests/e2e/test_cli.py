@@ -141,16 +141,16 @@ def test_review_loop_one_key_per_action(cli: Cli) -> None:
 
 def test_bad_input_gets_one_clear_line_and_a_non_zero_exit(cli: Cli) -> None:
     unknown = cli("submit", "onboarding", "--input", "name=A")
-    assert unknown.returncode == 1
+    assert unknown.returncode == 2  # a usage error (the README's exit codes)
     assert "known kinds: onboarding_email" in unknown.stderr
     missing = cli("submit", "onboarding_email")
-    assert missing.returncode == 1 and "needs input name" in missing.stderr
+    assert missing.returncode == 2 and "needs input name" in missing.stderr
     malformed = cli("submit", "onboarding_email", "--input", "name")
-    assert malformed.returncode == 1 and "NAME=VALUE" in malformed.stderr
+    assert malformed.returncode == 2 and "NAME=VALUE" in malformed.stderr
     no_task = cli("approve", "01ARZ3NDEKTSV4RRFFQ69G5FAV")
-    assert no_task.returncode == 1 and "no task with id" in no_task.stderr
+    assert no_task.returncode == 2 and "no task with id" in no_task.stderr
     no_app = cli("worker", "--handler-threads", "4")
-    assert no_app.returncode == 1 and "give the app with --app" in no_app.stderr
+    assert no_app.returncode == 2 and "give the app with --app" in no_app.stderr
     (cli.folder / "placet.toml").write_text("[kinds.a\n")
     broken = cli("ls")
     assert broken.returncode == 1 and "placet.toml" in broken.stderr and "line 1" in broken.stderr
@@ -175,7 +175,7 @@ def test_init_writes_a_starter_file(tmp_path: Path) -> None:
     fresh = Cli(tmp_path)
     assert fresh("init").returncode == 0
     assert "[kinds.customer_reply]" in (tmp_path / "placet.toml").read_text()
-    assert fresh("init").returncode == 1
+    assert fresh("init").returncode == 2  # needs --force
     kinds = fresh("kinds")
     assert "policy_answer" in kinds.stdout and "local:smollm2" in kinds.stdout
 
@@ -251,7 +251,7 @@ def test_piped_ls_keeps_every_column_and_whole_kind_names(cli: Cli) -> None:
 
 def test_brackets_in_a_message_are_printed_as_they_are(cli: Cli) -> None:
     unknown = cli("submit", "[bold]onboarding[/]", "--input", "name=A")
-    assert unknown.returncode == 1
+    assert unknown.returncode == 2
     assert "error: unknown task kind '[bold]onboarding[/]'" in unknown.stderr
 
 
@@ -290,22 +290,22 @@ def test_audit_export_of_some_tasks(cli: Cli) -> None:
         second,
     ]
     unknown = cli("audit", "export", "--task", "01NOPE")
-    assert unknown.returncode == 1 and "no task with id 01NOPE" in unknown.stderr
+    assert unknown.returncode == 2 and "no task with id 01NOPE" in unknown.stderr
     assert unknown.stdout == ""
 
 
 def test_accounts_from_a_script_take_the_password_on_stdin(cli: Cli) -> None:
     wrong_role = cli("users", "add", "ana", "--role", "boss", stdin="")
-    assert wrong_role.returncode == 1 and "unknown role 'boss'" in wrong_role.stderr
+    assert wrong_role.returncode == 2 and "unknown role 'boss'" in wrong_role.stderr
     no_terminal = cli("users", "add", "ana", "--role", "reviewer", stdin="")
-    assert no_terminal.returncode == 1 and "use --password-stdin" in no_terminal.stderr
+    assert no_terminal.returncode == 2 and "use --password-stdin" in no_terminal.stderr
     add = ("users", "add", "ana", "--role", "reviewer", "--password-stdin")
     added = cli(*add, stdin="s3cret-pass\n")
     assert added.returncode == 0 and "added ana (reviewer)" in added.stderr
     changed = cli("users", "passwd", "ana", "--password-stdin", stdin="new-s3cret-pass\n")
     assert changed.returncode == 0, changed.stderr
     empty = cli("users", "passwd", "ana", "--password-stdin", stdin="\n")
-    assert empty.returncode == 1 and "read no password" in empty.stderr
+    assert empty.returncode == 2 and "read no password" in empty.stderr
 
     store = open_store(f"sqlite:///{cli.folder / 'placet.db'}")
     try:

@@ -7,85 +7,16 @@ types it, against the same SQLite file.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
 
-from placet.config import load_settings
-from placet.domain.models import Task, TaskStatus
-from placet.engine import Engine
-from placet.engine.accounts import Accounts
-from placet.store import open_store
-from placet.testing import FakeProvider
-from tests.e2e.conftest import TEST_CONFIG, Cli
-
-CONTRACT_KIND = """
-[kinds.contract]
-template = "Review the clause {clause}."
-reviewers = ["lena"]
-"""
-PASSWORD = "s3cret-pass"
-
-
-class Desk:
-    """The CLI folder's database, opened in-process to draft tasks and read what happened."""
-
-    def __init__(self, cli: Cli) -> None:
-        self.cli = cli
-
-    @contextmanager
-    def engine(self) -> Iterator[Engine]:
-        store = open_store(f"sqlite:///{self.cli.folder / 'placet.db'}")
-        provider = FakeProvider()
-        engine = Engine(store, load_settings(self.cli.folder), lambda _name: provider)
-        try:
-            yield engine
-        finally:
-            store.close()
-
-    def drafted(self, requester: str, kind: str = "onboarding_email") -> Task:
-        values = {"name": "Ada"} if kind == "onboarding_email" else {"clause": "7.2"}
-        with self.engine() as engine:
-            task = engine.submit(kind, values, requester, claim_as="worker")
-            return engine.draft(task, "worker")
-
-    def task(self, task_id: str) -> Task:
-        with self.engine() as engine:
-            return engine.get(task_id)
-
-    def last_event_payload(self, task_id: str) -> dict[str, object]:
-        with self.engine() as engine:
-            return dict(engine.detail(task_id).events[-1].payload)
-
-    def refusals(self) -> list[str]:
-        with self.engine() as engine:
-            events = engine.accounts.security_events()
-        return [f"{e.actor}:{e.action}:{e.detail}" for e in events if e.outcome == "refused"]
+from placet.domain.models import TaskStatus
+from tests.e2e.conftest import Cli
+from tests.e2e.desk import Desk, add_accounts, as_user, desk_for
 
 
 @pytest.fixture
 def desk(cli: Cli) -> Desk:
-    (cli.folder / "placet.toml").write_text(TEST_CONFIG + CONTRACT_KIND)
-    return Desk(cli)
-
-
-def add_accounts(cli: Cli) -> None:
-    store = open_store(f"sqlite:///{cli.folder / 'placet.db'}")
-    try:
-        accounts = Accounts(store.accounts())
-        accounts.add_user("rita", PASSWORD, "requester,reviewer")
-        accounts.add_user("lena", PASSWORD, "reviewer")
-        accounts.add_user("otto", PASSWORD, "reviewer")
-        accounts.add_user("adam", PASSWORD, "admin")
-    finally:
-        store.close()
-
-
-def as_user(cli: Cli, name: str, *args: str) -> tuple[int, str]:
-    cli.env["PLACET_USER"] = name
-    done = cli(*args)
-    return done.returncode, done.stderr
+    return desk_for(cli)
 
 
 def test_single_user_mode_the_one_person_approves_their_own_task(cli: Cli, desk: Desk) -> None:

@@ -2,13 +2,15 @@
 
 The app runs with uvicorn on a loopback port over a temporary SQLite store,
 with its drafting worker and a model (``StoryProvider``) that can hold and
-slow a stream, so a test can watch a draft arrive word by word. The tests
-also write the screenshots in ``docs/``.
+slow a stream, so a test can watch a draft arrive word by word. The keyboard
+test also takes the README's screenshots: into a temporary folder, or into
+``docs/`` when ``make screenshots`` asks for them (``PLACET_TEST_SCREENSHOTS``).
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,13 +27,15 @@ from placet.sdk.client import Client
 from placet.testing import person
 from placet.web.render import short_id
 from tests.e2e.browser import (
-    DOCS,
     LAUNCH_ARGS,
+    ROOT,
+    SCREENSHOTS_ENV,
     VIEWPORT,
     StoryProvider,
     Watch,
     chromium_path,
     running,
+    screenshot_folder,
 )
 from tests.integration.web_helpers import PASSWORD, WebWorld, web_world
 from tests.xss_corpus import CORPUS, corpus_markdown
@@ -46,6 +50,10 @@ STREAMED = (
     "then invite your team when you are ready. — The Team"
 )
 
+SIGNED = (
+    "Hi Ada,\n\nYour workspace is ready: start with the review queue.\n\n"
+    "Best regards,\nAmina Yusuf\nHead of Onboarding\nPlacet Ltd.\n+44 20 7946 0000"
+)
 MESSAGE = "Hi, my data export from last week never arrived. Can you check what happened?"
 POLICY = (
     "Remote work: staff may work remotely up to three days a week with their manager's agreement."
@@ -125,6 +133,17 @@ def watch() -> Watch:
 
 
 @pytest.fixture
+def screenshots(tmp_path: Path) -> Iterator[Path]:
+    """The folder to save screenshots in; unless one is named, the tracked ones stay as they are."""
+    tracked = {path: path.read_bytes() for path in sorted((ROOT / "docs").glob("*.png"))}
+    folder = screenshot_folder(tmp_path / "screenshots")
+    yield folder
+    if not os.environ.get(SCREENSHOTS_ENV):
+        changed = [path.name for path, data in tracked.items() if path.read_bytes() != data]
+        assert not changed, f"a test run rewrote tracked screenshots: {changed}"
+
+
+@pytest.fixture
 def page(browser: Browser, site: Site, watch: Watch) -> Iterator[Page]:
     context = browser.new_context(base_url=site.url, viewport=VIEWPORT)  # type: ignore[arg-type]
     opened = context.new_page()
@@ -158,7 +177,9 @@ def selected_row(page: Page) -> str | None:
 # -- the tests ----------------------------------------------------------------------------------
 
 
-def test_review_a_queue_with_the_keyboard_only(page: Page, site: Site, watch: Watch) -> None:
+def test_review_a_queue_with_the_keyboard_only(
+    page: Page, site: Site, watch: Watch, screenshots: Path
+) -> None:
     grace, linus, ada = (site.awaiting(name) for name in ("Grace Hopper", "Linus", "Ada"))
     site.decide(grace, DecisionKind.REVISE, feedback="Link the getting-started guide.")
     grace = site.wait_for(grace.id, lambda task: task.status is AWAITING and task.attempt == 2)
@@ -171,14 +192,14 @@ def test_review_a_queue_with_the_keyboard_only(page: Page, site: Site, watch: Wa
     assert selected_row(page) == grace.id
     page.keyboard.press("j")
     assert selected_row(page) == linus.id
-    page.screenshot(path=str(DOCS / "queue.png"))
+    page.screenshot(path=str(screenshots / "queue.png"))
     page.keyboard.press("k")
     assert selected_row(page) == grace.id
     page.keyboard.press("o")
     page.wait_for_url(f"**/tasks/{grace.id}")
     page.wait_for_selector("#draft-rendered")
     live(page)
-    page.screenshot(path=str(DOCS / "task.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "task.png"), full_page=True)
 
     page.keyboard.press("a")  # approve; the next task opens
     page.wait_for_url(f"**/tasks/{linus.id}?*")
@@ -208,7 +229,19 @@ def test_review_a_queue_with_the_keyboard_only(page: Page, site: Site, watch: Wa
     row = page.locator("#task-events tr", has_text=short_id(grace.id)).filter(has_text="approve")
     assert row.count() == 1 and "rita" in row.inner_text()
     assert "Chains verified" in page.inner_text("#verify")
+    assert {"queue.png", "task.png"} <= {path.name for path in screenshots.glob("*.png")}
     watch.assert_quiet()
+
+
+def test_screenshots_go_to_a_scratch_folder_unless_make_screenshots_names_docs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(SCREENSHOTS_ENV, raising=False)
+    assert screenshot_folder(tmp_path / "shots") == tmp_path / "shots"
+    assert (tmp_path / "shots").is_dir()
+    monkeypatch.setenv(SCREENSHOTS_ENV, "docs")  # what `make screenshots` sets
+    assert screenshot_folder(tmp_path / "shots") == ROOT / "docs"
+    assert "PLACET_TEST_SCREENSHOTS=docs" in (ROOT / "Makefile").read_text()
 
 
 def test_a_draft_streams_in_word_by_word(page: Page, site: Site, watch: Watch) -> None:
@@ -235,6 +268,43 @@ def test_a_draft_streams_in_word_by_word(page: Page, site: Site, watch: Watch) -
     page.wait_for_url("**/?done=approve*")
     assert site.world.engine.get(task.id).status is TaskStatus.APPROVED
     watch.assert_quiet()
+
+
+def test_every_line_of_a_draft_is_shown_on_its_own_line(
+    page: Page, site: Site, watch: Watch
+) -> None:
+    site.provider.script(SIGNED)
+    task = site.awaiting("Ada")
+    sign_in(page, "rita")
+    page.goto(f"/tasks/{task.id}")
+    assert lines(page.inner_text("#draft-rendered")) == lines(SIGNED)  # not "regards, Amina"
+    assert page.is_visible("#draft-as-written .format-note")  # the page says it is Markdown
+    page.click("#draft-as-written summary")
+    assert page.inner_text("#draft-text") == SIGNED  # and shows the exact text on request
+
+    page.keyboard.press("e")
+    assert page.input_value("#edit-text") == SIGNED
+    edited = SIGNED.replace("Amina Yusuf", "Amina Yusuf (she/her)")
+    page.fill("#edit-text", edited)
+    page.keyboard.press("Control+Enter")
+    page.wait_for_url(lambda url: "done=" in url)
+    assert site.world.engine.get(task.id).final_output == edited
+
+    page.goto(f"/tasks/{task.id}")
+    assert lines(page.inner_text("#draft-rendered")) == lines(SIGNED)
+    assert lines(page.inner_text("#final-rendered")) == lines(edited)
+    sides = page.eval_on_selector_all(
+        "#history table.diff tbody tr",
+        "rows => rows.map(row => [row.cells[1].innerText, row.cells[3].innerText])",
+    )
+    assert [left for left, _ in sides] == SIGNED.splitlines()
+    assert [right for _, right in sides] == edited.splitlines()
+    watch.assert_quiet()
+
+
+def lines(text: str) -> list[str]:
+    """A text's lines as a reader sees them: trimmed, blank ones left out."""
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 def watch_live_draft(page: Page, timeout: float = 15.0) -> list[str]:

@@ -75,6 +75,7 @@ OPERATIONS = [
     ("POST", "/api/v1/tokens"),
     ("DELETE", "/api/v1/tokens/{token_id}"),
     ("GET", "/api/v1/users"),
+    ("DELETE", "/api/v1/users/{name}/sessions"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("GET", "/metrics"),

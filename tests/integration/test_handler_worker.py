@@ -25,7 +25,6 @@ from placet.domain.models import DecisionKind, Task, TaskKind
 from placet.engine import DecisionRequest, Engine
 from placet.engine.auditing import verify_store
 from placet.store import open_store
-from placet.store.deliveries import DeliveryStore
 from placet.testing import person
 from tests.conformance import postgres
 from tests.e2e.conftest import Background
@@ -183,7 +182,7 @@ def test_a_handler_killed_midway_runs_again_with_the_same_key(app: App) -> None:
         stop(worker)
     assert app.lines() == [f"start {task.id} {key} 1", f"start {task.id} {key} 2",
                            f"sent {task.id} {key}"]  # fmt: skip
-    (delivery,) = DeliveryStore.of(app.engine.store).for_task(task.id)
+    (delivery,) = app.engine.store.deliveries().for_task(task.id)
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.DELIVERED, 2)
     succeeded = [e for e in app.engine.store.events(task.id) if e.type == "handler_succeeded"]
     assert len(succeeded) == 1 and succeeded[0].payload["idempotency_key"] == key

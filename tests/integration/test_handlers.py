@@ -159,7 +159,7 @@ def test_a_failing_handler_is_retried_with_backoff_then_given_up(client: Client)
     failures = events(client, task.id, "handler_failed")
     assert [f["attempt"] for f in failures] == [1, 2, 3]
     assert failures[-1]["next_try_at"] is None and "mail server is down" in str(failures[0])
-    (delivery,) = DeliveryStore.of(client.engine.store).for_task(task.id)
+    (delivery,) = client.engine.store.deliveries().for_task(task.id)
     assert delivery.status is DeliveryStatus.FAILED and delivery.attempts == 3
     assert "ConnectionError" in (delivery.last_error or "")
 
@@ -208,7 +208,7 @@ def test_a_decision_committed_late_behind_the_walk_is_found_by_the_resweep(
     clock.offset += RESWEEP_SECONDS
     assert runner.run_pending() == 1
     assert [task for _, task, _, _ in seen.calls] == [fast.id, slow.id]
-    record = DeliveryStore.of(client.engine.store).handler(runner.handlers.popitem()[0])
+    record = client.engine.store.deliveries().handler(runner.handlers.popitem()[0])
     # Nothing here is older than the settle margin, so the swept mark has not moved.
     assert record is not None and record.swept_id == id_floor(record.first_seen_at)
     assert id_floor(clock() - SETTLE_SECONDS) < record.swept_id
@@ -276,7 +276,7 @@ def test_a_delivery_that_gave_up_can_be_retried_once_the_cause_is_fixed(client: 
     assert retry_failed(client.engine, task.id, "ops") == []  # no longer failed
     assert failed_deliveries(client.engine) == []
     assert runner.run_pending() == 1
-    (delivery,) = DeliveryStore.of(client.engine.store).for_task(task.id)
+    (delivery,) = client.engine.store.deliveries().for_task(task.id)
     assert delivery.status is DeliveryStatus.DELIVERED and delivery.attempts == 1
     (retry_event,) = [e for e in client.engine.store.events(task.id) if e.type == "handler_retried"]
     assert retry_event.actor == "ops" and retry_event.payload["attempts_before"] == 1
@@ -299,7 +299,7 @@ def test_a_pool_of_threads_runs_slow_handlers_at_the_same_time(client: Client) -
     stop = threading.Event()
     pool = threading.Thread(target=client.run_handlers, args=(stop,), kwargs={"threads": 3})
     pool.start()
-    deliveries = DeliveryStore.of(client.engine.store)
+    deliveries = client.engine.store.deliveries()
     try:
         deadline = time.monotonic() + WAIT_SECONDS
         while time.monotonic() < deadline:

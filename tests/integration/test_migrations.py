@@ -84,10 +84,11 @@ def test_a_missing_table_would_be_noticed(empty_engine: sa.engine.Engine) -> Non
 
 def test_status_names_the_pending_revisions(empty_engine: sa.engine.Engine) -> None:
     before = status(empty_engine)
-    expected = (None, HEAD_REVISION, ("0001", "0002", "0003", "0004", "0005", "0006"))
+    after_first = ("0002", "0003", "0004", "0005", "0006", "0007", "0008")
+    expected = (None, HEAD_REVISION, ("0001", *after_first))
     assert (before.current, before.head, before.pending) == expected
     upgrade(empty_engine, "0001")
-    assert status(empty_engine).pending == ("0002", "0003", "0004", "0005", "0006")
+    assert status(empty_engine).pending == after_first
     upgrade(empty_engine)
     assert status(empty_engine).up_to_date
 
@@ -168,6 +169,29 @@ def test_sqlite_keeps_one_index_of_the_status_and_postgresql_two(
         command.downgrade(alembic_config(conn), "0005")
         conn.commit()
     assert "ix_tasks_status_id" in index_names(empty_engine)
+
+
+def test_every_user_starts_in_session_generation_zero(empty_engine: sa.engine.Engine) -> None:
+    """0007 adds users.session_generation: existing users get 0; its downgrade drops it."""
+    upgrade(empty_engine, "0006")
+    user = {"name": "rita", "password_hash": "x", "roles": "reviewer", "created_at": 1.0}
+    with empty_engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO users (name, password_hash, roles, created_at) "
+                "VALUES (:name, :password_hash, :roles, :created_at)"
+            ),
+            user,
+        )
+    upgrade(empty_engine, "0007")
+    with empty_engine.connect() as conn:
+        found = conn.execute(sa.select(schema.users.c.name, schema.users.c.session_generation))
+        assert list(found) == [("rita", 0)]
+    with empty_engine.connect() as conn:
+        command.downgrade(alembic_config(conn), "0006")
+        conn.commit()
+    columns = {column["name"] for column in sa.inspect(empty_engine).get_columns("users")}
+    assert "session_generation" not in columns and "disabled" in columns
 
 
 def test_a_sqlite_migration_that_breaks_a_reference_is_rolled_back(tmp_path: Path) -> None:

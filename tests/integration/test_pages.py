@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from starlette.testclient import TestClient
 
+from placet.domain.diffs import changed_lines
 from placet.domain.models import DecisionKind, Task, TaskStatus
 from placet.engine import DecisionRequest, accounts
 from placet.errors import ProviderError
@@ -29,7 +30,7 @@ from placet.testing import FakeProvider, person
 from placet.web import pages
 from tests.e2e.browser import StoryProvider, running
 from tests.integration.web_helpers import PASSWORD, WebWorld, sse_events, web_world
-from tests.xss_corpus import CORPUS, LONG, assert_inert, corpus_markdown
+from tests.xss_corpus import CORPUS, LONG, assert_inert, corpus_markdown, inspect_html
 
 KIND = "onboarding_email"
 TWO_KINDS = """\
@@ -194,11 +195,16 @@ def test_five_failures_lock_the_name_out(world: WebWorld) -> None:
     assert refused(world, "rita", "sign_in")
 
 
-def test_five_failures_from_one_address_lock_it_out(world: WebWorld) -> None:
+def test_failures_from_one_address_do_not_lock_out_the_names_it_did_not_try(
+    world: WebWorld,
+) -> None:
     client = world.client()
     for name in ["nobody1", "nobody2", "nobody3", "nobody4", "nobody5"]:
         assert sign_in(client, name, "wrong password").status_code == 401
-    assert sign_in(client, "rob").status_code == 429
+    for _ in range(5):
+        assert sign_in(client, "rita", "wrong password").status_code == 401
+    assert sign_in(client, "rita").status_code == 429  # the name it attacked waits
+    assert sign_in(client, "rob").status_code == 303  # one it did not, does not
 
 
 def test_the_sign_in_form_needs_its_token(world: WebWorld) -> None:
@@ -323,6 +329,23 @@ def test_edit_in_place_records_the_diff(world: WebWorld) -> None:
     assert "Approved text" in page and "welcome aboard!" in page and "d-added" in page
 
 
+def test_an_edit_keeps_the_line_breaks_the_reviewer_saw(world: WebWorld) -> None:
+    provider = world.provider
+    assert isinstance(provider, ScriptedProvider)
+    provider.text = "Hi Ada,\n\nWelcome aboard.\n\nBest regards,\nAmina\nPlacet Ltd."
+    task = world.awaiting_review()
+    client, csrf = world.session_client("rita")
+    found = inspect_html(client.get(f"/tasks/{task.id}").text)
+    assert "Shown as Markdown" in found.by_id["draft-as-written"]  # the page says so
+    assert found.by_id["draft-text"] == provider.text  # and has the exact text at hand
+    # A browser posts a textarea's line breaks as CR LF (the HTML standard).
+    typed = provider.text.replace("Amina", "Amina Yusuf").replace("\n", "\r\n")
+    assert decide(client, csrf, task, "edit", text=typed).status_code == 303
+    detail = world.engine.detail(task.id)
+    assert detail.task.final_output == provider.text.replace("Amina", "Amina Yusuf")
+    assert changed_lines(detail.decisions[0].diff or "") == 1  # not every line
+
+
 def test_revise_sends_it_back_with_feedback(world: WebWorld) -> None:
     task = world.awaiting_review()
     client, csrf = world.session_client("rita")
@@ -442,7 +465,7 @@ def test_a_requester_sees_only_their_own_tasks(world: WebWorld) -> None:
     client, _ = world.session_client("alice")
     page = client.get("/").text
     assert mine.id in page and theirs.id not in page and "My tasks" in page
-    assert client.get(f"/tasks/{theirs.id}").status_code == 403
+    assert client.get(f"/tasks/{theirs.id}").status_code == 404  # as a missing one
 
 
 def test_the_rows_fragment_is_marked_for_the_script(world: WebWorld) -> None:

@@ -5,6 +5,7 @@
         client = world.client_as("alice")           # Bearer token
         browser, csrf = world.session_client("rita")  # session cookie, as the dashboard
         task = world.awaiting_review(requester="alice")  # submitted and drafted
+        sign_in(world.client(), "rita")  # through the sign-in form, as a browser does
 
 Drafting is done in the test's own thread with the fake provider
 (``world.draft``), so tests need not wait for a worker; ``serving(world.app)``
@@ -14,6 +15,7 @@ runs the app on a loopback port (lifespan, worker and all) for streaming tests;
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -102,7 +104,8 @@ class WebWorld:
     def session_client(self, name: str) -> tuple[TestClient, str]:
         """A client signed in with the dashboard's session cookie, and its CSRF token."""
         response = Response()
-        session = self.services.sessions.start(response, name)
+        generation = self.accounts.get_user(name).session_generation
+        session = self.services.sessions.start(response, name, generation)
         cookie: SimpleCookie = SimpleCookie(response.headers["set-cookie"])
         client = self.client()
         client.cookies.set(SESSION_COOKIE, cookie[SESSION_COOKIE].value)
@@ -148,6 +151,8 @@ def web_world(
     provider: Provider | None = None,
     run_worker: bool = False,
     max_body_bytes: int = 1024 * 1024,
+    secure_cookies: bool = False,
+    forwarded_allow_ips: str = "",
 ) -> Iterator[WebWorld]:
     """A world in ``root``; ``toml`` is written as its placet.toml (kinds, reviewers)."""
     if toml is not None:
@@ -160,7 +165,12 @@ def web_world(
     engine = Engine(store, settings, provider_for=lambda _model: fake)
     accounts = Accounts(store.accounts())
     options = AppOptions(
-        SECRET_KEY, run_worker=run_worker, watch_folder=False, max_body_bytes=max_body_bytes
+        SECRET_KEY,
+        secure_cookies=secure_cookies,
+        run_worker=run_worker,
+        watch_folder=False,
+        max_body_bytes=max_body_bytes,
+        forwarded_allow_ips=forwarded_allow_ips,
     )
     world = WebWorld(root, engine, accounts, create_app(engine, accounts, options), fake)
     try:
@@ -168,6 +178,28 @@ def web_world(
     finally:
         world.close()
         accounts_module._hasher = saved_hasher
+
+
+# -- the sign-in form ----------------------------------------------------------------------
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token of the first form in a page."""
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF field in the page"
+    return match.group(1)
+
+
+def sign_in(
+    client: TestClient,
+    name: str,
+    password: str = PASSWORD,
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    """Sign in through the form, as a browser does; returns the POST's response."""
+    token = csrf_of(client.get("/login", headers=headers).text)
+    data = {"name": name, "password": password, "csrf_token": token, "next": "/"}
+    return client.post("/login", data=data, headers=headers, follow_redirects=False)
 
 
 # -- a real server, for streams -----------------------------------------------------------

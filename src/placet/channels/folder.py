@@ -7,6 +7,11 @@ Layout under the root (``settings.review_dir``, ``human_feedback/`` by default):
     rejected/                move a file here to reject it (or revise: fill "feedback" first)
     _bad/                    files Placet could not use, each with <name>.error.txt beside it
 
+Nothing outside the root is ever read, moved or written: a symbolic link in
+pending/, approved/ or rejected/ is moved into _bad/ as a link, unread, and a
+folder that is itself a link stops the channel (it says so, and retries on the
+next change) rather than be followed; see ``folder_fs``.
+
 The channel only turns files into decision requests for the engine; the
 engine's compare-and-set on the draft and task version decides who wins when a
 file move races a decision made elsewhere. ``sync()`` reconciles the folder
@@ -16,6 +21,7 @@ with the store; ``start()`` runs it on every file event and every store change.
 from __future__ import annotations
 
 import logging
+import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
@@ -30,6 +36,7 @@ from placet.channels.folder_files import (
     BadReviewFileError,
     FileKey,
 )
+from placet.channels.folder_fs import FolderLock, FolderTree, UnsafeFolderError
 from placet.channels.folder_watch import FolderWatcher
 from placet.domain.models import DecisionKind, JsonObject, Task, TaskStatus
 from placet.domain.queries import TaskFilter
@@ -71,8 +78,11 @@ class FolderChannel:
         self.root = Path(root if root is not None else engine.settings.review_dir)
         self._say: MessageSink = on_message or _log.info
         self._decider = FileDecider(engine, self.root, self._say)
-        self._mutex = files.FolderLock(self.root)
+        settings = engine.settings
+        origin = settings.source_of("review_dir") if self.root == settings.review_dir else None
+        self._mutex = FolderLock(self.root, origin)
         self._watcher: FolderWatcher | None = None
+        self._refusal: str | None = None  # why the folder is not used now, once said
         # pending/ files by (inode, mtime, size) -> the task and draft they name; saves
         # reading every pending file on every store change.
         self._pending_seen: dict[Path, tuple[FileKey, str, str]] = {}
@@ -86,7 +96,7 @@ class FolderChannel:
         problem = self._decider.identity_problem()
         if problem is not None:
             self._say(f"warning: {problem}")
-        self.sync()
+        self._sync_or_refuse()  # a review_dir that cannot be a folder is an error here
         self._watcher = FolderWatcher(self.root, self._sync_quietly, self.engine, self._say)
         self._watcher.start()
 
@@ -112,54 +122,57 @@ class FolderChannel:
 
     def sync(self) -> None:
         """Make the folder mirror the store: decide moved files, retire stale ones, publish."""
-        with self._mutex:
-            for name in (PENDING, APPROVED, REJECTED, BAD):
-                (self.root / name).mkdir(parents=True, exist_ok=True)
+        with self._mutex as tree:
             # Moved files first: a draft being decided must not be published again.
-            for path in self._files(APPROVED) + self._files(REJECTED):
-                self._guarded(path, self._decider.decide_file)
+            for path in self._files(tree, APPROVED) + self._files(tree, REJECTED):
+                self._guarded(tree, path, lambda p: self._decider.decide_file(tree, p))
             awaiting = {task.id: task for task in self._awaiting()}
-            for path in self._files(PENDING):
-                self._guarded(path, lambda p: self._check_pending(p, awaiting))
+            for path in self._files(tree, PENDING):
+                self._guarded(tree, path, lambda p: self._check_pending(tree, p, awaiting))
             for task in awaiting.values():
-                self._guarded(self._pending_path(task.id), self._publisher(task))
+                self._guarded(tree, self._pending_path(task.id), self._publisher(tree, task))
 
     def publish(self, task: Task) -> Path | None:
         """Write pending/<task id>.json now (idempotent); None if the task no longer awaits review.
 
         The background threads publish too, a few milliseconds after the draft
         is committed; call this to be sure the file exists before pointing a
-        person at it.
+        person at it. A review folder Placet refuses to work in (a folder in it
+        is a link) is reported, and gives None.
         """
-        with self._mutex:
-            current = self.engine.get(task.id)
-            if current.status is not TaskStatus.AWAITING_REVIEW:
-                return None
-            path = self._pending_path(task.id)
-            if path.exists():
-                self._check_pending(path, {current.id: current})
-            self._publish(current)
-            return path
+        try:
+            with self._mutex as tree:
+                current = self.engine.get(task.id)
+                if current.status is not TaskStatus.AWAITING_REVIEW:
+                    return None
+                path = self._pending_path(task.id)
+                if tree.exists(path):
+                    self._check_pending(tree, path, {current.id: current})
+                self._publish(tree, current)
+                return path
+        except UnsafeFolderError as exc:
+            self._refuse(exc)
+            return None
 
     def process(self, path: Path | str) -> None:
         """Turn one file in approved/ or rejected/ into a decision, or quarantine it."""
-        with self._mutex:
-            self._guarded(Path(path), self._decider.decide_file)
+        with self._mutex as tree:
+            self._guarded(tree, Path(path), lambda p: self._decider.decide_file(tree, p))
 
     # -- pending files -----------------------------------------------------------------
 
-    def _check_pending(self, path: Path, awaiting: dict[str, Task]) -> None:
+    def _check_pending(self, tree: FolderTree, path: Path, awaiting: dict[str, Task]) -> None:
         """Retire a pending file whose draft is no longer the one awaiting review."""
         if path.suffix.lower() != ".json":
             return  # a reviewer's notes in pending/ are left alone
-        key = files.file_key(path)
+        key = tree.file_key(path)
         seen = self._pending_seen.get(path)
         if seen is not None and seen[0] == key:
             known = awaiting.get(seen[1])
             if known is not None and known.current_draft_id == seen[2]:
                 return  # unchanged and still current: no need to read it again
         try:
-            document = files.read_document(path)
+            document = files.read_document(tree, path)
             task_id, draft_id = str(document["task_id"]), str(document["draft_id"])
         except (BadReviewFileError, KeyError):
             self._check_unreadable_pending(path)
@@ -172,7 +185,7 @@ class FolderChannel:
         task = self.engine.get(task_id)
         if task.status is TaskStatus.AWAITING_REVIEW and task.current_draft_id == draft_id:
             return
-        self._retire(path, document, task, draft_id)
+        self._retire(tree, path, document, task, draft_id)
 
     def _check_unreadable_pending(self, path: Path) -> None:
         # Perhaps half-saved by an editor: leave it, unless its task has moved on.
@@ -190,15 +203,17 @@ class FolderChannel:
                 f"The task was decided elsewhere; see `placet show {task.id}`.",
             )
 
-    def _retire(self, path: Path, document: JsonObject, task: Task, draft_id: str) -> None:
+    def _retire(
+        self, tree: FolderTree, path: Path, document: JsonObject, task: Task, draft_id: str
+    ) -> None:
         """Move a stale pending file where the store's outcome puts it, with the decision."""
         folder, record = self._outcome_record(document, task, draft_id)
         # Written in place first: if we stop before the move, the next sync retires it again.
         document["decision"] = record
-        files.write_atomically(self.root, path, files.dump(document))
+        tree.write(path, files.dump(document))
         name = files.decided_name(path, document, record)
-        moved = files.move_unique(path, self.root / folder, name)
-        self._decider.settle(moved)
+        moved = tree.move_unique(path, folder, name)
+        self._decider.settle(tree, moved)
         self._say(f"{PENDING}/{path.name} moved to {folder}/{moved.name}: {record['note']}")
 
     def _outcome_record(
@@ -224,12 +239,12 @@ class FolderChannel:
         record = files.decision_record(decision, task.status.value, note)
         return (APPROVED if approved else REJECTED), record
 
-    def _publisher(self, task: Task) -> Callable[[Path], None]:
-        return lambda _path: self._publish(task)
+    def _publisher(self, tree: FolderTree, task: Task) -> Callable[[Path], None]:
+        return lambda _path: self._publish(tree, task)
 
-    def _publish(self, task: Task) -> None:
+    def _publish(self, tree: FolderTree, task: Task) -> None:
         path = self._pending_path(task.id)
-        if path.exists() or self._in_review_elsewhere(task):
+        if tree.exists(path) or self._in_review_elsewhere(tree, task):
             return
         detail = self.engine.detail(task.id)
         draft = detail.current_draft
@@ -237,15 +252,15 @@ class FolderChannel:
             return
         earlier = files.earlier_feedback(detail.decisions)
         document = files.pending_document(detail.task, draft, earlier)
-        files.write_atomically(self.root, path, files.dump(document))
+        tree.write(path, files.dump(document))
         self._say(f"draft {draft.attempt} of {task.id} is ready for review in {path}")
 
-    def _in_review_elsewhere(self, task: Task) -> bool:
+    def _in_review_elsewhere(self, tree: FolderTree, task: Task) -> bool:
         """True when a moved copy of this draft still waits to be decided (the DB was busy)."""
         for folder in (APPROVED, REJECTED):
             path = self.root / folder / f"{task.id}.json"
             try:
-                document = files.read_document(path)
+                document = files.read_document(tree, path)
             except (OSError, PlacetError):
                 continue
             if document.get("draft_id") == task.current_draft_id:
@@ -254,36 +269,40 @@ class FolderChannel:
 
     # -- helpers -----------------------------------------------------------------------
 
-    def _guarded(self, path: Path, action: Callable[[Path], None]) -> None:
+    def _guarded(self, tree: FolderTree, path: Path, action: Callable[[Path], None]) -> None:
         """Run one file's work; a bad file is quarantined, and nothing stops the channel."""
         try:
             action(path)
         except FileNotFoundError:
             pass  # moved away meanwhile, by the reviewer or another process
         except UsageError as exc:
-            self._quarantine_quietly(path, exc)
+            self._quarantine_quietly(tree, path, exc)
         except Exception as exc:  # the world failed (database, disk): keep the file, retry later
             self._say(f"could not handle {self._relative(path)} yet: {_describe(exc)}")
 
-    def _quarantine_quietly(self, path: Path, error: UsageError) -> None:
+    def _quarantine_quietly(self, tree: FolderTree, path: Path, error: UsageError) -> None:
         try:
-            self._quarantine(path, error)
+            self._quarantine(tree, path, error)
         except OSError as exc:
             self._say(f"could not move {self._relative(path)} to {BAD}/: {exc}")
 
-    def _quarantine(self, path: Path, error: UsageError) -> None:
-        """Move a file Placet cannot use into _bad/, unchanged, with <name>.error.txt beside it."""
-        if not path.is_file():
+    def _quarantine(self, tree: FolderTree, path: Path, error: UsageError) -> None:
+        """Move a file Placet cannot use into _bad/, unchanged, with <name>.error.txt beside it.
+
+        A symbolic link is moved as the link it is: what it points to is never touched.
+        """
+        status = tree.lstat(path)
+        if status is None or not (stat.S_ISREG(status.st_mode) or stat.S_ISLNK(status.st_mode)):
             return
+        what = "link" if stat.S_ISLNK(status.st_mode) else "file"
         advice = getattr(error, "advice", None) or _advice_for(error)
-        moved = files.move_unique(path, self.root / BAD, path.name)
+        moved = tree.move_unique(path, BAD, path.name)
         text = (
             f"Placet could not use {self._relative(path)}: {error.message}\n\n"
-            f"The file was moved here unchanged, as {BAD}/{moved.name}.\n"
+            f"The {what} was moved here unchanged, as {BAD}/{moved.name}.\n"
             f"What to do: {advice}\n"
         )
-        error_path = moved.with_name(moved.name + ".error.txt")
-        files.write_atomically(self.root, error_path, text.encode("utf-8"))
+        tree.write(moved.with_name(moved.name + ".error.txt"), text.encode("utf-8"))
         self._say(f"{self._relative(path)} moved to {BAD}/{moved.name}: {error.message}")
 
     def _awaiting(self) -> Iterator[Task]:
@@ -297,12 +316,14 @@ class FolderChannel:
                 return
             after = page[-1].id
 
-    def _files(self, folder: str) -> list[Path]:
-        try:
-            entries = sorted((self.root / folder).iterdir())
-        except FileNotFoundError:
-            return []
-        return [p for p in entries if not files.is_editor_noise(p.name) and p.is_file()]
+    def _files(self, tree: FolderTree, folder: str) -> list[Path]:
+        """The regular files in a folder; a link found there is quarantined as a link."""
+        regular, links = tree.listing(folder)
+        for name in links:
+            if not files.is_editor_noise(name):  # an editor's lock link (.#name) is left be
+                link = self.root / folder / name
+                self._quarantine_quietly(tree, link, tree.link_error(link))
+        return [self.root / folder / name for name in regular if not files.is_editor_noise(name)]
 
     def _pending_path(self, task_id: str) -> Path:
         return self.root / PENDING / f"{task_id}.json"
@@ -313,9 +334,26 @@ class FolderChannel:
         except ValueError:
             return str(path)
 
-    def _sync_quietly(self) -> None:
+    def _sync_or_refuse(self) -> None:
+        """Sync; a folder Placet refuses to work in is said once, not raised."""
         try:
             self.sync()
+        except UnsafeFolderError as exc:
+            self._refuse(exc)
+            return
+        if self._refusal is not None:
+            self._refusal = None
+            self._say(f"the review folder {self.root} is in use again")
+
+    def _refuse(self, error: UnsafeFolderError) -> None:
+        # Said once per problem: the store's thread syncs on every commit.
+        if error.message != self._refusal:
+            self._refusal = error.message
+            self._say(f"warning: {error.message}")
+
+    def _sync_quietly(self) -> None:
+        try:
+            self._sync_or_refuse()
         except Exception as exc:  # a background thread must outlive a failing database
             self._say(f"review folder sync failed: {_describe(exc)}")
 

@@ -20,6 +20,7 @@ from placet.channels.folder_files import (
     FileKey,
     ReviewedFile,
 )
+from placet.channels.folder_fs import FolderTree
 from placet.config import default_actor
 from placet.domain.models import Decision, DecisionKind, JsonObject, Task
 from placet.domain.policy import Principal
@@ -43,22 +44,27 @@ class FileDecider:
         self._say = say
         self._settled: dict[Path, FileKey] = {}  # decided files, skipped until they change
 
-    def decide_file(self, path: Path) -> None:
+    def decide_file(self, tree: FolderTree, path: Path) -> None:
         """Decide what the file in approved/ or rejected/ asks for; skip decided files."""
         folder = path.parent.name
-        if folder not in (APPROVED, REJECTED):
+        if folder not in (APPROVED, REJECTED) or not tree.holds(path):
             return
-        key = files.file_key(path)
+        key = tree.file_key(path)
         if key is None or self._settled.get(path) == key:
             return
-        document = files.read_document(path)
+        document = files.read_document(tree, path)
         if files.is_decided(document):
             self._settled[path] = key  # never processed twice
             return
-        self._decide(path, folder, document, files.reviewed_file(document))
+        self._decide(tree, path, folder, document, files.reviewed_file(document))
 
     def _decide(
-        self, path: Path, folder: str, document: JsonObject, reviewed: ReviewedFile
+        self,
+        tree: FolderTree,
+        path: Path,
+        folder: str,
+        document: JsonObject,
+        reviewed: ReviewedFile,
     ) -> None:
         draft = self.engine.get_draft(reviewed.draft_id)
         if draft.task_id != reviewed.task_id:
@@ -76,7 +82,8 @@ class FileDecider:
         decision = self.decision_on(reviewed.task_id, reviewed.draft_id)
         assert decision is not None
         note = outcome_note(decision, task)
-        self.record(path, document, files.decision_record(decision, task.status.value, note))
+        record = files.decision_record(decision, task.status.value, note)
+        self.record(tree, path, document, record)
         self._report(decision, task)
 
     def identity(self) -> str:
@@ -163,19 +170,21 @@ class FileDecider:
                 return decision
         return None
 
-    def record(self, path: Path, document: JsonObject, record: JsonObject) -> Path:
+    def record(
+        self, tree: FolderTree, path: Path, document: JsonObject, record: JsonObject
+    ) -> Path:
         """Write the decision into the file; a revised task's file frees its name."""
         document["decision"] = record
-        files.write_atomically(self.root, path, files.dump(document))
+        tree.write(path, files.dump(document))
         name = files.decided_name(path, document, record)
         if name != path.name:
-            path = files.move_unique(path, path.parent, name)
-        self.settle(path)
+            path = tree.move_unique(path, path.parent.name, name)
+        self.settle(tree, path)
         return path
 
-    def settle(self, path: Path) -> None:
+    def settle(self, tree: FolderTree, path: Path) -> None:
         """Remember a decided file, so it is not even read again until it changes."""
-        key = files.file_key(path)
+        key = tree.file_key(path)
         if key is not None:
             self._settled[path] = key
 

@@ -1,31 +1,25 @@
 """The review folder's files: the pending document, parsing a reviewed one, safe moves.
 
-Everything here is plain file work with no engine and no threads, so the
-channel in ``folder.py`` reads as the workflow it is. Model output only ever
-goes into JSON values: nothing read from a file is executed or interpolated
-into a shell.
+Everything here is plain document work with no engine and no threads, so the
+channel in ``folder.py`` reads as the workflow it is; the files themselves are
+reached only through ``folder_fs``, which never follows a link. Model output
+only ever goes into JSON values: nothing read from a file is executed or
+interpolated into a shell.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
-import sys
-import tempfile
-import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
+from placet.channels.folder_fs import APPROVED, BAD, PENDING, REJECTED, TMP, FileKey, FolderTree
 from placet.domain.models import Decision, Draft, JsonObject, Task, TaskStatus
 from placet.errors import UsageError
 
-PENDING, APPROVED, REJECTED, BAD = "pending", "approved", "rejected", "_bad"
-TMP = ".tmp"  # a dot folder: never one of the names a reviewer moves files into
+__all__ = ["APPROVED", "BAD", "PENDING", "REJECTED", "TMP", "FileKey"]  # the folders' names
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_REVIEWER_CHARS = 100
 DEFAULT_REJECT_REASON = "rejected in the review folder"
@@ -55,7 +49,6 @@ _KNOWN_FIELDS = _INFO_FIELDS | {
     "decision",
 }
 _FINAL_STATUSES = {status.value for status in TaskStatus if status.is_final}
-FileKey = tuple[int, int, int]
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _EDITOR_NOISE = re.compile(r"(^\.|~$|\.sw.$|^#.*#$)")
 
@@ -151,19 +144,23 @@ def iso_time(timestamp: float) -> str:
 # -- reading a reviewed file ----------------------------------------------------------
 
 
-def read_document(path: Path) -> JsonObject:
-    """The JSON object in a file, or ``BadReviewFileError`` saying what is wrong with it."""
-    if path.suffix.lower() != ".json":
+def read_document(tree: FolderTree, path: Path) -> JsonObject:
+    """The JSON object in a file, or ``BadReviewFileError`` saying what is wrong with it.
+
+    A symbolic link is refused unread (``LinkedFileError``), whatever it points to.
+    """
+    if path.suffix.lower() != ".json" and not tree.is_link(path):
         raise BadReviewFileError(
             f"{path.name} is not a .json file",
             "Only the .json files Placet writes in pending/ belong in approved/ and rejected/.",
         )
-    if path.stat().st_size > MAX_FILE_BYTES:
+    raw = tree.read(path, MAX_FILE_BYTES)
+    if len(raw) > MAX_FILE_BYTES:
         raise BadReviewFileError(
             f"{path.name} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB",
             "A review file holds one draft; check that this is the file Placet wrote.",
         )
-    return parse_document(path.read_bytes())
+    return parse_document(raw)
 
 
 def parse_document(raw: bytes) -> JsonObject:
@@ -253,7 +250,7 @@ def _check_reviewer(reviewer: str) -> None:
         )
 
 
-# -- writing and moving -------------------------------------------------------------
+# -- names and bytes -----------------------------------------------------------------
 
 
 def is_editor_noise(name: str) -> bool:
@@ -261,109 +258,6 @@ def is_editor_noise(name: str) -> bool:
     return bool(_EDITOR_NOISE.search(name))
 
 
-def file_key(path: Path) -> FileKey | None:
-    """What changes when a file is replaced or rewritten; None when it is gone."""
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
-
-
 def dump(document: JsonObject) -> bytes:
     """A document as people read it: indented, non-ASCII kept."""
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-
-
-def write_atomically(root: Path, path: Path, data: bytes) -> None:
-    """Write through a temp file in root/.tmp, so a watcher never sees half a file."""
-    tmp_dir = root / TMP
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(dir=tmp_dir, suffix=".part")
-    try:
-        with os.fdopen(handle, "wb") as tmp:
-            tmp.write(data)
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
-        raise
-
-
-def move_unique(source: Path, folder: Path, name: str) -> Path:
-    """Move a file into a folder without replacing anything there; returns the new path."""
-    folder.mkdir(parents=True, exist_ok=True)
-    stem, suffix = _split_name(name)
-    for number in range(10_000):
-        target = folder / (name if number == 0 else f"{stem}.{number}{suffix}")
-        if target.exists() or target.with_name(target.name + ".error.txt").exists():
-            continue
-        try:
-            os.link(source, target)  # fails rather than replaces if the name was just taken
-        except FileExistsError:
-            continue
-        except OSError:
-            os.replace(source, target)  # no hard links here (some network shares)
-            return target
-        os.unlink(source)
-        return target
-    raise OSError(f"no free name for {name} in {folder}")
-
-
-def _split_name(name: str) -> tuple[str, str]:
-    dot = name.rfind(".")
-    if dot <= 0:
-        return name, ""
-    return name[:dot], name[dot:]
-
-
-class FolderLock:
-    """Serialises work on one folder: a re-entrant thread lock, and a file lock across processes."""
-
-    def __init__(self, root: Path) -> None:
-        self._root = root
-        self._lock = threading.RLock()
-        self._depth = 0
-        self._held: contextlib.ExitStack | None = None
-
-    def __enter__(self) -> None:
-        self._lock.acquire()
-        if self._depth == 0:
-            stack = contextlib.ExitStack()
-            try:
-                stack.enter_context(_process_lock(self._root))
-            except BaseException:
-                self._lock.release()
-                raise
-            self._held = stack
-        self._depth += 1
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._depth -= 1
-        if self._depth == 0 and self._held is not None:
-            held, self._held = self._held, None
-            held.close()
-        self._lock.release()
-
-
-@contextlib.contextmanager
-def _process_lock(root: Path) -> Iterator[None]:
-    # Two processes (say `placet run` and `placet watch`) must never handle one file twice.
-    path = root / TMP / "lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a+b") as handle:
-        _lock(handle, True)
-        try:
-            yield
-        finally:
-            _lock(handle, False)
-
-
-def _lock(handle: Any, exclusive: bool) -> None:
-    if sys.platform == "win32":  # pragma: no cover - one process per folder on Windows
-        return
-    import fcntl
-
-    fcntl.flock(handle.fileno(), fcntl.LOCK_EX if exclusive else fcntl.LOCK_UN)

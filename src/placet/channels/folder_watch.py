@@ -1,20 +1,24 @@
 """Background threads that keep the review folder in step with the store.
 
 One thread follows file events (inotify through ``watchfiles``, no polling of
-the folder); the other follows the store's change signal, so a decision made in
+the folder) in the root and in pending/, approved/ and rejected/, each watched
+on its own and only while it is a real folder: a recursive watch would follow a
+link planted there out of the review folder (one to / would walk the whole
+disk). The other follows the store's change signal, so a decision made in
 the terminal moves the pending file out at once. Both call the same ``sync``,
 which is serialised by the channel.
 """
 
 from __future__ import annotations
 
+import stat
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
 import watchfiles
 
-from placet.channels.folder_files import TMP
+from placet.channels.folder_fs import APPROVED, PENDING, REJECTED, TMP
 from placet.engine.reading import Reads
 
 # watchfiles yields once no new event came for STEP_MS (and at the latest after
@@ -28,6 +32,7 @@ WATCH_TIMEOUT_MS = 1000
 STORE_WAIT_SECONDS = 0.2
 RETRY_SECONDS = 1.0
 JOIN_SECONDS = 10.0
+WATCHED = (PENDING, APPROVED, REJECTED)  # where reviewers move and edit files
 
 
 class FolderWatcher:
@@ -70,8 +75,10 @@ class FolderWatcher:
     def _watch_once(self) -> None:
         first = True
         self._root.mkdir(parents=True, exist_ok=True)
+        targets = self._targets()
         for changes in watchfiles.watch(
-            self._root,
+            *targets,
+            recursive=False,
             watch_filter=self._is_relevant,
             debounce=DEBOUNCE_MS,
             step=STEP_MS,
@@ -83,6 +90,20 @@ class FolderWatcher:
             if changes or first:
                 first = False
                 self._sync()
+            if self._targets() != targets:
+                return  # a folder appeared, went, or became a link: watch the new set
+
+    def _targets(self) -> list[Path]:
+        """The root, and those of its reviewers' folders that are real folders, not links."""
+        found = [self._root]
+        for name in WATCHED:
+            try:
+                mode = (self._root / name).lstat().st_mode
+            except OSError:
+                continue
+            if stat.S_ISDIR(mode):
+                found.append(self._root / name)
+        return found
 
     def _is_relevant(self, _change: watchfiles.Change, path: str) -> bool:
         """Ignore our own temp files and the lock: only reviewers' moves and writes matter."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from placet.cli import db, decide, handlers, ops, tasks, web
+from placet.cli import audit, db, decide, handlers, ops, tasks, web
 
 app = typer.Typer(
     name="placet",
@@ -34,7 +34,7 @@ for command in (
 ):
     app.command()(command)
 app.command()(web.serve)
-app.add_typer(ops.audit_app, name="audit")
+app.add_typer(audit.audit_app, name="audit")
 app.add_typer(handlers.handlers_app, name="handlers")
 app.add_typer(web.users_app, name="users")
 app.add_typer(web.tokens_app, name="tokens")

@@ -19,7 +19,14 @@ from placet.domain.ids import normal_id
 from placet.domain.models import JsonObject
 from placet.domain.policy import Principal
 from placet.engine import Engine
-from placet.errors import InvalidInputError, PlacetError, UsageError
+from placet.errors import (
+    ConfigError,
+    ConflictError,
+    InvalidInputError,
+    PermissionDeniedError,
+    PlacetError,
+    UsageError,
+)
 from placet.store import open_store
 
 P = ParamSpec("P")
@@ -51,6 +58,7 @@ def open_engine(settings: Settings | None = None) -> Iterator[Engine]:
     engine = Engine(store, settings)
     try:
         yield engine
+        engine.seal_audit_log()  # what this command wrote joins the global log now
     finally:
         engine.close()
         store.close()
@@ -63,7 +71,15 @@ def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
 
 
 def warn_of_model_problems(engine: Engine) -> None:
-    """Before drafting starts: name each kind whose model cannot be used, and why."""
+    """Before drafting starts: name each kind whose model cannot be used, and why (and no key)."""
+    if not engine.audit_chain.keyed:
+        err.print(
+            Text.assemble(
+                ("warning:", "bold yellow"),
+                " no audit key (PLACET_AUDIT_KEY or .placet_audit_key): whoever can write the "
+                "database can recompute the audit trail; make one with: placet audit keygen",
+            )
+        )
     for kind, problem in engine.model_problems().items():
         err.print(
             Text.assemble(
@@ -77,17 +93,29 @@ def warn_of_model_problems(engine: Engine) -> None:
         )
 
 
+# Errors of a command that was typed right but could not be done: a refusal (the
+# README's "Who decides": exit 1), a task that changed or is past deciding, and a
+# configuration to fix (the README's "Configuration"). They are UsageErrors to the
+# API (4xx), but retyping the command does not help, so they exit 1, not 2.
+NOT_THE_COMMANDS_FAULT = (PermissionDeniedError, ConflictError, ConfigError)
+
+
+def exit_code(error: PlacetError) -> int:
+    """2 when the command itself needs fixing (a usage error), else 1; see the README."""
+    if isinstance(error, UsageError) and not isinstance(error, NOT_THE_COMMANDS_FAULT):
+        return EXIT_USAGE
+    return EXIT_ERROR
+
+
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn Placet's errors into a one-line message and a non-zero exit."""
+    """Turn Placet's errors into a one-line message and exit 2 (usage) or 1 (anything else)."""
 
     @wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
-        except UsageError as exc:
-            fail(exc.message, EXIT_ERROR)
         except PlacetError as exc:
-            fail(exc.message, EXIT_ERROR)
+            fail(exc.message, exit_code(exc))
 
     return wrapper
 

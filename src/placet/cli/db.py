@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Annotated, Optional
 
 import sqlalchemy as sa
@@ -11,7 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from placet.cli.common import handle_errors
+from placet.cli.common import handle_errors, open_engine
 from placet.cli.render import err, out
 from placet.config import load_settings
 from placet.errors import StoreError
@@ -62,6 +63,21 @@ def upgrade(database: DatabaseOption = None) -> None:
     ran = ", ".join(before.pending)
     done = f"{shown(url)}: upgraded from {before.current or 'empty'} to {before.head} ({ran})"
     out.print(Text(done), soft_wrap=True)
+    if before.current is not None and "0008" in before.pending:
+        _seal_what_was_there(url)
+
+
+def _seal_what_was_there(url: str) -> None:
+    """Migration 0008 queued the events already there: log them now, and say so."""
+    settings = replace(load_settings(), database_url=url)
+    with open_engine(settings) as placet:
+        logged = placet.seal_audit_log()
+        keyed = "under the audit key" if placet.audit_chain.keyed else "without an audit key"
+    out.print(
+        f"sealed the {logged} events and security events already recorded into the global "
+        f"audit log ({keyed}); they verify as the plain SHA-256 chains they were made as",
+        soft_wrap=True,
+    )
 
 
 @db_app.command()

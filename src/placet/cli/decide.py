@@ -9,8 +9,16 @@ import click
 import typer
 from rich.text import Text
 
-from placet.cli.common import TaskArg, cli_principal, fail, handle_errors, open_engine
+from placet.cli.common import (
+    EXIT_USAGE,
+    TaskArg,
+    cli_principal,
+    fail,
+    handle_errors,
+    open_engine,
+)
 from placet.cli.render import draft_panel, err, input_summary, plain, print_boxed
+from placet.domain.diffs import changed_lines
 from placet.domain.models import DecisionKind, Task, TaskStatus
 from placet.domain.policy import Principal
 from placet.domain.queries import TaskFilter
@@ -40,9 +48,18 @@ def _decide(engine: Engine, request: DecisionRequest) -> Task:
             f"revision requested for {task.id}; no drafts are left here, so the task "
             "ends and the feedback goes back to whoever asked"
         )
+    elif request.kind is DecisionKind.EDIT and task.status is TaskStatus.APPROVED:
+        err.print(f"approved with your edit ({_lines_changed(engine, task)}): {task.id}")
     else:
         err.print(f"{task.status.value} {task.id}")
     return task
+
+
+def _lines_changed(engine: Engine, task: Task) -> str:
+    """``3 lines changed``, from the diff the edit decision recorded."""
+    decision = engine.detail(task.id).decisions[-1]
+    count = changed_lines(decision.diff or "")
+    return f"{count} line{'' if count == 1 else 's'} changed"
 
 
 @handle_errors
@@ -79,7 +96,7 @@ def edit(
 
 def _edit_in_editor(text: str) -> str | None:
     if not sys.stdin.isatty():
-        fail("no terminal for an editor; pass the edited text with --text")
+        fail("no terminal for an editor; pass the edited text with --text", EXIT_USAGE)
     result: str | None = click.edit(text, extension=".md", require_save=True)
     return result
 

@@ -4,36 +4,27 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 import threading
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
-from rich.text import Text
 
 from placet.channels.folder import FolderChannel
 from placet.cli.apps import load_client
 from placet.cli.common import (
     EXIT_ERROR,
-    TaskOptions,
     handle_errors,
     open_engine,
     warn_of_model_problems,
 )
-from placet.cli.render import err, out, plain, progress
+from placet.cli.render import err, plain
 from placet.engine import Engine
-from placet.engine.auditing import export_jsonl, task_count, verify_store
 from placet.engine.worker import Worker
 from placet.errors import PlacetError, UsageError
 from placet.handlers.runner import HandlerPool
 
 if TYPE_CHECKING:
     from placet.sdk.client import Client
-
-audit_app = typer.Typer(
-    help="Verify or export the tamper-evident audit trail.", no_args_is_help=True
-)
 
 
 def _say(message: str) -> None:
@@ -168,40 +159,3 @@ def watch() -> None:
                 stop.wait()
             except KeyboardInterrupt:
                 err.print("stopped")
-
-
-@audit_app.command()
-@handle_errors
-def verify(
-    task: TaskOptions = None,
-) -> None:
-    """Check every task's hash chain and the drafts and decisions it pins."""
-    with open_engine() as engine, progress("verifying", task_count(engine, task)) as tick:
-        report = verify_store(engine, task, tick)
-    for problem in report.problems:
-        where = f"event {problem.seq}" if problem.seq is not None else "chain"
-        err.print(plain(f"task {problem.task_id} {where}: {problem.problem}", "red"))
-    summary = f"{report.tasks} tasks, {report.events} events"
-    if not report.ok:
-        err.print(Text(f"{summary}: {len(report.problems)} problems", "bold red"))
-        raise typer.Exit(EXIT_ERROR)
-    out.print(Text(f"{summary}: every chain verifies", "green"))
-
-
-@audit_app.command()
-@handle_errors
-def export(
-    output: Annotated[
-        Optional[Path],  # noqa: UP045
-        typer.Option("--output", "-o", help="Write here instead of stdout."),
-    ] = None,
-    task: TaskOptions = None,
-) -> None:
-    """Write the trail (or some tasks') as JSON Lines, task by task, in chain order."""
-    with open_engine() as engine, progress("exporting", task_count(engine, task)) as tick:
-        if output is None:
-            count = export_jsonl(engine, sys.stdout, task, tick)
-        else:
-            with output.open("w", encoding="utf-8") as handle:
-                count = export_jsonl(engine, handle, task, tick)
-    err.print(f"exported {count} events")

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.text import Text
 
+from placet.auditkey import KEY_ENV, key_path, make_key_file
 from placet.channels.folder import FolderChannel
+from placet.cli.audit import KEY_ADVICE
 from placet.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_REJECTED,
     EXIT_TIMEOUT,
+    EXIT_USAGE,
     TaskArg,
     actor_name,
     fail,
@@ -71,9 +75,12 @@ def init(
     """Write a starter placet.toml with example task kinds."""
     path = Path(CONFIG_FILE)
     if path.exists() and not force:
-        fail(f"{path} already exists; use --force to overwrite it")
+        fail(f"{path} already exists; use --force to overwrite it", EXIT_USAGE)
     path.write_text(STARTER_TOML, encoding="utf-8")
     err.print(f"wrote {path} with kinds: onboarding_email, customer_reply, policy_answer")
+    key = key_path(os.environ, Path.cwd())
+    if KEY_ENV not in os.environ and make_key_file(key):
+        err.print(f"made the audit key {key}: it keys the audit trail. {KEY_ADVICE}")
     err.print("next: placet run onboarding_email --input name=Rahul")
 
 

@@ -13,7 +13,8 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from placet.cli.common import handle_errors, open_engine, warn_of_model_problems
+from placet.channels.folder_fs import check_root
+from placet.cli.common import actor_name, handle_errors, open_engine, warn_of_model_problems
 from placet.cli.render import err, out, plain, print_table, when
 from placet.engine import Engine
 from placet.engine.accounts import Accounts, role_set_of
@@ -79,8 +80,21 @@ def serve(
     worker: Annotated[bool, typer.Option(help="Draft queued tasks in this process.")] = True,
     folder: Annotated[bool, typer.Option(help="Watch the review folder.")] = True,
     secure_cookies: Annotated[
-        bool, typer.Option(help="Mark cookies Secure (set this behind HTTPS).")
+        bool,
+        typer.Option(
+            help="Mark cookies Secure even over plain HTTP (over HTTPS, or behind a trusted "
+            "proxy that says the client used HTTPS, they are anyway)."
+        ),
     ] = False,
+    forwarded_allow_ips: Annotated[
+        str,
+        typer.Option(
+            envvar="PLACET_FORWARDED_ALLOW_IPS",
+            help="The proxies (addresses or networks, comma-separated; * for any) whose "
+            "X-Forwarded-For and X-Forwarded-Proto are believed. Default: none, so the "
+            "connecting peer is the client.",
+        ),
+    ] = "",
 ) -> None:
     """Run the REST API, the review dashboard and a drafting worker in one process."""
     import uvicorn
@@ -89,10 +103,15 @@ def serve(
     from placet.web.ops import configure_request_logs
 
     with open_accounts() as (engine, accounts):
+        if folder:  # said here, in one line, not as a traceback from the server's start
+            settings = engine.settings
+            check_root(settings.review_dir, settings.source_of("review_dir"))
         _first_admin(accounts, host, port)
         if worker:
             warn_of_model_problems(engine)
-        options = AppOptions(secret_key(), secure_cookies, worker, folder)
+        options = AppOptions(
+            secret_key(), secure_cookies, worker, folder, forwarded_allow_ips=forwarded_allow_ips
+        )
         app = create_app(engine, accounts, options)
         configure_request_logs()  # one JSON line per request on stderr (uvicorn's own are off)
         err.print(f"Placet on http://{host}:{port}/  (API docs at /docs; Ctrl-C to stop)")
@@ -104,6 +123,9 @@ def serve(
             log_level="warning",
             access_log=False,
             timeout_graceful_shutdown=5,
+            # The app believes only --forwarded-allow-ips; uvicorn's own default would
+            # trust any process on this machine to name the client.
+            proxy_headers=False,
         )
 
 
@@ -111,7 +133,7 @@ def _first_admin(accounts: Accounts, host: str, port: int) -> None:
     if accounts.users():
         return
     password = secrets.token_urlsafe(12)
-    accounts.add_user("admin", password, "admin")
+    accounts.add_user("admin", password, "admin", by="placet serve")
     err.print(
         plain(
             f"Created the first account. Sign in at http://{host}:{port}/login as "
@@ -138,8 +160,9 @@ def users_add(
     role_set_of(role)  # a wrong role is said before the password is asked for
     secret = new_password(password, password_stdin, "password")
     with open_accounts() as (_engine, accounts):
-        user = accounts.add_user(name, secret, role)
-        accounts.record("cli", "add_user", "allowed", name, ",".join(sorted(role)))
+        user = accounts.add_user(name, secret, role, by=actor_name())
+        roles = ",".join(sorted(role))
+        accounts.record(actor_name(), "add_user", "allowed", name, _through_cli(roles))
     err.print(f"added {user.name} ({', '.join(sorted(r.value for r in user.roles))})")
 
 
@@ -169,18 +192,37 @@ def users_passwd(
     secret = new_password(password, password_stdin, "new password")
     with open_accounts() as (_engine, accounts):
         accounts.set_password(name, secret)
-        accounts.record("cli", "set_password", "allowed", name)
-    err.print(f"password changed for {name}")
+        accounts.record(
+            actor_name(), "set_password", "allowed", name, _through_cli("every session ended")
+        )
+    err.print(f"password changed for {name}; every session of theirs has ended")
 
 
 @users_app.command("disable")
 @handle_errors
 def users_disable(name: Annotated[str, typer.Argument(help="The user name.")]) -> None:
-    """Stop an account from signing in or using its tokens."""
+    """Stop an account from signing in or using its tokens, and end its sessions."""
     with open_accounts() as (_engine, accounts):
-        accounts.set_disabled(name, True)
-        accounts.record("cli", "disable_user", "allowed", name)
+        accounts.set_disabled(name, True, by=actor_name())
+        accounts.record(
+            actor_name(), "disable_user", "allowed", name, _through_cli("every session ended")
+        )
     err.print(f"disabled {name}")
+
+
+@users_app.command("signout")
+@handle_errors
+def users_signout(name: Annotated[str, typer.Argument(help="The user name.")]) -> None:
+    """Sign a user out everywhere: every dashboard session of theirs ends at once."""
+    with open_accounts() as (_engine, accounts):
+        accounts.end_sessions(name)
+        accounts.record(actor_name(), "end_sessions", "allowed", name, _through_cli())
+    err.print(f"signed {name} out everywhere")
+
+
+def _through_cli(*details: str) -> str:
+    """The security log's detail for an account change made here."""
+    return "; ".join([*details, "through the cli"])
 
 
 @tokens_app.command("create")
@@ -192,7 +234,7 @@ def tokens_create(
     """Create an API token; it is shown once."""
     with open_accounts() as (_engine, accounts):
         secret, token = accounts.create_token(user, label)
-        accounts.record("cli", "create_token", "allowed", user, token.id)
+        accounts.record(actor_name(), "create_token", "allowed", user, _through_cli(token.id))
     err.print(f"token {token.id} for {user} ({token.label}); keep it secret, it is shown once:")
     out.print(secret)
 
@@ -221,5 +263,5 @@ def tokens_revoke(token_id: Annotated[str, typer.Argument(help="The token id.")]
     """Revoke an API token at once."""
     with open_accounts() as (_engine, accounts):
         accounts.revoke_token(token_id)
-        accounts.record("cli", "revoke_token", "allowed", token_id)
+        accounts.record(actor_name(), "revoke_token", "allowed", token_id, _through_cli())
     err.print(f"revoked {token_id}")

@@ -15,6 +15,9 @@ class User:
     roles: frozenset[Role]
     created_at: float
     disabled: bool = False
+    # Raised to end every session of the user at once (sign-out, a new password,
+    # disabling, "sign out everywhere"): a session cookie names the one it began in.
+    session_generation: int = 0
 
 
 @dataclass(frozen=True)

@@ -34,10 +34,17 @@ class Change:
     decision: Decision | None = None
 
 
-def next_event(task: Task, event_type: str, actor: str, payload: JsonObject, now: float) -> Event:
+def next_event(
+    task: Task,
+    event_type: str,
+    actor: str,
+    payload: JsonObject,
+    now: float,
+    chain: audit.ChainHash = audit.UNKEYED,
+) -> Event:
     """The task's next event, chained to its head."""
     seq = task.event_count + 1
-    return audit.chained_event(task.id, seq, event_type, actor, now, payload, task.head_hash)
+    return audit.chained_event(task.id, seq, event_type, actor, now, payload, task.head_hash, chain)
 
 
 def change_for(
@@ -49,11 +56,12 @@ def change_for(
     event_type: str | None = None,
     draft: Draft | None = None,
     decision: Decision | None = None,
+    chain: audit.ChainHash = audit.UNKEYED,
     **updates: Any,
 ) -> Change:
     """The change ``action`` makes, with its event and the draft or decision it records."""
     status = next_status(task, action)
-    event = next_event(task, event_type or action.value, actor, payload, now)
+    event = next_event(task, event_type or action.value, actor, payload, now, chain)
     # One copy per change: building the task (and the event) once is measurably
     # cheaper on the lifecycle hot path than a chain of small copies.
     moved = evolve(

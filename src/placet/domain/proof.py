@@ -14,6 +14,7 @@ from typing import Any
 
 from placet.domain import audit, jsontext
 from placet.domain.audit import ChainProblem
+from placet.domain.deliveries import DeliveryRecord, DeliveryStatus
 from placet.domain.diffs import unified_diff
 from placet.domain.models import Decision, Draft, Event, Task, TaskDetail, TaskStatus
 
@@ -230,3 +231,43 @@ def _task_problems(
 
 def _at(event: Event, text: str) -> ChainProblem:
     return ChainProblem(event.task_id, event.seq, text)
+
+
+def delivery_problems(events: list[Event], deliveries: list[DeliveryRecord]) -> list[ChainProblem]:
+    """Finished handler deliveries of one task that its events do not bear out.
+
+    A handler's run is recorded on the task (``handler_succeeded``, or
+    ``handler_failed`` with the error) before its delivery row is marked, so a
+    delivered row needs a success event, and one that failed for good the
+    failure event of its last attempt, with the same error.
+    """
+    ran: dict[tuple[str, str], list[Event]] = {}
+    for event in events:
+        if event.type in ("handler_succeeded", "handler_failed"):
+            key = (str(event.payload.get("handler")), str(event.payload.get("decision")))
+            ran.setdefault(key, []).append(event)
+    problems = []
+    for record in deliveries:
+        seen = ran.get((record.handler, record.decision_id), [])
+        if not _bears_out(record, seen):
+            problems.append(
+                ChainProblem(
+                    record.task_id,
+                    None,
+                    f"handler {record.handler}: its delivery ({record.status.value}, "
+                    f"{record.attempts} attempts) was altered",
+                )
+            )
+    return problems
+
+
+def _bears_out(record: DeliveryRecord, seen: list[Event]) -> bool:
+    if record.status is DeliveryStatus.DELIVERED:
+        return any(e.type == "handler_succeeded" for e in seen)
+    failures = [e for e in seen if e.type == "handler_failed"]
+    last = failures[-1].payload if failures else {}
+    return (
+        bool(failures)
+        and last.get("attempt") == record.attempts
+        and last.get("error") == record.last_error
+    )

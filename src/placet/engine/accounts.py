@@ -13,11 +13,13 @@ import hashlib
 import re
 import secrets
 import time
+from dataclasses import asdict, replace
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from placet.domain.accounts import ApiToken, SecurityEvent, User
+from placet.domain.audit import UNKEYED, ChainHash, canonical_json
 from placet.domain.ids import new_id
 from placet.domain.policy import Principal, Role, parse_roles
 from placet.errors import InvalidInputError, NotFoundError
@@ -26,6 +28,8 @@ from placet.store.base import AccountStore
 __all__ = ["Accounts", "ApiToken", "SecurityEvent", "User", "role_set_of"]
 
 TOKEN_PREFIX = "plc_"
+SYSTEM = "placet"  # who changed an account when no person is named
+ACCOUNT_STATE = "account_state"  # the security event recording an account's roles and state
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
 _hasher = PasswordHasher()
 # Verifying against a throwaway hash when the user does not exist keeps the
@@ -36,32 +40,58 @@ _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
 class Accounts:
     """Users, tokens and security events, kept in the same database as the tasks."""
 
-    def __init__(self, records: AccountStore) -> None:
+    def __init__(self, records: AccountStore, chain: ChainHash = UNKEYED) -> None:
         self._records = records
+        self._chain = chain  # security events enter the global audit log under this key
 
     # -- users ------------------------------------------------------------------
 
-    def add_user(self, name: str, password: str, roles: str | list[str]) -> User:
+    def add_user(self, name: str, password: str, roles: str | list[str], by: str = SYSTEM) -> User:
         """Create a user; the name must be new and the password at least 8 characters."""
         if not _NAME.match(name):
             raise InvalidInputError("a user name is 1-100 letters, digits, '.', '_', '@' or '-'")
         _check_password(password)
         user = User(name, role_set_of(roles), time.time())
-        self._records.insert_user(user, _hasher.hash(password))
+        self._records.insert_user(user, _hasher.hash(password), self._state_trail(user, by))
         return user
 
     def set_password(self, name: str, password: str) -> None:
-        """Replace a user's password."""
+        """Replace a user's password, ending every session they have."""
         _check_password(password)
-        self._records.update_user(name, password_hash=_hasher.hash(password))
+        self._records.update_user(name, password_hash=_hasher.hash(password), end_sessions=True)
 
-    def set_roles(self, name: str, roles: str | list[str]) -> None:
+    def set_roles(self, name: str, roles: str | list[str], by: str = SYSTEM) -> None:
         """Replace a user's roles."""
-        self._records.update_user(name, roles=role_set_of(roles))
+        changed = replace(self.get_user(name), roles=role_set_of(roles))
+        trail = self._state_trail(changed, by)
+        self._records.update_user(name, roles=changed.roles, trail=trail)
 
-    def set_disabled(self, name: str, disabled: bool) -> None:
-        """Disable (or enable) a user; a disabled user cannot sign in or use tokens."""
-        self._records.update_user(name, disabled=disabled)
+    def set_disabled(self, name: str, disabled: bool, by: str = SYSTEM) -> None:
+        """Disable (or enable) a user; a disabled user cannot sign in or use tokens.
+
+        Disabling ends every session, so enabling the user again revives none.
+        """
+        trail = self._state_trail(replace(self.get_user(name), disabled=disabled), by)
+        self._records.update_user(name, disabled=disabled, end_sessions=disabled, trail=trail)
+
+    def _state_trail(self, user: User, by: str) -> tuple[SecurityEvent, str]:
+        """The security event that records what an account now is (proved by the audit)."""
+        event = SecurityEvent(
+            new_id(), time.time(), by[:200], ACCOUNT_STATE, "allowed", user.name,
+            account_state(user.roles, user.disabled), None,
+        )  # fmt: skip
+        return event, self.entry_hash(event)
+
+    def end_sessions(self, name: str) -> None:
+        """Sign a user out everywhere: every session cookie they hold stops working at once."""
+        self._records.update_user(name, end_sessions=True)
+
+    def session_user(self, name: str, generation: int) -> User | None:
+        """The user a session names, if enabled and the session is of their current generation."""
+        found = self._records.user_with_hash(name)
+        if found is None or found[0].disabled:
+            return None
+        return found[0] if found[0].session_generation == generation else None
 
     def users(self) -> list[User]:
         """Every user, by name."""
@@ -136,7 +166,11 @@ class Accounts:
         event = SecurityEvent(
             new_id(), time.time(), actor[:200], action[:100], outcome, target, detail, remote
         )
-        self._records.insert_security_event(event)
+        self._records.insert_security_event(event, self.entry_hash(event))
+
+    def entry_hash(self, event: SecurityEvent) -> str:
+        """The hash the global audit log keeps of a security event (keyed when there is a key)."""
+        return self._chain.of(canonical_json(asdict(event)))
 
     def security_events(self, actor: str | None = None, limit: int = 200) -> list[SecurityEvent]:
         """The newest security events, optionally for one person."""
@@ -161,3 +195,8 @@ def _check_password(password: str) -> None:
 
 def _token_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def account_state(roles: frozenset[Role], disabled: bool) -> str:
+    """An account's state as its trail event records it (canonical JSON)."""
+    return canonical_json({"roles": sorted(role.value for role in roles), "disabled": disabled})

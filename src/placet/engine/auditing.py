@@ -14,8 +14,11 @@ from typing import IO
 
 from placet.domain import audit
 from placet.domain.audit import ChainProblem
+from placet.domain.auditlog import Checkpoint
+from placet.domain.deliveries import DeliveryRecord
 from placet.domain.models import TaskDetail
-from placet.domain.proof import record_problems
+from placet.domain.proof import delivery_problems, record_problems
+from placet.engine.auditlog import LogCheck
 from placet.engine.reading import Reads
 
 Tick = Callable[[], None]  # called once per task done: progress for the caller to show
@@ -32,6 +35,8 @@ class AuditReport:
     tasks: int = 0
     events: int = 0
     problems: list[ChainProblem] = field(default_factory=list)
+    unchecked: int = 0  # hashes made under an audit key this check was not given
+    log: LogCheck | None = None  # the global log, when every task was verified
 
     @property
     def ok(self) -> bool:
@@ -49,24 +54,57 @@ def _task_ids(store: Reads, task_ids: list[str] | None) -> Iterable[str]:
 
 
 def verify_store(
-    store: Reads, task_ids: list[str] | None = None, tick: Tick = _noop
+    store: Reads,
+    task_ids: list[str] | None = None,
+    tick: Tick = _noop,
+    against: Checkpoint | None = None,
 ) -> AuditReport:
-    """Check every task's chain (or the named tasks') and the records it pins."""
+    """Check the global log (when checking every task), then each task's chain and rows."""
     report = AuditReport()
+    keyed = store.audit_log.keyed() if task_ids is not None else False
+    if task_ids is None or against is not None:
+        report.log = store.audit_log.check(against)
+        report.problems += report.log.problems
+        report.unchecked += report.log.unchecked
+        keyed = report.log.keyed
+    if task_ids is None:
+        report.problems += _delivery_problems(store)
     for task_id in _task_ids(store, task_ids):
         detail = store.detail(task_id)
         report.tasks += 1
         report.events += len(detail.events)
-        report.problems.extend(verify_task(detail))
+        problems, unchecked = verify_task(detail, store, keyed)
+        report.problems += problems
+        report.unchecked += unchecked
         tick()
     return report
 
 
-def verify_task(detail: TaskDetail) -> list[ChainProblem]:
-    """Every problem with one task's chain and the drafts and decisions it pins."""
-    task = detail.task
-    problems = audit.verify_chain(task.id, detail.events, task.head_hash, task.event_count)
-    return problems + record_problems(detail)
+def _delivery_problems(store: Reads) -> list[ChainProblem]:
+    """Finished handler deliveries that their tasks' events do not bear out."""
+    by_task: dict[str, list[DeliveryRecord]] = {}
+    for record in store.deliveries().finished():
+        by_task.setdefault(record.task_id, []).append(record)
+    problems: list[ChainProblem] = []
+    for task_id, records in by_task.items():
+        problems += delivery_problems(store.task_events(task_id), records)
+    return problems
+
+
+def verify_task(
+    detail: TaskDetail, store: Reads, keys_in_use: bool = False
+) -> tuple[list[ChainProblem], int]:
+    """Every problem with one task's chain and the rows it pins; and its unchecked hashes."""
+    task, chain = detail.task, store.audit_chain
+    check = audit.verify_chain(task.id, detail.events, task.head_hash, task.event_count, chain)
+    entries = store.audit_log.task_entries(task.id) if check.plain and chain.keyed else {}
+
+    def made_before_the_key(seq: int) -> bool:
+        entry = entries.get(seq)
+        return entry is not None and (entry.legacy or entry.key_id is None)
+
+    problems, unchecked = check.judge(chain.keyed, keys_in_use, made_before_the_key)
+    return problems + record_problems(detail), unchecked
 
 
 def iter_event_lines(

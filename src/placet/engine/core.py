@@ -26,6 +26,7 @@ from placet.domain.decisions import (
 from placet.domain.fastinit import evolve, one_step_init
 from placet.domain.ids import new_id
 from placet.domain.models import (
+    Decision,
     DecisionKind,
     Draft,
     JsonObject,
@@ -39,6 +40,7 @@ from placet.domain.prompts import build_messages, template_inputs
 from placet.domain.toolcalls import parse_edited_arguments
 from placet.domain.transitions import Action, next_status
 from placet.engine.accounts import Accounts
+from placet.engine.auditlog import AuditLog
 from placet.engine.identity import local_principal
 from placet.engine.reading import Reads
 from placet.errors import (
@@ -104,7 +106,9 @@ class Engine(Reads):
         self._kinds: dict[str, TaskKind] = dict(settings.kinds)
         self._reviewer_lists = _reviewer_lists(self._kinds)
         self._written: KeptRecords[Task] = KeptRecords(TASKS_KEPT)
-        self.accounts = Accounts(store.accounts())
+        self.audit_chain = audit.ChainHash(settings.audit_key)
+        self.accounts = Accounts(store.accounts(), self.audit_chain)
+        self.audit_log = AuditLog(store.audit_log(), self.audit_chain)
 
     # -- kinds and providers ---------------------------------------------------
 
@@ -149,6 +153,10 @@ class Engine(Reads):
             except ConfigError as exc:
                 problems[name] = f"{model}: {exc.message}"
         return problems
+
+    def seal_audit_log(self) -> int:
+        """Log the events made so far in the global audit log; how many were logged."""
+        return self.audit_log.seal(self._clock())
 
     def close(self, store_too: bool = False) -> None:
         """Close the providers this engine opened, and the store when its opener asks."""
@@ -224,7 +232,7 @@ class Engine(Reads):
             # Submitted and claimed in one commit is one state change, so one
             # event: "submitted", naming the claimer and its lease.
             claimed, payload["claim"] = self._claimed_at_birth(task, claim_as, now)
-        first = next_event(task, "submitted", requester, payload, now)
+        first = next_event(task, "submitted", requester, payload, now, self.audit_chain)
         # One copy with the claim and the chain's head: this is the hot path.
         task = evolve(task, head_hash=first.hash, event_count=first.seq, **claimed)
         return self.store.create_task(task, [first])
@@ -268,16 +276,16 @@ class Engine(Reads):
         """Claim one task for drafting (or the named one); None when there is none to take."""
         now = self._clock()
 
-        def change_for(task: Task) -> Change | None:
+        def claim_change(task: Task) -> Change | None:
             action = _claim_action(task, now)
-            return None if action is None else self._claimchange_for(task, action, worker, now)
+            return None if action is None else self._claim_change(task, action, worker, now)
 
         # The store holds the task while the change is made: no two workers claim it.
-        return self.store.claim(now, change_for, task_id)
+        return self.store.claim(now, claim_change, task_id)
 
-    def _claimchange_for(self, task: Task, action: Action, worker: str, now: float) -> Change:
+    def _claim_change(self, task: Task, action: Action, worker: str, now: float) -> Change:
         lease = self._lease_terms(task, action, worker, now)
-        return change_for(
+        return self._change(
             task,
             action,
             worker,
@@ -365,7 +373,7 @@ class Engine(Reads):
             "messages_sha256": audit.text_digest(audit.canonical_json(made.messages)),
             "feedback": task.pending_feedback,
         }
-        change = change_for(
+        change = self._change(
             task,
             Action.SAVE_DRAFT,
             worker,
@@ -418,7 +426,7 @@ class Engine(Reads):
     def _fail(self, task: Task, worker: str, error: PlacetError) -> None:
         payload = {"worker": worker, "error": error.message}
         self._apply_quietly(
-            change_for(
+            self._change(
                 task,
                 Action.FAIL,
                 worker,
@@ -433,7 +441,7 @@ class Engine(Reads):
     def _release(self, task: Task, worker: str, reason: str) -> None:
         payload = {"worker": worker, "reason": reason}
         self._apply_quietly(
-            change_for(
+            self._change(
                 task,
                 Action.RELEASE,
                 worker,
@@ -454,6 +462,24 @@ class Engine(Reads):
         task = self.store.apply(change)
         self._written.keep(task.id, task)
         return task
+
+    def _change(
+        self,
+        task: Task,
+        action: Action,
+        actor: str,
+        payload: JsonObject,
+        now: float,
+        event_type: str | None = None,
+        draft: Draft | None = None,
+        decision: Decision | None = None,
+        **updates: Any,
+    ) -> Change:
+        """The change ``action`` makes (``domain.changes.change_for``), chained with our key."""
+        chain = self.audit_chain
+        return change_for(
+            task, action, actor, payload, now, event_type, draft, decision, chain, **updates
+        )
 
     def _apply_quietly(self, change: Change) -> None:
         # The lease may already be gone (reclaimed); then the new holder owns the task.
@@ -517,7 +543,7 @@ class Engine(Reads):
         elif decision.kind is DecisionKind.REVISE:
             updates["pending_feedback"] = decision.feedback
         payload = decision_payload(decision, request.principal)
-        change = change_for(
+        change = self._change(
             task, action, decision.actor, payload, decision.created_at, decision=decision, **updates
         )
         return self._apply(change)
@@ -559,7 +585,7 @@ class Engine(Reads):
         if executions.execution_of(detail.events) is not None:
             raise ConflictError(f"the approved call {task_id} was already started")
         payload = {"idempotency_key": idempotency_key}
-        change = change_for(
+        change = self._change(
             detail.task,
             Action.RECORD,
             actor,
@@ -572,7 +598,7 @@ class Engine(Reads):
     def record(self, task_id: str, actor: str, event_type: str, payload: JsonObject) -> Task:
         """Append a fact about an approved task, such as how its execution ended."""
         task = self.store.get_task(task_id)
-        change = change_for(
+        change = self._change(
             task, Action.RECORD, actor, payload, self._clock(), event_type=event_type
         )
         return self._apply(change)
@@ -582,12 +608,12 @@ class Engine(Reads):
     def retry(self, task_id: str, actor: str) -> Task:
         """Put a failed task back in the queue."""
         task = self.store.get_task(task_id)
-        return self._apply(change_for(task, Action.RETRY, actor, {}, self._clock()))
+        return self._apply(self._change(task, Action.RETRY, actor, {}, self._clock()))
 
     def cancel(self, task_id: str, actor: str, reason: str = "") -> Task:
         """Cancel a task that is not final."""
         task = self.store.get_task(task_id)
-        change = change_for(
+        change = self._change(
             task,
             Action.CANCEL,
             actor,

@@ -10,8 +10,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator
 
+from placet.domain import audit
 from placet.domain.models import Draft, Event, Task, TaskDetail, TaskStatus
 from placet.domain.queries import TaskFilter
+from placet.engine.auditlog import AuditLog
 from placet.store.base import Store
 from placet.store.deliveries import DeliveryStore
 
@@ -20,6 +22,8 @@ class Reads:
     """Reading and waiting; mixed into ``Engine``, which sets ``store``."""
 
     store: Store
+    audit_chain: audit.ChainHash  # how this engine's events are hashed (keyed or not)
+    audit_log: AuditLog  # the global log over every task's events
 
     def get(self, task_id: str) -> Task:
         """The task, or NotFoundError."""
@@ -55,7 +59,7 @@ class Reads:
 
     def deliveries(self) -> DeliveryStore:
         """Outcome handlers' registrations and deliveries, beside the tasks."""
-        return DeliveryStore.of(self.store)
+        return self.store.deliveries()
 
     def change_token(self) -> int:
         """A value that changes whenever anything is committed (read it before reading state)."""

@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 
 from placet.domain.models import Task
 from placet.engine import DRAFT_FAILURES, ChunkSink, Engine
-from placet.errors import ConflictError
+from placet.errors import ConflictError, PlacetError
 
 Report = Callable[[str], None]
 
@@ -17,6 +18,9 @@ Report = Callable[[str], None]
 def worker_name(prefix: str = "worker") -> str:
     """A name unique to this process, for leases and the audit trail."""
     return f"{prefix}:{socket.gethostname()}:{os.getpid()}"
+
+
+SEAL_EVERY_SECONDS = 2.0  # how long new events may wait, at most, to join the global log
 
 
 class Worker:
@@ -35,6 +39,7 @@ class Worker:
         self._stream_to = stream_to  # where each task's draft streams, e.g. to the dashboard
         self.stop_requested = threading.Event()
         self.drafted = 0
+        self._next_seal = 0.0
 
     def run(self, max_tasks: int | None = None) -> None:
         """Draft tasks as they come, until stopped (or ``max_tasks`` are drafted)."""
@@ -44,10 +49,22 @@ class Worker:
                 return
             task = self.engine.claim(self.name)
             if task is None:
+                self._seal_when_due()
                 # Wake on any commit, and at least every second to notice expired leases.
                 token = self.engine.wait_for_change(token, 1.0)
                 continue
             self._draft(task)
+
+    def _seal_when_due(self) -> None:
+        """While idle, log what was written meanwhile in the global audit log (every few s)."""
+        now = time.monotonic()
+        if now < self._next_seal:
+            return
+        self._next_seal = now + SEAL_EVERY_SECONDS
+        try:
+            self.engine.seal_audit_log()
+        except PlacetError as exc:  # the next idle moment tries again
+            self._report(f"could not seal the audit log yet: {exc.message}")
 
     def _draft(self, task: Task) -> None:
         self._report(f"drafting {task.id} ({task.kind}, attempt {task.attempt})")

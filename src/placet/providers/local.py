@@ -26,6 +26,8 @@ SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 # 1.0, none at 1.1 (SmolLM2, temperature 0.7, seeds 0-7).
 DEFAULT_REPEAT_PENALTY = 1.1
 REPEAT_PENALTY_ENV = "PLACET_LOCAL_REPEAT_PENALTY"
+THREADS_ENV = "PLACET_LOCAL_THREADS"
+MAX_THREADS = 1024
 # llama.cpp's Intel AMX kernels crash the process (a segmentation fault in
 # ggml_backend_amx_mul_mat, llama.cpp issue 20824) on CPUs that advertise AMX,
 # such as Sapphire Rapids virtual machines. A llama-cpp-python built on such a
@@ -80,10 +82,23 @@ def load_llama(path: Path) -> Any:
         if key not in _models:
             from llama_cpp import Llama
 
-            threads = int(os.environ.get("PLACET_LOCAL_THREADS", "0")) or (os.cpu_count() or 1)
+            threads = local_threads()
             with open(os.devnull, "w") as devnull, contextlib.redirect_stderr(devnull):
                 _models[key] = Llama(model_path=key, n_ctx=2048, n_threads=threads, verbose=False)
         return _models[key]
+
+
+def local_threads() -> int:
+    """The threads llama.cpp drafts with: PLACET_LOCAL_THREADS, else every CPU."""
+    raw = os.environ.get(THREADS_ENV, "").strip()
+    if not raw or raw == "0":
+        return os.cpu_count() or 1
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 5 and 1 <= int(raw) <= MAX_THREADS):
+        raise ConfigError(
+            f"{THREADS_ENV} must be a whole number from 1 to {MAX_THREADS} (or empty: every "
+            f"CPU), not {raw[:40]!r}"
+        )
+    return int(raw)
 
 
 def check_llama_build() -> None:
@@ -111,6 +126,7 @@ class LocalProvider:
         self._model = model
         self._path = model_path(model)
         check_llama_build()  # here, so that a worker names the problem as it starts
+        local_threads()
         self._lock = threading.Lock()
 
     @property

@@ -23,6 +23,7 @@ from placet.domain.models import DecisionKind, JsonObject, Task, TaskKind, TaskS
 from placet.domain.outcomes import Outcome, outcome_of
 from placet.engine import DecisionRequest, Engine, ProviderFactory
 from placet.engine.worker import worker_name
+from placet.errors import PlacetError
 from placet.handlers.base import (
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_RETRY_DELAY_SECONDS,
@@ -339,7 +340,12 @@ class Client:
 
     def close(self) -> None:
         """Close the providers, and the store if this client opened it."""
-        self.engine.close(store_too=self._owns_store)
+        try:
+            self.engine.seal_audit_log()  # what this client wrote joins the global log now
+        except PlacetError as exc:  # a worker or the next command seals it instead
+            _log.warning("could not seal the audit log: %s", exc.message)
+        finally:
+            self.engine.close(store_too=self._owns_store)
 
     def __enter__(self) -> Client:
         return self

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from placet.domain.accounts import ApiToken, SecurityEvent, User
 from placet.domain.policy import Role, parse_roles
 from placet.errors import ConflictError, NotFoundError
-from placet.store.schema import api_tokens, security_events, users
+from placet.store.schema import api_tokens, audit_pending, security_events, users
 
 
 class SqlAccountStore:
@@ -25,8 +25,8 @@ class SqlAccountStore:
 
     # -- users ------------------------------------------------------------------
 
-    def insert_user(self, user: User, password_hash: str) -> None:
-        """Add a user; a taken name is a ConflictError."""
+    def insert_user(self, user: User, password_hash: str, trail: Trail | None = None) -> None:
+        """Add a user (and its trail entry, in the same commit); a taken name is a ConflictError."""
         row = {
             "name": user.name,
             "password_hash": password_hash,
@@ -37,6 +37,7 @@ class SqlAccountStore:
         try:
             with self._engine.begin() as conn:
                 conn.execute(users.insert(), row)
+                _log(conn, trail)
         except sa.exc.IntegrityError as exc:
             raise ConflictError(f"user {user.name!r} already exists") from exc
 
@@ -46,14 +47,24 @@ class SqlAccountStore:
         password_hash: str | None = None,
         roles: frozenset[Role] | None = None,
         disabled: bool | None = None,
+        end_sessions: bool = False,
+        trail: Trail | None = None,
     ) -> None:
-        """Change what is given of a user's password hash, roles and disabled flag."""
+        """Change what is given of a user; ``end_sessions`` raises their session generation.
+
+        ``trail``, the security event that records the new state, is written in the
+        same commit, so the audit trail and the row never disagree.
+        """
         values: dict[str, Any] = {"password_hash": password_hash, "disabled": disabled}
         values = {key: value for key, value in values.items() if value is not None}
         if roles is not None:
             values["roles"] = role_text(roles)
+        if end_sessions:  # in the same statement as the change that ends them
+            values["session_generation"] = users.c.session_generation + 1
         with self._engine.begin() as conn:
             result = conn.execute(users.update().where(users.c.name == name).values(**values))
+            if result.rowcount == 1:
+                _log(conn, trail)
         if result.rowcount != 1:
             raise NotFoundError(f"no user named {name!r}")
 
@@ -120,10 +131,10 @@ class SqlAccountStore:
 
     # -- security events ----------------------------------------------------------
 
-    def insert_security_event(self, event: SecurityEvent) -> None:
-        """Append to the security log."""
+    def insert_security_event(self, event: SecurityEvent, entry_hash: str) -> None:
+        """Append to the security log, and queue its entry in the global audit log, at once."""
         with self._engine.begin() as conn:
-            conn.execute(security_events.insert(), event.__dict__)
+            _log(conn, (event, entry_hash))
 
     def security_events(self, actor: str | None, limit: int) -> list[SecurityEvent]:
         """The newest security events, optionally for one person."""
@@ -140,8 +151,27 @@ def role_text(roles: frozenset[Role]) -> str:
 
 
 def _user(row: Any) -> User:
-    return User(row["name"], parse_roles(row["roles"]), row["created_at"], bool(row["disabled"]))
+    return User(
+        row["name"],
+        parse_roles(row["roles"]),
+        row["created_at"],
+        bool(row["disabled"]),
+        int(row["session_generation"]),
+    )
 
 
 def _token(row: Any) -> ApiToken:
     return ApiToken(row["id"], row["user_name"], row["label"], row["created_at"], row["revoked_at"])
+
+
+Trail = tuple[SecurityEvent, str]  # a security event and its hash for the global log
+
+
+def _log(conn: Any, trail: Trail | None) -> None:
+    """Write a security event and queue it for the global audit log, in ``conn``'s commit."""
+    if trail is None:
+        return
+    event, entry_hash = trail
+    conn.execute(security_events.insert(), event.__dict__)
+    queued = {"kind": "security", "ref": event.id, "entry_hash": entry_hash}
+    conn.execute(audit_pending.insert(), queued)

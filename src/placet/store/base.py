@@ -1,11 +1,9 @@
 """The Store port: narrow and decision-centric, not generic CRUD."""
 
-# TaskFilter is the domain's query record; imported here because the port takes it.
-
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from placet.domain.accounts import ApiToken, SecurityEvent, User
 from placet.domain.changes import Change
@@ -17,7 +15,11 @@ from placet.domain.models import (
     TaskStatus,
 )
 from placet.domain.policy import Role
-from placet.domain.queries import TaskFilter
+from placet.domain.queries import TaskFilter  # the port takes the domain's query record
+
+if TYPE_CHECKING:  # the side tables' adapters import this module's records
+    from placet.store.auditlog import SqlAuditLog
+    from placet.store.deliveries import DeliveryStore
 
 ClaimChange = Callable[[Task], Change | None]  # the change that claims a task, or None
 
@@ -25,7 +27,9 @@ ClaimChange = Callable[[Task], Change | None]  # the change that claims a task, 
 class AccountStore(Protocol):
     """Where users, API tokens and the security log live: rows only, no rules."""
 
-    def insert_user(self, user: User, password_hash: str) -> None:
+    def insert_user(
+        self, user: User, password_hash: str, trail: tuple[SecurityEvent, str] | None = None
+    ) -> None:
         """Add a user; a taken name is a ConflictError."""
         ...
 
@@ -35,8 +39,10 @@ class AccountStore(Protocol):
         password_hash: str | None = None,
         roles: frozenset[Role] | None = None,
         disabled: bool | None = None,
+        end_sessions: bool = False,
+        trail: tuple[SecurityEvent, str] | None = None,
     ) -> None:
-        """Change what is given of a user; NotFoundError when there is no such user."""
+        """Change what is given of a user, with its trail entry; NotFoundError when none."""
         ...
 
     def users(self) -> list[User]:
@@ -67,8 +73,8 @@ class AccountStore(Protocol):
         """Tokens, newest first."""
         ...
 
-    def insert_security_event(self, event: SecurityEvent) -> None:
-        """Append to the security log."""
+    def insert_security_event(self, event: SecurityEvent, entry_hash: str) -> None:
+        """Append to the security log and queue it for the global audit log, in one commit."""
         ...
 
     def security_events(self, actor: str | None, limit: int) -> list[SecurityEvent]:
@@ -143,6 +149,14 @@ class Store(Protocol):
 
     def accounts(self) -> AccountStore:
         """The accounts kept in the same database."""
+        ...
+
+    def deliveries(self) -> DeliveryStore:
+        """Outcome handlers' registrations and deliveries, in the same database."""
+        ...
+
+    def audit_log(self) -> SqlAuditLog:
+        """The global audit log, in the same database."""
         ...
 
     def close(self) -> None:

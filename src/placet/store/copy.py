@@ -32,6 +32,8 @@ TABLES = (
     schema.drafts,
     schema.decisions,
     schema.events,
+    schema.audit_log,
+    schema.audit_pending,
     schema.handlers,
     schema.handler_deliveries,
 )
@@ -109,6 +111,8 @@ def _copy(
             copied = 0
             progress(table.name, copied, totals[table.name])
             for batch in _batches(src, table, batch_size):
+                if table is schema.audit_pending:  # the target numbers its own queue, in order
+                    batch = [{k: v for k, v in row.items() if k != "id"} for row in batch]
                 dst.execute(table.insert(), batch)
                 copied += len(batch)
                 progress(table.name, copied, totals[table.name])

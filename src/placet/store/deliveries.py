@@ -20,7 +20,7 @@ taken with ``BEGIN IMMEDIATE``, serialises claimers) and pushes
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -29,10 +29,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from placet.domain.deliveries import DeliveryRecord, DeliveryStatus, Found, HandlerRecord
 from placet.domain.models import TaskStatus
-from placet.errors import ConfigError, StoreError
-from placet.store.base import Store
 from placet.store.schema import decisions, handler_deliveries, handlers, tasks
-from placet.store.sqlite import writer_key, writer_turn
+from placet.store.sidetables import SideTables
 
 H, HD, DC, T = handlers, handler_deliveries, decisions, tasks
 _LATER = DC.alias("later")
@@ -95,45 +93,16 @@ class DeliveryStore:
     """Handler registrations and deliveries, in the database of a SQL store."""
 
     def __init__(self, engine: Engine) -> None:
+        self._tables = SideTables(engine)
         self._engine = engine
-        self._sqlite = engine.dialect.name == "sqlite"
-        # On SQLite, the same turns as the store's own writers in this process
-        # (a worker drafts and runs handlers side by side): see sqlite.writer_turn.
-        self._turn_key = writer_key(engine.url.database or "") if self._sqlite else None
+        self._sqlite = self._tables.sqlite
 
-    @classmethod
-    def of(cls, store: Store) -> DeliveryStore:
-        """The deliveries kept beside a store's tasks."""
-        engine = getattr(store, "sql_engine", None)
-        if not isinstance(engine, Engine):
-            raise ConfigError("outcome handlers need a SQL store (SQLite or PostgreSQL)")
-        return cls(engine)
-
-    # -- transactions ----------------------------------------------------------------
-
-    @contextlib.contextmanager
-    def _write(self) -> Iterator[Connection]:
+    def _write(self) -> contextlib.AbstractContextManager[Connection]:
         """One write transaction; on SQLite it holds the write lock from the start."""
-        turn = writer_turn(self._turn_key) if self._turn_key else contextlib.nullcontext()
-        try:
-            with turn, self._engine.connect() as conn:
-                if self._sqlite:  # the driver runs in autocommit; Placet begins itself
-                    conn.exec_driver_sql("BEGIN IMMEDIATE")
-                try:
-                    yield conn
-                    conn.commit()
-                except BaseException:
-                    conn.rollback()
-                    raise
-        except sa.exc.SQLAlchemyError as exc:
-            raise StoreError(f"database write failed: {exc}") from exc
+        return self._tables.write()
 
     def _rows(self, statement: Any, params: dict[str, Any] | None = None) -> list[Any]:
-        try:
-            with self._engine.connect() as conn:
-                return list(conn.execute(statement, params or {}))
-        except sa.exc.SQLAlchemyError as exc:
-            raise StoreError(f"database read failed: {exc}") from exc
+        return self._tables.rows(statement, params)
 
     # -- handlers ------------------------------------------------------------------------
 
@@ -296,6 +265,15 @@ class DeliveryStore:
     def for_task(self, task_id: str) -> list[DeliveryRecord]:
         """Every delivery of one task's decisions, oldest first."""
         query = sa.select(HD).where(HD.c.task_id == task_id).order_by(HD.c.created_at, HD.c.handler)
+        return [_delivery(row._mapping) for row in self._rows(query)]
+
+    def finished(self) -> list[DeliveryRecord]:
+        """Every delivery that ended (delivered, or failed for good), by task."""
+        query = (
+            sa.select(HD)
+            .where(HD.c.status != DeliveryStatus.PENDING.value)
+            .order_by(HD.c.task_id, HD.c.created_at, HD.c.handler)
+        )
         return [_delivery(row._mapping) for row in self._rows(query)]
 
     def failed(self, limit: int) -> list[DeliveryRecord]:

@@ -47,6 +47,7 @@ from placet.store.statements import (
 
 POOL_SIZE = 10  # per store: enough for a web server's thread pool
 POOL_SIZE_ENV = "PLACET_PG_POOL_SIZE"
+MAX_POOL_SIZE = 1000
 PREPARED_ENV = "PLACET_PG_PREPARED_STATEMENTS"
 POOL_TIMEOUT_SECONDS = 30.0
 EXPIRED_CHECK_SECONDS = 1.0
@@ -66,6 +67,13 @@ def _insert_from_moved(table: sa.Table, name: str) -> str:
     return f"{name} AS (INSERT INTO {table.name} ({columns}) SELECT {params} FROM moved)"
 
 
+# The event's entry in the global log's queue: its task id, seq and hash again.
+_PENDING_FROM_MOVED = (
+    "new_pending AS (INSERT INTO audit_pending (kind, task_id, seq, entry_hash) "
+    "SELECT 'event', %s::varchar, %s::integer, %s::varchar FROM moved)"
+)
+
+
 def _apply_sql(with_draft: bool, with_decision: bool) -> str:
     """The compare-and-set statement; parameters: update, draft, decision, event, channel."""
     sets = ", ".join(f"{name} = %s" for name in MUTABLE)
@@ -78,6 +86,7 @@ def _apply_sql(with_draft: bool, with_decision: bool) -> str:
     if with_decision:
         ctes.append(_insert_from_moved(schema.decisions, "new_decision"))
     ctes.append(_insert_from_moved(schema.events, "new_event"))
+    ctes.append(_PENDING_FROM_MOVED)
     return f"WITH {', '.join(ctes)} SELECT pg_notify(%s, id) FROM moved"
 
 
@@ -92,9 +101,13 @@ _EVENT_ROW = "(" + ", ".join(_cast(c) for c in schema.events.c if c.name != "tas
 @functools.cache
 def _create_task_sql(events: int) -> str:
     """Insert a task and its first events in one statement; nothing if the key is known."""
+    names = ", ".join(EVENT_COLUMNS[1:])
     insert_events = (
+        f", ev AS (SELECT * FROM (VALUES {', '.join([_EVENT_ROW] * events)}) e ({names}))"
         f", new_events AS (INSERT INTO events ({', '.join(EVENT_COLUMNS)}) "
-        f"SELECT new_task.id, e.* FROM new_task, (VALUES {', '.join([_EVENT_ROW] * events)}) e)"
+        "SELECT new_task.id, ev.* FROM new_task, ev)"
+        ", new_pending AS (INSERT INTO audit_pending (kind, task_id, seq, entry_hash) "
+        "SELECT 'event', new_task.id, ev.seq, ev.hash FROM new_task, ev)"
     )
     return (
         f"WITH new_task AS (INSERT INTO tasks ({', '.join(TASK_COLUMNS)}) "
@@ -135,8 +148,11 @@ def pool_size() -> int:
     text = os.environ.get(POOL_SIZE_ENV, "").strip()
     if not text:
         return POOL_SIZE
-    if not text.isdigit() or int(text) < 1:
-        raise ConfigError(f"{POOL_SIZE_ENV} must be a whole number of connections, at least 1")
+    if not text.isdigit() or not 1 <= int(text) <= MAX_POOL_SIZE:
+        raise ConfigError(
+            f"{POOL_SIZE_ENV} must be a whole number of connections from 1 to {MAX_POOL_SIZE}, "
+            f"not {text[:40]!r}"
+        )
     return int(text)
 
 
@@ -283,6 +299,8 @@ class PostgresBackend:
         if change.decision is not None:
             params.extend(rows.decision_values(change.decision))
         params.extend(rows.event_values(change.event))
+        event = change.event
+        params.extend((event.task_id, event.seq, event.hash))
         params.append(self.channel)
         statement = _APPLY[(change.draft is not None, change.decision is not None)]
         if conn.run(statement, params).fetchall():

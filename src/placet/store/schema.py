@@ -103,6 +103,40 @@ events = sa.Table(
     sa.Column("hash", sa.String(64), nullable=False),
 )
 
+# -- the global audit log ----------------------------------------------------------
+# Every event (and security event) is written to audit_pending in the transaction
+# that makes it; a sealer later moves pending entries into audit_log, each with a
+# position and a hash chained to the one before (keyed with the audit key), so a
+# deleted task, a cut tail or a rollback leaves a logged entry without its row.
+
+audit_pending = sa.Table(
+    "audit_pending",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    # event, security; legacy_event and legacy_security: queued by migration 0008
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("task_id", ID, nullable=True),
+    sa.Column("seq", sa.Integer, nullable=True),
+    sa.Column("ref", ID, nullable=True),  # a security event's id
+    sa.Column("entry_hash", sa.String(64), nullable=False),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("position", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("task_id", ID, nullable=True),
+    sa.Column("seq", sa.Integer, nullable=True),
+    sa.Column("ref", ID, nullable=True),
+    sa.Column("entry_hash", sa.String(64), nullable=False),
+    sa.Column("legacy", sa.Boolean, nullable=False),  # an event from before the log
+    sa.Column("key_id", sa.String(16), nullable=True),  # the key that chained it; None: none
+    sa.Column("sealed_at", sa.Float, nullable=False),
+    sa.Column("chain_hash", sa.String(64), nullable=False),
+    sa.Index("ix_audit_log_task_seq", "task_id", "seq"),
+)
+
 # -- accounts (the dashboard and the API) -------------------------------------------
 
 users = sa.Table(
@@ -113,6 +147,9 @@ users = sa.Table(
     sa.Column("roles", sa.String(200), nullable=False),  # comma-separated role names
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    # A session cookie carries the generation it began in; raising it ends them all
+    # (migration 0007).
+    sa.Column("session_generation", sa.Integer, nullable=False, server_default="0"),
 )
 
 api_tokens = sa.Table(

@@ -24,7 +24,9 @@ from placet.domain.queries import TaskFilter
 from placet.errors import NotFoundError, StoreError
 from placet.store import rows
 from placet.store.accounts import SqlAccountStore
+from placet.store.auditlog import SqlAuditLog
 from placet.store.base import ClaimChange
+from placet.store.deliveries import DeliveryStore
 from placet.store.engines import make_engine
 from placet.store.kept import KeptRecords
 from placet.store.listing import (
@@ -127,6 +129,14 @@ class SqlStore:
         except psycopg.Error as exc:
             raise StoreError(f"cannot open the database at {self.url}: {exc}") from exc
         return backend, backend.signal()
+
+    def deliveries(self) -> DeliveryStore:
+        """Outcome handlers' registrations and deliveries, in the same database."""
+        return DeliveryStore(self._engine)
+
+    def audit_log(self) -> SqlAuditLog:
+        """The global audit log, in the same database."""
+        return SqlAuditLog(self._engine)
 
     def accounts(self) -> SqlAccountStore:
         """The accounts kept in the same database."""

@@ -33,10 +33,10 @@ from placet.store.statements import (
     CLAIM_EXPIRED,
     CLAIM_QUEUED,
     COLUMNS,
-    EVENT_COLUMNS,
     EXTEND_LEASE,
-    INSERT_EVENT,
+    INSERT_PENDING,
     INSERTS,
+    PENDING_COLUMNS,
     SELECT_BY_KEY,
     SELECT_TASK,
     UPDATE_ORDER,
@@ -297,14 +297,20 @@ class SqliteBackend:
                     return rows.task(found)
             self._insert(cursor, schema.tasks, rows.task_values(task))
             if len(events) == 1:  # as a task is made: executemany costs more for one row
-                self._insert(cursor, schema.events, rows.event_values(events[0]))
+                self._insert_event(cursor, events[0])
                 return task
-            insert_event = self._sql[id(INSERT_EVENT)]
-            cursor.executemany(
-                insert_event.text,
-                [insert_event.bind_values(EVENT_COLUMNS, rows.event_values(e)) for e in events],
-            )
+            for event in events:
+                self._insert_event(cursor, event)
         return task
+
+    def _insert_event(self, cursor: Any, event: Event) -> None:
+        """The event, and its entry in the global log's queue."""
+        self._insert(cursor, schema.events, rows.event_values(event))
+        pending = self._sql[id(INSERT_PENDING)]
+        cursor.execute(
+            pending.text,
+            pending.bind_values(PENDING_COLUMNS, ("event", event.task_id, event.seq, event.hash)),
+        )
 
     def apply(self, change: Change) -> Task:
         """Apply a compare-and-set change, or raise ``ConflictError``."""
@@ -321,7 +327,7 @@ class SqliteBackend:
             self._insert(cursor, schema.drafts, rows.draft_values(change.draft))
         if change.decision is not None:
             self._insert(cursor, schema.decisions, rows.decision_values(change.decision))
-        self._insert(cursor, schema.events, rows.event_values(change.event))
+        self._insert_event(cursor, change.event)
 
     def _conflict(self, cursor: Any, change: Change) -> Exception:
         row = self._run(cursor, SELECT_TASK, {"id": change.task.id}).fetchone()

@@ -31,6 +31,11 @@ INSERT_TASK = T.insert()
 INSERT_DRAFT = D.insert()
 INSERT_DECISION = DC.insert()
 INSERT_EVENT = E.insert()
+# Each event also enters the global log's queue, in the transaction that makes it.
+PENDING_COLUMNS = ("kind", "task_id", "seq", "entry_hash")
+INSERT_PENDING = schema.audit_pending.insert().values(
+    {name: sa.bindparam(name) for name in PENDING_COLUMNS}
+)
 # What a compare-and-set change may write; everything else about a task is fixed.
 MUTABLE = (
     "status",
@@ -130,6 +135,7 @@ INSERTS = {
     E.name: INSERT_EVENT,
 }
 PREBUILT = (
+    INSERT_PENDING,
     INSERT_TASK,
     INSERT_DRAFT,
     INSERT_DECISION,

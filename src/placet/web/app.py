@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from placet.channels.folder import FolderChannel
 from placet.engine import Engine
@@ -29,7 +30,7 @@ from placet.errors import (
     UsageError,
 )
 from placet.web import api, ops, pages
-from placet.web.auth import Gate, Sessions, SignInLimiter
+from placet.web.auth import Gate, Sessions, SignInForms, SignInLimiter
 from placet.web.broker import Broker
 from placet.web.metrics import MeteredWorker, Metrics
 from placet.web.services import Services
@@ -48,10 +49,13 @@ class AppOptions:
     """How to build the app."""
 
     secret_key: str
-    secure_cookies: bool = False
+    secure_cookies: bool = False  # Secure cookies even over plain HTTP (they are over HTTPS)
     run_worker: bool = True  # draft queued tasks in this process
     watch_folder: bool = True  # turn review-folder moves into decisions
     max_body_bytes: int = 1024 * 1024
+    # The proxies whose X-Forwarded-For and X-Forwarded-Proto are believed, as uvicorn's
+    # --forwarded-allow-ips takes them (addresses, networks, "*"); empty: none.
+    forwarded_allow_ips: str = ""
 
 
 def create_app(engine: Engine, accounts: Accounts, options: AppOptions) -> FastAPI:
@@ -74,6 +78,7 @@ def create_app(engine: Engine, accounts: Accounts, options: AppOptions) -> FastA
         Gate(accounts, sessions),
         sessions,
         SignInLimiter(),
+        SignInForms(options.secret_key),
         options.max_body_bytes,
         metrics,
     )
@@ -87,6 +92,9 @@ def create_app(engine: Engine, accounts: Accounts, options: AppOptions) -> FastA
     app.add_middleware(BodyLimit, max_bytes=options.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestLog)
+    if options.forwarded_allow_ips.strip():
+        # Outermost, so everything inside sees the client and scheme the proxy names.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=options.forwarded_allow_ips)
     return app
 
 
@@ -154,6 +162,8 @@ SECURITY_HEADERS = (
     ("Referrer-Policy", "same-origin"),
     ("X-Frame-Options", "DENY"),
 )
+# Sent over HTTPS only (a browser ignores it over HTTP): come back over HTTPS for a year.
+STRICT_TRANSPORT_SECURITY = "max-age=31536000"
 
 
 # Both middlewares are plain ASGI (not ``app.middleware("http")``): they only
@@ -175,6 +185,7 @@ class SecurityHeaders:
         docs = scope["path"] == api.docs.DOCS_PATH
         # Swagger UI sets style attributes; nothing else needs more than the default.
         policy = api.docs.CONTENT_SECURITY_POLICY if docs else CONTENT_SECURITY_POLICY
+        https = scope.get("scheme") == "https"  # a trusted proxy's word already applied
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -182,6 +193,8 @@ class SecurityHeaders:
                 headers.setdefault("Content-Security-Policy", policy)
                 for name, value in SECURITY_HEADERS:
                     headers.setdefault(name, value)
+                if https:
+                    headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -106,7 +106,7 @@ class SignInForms:
     address signed with the server's key. A page on another port of this host can
     plant a cookie of its choosing, but not a token to match it; and a pair an
     attacker fetched for himself does not work from the victim's address. A post
-    from another origin is refused besides (``posted_from_here``).
+    from another origin is refused besides (``foreign_origin``).
     """
 
     def __init__(self, secret_key: str) -> None:
@@ -146,8 +146,8 @@ class SignInLimiter:
     account it did not attack, and the real user, from their own address, is
     never locked out by someone else's guesses. (A per-name limit would let any
     stranger lock a person out; argon2's cost slows guessing from many
-    addresses, and the security log shows it.) A pair quiet for ``forget_after``
-    seconds starts afresh; a success clears it.
+    addresses, and the security log shows it.) A pair with no failure for
+    ``forget_after`` seconds after its wait ended starts afresh; a success clears it.
     """
 
     def __init__(
@@ -175,7 +175,7 @@ class SignInLimiter:
         now = self._clock()
         with self._lock:
             found = self._pairs.pop((name, address), None)
-            if found is None or now - found.last > self._forget_after:
+            if found is None or now - max(found.last, found.until) > self._forget_after:
                 found = _Failures(0, now, now)
             found.count += 1
             found.last = now
@@ -338,28 +338,29 @@ def retry_after(seconds: float) -> str:
     return str(max(1, math.ceil(seconds)))
 
 
-def posted_from_here(request: Request) -> bool:
-    """False when the request's Origin (or, without one, its Referer) names another site.
+def foreign_origin(request: Request) -> str | None:
+    """The request's Origin (or, without one, its Referer) when it names another site, else None.
 
     Neither header: a client that is not a browser, or one that sends
     neither; the form's token still guards it. ``Origin: null`` (an opaque
     origin, such as a sandboxed frame or a page that hides its referrer) is
-    another site. The host and port must be the ones the request came to; the
-    scheme too when the request came over HTTPS.
+    another site. The host and port must be those of the request's ``Host``
+    header; the scheme too when the request came over HTTPS.
     """
     source = request.headers.get("origin")
     if source is None:
         source = request.headers.get("referer")
         if source is None:
-            return True
+            return None
     try:
         parts = urlsplit(source.strip())
     except ValueError:
-        return False
+        return source
     here = request.url.scheme
     if parts.scheme not in ("http", "https") or (here == "https" and parts.scheme != "https"):
-        return False
-    return _authority(parts.scheme, parts.netloc) == _authority(here, request.headers.get("host"))
+        return source
+    same = _authority(parts.scheme, parts.netloc) == _authority(here, request.headers.get("host"))
+    return None if same else source
 
 
 def _authority(scheme: str, netloc: str | None) -> str:

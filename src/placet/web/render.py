@@ -76,8 +76,14 @@ def _only_safe_urls(tag: str, attribute: str, value: str) -> str | None:
     return value
 
 
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable(
-    ["table", "strikethrough"]
+# What you see is what you approve: ``breaks`` shows every line break of the text
+# (CommonMark would join "Best regards,\nAmina" into one line), and the two block
+# rules that swallow whole lines are off: a setext underline ("Title\n=====") and a
+# link reference definition ("[1]: https://...") stay visible as the text they are.
+_markdown = (
+    MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True})
+    .enable(["table", "strikethrough"])
+    .disable(["lheading", "reference"])
 )
 _markdown.add_render_rule("image", _image_as_link)
 _cleaner = nh3.Cleaner(
@@ -91,7 +97,7 @@ _cleaner = nh3.Cleaner(
 
 
 def markdown_html(text: str) -> Markup:
-    """Untrusted Markdown as sanitised HTML, safe to place in a page."""
+    """Untrusted Markdown as sanitised HTML, safe to place in a page, every line break kept."""
     return Markup(_cleaner.clean(_markdown.render(text)))  # sanitised just now
 
 

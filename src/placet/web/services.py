@@ -8,7 +8,7 @@ from fastapi import Request
 
 from placet.engine import Engine
 from placet.engine.accounts import Accounts
-from placet.web.auth import Gate, Sessions, SignInLimiter
+from placet.web.auth import Gate, Sessions, SignInForms, SignInLimiter
 from placet.web.broker import Broker
 from placet.web.counts import Counts, CountsCache
 from placet.web.metrics import Metrics
@@ -24,6 +24,7 @@ class Services:
     gate: Gate
     sessions: Sessions
     limiter: SignInLimiter
+    sign_in_forms: SignInForms
     max_body_bytes: int = 1024 * 1024
     metrics: Metrics = field(default_factory=Metrics)
     count_cache: CountsCache | None = None

@@ -6,9 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
+from placet.domain.limits import MAX_NAME
 from placet.domain.policy import Permission, Principal
 from placet.web.api.common import READ_ERRORS, WRITE_ERRORS, Caller, Svc, errors
 from placet.web.api.schemas import TokenCreatedOut, TokenIn, TokenOut, UserOut
+from placet.web.auth import remote_address
 from placet.web.services import Services
 
 router = APIRouter()
@@ -91,3 +93,25 @@ def list_users(request: Request, svc: Svc, who: Caller) -> list[UserOut]:
     """Every account (admins only)."""
     svc.gate.check(request, who, Permission.MANAGE_USERS)
     return [UserOut.of(user) for user in svc.accounts.users()]
+
+
+@router.delete(
+    "/users/{name}/sessions",
+    status_code=204,
+    tags=["accounts"],
+    summary="Sign a user out everywhere",
+    responses=errors(401, 403, 404, 422, 503),
+)
+def end_sessions(
+    name: Annotated[str, Path(min_length=1, max_length=MAX_NAME)],
+    request: Request,
+    svc: Svc,
+    who: Caller,
+) -> Response:
+    """End every dashboard session of the user at once (admins only; tokens are untouched)."""
+    svc.gate.check(request, who, Permission.MANAGE_USERS)
+    svc.accounts.end_sessions(name)  # no such user: 404
+    svc.accounts.record(
+        who.name, "end_sessions", "allowed", name, "every session ended", remote_address(request)
+    )
+    return Response(status_code=204)

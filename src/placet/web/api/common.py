@@ -11,7 +11,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Path, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
+from placet.domain.models import Task, TaskDetail
 from placet.domain.policy import Principal
+from placet.errors import NotFoundError
 from placet.web.api.schemas import ConflictOut, ErrorOut, ValidationErrorOut
 from placet.web.auth import SESSION_COOKIE
 from placet.web.services import Services, services
@@ -20,7 +22,7 @@ _ERRORS: dict[int, tuple[type[Any], str]] = {
     400: (ErrorOut, "The request could not be used."),
     401: (ErrorOut, "No credentials, or a token that is invalid, revoked or disabled."),
     403: (ErrorOut, "Not allowed for your roles (recorded), or a missing CSRF header."),
-    404: (ErrorOut, "No such task, token or user."),
+    404: (ErrorOut, "No such task (or not yours to see), token or user."),
     409: (ConflictOut, "The task changed since you looked: nothing was changed."),
     413: (ErrorOut, "The request body is too large."),
     422: (ValidationErrorOut, "Invalid input: the fields at fault, or what is wrong."),
@@ -62,3 +64,33 @@ def caller(
 
 Caller = Annotated[Principal, Depends(caller)]
 TaskId = Annotated[str, Path(min_length=1, max_length=64, description="The task's id.")]
+
+
+# -- tasks the caller may see ---------------------------------------------------------
+
+
+def task_not_found(task_id: str) -> NotFoundError:
+    """The one answer for a task id that does not exist or names a task the caller may not see."""
+    return NotFoundError(f"no task with id {task_id}")
+
+
+def visible_task(request: Request, svc: Services, who: Principal, task_id: str) -> Task:
+    """The task, if it exists and the caller may see it; else 404 alike (a refusal is recorded)."""
+    try:
+        task = svc.engine.get(task_id)
+    except NotFoundError:
+        raise task_not_found(task_id) from None
+    if not svc.gate.may_see(request, who, task):
+        raise task_not_found(task_id)
+    return task
+
+
+def visible_detail(request: Request, svc: Services, who: Principal, task_id: str) -> TaskDetail:
+    """The task's whole story, on the same terms as ``visible_task``."""
+    try:
+        detail = svc.engine.detail(task_id)
+    except NotFoundError:
+        raise task_not_found(task_id) from None
+    if not svc.gate.may_see(request, who, detail.task):
+        raise task_not_found(task_id)
+    return detail

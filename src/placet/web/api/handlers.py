@@ -20,7 +20,7 @@ from placet.handlers.admin import (
     retry_failed,
     task_deliveries,
 )
-from placet.web.api.common import Caller, Svc, TaskId, errors
+from placet.web.api.common import Caller, Svc, TaskId, errors, visible_task
 from placet.web.api.schemas import DeliveryOut, FailedDeliveryOut, RetryIn
 
 router = APIRouter()
@@ -35,8 +35,7 @@ router = APIRouter()
 )
 def deliveries(task_id: TaskId, request: Request, svc: Svc, who: Caller) -> Any:
     """One entry per handler and final decision, oldest first; empty when no handler is set."""
-    task = svc.engine.get(task_id)
-    svc.gate.check(request, who, Permission.VIEW_TASK, task)
+    task = visible_task(request, svc, who, task_id)
     return [DeliveryOut.of(record) for record in task_deliveries(svc.engine, task.id)]
 
 
@@ -51,7 +50,7 @@ def retry(
     task_id: TaskId, request: Request, svc: Svc, who: Caller, body: RetryIn | None = None
 ) -> Any:
     """The deliveries made due again (recorded on the task); 409 when none had failed."""
-    task = svc.engine.get(task_id)
+    task = visible_task(request, svc, who, task_id)  # first: a hidden task is missing (404)
     svc.gate.check(request, who, Permission.RETRY_HANDLERS, task)
     handler = body.handler if body else None
     retried = retry_failed(svc.engine, task.id, who.name, handler)

@@ -11,7 +11,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
 from placet.domain.policy import Permission
-from placet.web.api.common import Caller, Svc, TaskId, errors
+from placet.web.api.common import Caller, Svc, TaskId, errors, visible_task
 from placet.web.broker import Feed, queue_feed, task_feed
 from placet.web.counts import MIN_AGE_SECONDS
 
@@ -42,8 +42,7 @@ async def task_events(
     A ``chunk`` event's data is ``{"text": ...}``: append it; ``restart`` means
     drop the text so far. The stream ends after a final status.
     """
-    task = await run_in_threadpool(svc.engine.get, task_id)
-    await run_in_threadpool(svc.gate.check, request, who, Permission.VIEW_TASK, task)
+    await run_in_threadpool(visible_task, request, svc, who, task_id)  # else 404, as missing
     closing = anyio.Event()
     return _stream(task_feed(svc.broker, svc.engine, task_id, closing), closing)
 

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from placet.domain.deliveries import DeliveryRecord, DeliveryStatus
+from placet.domain.limits import MAX_INPUT_DEPTH, MAX_NAME, MAX_NOTE, MAX_TEXT, MAX_VERSION
 from placet.domain.models import (
     Decision,
     DecisionKind,
@@ -29,10 +30,7 @@ from placet.domain.models import (
 )
 from placet.engine.accounts import ApiToken, User
 
-MAX_INPUT_DEPTH = 32
-MAX_TEXT = 200_000  # an edited draft; the body limit (1 MiB) bounds it too
-MAX_NOTE = 20_000  # feedback and reasons
-MAX_NAME = 200  # kinds, labels and user names, as the database columns allow
+# The field limits are placet.domain.limits', so the dashboard's forms keep the same ones.
 
 
 def _storable_text(value: str) -> str:
@@ -117,7 +115,7 @@ class DecisionIn(_Request):
 
     kind: DecisionKind
     draft_id: Name = Field(description="The draft you reviewed (the task's current_draft_id).")
-    version: int = Field(ge=1, le=2**31, description="The task version you reviewed.")
+    version: int = Field(ge=1, le=MAX_VERSION, description="The task version you reviewed.")
     text: LongText | None = Field(None, description="For edit: the approved text.")
     feedback: Note | None = Field(None, description="For revise: what to change.")
     reason: Note | None = Field(None, description="For reject: why.")

@@ -20,8 +20,18 @@ from placet.domain.models import Task, TaskStatus
 from placet.domain.policy import Permission, Principal, Role
 from placet.domain.queries import TaskFilter
 from placet.engine import DecisionRequest
-from placet.errors import ConflictError, PlacetError
-from placet.web.api.common import READ_ERRORS, WRITE_ERRORS, Caller, Svc, TaskId, errors
+from placet.errors import ConflictError, NotFoundError, PermissionDeniedError, PlacetError
+from placet.web.api.common import (
+    READ_ERRORS,
+    WRITE_ERRORS,
+    Caller,
+    Svc,
+    TaskId,
+    errors,
+    task_not_found,
+    visible_detail,
+    visible_task,
+)
 from placet.web.api.schemas import (
     CancelIn,
     ConflictOut,
@@ -173,10 +183,11 @@ def _task_after(cursor: str | None) -> str | None:
     responses=errors(401, 403, 404, 422, 503),
 )
 def get_task(task_id: TaskId, request: Request, svc: Svc, who: Caller) -> TaskDetailOut:
-    """The task's whole story: drafts, decisions and the audit trail."""
-    detail = svc.engine.detail(task_id)
-    svc.gate.check(request, who, Permission.VIEW_TASK, detail.task)
-    return TaskDetailOut.of_detail(detail)
+    """The task's whole story: drafts, decisions and the audit trail.
+
+    A task you may not see answers as one that does not exist (404).
+    """
+    return TaskDetailOut.of_detail(visible_detail(request, svc, who, task_id))
 
 
 @router.post(
@@ -204,6 +215,13 @@ def decide(task_id: TaskId, body: DecisionIn, request: Request, svc: Svc, who: C
         decided = svc.engine.decide(decision)
     except ConflictError as exc:
         return _conflict(svc, task_id, exc)
+    except NotFoundError:
+        raise task_not_found(task_id) from None
+    except PermissionDeniedError:
+        # Refused (and recorded) by the engine; a task the caller may not even see
+        # answers as a missing one, so ids cannot be probed by deciding them.
+        visible_task(request, svc, who, task_id)
+        raise
     _count_decision(svc, decided, body.draft_id)
     return TaskOut.of(decided)
 
@@ -231,8 +249,7 @@ def cancel(
     task_id: TaskId, request: Request, svc: Svc, who: Caller, body: CancelIn | None = None
 ) -> Any:
     """Cancel a task that is not final: its requester or an admin may."""
-    task = svc.engine.get(task_id)
-    svc.gate.check(request, who, Permission.VIEW_TASK, task)
+    task = visible_task(request, svc, who, task_id)
     if task.requester != who.name and Role.ADMIN not in who.roles:
         svc.gate.refuse(
             request,

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from placet.domain.limits import MAX_NAME, too_long
 from placet.domain.policy import Permission, Role
 from placet.errors import ConflictError, NotFoundError, UsageError
 from placet.web.auth import remote_address
@@ -59,7 +60,7 @@ def add_user(
     check_csrf(request, viewer, csrf_token)
     check(request, viewer, Permission.MANAGE_USERS)
     try:
-        viewer.services.accounts.add_user(name.strip(), password, roles or [])
+        viewer.services.accounts.add_user(name.strip(), password, roles or [], by=viewer.name)
     except UsageError as exc:
         status = 409 if isinstance(exc, ConflictError) else 422
         return _users_page(viewer, status, error=exc.message, new_name=name)
@@ -82,11 +83,29 @@ def disable_user(
     if off and name == viewer.name:
         return _users_page(viewer, 422, error="You cannot disable your own account.")
     try:
-        viewer.services.accounts.set_disabled(name, off)
+        viewer.services.accounts.set_disabled(name, off, by=viewer.name)
     except NotFoundError as exc:
         raise PageError(404, "No such user", exc.message) from exc
-    _record(request, viewer, "disable_user" if off else "enable_user", name)
+    if off:
+        _record(request, viewer, "disable_user", name, "every session ended")
+    else:
+        _record(request, viewer, "enable_user", name)
     return RedirectResponse(f"/admin/users?done=user-{'disabled' if off else 'enabled'}", 303)
+
+
+@router.post("/admin/users/{name}/signout")
+def sign_out_everywhere(
+    request: Request, name: str, viewer: ViewerDep, csrf_token: FormText = ""
+) -> Response:
+    """End every session of an account at once (yours too, if you name yourself)."""
+    check_csrf(request, viewer, csrf_token)
+    check(request, viewer, Permission.MANAGE_USERS)
+    try:
+        viewer.services.accounts.end_sessions(name)
+    except NotFoundError as exc:
+        raise PageError(404, "No such user", exc.message) from exc
+    _record(request, viewer, "end_sessions", name, "every session ended")
+    return RedirectResponse("/admin/users?done=sessions-ended", 303)
 
 
 def _record(request: Request, viewer: Viewer, action: str, target: str, detail: str = "") -> None:
@@ -122,8 +141,12 @@ def create_token(
     owner = user.strip() or viewer.name
     permission = Permission.MANAGE_OWN_TOKENS if owner == viewer.name else Permission.MANAGE_USERS
     check(request, viewer, permission)
+    if problem := too_long("label", label, MAX_NAME):
+        if owner != viewer.name:
+            return _users_page(viewer, 422, error=problem)
+        return _tokens_page(viewer, 422, error=problem)
     try:
-        secret, token = viewer.services.accounts.create_token(owner, label[:200])
+        secret, token = viewer.services.accounts.create_token(owner, label)
     except NotFoundError as exc:
         raise PageError(404, "No such user", exc.message) from exc
     _record(request, viewer, "create_token", owner, token.id)

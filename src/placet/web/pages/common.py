@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from placet.domain.limits import MAX_NAME, MAX_NOTE, MAX_TEXT
 from placet.domain.models import Task
 from placet.domain.policy import Permission, Principal
 from placet.web import charts, render
@@ -33,6 +34,7 @@ NOTICES = {
     "user-added": "User added.",
     "user-disabled": "User disabled.",
     "user-enabled": "User enabled.",
+    "sessions-ended": "Signed out everywhere: every session of that user has ended.",
     "token-revoked": "Token revoked.",
     "handlers-retried": "The failed handlers will run again at the worker's next look.",
 }
@@ -153,6 +155,8 @@ templates.globals.update(
     summary=render.summary,
     status_label=render.status_label,
     verdict_labels=charts.VERDICT_LABELS,
+    # The API's field limits, for the forms' maxlength (the routes check them too).
+    limits={"text": MAX_TEXT, "note": MAX_NOTE, "name": MAX_NAME},
 )
 
 

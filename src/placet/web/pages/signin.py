@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-import hmac
-import secrets
+import math
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from placet.web.auth import remote_address
+from placet.web.auth import (
+    LOGIN_FORM_SECONDS,
+    foreign_origin,
+    is_https,
+    remote_address,
+    retry_after,
+)
 from placet.web.pages.common import (
     CSRF_HELP,
     FormText,
@@ -22,6 +27,10 @@ from placet.web.pages.common import (
 from placet.web.services import Services, services
 
 LOGIN_COOKIE = "placet_login"
+OTHER_SITE_HELP = (
+    "This sign-in form was sent from another site. Open this site's own sign-in page "
+    "and sign in there."
+)
 
 router = APIRouter()
 
@@ -36,13 +45,15 @@ def _safe_next(target: str) -> str:
 
 
 def _login_page(
+    request: Request,
+    found: Services,
     next_url: str,
     status: int = 200,
     error: str | None = None,
     name: str = "",
     notice: str | None = None,
 ) -> HTMLResponse:
-    token = secrets.token_urlsafe(24)
+    nonce, token = found.sign_in_forms.issue(remote_address(request))
     response = page(
         "login.html",
         None,
@@ -54,9 +65,17 @@ def _login_page(
         error=error,
         notice=notice,
     )
-    # Signing in has no session yet, so its form is guarded by a double-submit cookie.
+    # Signing in has no session yet: the form's token is bound to this cookie
+    # (and to the address) by the server's key, so a cookie planted by another
+    # site has no token to go with it.
     response.set_cookie(
-        LOGIN_COOKIE, token, max_age=3600, httponly=True, samesite="strict", path="/login"
+        LOGIN_COOKIE,
+        nonce,
+        max_age=LOGIN_FORM_SECONDS,
+        httponly=True,
+        samesite="strict",
+        secure=found.sessions.secure(is_https(request)),
+        path="/login",
     )
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Form realm="Placet"'
@@ -64,9 +83,40 @@ def _login_page(
 
 
 @router.get("/login")
-def login_form(next: str = "/", done: str = "") -> HTMLResponse:
+def login_form(
+    request: Request,
+    found: Annotated[Services, Depends(services)],
+    next: str = "/",
+    done: str = "",
+) -> HTMLResponse:
     """The sign-in form."""
-    return _login_page(next, notice=notice_for(done))
+    return _login_page(request, found, next, notice=notice_for(done))
+
+
+def _minutes(seconds: float) -> str:
+    minutes = max(1, math.ceil(seconds / 60))
+    return "a minute" if minutes == 1 else f"{minutes} minutes"
+
+
+def _refuse(request: Request, found: Services, name: str, reason: str) -> None:
+    found.accounts.record(
+        name or "?", "sign_in", "refused", "/login", reason, remote_address(request)
+    )
+
+
+def _check_form(request: Request, found: Services, name: str, token: str) -> None:
+    """Refuse (403, recorded) a sign-in posted from another site, or without this form's token."""
+    source = foreign_origin(request)
+    if source is not None:
+        # Both sides in the log: a proxy that rewrites Host shows up here.
+        here = f"{request.url.scheme}://{request.headers.get('host', '')}"
+        reason = f"the sign-in form was posted from another site ({source[:100]}, not {here})"
+        _refuse(request, found, name, reason)
+        raise PageError(403, "Sign-in refused", OTHER_SITE_HELP)
+    cookie = request.cookies.get(LOGIN_COOKIE, "")
+    if not found.sign_in_forms.valid(cookie, token, remote_address(request)):
+        _refuse(request, found, name, "the sign-in form's token is missing or wrong")
+        raise PageError(403, "Form expired", CSRF_HELP)
 
 
 @router.post("/login")
@@ -78,45 +128,47 @@ def login(
     csrf_token: FormText = "",
     next: FormText = "/",
 ) -> Response:
-    """Check the name and password (rate-limited) and start a session."""
+    """Check the name and password (rate-limited per name and address) and start a session."""
     address = remote_address(request)
-    expected = request.cookies.get(LOGIN_COOKIE, "")
-    if not (expected and csrf_token and hmac.compare_digest(expected, csrf_token)):
-        found.accounts.record(
-            name or "?",
-            "sign_in",
-            "refused",
-            "/login",
-            "the sign-in form's token is missing or wrong",
-            address,
-        )
-        raise PageError(403, "Form expired", CSRF_HELP)
-    keys = (f"name:{name}", f"address:{address}")
-    if found.limiter.blocked(*keys):
-        found.accounts.record(
-            name, "sign_in", "refused", "/login", "too many failed sign-ins", address
-        )
-        message = "Too many failed sign-ins. Wait a few minutes, then try again."
-        return _login_page(next, 429, message, name)
+    _check_form(request, found, name, csrf_token)
+    wait = found.limiter.wait(name, address)
+    if wait > 0:
+        _refuse(request, found, name, "too many failed sign-ins")
+        message = f"Too many failed sign-ins. Try again in {_minutes(wait)}."
+        blocked = _login_page(request, found, next, 429, message, name)
+        blocked.headers["Retry-After"] = retry_after(wait)
+        return blocked
     principal = found.accounts.authenticate(name, password)
     if principal is None:
-        found.limiter.failed(*keys)
+        found.limiter.failed(name, address)
         found.accounts.record(
             name, "sign_in", "failed", "/login", "wrong name or password", address
         )
-        return _login_page(next, 401, "Wrong name or password.", name)
-    found.limiter.succeeded(keys[0])  # the address keeps its count: one account is not a pass
+        return _login_page(request, found, next, 401, "Wrong name or password.", name)
+    found.limiter.succeeded(name, address)
     found.accounts.record(name, "sign_in", "allowed", "/login", None, address)
     response = RedirectResponse(_safe_next(next), 303)
-    found.sessions.start(response, principal.name)
-    response.delete_cookie(LOGIN_COOKIE, path="/login")
+    generation = found.accounts.get_user(principal.name).session_generation
+    found.sessions.start(response, principal.name, generation, is_https(request))
+    response.delete_cookie(
+        LOGIN_COOKIE, path="/login", secure=found.sessions.secure(is_https(request))
+    )
     return response
 
 
 @router.post("/logout")
 def logout(request: Request, viewer: ViewerDep, csrf_token: FormText = "") -> Response:
-    """End the session."""
+    """Sign out: every session of this user ends, on this browser and any other."""
     check_csrf(request, viewer, csrf_token)
+    viewer.services.accounts.end_sessions(viewer.name)
+    viewer.services.accounts.record(
+        viewer.name,
+        "sign_out",
+        "allowed",
+        viewer.name,
+        "every session ended",
+        remote_address(request),
+    )
     response = RedirectResponse("/login?done=signed-out", 303)
-    viewer.services.sessions.end(response)
+    viewer.services.sessions.end(response, is_https(request))
     return response

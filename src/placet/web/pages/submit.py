@@ -9,9 +9,10 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
+from placet.domain.limits import MAX_NAME, too_long
 from placet.domain.policy import Permission
 from placet.domain.prompts import template_inputs
-from placet.errors import UsageError
+from placet.errors import InvalidInputError, UsageError
 from placet.web.auth import CSRF_FIELD
 from placet.web.pages.common import SAFE_ID, Viewer, ViewerDep, check, check_csrf, page
 
@@ -48,6 +49,8 @@ def _submit(request: Request, viewer: Viewer, fields: dict[str, str]) -> Respons
     values = {key[6:]: value for key, value in fields.items() if key.startswith("input:")}
     key = fields.get("idempotency", "")
     try:
+        if problem := too_long("kind", fields.get("kind", ""), MAX_NAME):
+            raise InvalidInputError(problem)  # as the API's limit on it
         task = viewer.services.engine.submit(
             fields.get("kind", ""),
             values,

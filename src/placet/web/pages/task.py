@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from placet.domain.executions import UNFINISHED_ADVICE, execution_of
+from placet.domain.limits import MAX_NAME, MAX_NOTE, MAX_TEXT, MAX_VERSION, too_long
 from placet.domain.models import DecisionKind, Task, TaskDetail, TaskStatus
 from placet.domain.policy import Permission, Principal, may
 from placet.engine import DecisionRequest
@@ -60,12 +61,19 @@ class DecisionForm:
     reason: str = ""
 
     def problem(self) -> str | None:
-        """What keeps the form from being read as a request at all, in words, or None."""
+        """What keeps the form from being read as a request at all, in words, or None.
+
+        The fields are held to the REST API's limits (``placet.domain.limits``).
+        """
         if self.verdict not in {kind.value for kind in DecisionKind}:
             return "Choose approve, edit, revise or reject."
-        if not SAFE_ID.match(self.draft_id) or not self.version.isdigit():
+        if not SAFE_ID.match(self.draft_id) or not _version_in_range(self.version):
             return "The form does not name the draft and version you saw; reload the page."
-        return None
+        return (
+            too_long("edited text", self.text, MAX_TEXT)
+            or too_long("feedback", self.feedback, MAX_NOTE)
+            or too_long("reason", self.reason, MAX_NOTE)
+        )
 
     def request(self, task_id: str, principal: Principal) -> DecisionRequest:
         """The engine's decision request."""
@@ -81,12 +89,29 @@ class DecisionForm:
         )
 
 
+def as_typed(value: str) -> str:
+    """A textarea's text with the line breaks it was shown with.
+
+    A browser sends every line break of a textarea as CR LF (the HTML standard), so
+    an edit of a draft with ``\n`` lines would otherwise approve other bytes than the
+    reviewer saw, and record every line as changed.
+    """
+    return value.replace("\r\n", "\n")
+
+
+def _version_in_range(version: str) -> bool:
+    return version.isascii() and version.isdigit() and 1 <= int(version) <= MAX_VERSION
+
+
 def _detail(request: Request, viewer: Viewer, task_id: str) -> TaskDetail:
+    """The task's detail; someone else's task you may not see is missing to you (404)."""
+    missing = PageError(404, "No such task", f"There is no task with id {task_id}.")
     try:
         detail = viewer.services.engine.detail(task_id)
     except NotFoundError as exc:
-        raise PageError(404, "No such task", f"There is no task with id {task_id}.") from exc
-    check(request, viewer, Permission.VIEW_TASK, detail.task)
+        raise missing from exc
+    if not viewer.services.gate.may_see(request, viewer.principal, detail.task):
+        raise missing  # recorded by the gate
     return detail
 
 
@@ -202,7 +227,8 @@ def decide(
     """Approve, edit, revise or reject the draft the form was showing, then go to the next task."""
     check_csrf(request, viewer, csrf_token)
     _detail(request, viewer, task_id)
-    form = DecisionForm(verdict, draft_id, version, text, feedback, reason)
+    typed = (as_typed(text), as_typed(feedback), as_typed(reason))
+    form = DecisionForm(verdict, draft_id, version, *typed)
     problem = form.problem()
     status = 422
     if problem is None:
@@ -233,6 +259,8 @@ def retry_handlers(
     check_csrf(request, viewer, csrf_token)
     detail = _detail(request, viewer, task_id)
     check(request, viewer, Permission.RETRY_HANDLERS, detail.task)
+    if problem := too_long("handler name", handler, MAX_NAME):
+        return _task_page(viewer, detail, 422, error=problem)
     if retry_failed(viewer.services.engine, task_id, viewer.name, handler or None):
         done = urlencode({"done": "handlers-retried", "task": task_id})
         # Back to the list of failures when the retry came from there; no other target.

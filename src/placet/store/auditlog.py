@@ -1,0 +1,171 @@
+"""Every SQL statement on the global audit log: the queue, the log, and its checks.
+
+The chaining and the rules are the engine's and the domain's
+(``engine/auditlog.py``, ``domain/auditlog.py``); this module reads and writes
+rows, and asks the database the set questions a walk in Python would be slow
+at (logged events whose rows are gone, events never logged).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from placet.domain.auditlog import LogEntry
+from placet.store.schema import audit_log, audit_pending, events, security_events, users
+from placet.store.sidetables import SideTables
+
+L, P, E = audit_log, audit_pending, events
+SEAL_BATCH = 5000
+# Which logged events no longer match a row: gone (a deleted task, a cut tail, a
+# rollback) or with another hash (rewritten after it was logged).
+_LOGGED_BUT_CHANGED = (
+    sa.select(L.c.position, L.c.task_id, L.c.seq, E.c.hash)
+    .select_from(L.outerjoin(E, sa.and_(E.c.task_id == L.c.task_id, E.c.seq == L.c.seq)))
+    .where(L.c.kind == "event")
+    .where(sa.or_(E.c.hash.is_(None), E.c.hash != L.c.entry_hash))
+    .order_by(L.c.position)
+)
+# Events that are neither logged nor waiting to be: written behind Placet's back.
+_NEVER_LOGGED = (
+    sa.select(E.c.task_id, E.c.seq)
+    .select_from(
+        E.outerjoin(L, sa.and_(L.c.task_id == E.c.task_id, L.c.seq == E.c.seq)).outerjoin(
+            P, sa.and_(P.c.task_id == E.c.task_id, P.c.seq == E.c.seq)
+        )
+    )
+    .where(L.c.position.is_(None))
+    .where(P.c.id.is_(None))
+    .order_by(E.c.task_id, E.c.seq)
+)
+Link = Callable[[str, LogEntry], LogEntry]  # the entry with its chain hash, after the head given
+
+
+class SqlAuditLog:
+    """The global audit log in the same database as the tasks."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._tables = SideTables(engine)
+
+    def seal(self, link: Link, key_id: str | None, now: float) -> int:
+        """Log what waits in the queue, in order, chained after the head; how many were logged."""
+        with self._tables.write() as conn:
+            if not self._tables.sqlite:  # one sealer at a time; SQLite's write lock is one
+                conn.execute(sa.text("LOCK TABLE audit_log IN EXCLUSIVE MODE"))
+            pending = conn.execute(sa.select(P).order_by(P.c.id).limit(SEAL_BATCH)).all()
+            if not pending:
+                return 0
+            last = conn.execute(sa.select(L).order_by(L.c.position.desc()).limit(1)).first()
+            if key_id is None and last is not None and last.key_id is not None:
+                return 0  # a keyed log is sealed only with the key: left for a keyed sealer
+            position, head = (last.position, last.chain_hash) if last else (0, "0" * 64)
+            legacy_era = conn.execute(sa.select(L.c.position).where(~L.c.legacy).limit(1)).first()
+            rows = []
+            for row in pending:
+                position += 1
+                entry = link(head, _entry(row, position, legacy_era is None, key_id, now))
+                head = entry.chain_hash
+                rows.append(_values(entry))
+            conn.execute(L.insert(), rows)
+            # Exactly these: on PostgreSQL a lower id may commit after this read began.
+            conn.execute(P.delete().where(P.c.id.in_([row.id for row in pending])))
+        return len(pending)
+
+    def entries(self, batch: int = 10000) -> Iterator[LogEntry]:
+        """Every entry, in position order (read in batches)."""
+        after = 0
+        while True:
+            query = sa.select(L).where(L.c.position > after).order_by(L.c.position).limit(batch)
+            rows = self._tables.rows(query)
+            yield from (_from_row(row) for row in rows)
+            if len(rows) < batch:
+                return
+            after = rows[-1].position
+
+    def task_entries(self, task_id: str) -> dict[int, LogEntry]:
+        """One task's logged events, by seq."""
+        rows = self._tables.rows(sa.select(L).where(L.c.task_id == task_id))
+        return {row.seq: _from_row(row) for row in rows if row.kind == "event"}
+
+    def changed_events(self) -> list[tuple[int, str, int, str | None]]:
+        """Logged events whose row is gone or hashes differently: (position, task, seq, hash)."""
+        return [tuple(row) for row in self._tables.rows(_LOGGED_BUT_CHANGED)]
+
+    def never_logged(self, limit: int = 100) -> list[tuple[str, int]]:
+        """Events neither logged nor queued to be (at most ``limit``)."""
+        return [tuple(row) for row in self._tables.rows(_NEVER_LOGGED.limit(limit))]
+
+    def any_keyed(self) -> bool:
+        """True when some entry was chained under an audit key."""
+        query = sa.select(L.c.position).where(L.c.key_id.is_not(None)).limit(1)
+        return bool(self._tables.rows(query))
+
+    def pending_count(self) -> int:
+        """How many entries wait for the sealer."""
+        return int(self._tables.rows(sa.select(sa.func.count()).select_from(P))[0][0])
+
+    def queue_security_event(self, conn: Any, event_id: str, entry_hash: str) -> None:
+        """Queue a security event's entry, in the caller's transaction."""
+        conn.execute(P.insert().values(kind="security", ref=event_id, entry_hash=entry_hash))
+
+    def user_rows(self) -> list[Any]:
+        """Every account's name, roles (text) and disabled flag."""
+        return self._tables.rows(sa.select(users.c.name, users.c.roles, users.c.disabled))
+
+    def security_rows(self) -> list[Any]:
+        """Every security event row, oldest first."""
+        return self._tables.rows(sa.select(security_events).order_by(security_events.c.id))
+
+    def security_entries(self) -> dict[str, LogEntry]:
+        """Each logged or queued security event's entry (a queued one has position 0)."""
+        queued = sa.select(P).where(P.c.kind.in_(("security", "legacy_security")))
+        found = {
+            row.ref: LogEntry(0, "security", None, None, row.ref, row.entry_hash, False, None, 0.0)
+            for row in self._tables.rows(queued)
+        }
+        logged = sa.select(L).where(L.c.kind == "security")
+        found.update({row.ref: _from_row(row) for row in self._tables.rows(logged)})
+        return found
+
+
+def _entry(row: Any, position: int, legacy_era: bool, key_id: str | None, now: float) -> LogEntry:
+    # A legacy event (queued by migration 0008) counts as one only in the first
+    # seal: one queued later by anybody else is an ordinary entry.
+    legacy = row.kind.startswith("legacy_") and legacy_era
+    kind = "security" if row.kind.endswith("security") else "event"
+    return LogEntry(
+        position, kind, row.task_id, row.seq, row.ref, row.entry_hash, legacy, key_id, now
+    )
+
+
+def _values(entry: LogEntry) -> dict[str, Any]:
+    return {
+        "position": entry.position,
+        "kind": entry.kind,
+        "task_id": entry.task_id,
+        "seq": entry.seq,
+        "ref": entry.ref,
+        "entry_hash": entry.entry_hash,
+        "legacy": entry.legacy,
+        "key_id": entry.key_id,
+        "sealed_at": entry.sealed_at,
+        "chain_hash": entry.chain_hash,
+    }
+
+
+def _from_row(row: Any) -> LogEntry:
+    return LogEntry(
+        row.position,
+        row.kind,
+        row.task_id,
+        row.seq,
+        row.ref,
+        row.entry_hash,
+        bool(row.legacy),
+        row.key_id,
+        row.sealed_at,
+        row.chain_hash,
+    )
