@@ -11,7 +11,7 @@ checkpoint (its size and head) kept outside the database.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from placet.domain import jsontext
 from placet.domain.audit import ChainHash, ChainProblem
@@ -38,19 +38,9 @@ class LogEntry:
 
 def entry_text(entry: LogEntry) -> str:
     """The canonical text an entry's chain hash covers (everything but the hash itself)."""
-    return jsontext.canonical(
-        {
-            "position": entry.position,
-            "kind": entry.kind,
-            "task_id": entry.task_id,
-            "seq": entry.seq,
-            "ref": entry.ref,
-            "entry_hash": entry.entry_hash,
-            "legacy": entry.legacy,
-            "key_id": entry.key_id,
-            "sealed_at": entry.sealed_at,
-        }
-    )
+    covered = asdict(entry)
+    del covered["chain_hash"]
+    return jsontext.canonical(covered)
 
 
 def link(chain: ChainHash, prev_chain_hash: str, entry: LogEntry) -> str:

@@ -9,6 +9,7 @@ at (logged events whose rows are gone, events never logged).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import asdict
 from typing import Any
 
 import sqlalchemy as sa
@@ -68,7 +69,7 @@ class SqlAuditLog:
                 position += 1
                 entry = link(head, _entry(row, position, legacy_era is None, key_id, now))
                 head = entry.chain_hash
-                rows.append(_values(entry))
+                rows.append(asdict(entry))
             conn.execute(L.insert(), rows)
             # Exactly these: on PostgreSQL a lower id may commit after this read began.
             conn.execute(P.delete().where(P.c.id.in_([row.id for row in pending])))
@@ -139,21 +140,6 @@ def _entry(row: Any, position: int, legacy_era: bool, key_id: str | None, now: f
     return LogEntry(
         position, kind, row.task_id, row.seq, row.ref, row.entry_hash, legacy, key_id, now
     )
-
-
-def _values(entry: LogEntry) -> dict[str, Any]:
-    return {
-        "position": entry.position,
-        "kind": entry.kind,
-        "task_id": entry.task_id,
-        "seq": entry.seq,
-        "ref": entry.ref,
-        "entry_hash": entry.entry_hash,
-        "legacy": entry.legacy,
-        "key_id": entry.key_id,
-        "sealed_at": entry.sealed_at,
-        "chain_hash": entry.chain_hash,
-    }
 
 
 def _from_row(row: Any) -> LogEntry:
