@@ -90,6 +90,43 @@ def _approval_factory(reviewer: str) -> Callable[[str, str | None, int | None], 
     return build
 
 
+BENCH_AUDIT_KEY = b"placet-bench-audit-key-0123456789"
+SEAL_EVERY = 200  # items between two seals of the global audit log, as an idle worker does
+
+
+def audit_settings() -> dict[str, Any]:
+    """The ``Settings`` arguments that key the audit trail, when this Placet has keys.
+
+    Like ``approval_request``, so that one bench script drives Placet at any
+    revision: a Placet whose ``Settings`` has ``audit_key`` chains its events
+    with HMAC-SHA256 under ``BENCH_AUDIT_KEY``; an older one gets nothing and
+    keeps its plain chains.
+    """
+    from placet.config import Settings
+
+    names = {f.name for f in dataclasses.fields(Settings)}
+    return {"audit_key": BENCH_AUDIT_KEY} if "audit_key" in names else {}
+
+
+def audit_sealer(engine: Any, every: int = SEAL_EVERY) -> Callable[[], None]:
+    """Call once per item: seals the engine's global audit log every ``every`` calls.
+
+    A no-op for a Placet without a global log (no ``Engine.seal_audit_log``).
+    """
+    seal = getattr(engine, "seal_audit_log", None)
+    if seal is None:
+        return lambda: None
+    calls = 0
+
+    def after_item() -> None:
+        nonlocal calls
+        calls += 1
+        if calls % every == 0:
+            seal()
+
+    return after_item
+
+
 def median(values: Sequence[float]) -> float:
     """The median, or NaN for no values."""
     return statistics.median(values) if values else float("nan")

@@ -4,7 +4,7 @@
     .venv/bin/python bench/run_all.py --quick    # a short smoke run (under a minute)
     .venv/bin/python bench/run_all.py --only lifecycle --items 3000 --reps 7
 
-The PostgreSQL benchmarks (pg_lifecycle, pg_wait, pg_claims) use
+The PostgreSQL benchmarks (pg_lifecycle, pg_wait, pg_claims, pg_verify) use
 PLACET_BENCH_DATABASE_URL, else PLACET_TEST_DATABASE_URL, else
 postgresql://postgres@127.0.0.1:5432/test, and are reported as skipped when no
 server answers there.
@@ -12,9 +12,9 @@ server answers there.
 Each benchmark also runs on its own: bench/lifecycle.py, bench/wait_latency.py,
 bench/local_tokens.py, bench/sdk_cycle.py, bench/web_queue.py,
 bench/http_decisions.py, bench/handler_pool.py, bench/handler_sweep.py,
-bench/sqlite_claims.py, bench/postgres_lifecycle.py, bench/pg_wait_latency.py,
-bench/claim_latency.py (each with --help). Results and their reading are in
-BENCHMARKS.md. Nothing here is a test: no figure is asserted.
+bench/sqlite_claims.py, bench/verify_speed.py, bench/postgres_lifecycle.py,
+bench/pg_wait_latency.py, bench/claim_latency.py (each with --help). Results and
+their reading are in BENCHMARKS.md. Nothing here is a test: no figure is asserted.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import lifecycle
 import local_tokens
 import sdk_cycle
 import sqlite_claims
+import verify_speed
 import wait_latency
 import web_queue
 from common import machine_info, print_table, require_extras, verdict
@@ -44,8 +45,9 @@ SQLITE_BENCHMARKS = (
     "handlers",
     "handler_sweep",
     "sqlite_claims",
+    "verify",
 )
-POSTGRES_BENCHMARKS = ("pg_lifecycle", "pg_wait", "pg_claims")
+POSTGRES_BENCHMARKS = ("pg_lifecycle", "pg_wait", "pg_claims", "pg_verify")
 BENCHMARKS = SQLITE_BENCHMARKS + POSTGRES_BENCHMARKS
 PG_NEEDS = ("procrastinate",)  # postgres_lifecycle.NEEDS, without importing it before it runs
 
@@ -138,6 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     if "sqlite_claims" in chosen:
         ok = sqlite_claims.run(200 if quick else 1000, 200_000 if quick else 1_000_000)
         summary.append(["SQLite claim latency, 10k queued, 1M approved (flat)", verdict(ok)])
+    if "verify" in chosen:
+        verify_speed.run(*_verify_shape(quick))
+        summary.append(["audit verify, tasks/s at 100k and 1M (measured)", "(info)"])
     if any(name in chosen for name in POSTGRES_BENCHMARKS):
         summary.extend(_postgres(chosen, quick))
     print_table(f"Summary ({time.monotonic() - started:.0f} s)", ["benchmark", "targets"], summary)
@@ -150,6 +155,7 @@ def _postgres(chosen: list[str], quick: bool) -> list[list[str]]:
         "pg_lifecycle": "PostgreSQL lifecycle, 2 workers (>= 2x procrastinate, >= 30% floor)",
         "pg_wait": "PostgreSQL wake-up through NOTIFY (p50 <= 5 ms, p99 <= 25 ms)",
         "pg_claims": "PostgreSQL claim latency, 1M finished tasks (flat)",
+        "pg_verify": "PostgreSQL audit verify, tasks/s at 100k and 1M (measured)",
     }
     names = [name for name in POSTGRES_BENCHMARKS if name in chosen]
     try:
@@ -185,7 +191,20 @@ def _postgres(chosen: list[str], quick: bool) -> list[list[str]]:
             claim_latency.benchmark(finished, queued, claims), finished, queued
         )
         summary.append([titles["pg_claims"], verdict(ok)])
+    if "pg_verify" in names:
+        verify_speed.run(*_verify_shape(quick), postgres=True, sqlite=False)
+        summary.append([titles["pg_verify"], "(info)"])
     return summary
+
+
+def _verify_shape(quick: bool) -> tuple[tuple[int, ...], int, float]:
+    """Sizes, repetitions and seconds per size of the verify benchmarks here.
+
+    The databases are built once per src/ and kept (bench/verify_speed.py).
+    """
+    if quick:
+        return verify_speed.QUICK_SIZES, 2, 90.0
+    return verify_speed.SIZES, 3, 600.0
 
 
 if __name__ == "__main__":

@@ -63,9 +63,8 @@ class AuditLog:
             total += sealed
         return total
 
-    def _link(self, head: str, entry: LogEntry) -> LogEntry:
-        chain = self._chain if entry.key_id is not None else UNKEYED
-        return replace(entry, chain_hash=link(chain, head, entry))
+    def _link(self, head: str, entry: LogEntry) -> str:
+        return link(self._chain if entry.key_id is not None else UNKEYED, head, entry)
 
     def keyed(self) -> bool:
         """True when the log was chained under an audit key (so events may be keyed too)."""

@@ -8,8 +8,8 @@ at (logged events whose rows are gone, events never logged).
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterator
-from dataclasses import asdict
 from typing import Any
 
 import sqlalchemy as sa
@@ -42,7 +42,9 @@ _NEVER_LOGGED = (
     .where(P.c.id.is_(None))
     .order_by(E.c.task_id, E.c.seq)
 )
-Link = Callable[[str, LogEntry], LogEntry]  # the entry with its chain hash, after the head given
+_COLUMNS = (*(c.name for c in L.c if c.name != "chain_hash"), "chain_hash")
+_ROW_OF = operator.attrgetter(*_COLUMNS[:-1])  # an entry's values in the insert's order
+Link = Callable[[str, LogEntry], str]  # an entry's chain hash, after the head given
 
 
 class SqlAuditLog:
@@ -50,13 +52,19 @@ class SqlAuditLog:
 
     def __init__(self, engine: Engine) -> None:
         self._tables = SideTables(engine)
+        mark = "?" if self._tables.sqlite else "%s"
+        self._insert_sql = (
+            f"INSERT INTO audit_log ({', '.join(_COLUMNS)}) "
+            f"VALUES ({', '.join([mark] * len(_COLUMNS))})"
+        )
 
     def seal(self, link: Link, key_id: str | None, now: float) -> int:
         """Log what waits in the queue, in order, chained after the head; how many were logged."""
         with self._tables.write() as conn:
             if not self._tables.sqlite:  # one sealer at a time; SQLite's write lock is one
                 conn.execute(sa.text("LOCK TABLE audit_log IN EXCLUSIVE MODE"))
-            pending = conn.execute(sa.select(P).order_by(P.c.id).limit(SEAL_BATCH)).all()
+            queued = sa.select(P.c.id, P.c.kind, P.c.task_id, P.c.seq, P.c.ref, P.c.entry_hash)
+            pending = conn.execute(queued.order_by(P.c.id).limit(SEAL_BATCH)).all()
             if not pending:
                 return 0
             last = conn.execute(sa.select(L).order_by(L.c.position.desc()).limit(1)).first()
@@ -65,14 +73,21 @@ class SqlAuditLog:
             position, head = (last.position, last.chain_hash) if last else (0, "0" * 64)
             legacy_era = conn.execute(sa.select(L.c.position).where(~L.c.legacy).limit(1)).first()
             rows = []
-            for row in pending:
+            for _id, kind, task_id, seq, ref, entry_hash in pending:
                 position += 1
-                entry = link(head, _entry(row, position, legacy_era is None, key_id, now))
-                head = entry.chain_hash
-                rows.append(asdict(entry))
-            conn.execute(L.insert(), rows)
+                # A legacy entry (queued by migration 0008) counts as one only in the
+                # first seal: one queued later by anybody else is an ordinary entry.
+                legacy = kind.startswith("legacy_") and legacy_era is None
+                shown = "security" if kind.endswith("security") else "event"
+                entry = LogEntry(
+                    position, shown, task_id, seq, ref, entry_hash, legacy, key_id, now
+                )
+                head = link(head, entry)
+                rows.append((*_ROW_OF(entry), head))
+            # Straight to the driver: this runs for every entry ever logged.
+            conn.exec_driver_sql(self._insert_sql, rows)
             # Exactly these: on PostgreSQL a lower id may commit after this read began.
-            conn.execute(P.delete().where(P.c.id.in_([row.id for row in pending])))
+            conn.execute(P.delete().where(P.c.id.in_([row[0] for row in pending])))
         return len(pending)
 
     def entries(self, batch: int = 10000) -> Iterator[LogEntry]:
@@ -130,16 +145,6 @@ class SqlAuditLog:
         logged = sa.select(L).where(L.c.kind == "security")
         found.update({row.ref: _from_row(row) for row in self._tables.rows(logged)})
         return found
-
-
-def _entry(row: Any, position: int, legacy_era: bool, key_id: str | None, now: float) -> LogEntry:
-    # A legacy event (queued by migration 0008) counts as one only in the first
-    # seal: one queued later by anybody else is an ordinary entry.
-    legacy = row.kind.startswith("legacy_") and legacy_era
-    kind = "security" if row.kind.endswith("security") else "event"
-    return LogEntry(
-        position, kind, row.task_id, row.seq, row.ref, row.entry_hash, legacy, key_id, now
-    )
 
 
 def _from_row(row: Any) -> LogEntry:
