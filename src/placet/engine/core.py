@@ -424,34 +424,24 @@ class Engine(Reads):
             raise ConflictError(f"task {task.id}: the drafting lease was lost to another worker")
 
     def _fail(self, task: Task, worker: str, error: PlacetError) -> None:
-        payload = {"worker": worker, "error": error.message}
-        self._apply_quietly(
-            self._change(
-                task,
-                Action.FAIL,
-                worker,
-                payload,
-                self._clock(),
-                attempt=task.attempt - 1,
-                lease_owner=None,
-                lease_expires_at=None,
-            )
-        )
+        self._end_drafting(task, worker, Action.FAIL, {"worker": worker, "error": error.message})
 
     def _release(self, task: Task, worker: str, reason: str) -> None:
-        payload = {"worker": worker, "reason": reason}
-        self._apply_quietly(
-            self._change(
-                task,
-                Action.RELEASE,
-                worker,
-                payload,
-                self._clock(),
-                attempt=task.attempt - 1,
-                lease_owner=None,
-                lease_expires_at=None,
-            )
+        self._end_drafting(task, worker, Action.RELEASE, {"worker": worker, "reason": reason})
+
+    def _end_drafting(self, task: Task, worker: str, action: Action, payload: JsonObject) -> None:
+        """End a drafting lease without a draft (failed, or handed back): the attempt is undone."""
+        change = self._change(
+            task,
+            action,
+            worker,
+            payload,
+            self._clock(),
+            attempt=task.attempt - 1,
+            lease_owner=None,
+            lease_expires_at=None,
         )
+        self._apply_quietly(change)
 
     def release(self, task: Task, worker: str, reason: str) -> None:
         """Hand a claimed task back to the queue without a draft."""
