@@ -84,7 +84,7 @@ def test_a_missing_table_would_be_noticed(empty_engine: sa.engine.Engine) -> Non
 
 def test_status_names_the_pending_revisions(empty_engine: sa.engine.Engine) -> None:
     before = status(empty_engine)
-    after_first = ("0002", "0003", "0004", "0005", "0006", "0007", "0008")
+    after_first = ("0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009")
     expected = (None, HEAD_REVISION, ("0001", *after_first))
     assert (before.current, before.head, before.pending) == expected
     upgrade(empty_engine, "0001")
@@ -192,6 +192,33 @@ def test_every_user_starts_in_session_generation_zero(empty_engine: sa.engine.En
         conn.commit()
     columns = {column["name"] for column in sa.inspect(empty_engine).get_columns("users")}
     assert "session_generation" not in columns and "disabled" in columns
+
+
+def test_tasks_already_logged_start_counted_and_the_downgrade_queues_the_rest(
+    empty_engine: sa.engine.Engine,
+) -> None:
+    """0009 counts each task's logged events; its downgrade queues what the log lacks."""
+    upgrade(empty_engine, "0008")
+    with empty_engine.begin() as conn:
+        conn.execute(sa.insert(schema.tasks), [task_row("T1", None)])
+        conn.execute(sa.insert(schema.events), [event_row("T1")])
+        conn.execute(sa.text("DELETE FROM audit_pending"))  # as if sealed
+    upgrade(empty_engine)
+    assert differences(empty_engine) == []
+    unlogged = sa.text("SELECT id FROM tasks WHERE event_count <> logged_count")
+    with empty_engine.begin() as conn:
+        assert list(conn.execute(unlogged)) == []  # T1's event was logged before
+        conn.execute(sa.insert(schema.tasks), [task_row("T2", None)])  # counted 0
+        conn.execute(sa.insert(schema.events), [event_row("T2")])
+        assert list(conn.execute(unlogged).scalars()) == ["T2"]
+    with empty_engine.connect() as conn:
+        command.downgrade(alembic_config(conn), "0008")
+        conn.commit()
+    with empty_engine.connect() as conn:
+        queued = conn.execute(sa.text("SELECT kind, task_id, seq FROM audit_pending"))
+        assert list(queued) == [("event", "T2", 1)]
+    columns = {column["name"] for column in sa.inspect(empty_engine).get_columns("tasks")}
+    assert "logged_count" not in columns
 
 
 def test_a_sqlite_migration_that_breaks_a_reference_is_rolled_back(tmp_path: Path) -> None:

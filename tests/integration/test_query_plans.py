@@ -258,3 +258,13 @@ def test_what_a_claim_runs_reads_a_few_index_entries_not_the_queue(
     assert selects
     for sql in selects:
         assert vm_steps_of_text(tmp_path, sql) < QUEUE, sql
+
+
+def test_the_sealer_finds_the_tasks_to_log_through_their_own_small_index(tmp_path: Path) -> None:
+    """Sealing reads the few tasks the log lacks, not every task ever made."""
+    from placet.store.auditlog import _UNLOGGED_TASKS
+
+    steps = plan(tmp_path, _UNLOGGED_TASKS.limit(100))
+    assert steps == ["SCAN tasks USING COVERING INDEX ix_tasks_unlogged"] or steps == [
+        "SCAN tasks USING INDEX ix_tasks_unlogged"
+    ], steps

@@ -1,7 +1,8 @@
 """The global audit log, the pure part: entries, their chain, checkpoints. No I/O.
 
-Every task event and security event gets one log entry, in the order a
-sealer logged them; each entry's ``chain_hash`` covers the one before it and
+A sealer logs, in order, each security event and, for each task with events
+not yet logged, its newest event (which the task's own chain links to every
+event before it); each entry's ``chain_hash`` covers the one before it and
 the entry itself, keyed with the audit key. A task deleted, a task's tail cut
 or a rollback leaves logged entries whose rows are gone; rewriting the log
 breaks its keyed chain; cutting the log's own tail shows against a signed
@@ -10,7 +11,7 @@ checkpoint (its size and head) kept outside the database.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from placet.domain import jsontext
@@ -52,6 +53,16 @@ def entry_text(entry: LogEntry) -> str:
             entry.sealed_at,
         ]
     )
+
+
+def covering(entries: Mapping[int, LogEntry], seq: int) -> LogEntry | None:
+    """The entry that logged a task's event ``seq``: the first at that seq or after it.
+
+    A sealer logs a task's newest event, and the task's chain links it to every
+    event before it, so one entry covers all the events since the last one.
+    """
+    later = [logged for logged in entries if logged >= seq]
+    return entries[min(later)] if later else None
 
 
 def link(chain: ChainHash, prev_chain_hash: str, entry: LogEntry) -> str:

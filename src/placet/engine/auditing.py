@@ -14,7 +14,7 @@ from typing import IO
 
 from placet.domain import audit
 from placet.domain.audit import ChainProblem
-from placet.domain.auditlog import Checkpoint
+from placet.domain.auditlog import Checkpoint, covering
 from placet.domain.deliveries import DeliveryRecord
 from placet.domain.models import TaskDetail
 from placet.domain.proof import delivery_problems, record_problems
@@ -100,7 +100,7 @@ def verify_task(
     entries = store.audit_log.task_entries(task.id) if check.plain and chain.keyed else {}
 
     def made_before_the_key(seq: int) -> bool:
-        entry = entries.get(seq)
+        entry = covering(entries, seq)
         return entry is not None and (entry.legacy or entry.key_id is None)
 
     problems, unchecked = check.judge(chain.keyed, keys_in_use, made_before_the_key)

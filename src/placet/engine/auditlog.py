@@ -71,7 +71,7 @@ class AuditLog:
         return self._log.any_keyed()
 
     def task_entries(self, task_id: str) -> dict[int, LogEntry]:
-        """One task's logged events, by seq."""
+        """One task's entries, by the seq each was logged at (each covers those before it)."""
         return self._log.task_entries(task_id)
 
     # -- checkpoints --------------------------------------------------------------------

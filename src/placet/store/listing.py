@@ -26,7 +26,7 @@ from sqlalchemy.sql.operators import custom_op
 
 from placet.domain.models import TaskStatus
 from placet.domain.queries import TaskFilter
-from placet.store.statements import EVERY_KIND, T
+from placet.store.statements import EVERY_KIND, TASK_ROW, T
 
 EVERY_STATUS = tuple(status.value for status in TaskStatus)
 FEW_OF_A_REQUESTER = 10_000  # reading all of them costs a few ms: less than a wrong walk
@@ -41,7 +41,7 @@ def list_query(
     when the requester has few of them. ``status_under_kind``: the database
     indexes a status only under its kind (SQLite).
     """
-    query = sa.select(T)
+    query = sa.select(*TASK_ROW)
     # SQLite reads `+column` as the column, but cannot use an index for it.
     kind_of, status_of = (_unindexed(c) if by_requester else c for c in (T.c.kind, T.c.status))
     statuses = [status.value for status in task_filter.statuses]

@@ -67,13 +67,6 @@ def _insert_from_moved(table: sa.Table, name: str) -> str:
     return f"{name} AS (INSERT INTO {table.name} ({columns}) SELECT {params} FROM moved)"
 
 
-# The event's entry in the global log's queue: its task id, seq and hash again.
-_PENDING_FROM_MOVED = (
-    "new_pending AS (INSERT INTO audit_pending (kind, task_id, seq, entry_hash) "
-    "SELECT 'event', %s::varchar, %s::integer, %s::varchar FROM moved)"
-)
-
-
 def _apply_sql(with_draft: bool, with_decision: bool) -> str:
     """The compare-and-set statement; parameters: update, draft, decision, event, channel."""
     sets = ", ".join(f"{name} = %s" for name in MUTABLE)
@@ -86,7 +79,6 @@ def _apply_sql(with_draft: bool, with_decision: bool) -> str:
     if with_decision:
         ctes.append(_insert_from_moved(schema.decisions, "new_decision"))
     ctes.append(_insert_from_moved(schema.events, "new_event"))
-    ctes.append(_PENDING_FROM_MOVED)
     return f"WITH {', '.join(ctes)} SELECT pg_notify(%s, id) FROM moved"
 
 
@@ -106,8 +98,6 @@ def _create_task_sql(events: int) -> str:
         f", ev AS (SELECT * FROM (VALUES {', '.join([_EVENT_ROW] * events)}) e ({names}))"
         f", new_events AS (INSERT INTO events ({', '.join(EVENT_COLUMNS)}) "
         "SELECT new_task.id, ev.* FROM new_task, ev)"
-        ", new_pending AS (INSERT INTO audit_pending (kind, task_id, seq, entry_hash) "
-        "SELECT 'event', new_task.id, ev.seq, ev.hash FROM new_task, ev)"
     )
     return (
         f"WITH new_task AS (INSERT INTO tasks ({', '.join(TASK_COLUMNS)}) "
@@ -299,8 +289,6 @@ class PostgresBackend:
         if change.decision is not None:
             params.extend(rows.decision_values(change.decision))
         params.extend(rows.event_values(change.event))
-        event = change.event
-        params.extend((event.task_id, event.seq, event.hash))
         params.append(self.channel)
         statement = _APPLY[(change.draft is not None, change.decision is not None)]
         if conn.run(statement, params).fetchall():

@@ -34,9 +34,7 @@ from placet.store.statements import (
     CLAIM_QUEUED,
     COLUMNS,
     EXTEND_LEASE,
-    INSERT_PENDING,
     INSERTS,
-    PENDING_COLUMNS,
     SELECT_BY_KEY,
     SELECT_TASK,
     UPDATE_ORDER,
@@ -304,13 +302,7 @@ class SqliteBackend:
         return task
 
     def _insert_event(self, cursor: Any, event: Event) -> None:
-        """The event, and its entry in the global log's queue."""
         self._insert(cursor, schema.events, rows.event_values(event))
-        pending = self._sql[id(INSERT_PENDING)]
-        cursor.execute(
-            pending.text,
-            pending.bind_values(PENDING_COLUMNS, ("event", event.task_id, event.seq, event.hash)),
-        )
 
     def apply(self, change: Change) -> Task:
         """Apply a compare-and-set change, or raise ``ConflictError``."""

@@ -21,21 +21,22 @@ from placet.store import schema
 
 T, D, DC, E = schema.tasks, schema.drafts, schema.decisions, schema.events
 
-COLUMNS = {table.name: tuple(table.c.keys()) for table in (T, D, DC, E)}
+COLUMNS = {  # a record's columns: the table's, less the store's own bookkeeping
+    table.name: tuple(
+        c.name for c in table.c if c.name not in schema.STORE_ONLY.get(table.name, ())
+    )
+    for table in (T, D, DC, E)
+}
 TASK_COLUMNS = COLUMNS[T.name]
 DRAFT_COLUMNS = COLUMNS[D.name]
 DECISION_COLUMNS = COLUMNS[DC.name]
 EVENT_COLUMNS = COLUMNS[E.name]
 
-INSERT_TASK = T.insert()
+TASK_ROW = tuple(T.c[name] for name in TASK_COLUMNS)  # what a task's SELECT reads
+INSERT_TASK = T.insert().values({name: sa.bindparam(name) for name in TASK_COLUMNS})
 INSERT_DRAFT = D.insert()
 INSERT_DECISION = DC.insert()
 INSERT_EVENT = E.insert()
-# Each event also enters the global log's queue, in the transaction that makes it.
-PENDING_COLUMNS = ("kind", "task_id", "seq", "entry_hash")
-INSERT_PENDING = schema.audit_pending.insert().values(
-    {name: sa.bindparam(name) for name in PENDING_COLUMNS}
-)
 # What a compare-and-set change may write; everything else about a task is fixed.
 MUTABLE = (
     "status",
@@ -60,7 +61,7 @@ UPDATE_TASK = (  # bind names must not be column names in an UPDATE
     .where(T.c.status == sa.bindparam("b_status"))
     .values({name: sa.bindparam(name) for name in MUTABLE})
 )
-SELECT_TASK = sa.select(T).where(T.c.id == sa.bindparam("id"))
+SELECT_TASK = sa.select(*TASK_ROW).where(T.c.id == sa.bindparam("id"))
 SELECT_DRAFT = sa.select(D).where(D.c.id == sa.bindparam("id"))
 EXTEND_LEASE = (
     T.update()
@@ -69,7 +70,7 @@ EXTEND_LEASE = (
     .where(T.c.status == TaskStatus.DRAFTING.value)
     .values(lease_expires_at=sa.bindparam("until"))
 )
-SELECT_BY_KEY = sa.select(T).where(T.c.idempotency_key == sa.bindparam("key"))
+SELECT_BY_KEY = sa.select(*TASK_ROW).where(T.c.idempotency_key == sa.bindparam("key"))
 SELECT_DRAFTS = sa.select(D).where(D.c.task_id == sa.bindparam("id")).order_by(D.c.attempt)
 SELECT_DECISIONS = (
     sa.select(DC).where(DC.c.task_id == sa.bindparam("id")).order_by(DC.c.created_at, DC.c.id)
@@ -98,7 +99,7 @@ def _kinds_present() -> sa.Select[tuple[str]]:
 # finding the oldest queued task read every task.
 EVERY_KIND = T.c.kind.in_(_kinds_present())
 CLAIMABLE = (
-    sa.select(T)
+    sa.select(*TASK_ROW)
     .where(EVERY_KIND)
     # Values bound here, not an expanding IN: the statement compiles without its `now`.
     .where(T.c.status.in_([sa.literal(s.value) for s in (TaskStatus.QUEUED, TaskStatus.DRAFTING)]))
@@ -114,7 +115,7 @@ CLAIMABLE = (
 # What a claim on SQLite takes: a drafting task whose lease ran out, else the
 # oldest queued one. (PostgreSQL has its own, which lock rows.)
 CLAIM_EXPIRED = (
-    sa.select(T)
+    sa.select(*TASK_ROW)
     .where(EVERY_KIND)
     .where(T.c.status == TaskStatus.DRAFTING.value)
     .where(T.c.lease_expires_at < sa.bindparam("now"))
@@ -122,7 +123,7 @@ CLAIM_EXPIRED = (
     .limit(1)
 )
 CLAIM_QUEUED = (
-    sa.select(T)
+    sa.select(*TASK_ROW)
     .where(EVERY_KIND)
     .where(T.c.status == TaskStatus.QUEUED.value)
     .order_by(T.c.id)
@@ -135,7 +136,6 @@ INSERTS = {
     E.name: INSERT_EVENT,
 }
 PREBUILT = (
-    INSERT_PENDING,
     INSERT_TASK,
     INSERT_DRAFT,
     INSERT_DECISION,
