@@ -344,3 +344,17 @@ def test_handler_outcomes_edited_in_the_database_are_reported(tmp_path: Path) ->
         problems = [p.problem for p in verify_store(client.engine).problems]
         assert any("handler broken: its delivery (failed" in p for p in problems), problems
         sql.dispose()
+
+
+def test_a_task_counted_as_logged_behind_the_sealers_back_is_reported(world: World) -> None:
+    """The count only says what waits: an event it hides from the sealer is never logged."""
+    task_id = world.task("tea")
+    later = world.engine.submit("note", {"topic": "cake"}, "rita", claim_as="w")
+    world.run("UPDATE tasks SET logged_count = event_count WHERE id = :task", task=later.id)
+    assert world.engine.seal_audit_log() == 0  # nothing looks unlogged any more
+    problems = world.problems()
+    assert f"{later.id}: event 1 was never logged" in problems and task_id not in problems
+    # Counting a logged task short again only logs its head again: nothing is wrong.
+    world.run("UPDATE tasks SET logged_count = 0 WHERE id = :task", task=task_id)
+    assert world.engine.seal_audit_log() == 1
+    assert task_id not in world.problems()
