@@ -16,6 +16,10 @@ same run, on the same filesystem:
 * holdpoint 0.2.0: ``@hold.guard`` call plus ``hold.approve(...)``
   (holdpoint always runs WAL + ``synchronous=NORMAL``).
 
+The row "Placet, a 2-of-3 quorum kind" is the same loop for a kind with
+``approvals = 2``: two people approve each item, so one more decision (and
+the count read before it).
+
 The contenders run interleaved, each repetition on a fresh database, and the
 table shows medians and the median of the per-repetition ratios.
 
@@ -97,7 +101,12 @@ def run_placet_inline_checkpoints(folder: Path, items: int, level: str) -> float
         return run_placet(folder, items, level)
 
 
-def run_placet(folder: Path, items: int, level: str) -> float:
+def run_placet_quorum(folder: Path, items: int, level: str) -> float:
+    """Placet with a kind that needs two approvals (``approvals = 2``): one more decision."""
+    return run_placet(folder, items, level, approvals=2)
+
+
+def run_placet(folder: Path, items: int, level: str, approvals: int = 1) -> float:
     """Items per second through the Engine: submit+claim, draft, approve.
 
     With the audit key and the global log when this Placet has them
@@ -112,11 +121,14 @@ def run_placet(folder: Path, items: int, level: str) -> float:
     with synchronous(level):
         store = temp_store(folder)
         try:
+            quorum = {"approvals": approvals} if approvals > 1 else {}  # older kinds have none
             kind = TaskKind(
                 name="onboarding_email",
                 template="Write a short onboarding email to {name}.",
                 system="You write friendly onboarding emails.",
+                **quorum,
             )
+            reviewers = ["reviewer", "second"][:approvals]
             kinds = {kind.name: kind}
             settings = Settings(database_url=store.url, kinds=kinds, **audit_settings())
             provider = FakeProvider()
@@ -126,7 +138,8 @@ def run_placet(folder: Path, items: int, level: str) -> float:
             def one(index: int) -> None:
                 task = engine.submit(kind.name, {"name": f"user{index}"}, "bench", claim_as="w1")
                 task = engine.draft(task, "w1")
-                done = engine.decide(approval_request(task.id))
+                for reviewer in reviewers:
+                    done = engine.decide(approval_request(task.id, reviewer))
                 assert done.status is TaskStatus.APPROVED
                 after_item()
 
@@ -400,6 +413,7 @@ def _rounds(
         "inline@NORMAL": Series(
             "Placet, checkpoints inside commits", "NORMAL", run_placet_inline_checkpoints
         ),
+        "quorum@NORMAL": Series("Placet, a 2-of-3 quorum kind", "NORMAL", run_placet_quorum),
     }
     if with_full:
         series["placet@FULL"] = Series("Placet (engine, SQLite)", "FULL", run_placet)
@@ -502,6 +516,15 @@ def report(series: dict[str, Series], items: int) -> bool:
             "NORMAL",
             paired_ratio(placet, series["inline@NORMAL"]),
             "(background checkpoint gain)",
+            "",
+        ]
+    )
+    ratios.append(
+        [
+            "Placet 2-of-3 quorum / Placet one approval",
+            "NORMAL",
+            paired_ratio(series["quorum@NORMAL"], placet),
+            "(info: one more decision)",
             "",
         ]
     )

@@ -18,6 +18,7 @@ from dotenv import load_dotenv
 
 from placet.auditkey import read_key
 from placet.domain.models import TaskKind
+from placet.domain.policy import kind_policy_problems
 from placet.domain.prompts import template_inputs
 from placet.domain.starter import STARTER_KINDS
 from placet.errors import ConfigError
@@ -41,6 +42,7 @@ KIND_KEYS = {
     "max_tokens",
     "temperature",
     "reviewers",
+    "approvals",
 }
 GLOBAL_KEYS = {
     "database",
@@ -61,6 +63,7 @@ ENV_FOR = {
 # What each number may be, inclusive: anything outside is a typo, not a wish, and a
 # number past these would only fail later (a database column, a provider's API).
 MAX_ATTEMPTS = (1, 1000)
+APPROVALS = (1, 100)
 MAX_TOKENS = (1, 1_000_000)
 TEMPERATURE = (0.0, 2.0)
 MAX_INPUT_BYTES = (1, 64 * 1024 * 1024)
@@ -79,6 +82,7 @@ class Settings:
     max_input_bytes: int = 64 * 1024
     lease_seconds: float = 60.0
     kinds: dict[str, TaskKind] = field(default_factory=dict)
+    groups: dict[str, tuple[str, ...]] = field(default_factory=dict)  # [groups]: name -> people
     config_path: Path | None = None
     groq_api_key: str | None = None
     groq_base_url: str | None = None
@@ -126,6 +130,8 @@ def load_settings(directory: Path | None = None) -> Settings:
     globals_ = _table(document, "placet", path)
     _reject_unknown(globals_, GLOBAL_KEYS, f"{path} [placet]")
     kinds = _kinds(document, path) if "kinds" in document else _starter_kinds()
+    groups = _groups(document, path)
+    _check_policies(kinds, groups, path)
     read = _Reader(globals_, f"{path} [placet]")
     return Settings(
         database_url=read.text("database") or DEFAULT_DATABASE,
@@ -135,6 +141,7 @@ def load_settings(directory: Path | None = None) -> Settings:
         max_input_bytes=int(read.number("max_input_bytes", 65536, MAX_INPUT_BYTES, whole=True)),
         lease_seconds=read.number("lease_seconds", 60.0, LEASE_SECONDS),
         kinds=kinds,
+        groups=groups,
         config_path=path if path.exists() else None,
         groq_api_key=env.get("GROQ_API_KEY") or None,
         groq_base_url=env.get("GROQ_BASE_URL") or None,
@@ -308,6 +315,7 @@ def parse_kind(name: str, table: dict[str, Any], where: str) -> TaskKind:
             max_tokens=int(_setting(table, "max_tokens", 512, where, MAX_TOKENS, True)),
             temperature=_setting(table, "temperature", 0.7, where, TEMPERATURE),
             reviewers=_names(table.get("reviewers", []), f"{where} reviewers"),
+            approvals=int(_setting(table, "approvals", 1, where, APPROVALS, True)),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{where}: {exc}") from exc
@@ -326,6 +334,27 @@ def _setting(
     if name not in table:
         return default
     return _number(table[name], f"{where}: {name}", bounds, whole)
+
+
+def _groups(document: dict[str, Any], path: Path) -> dict[str, tuple[str, ...]]:
+    """[groups]: each a list of user names (``legal = ["ana", "li", "omar"]``)."""
+    groups = {}
+    for name, members in _table(document, "groups", path).items():
+        where = f"{path} [groups] {name}"
+        if not name.strip() or ":" in name:
+            raise ConfigError(f"{where}: a group name must be a plain word, not {name!r}")
+        groups[name] = _names(members, where)
+    return groups
+
+
+def _check_policies(
+    kinds: dict[str, TaskKind], groups: dict[str, tuple[str, ...]], path: Path
+) -> None:
+    """Each kind's reviewers and approvals against the groups (unknown group, quorum too big)."""
+    for name, kind in kinds.items():
+        problems = kind_policy_problems(kind, groups)
+        if problems:
+            raise ConfigError(f"{path} [kinds.{name}] {problems[0]}")
 
 
 def _names(value: Any, where: str) -> tuple[str, ...]:

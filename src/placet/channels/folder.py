@@ -51,6 +51,8 @@ from placet.errors import (
 
 MessageSink = Callable[[str], None]
 PAGE = 200
+# What a reviewer writes into a pending file (besides the draft itself).
+REVIEWER_FIELDS = ("feedback", "reason", "reviewer")
 _log = logging.getLogger(__name__)
 _ADVICE = {
     NotFoundError: "The file names a task or draft this Placet database does not have. Check "
@@ -85,7 +87,8 @@ class FolderChannel:
         self._refusal: str | None = None  # why the folder is not used now, once said
         # pending/ files by (inode, mtime, size) -> the task and draft they name; saves
         # reading every pending file on every store change.
-        self._pending_seen: dict[Path, tuple[FileKey, str, str]] = {}
+        # A pending file as last read: its key, and the task, draft and version it shows.
+        self._pending_seen: dict[Path, tuple[FileKey, str, str, object]] = {}
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -169,7 +172,7 @@ class FolderChannel:
         seen = self._pending_seen.get(path)
         if seen is not None and seen[0] == key:
             known = awaiting.get(seen[1])
-            if known is not None and known.current_draft_id == seen[2]:
+            if known is not None and (known.current_draft_id, known.version) == seen[2:]:
                 return  # unchanged and still current: no need to read it again
         try:
             document = files.read_document(tree, path)
@@ -178,9 +181,12 @@ class FolderChannel:
             self._check_unreadable_pending(path)
             return
         if key is not None:
-            self._pending_seen[path] = (key, task_id, draft_id)
+            self._pending_seen[path] = (key, task_id, draft_id, document.get("task_version"))
         known = awaiting.get(task_id)
         if known is not None and known.current_draft_id == draft_id:
+            if document.get("task_version") != known.version and self._as_written(document):
+                # Counted toward a quorum since: show the new count (and text) in place.
+                self._publish(tree, known, refresh=True)
             return
         task = self.engine.get(task_id)
         if task.status is TaskStatus.AWAITING_REVIEW and task.current_draft_id == draft_id:
@@ -242,17 +248,32 @@ class FolderChannel:
     def _publisher(self, tree: FolderTree, task: Task) -> Callable[[Path], None]:
         return lambda _path: self._publish(tree, task)
 
-    def _publish(self, tree: FolderTree, task: Task) -> None:
+    def _as_written(self, document: JsonObject) -> bool:
+        """True when a reviewer has not touched a pending file: rewriting it loses nothing."""
+        detail = self.engine.detail(str(document["task_id"]))
+        draft = detail.current_draft
+        shown = {draft.output} if draft is not None else set()
+        shown |= {d.text for d in detail.decisions if d.draft_id == document["draft_id"] and d.text}
+        untouched = all(not str(document.get(name, "")).strip() for name in REVIEWER_FIELDS)
+        return untouched and document.get("draft") in shown
+
+    def _publish(self, tree: FolderTree, task: Task, refresh: bool = False) -> None:
         path = self._pending_path(task.id)
-        if tree.exists(path) or self._in_review_elsewhere(tree, task):
+        if (tree.exists(path) and not refresh) or self._in_review_elsewhere(tree, task):
             return
         detail = self.engine.detail(task.id)
         draft = detail.current_draft
         if detail.task.status is not TaskStatus.AWAITING_REVIEW or draft is None:
             return
         earlier = files.earlier_feedback(detail.decisions)
-        document = files.pending_document(detail.task, draft, earlier)
+        count = self.engine.approvals(detail.task)
+        document = files.pending_document(detail.task, draft, earlier, count)
         tree.write(path, files.dump(document))
+        if count is not None:
+            self._say(
+                f"draft {draft.attempt} of {task.id} awaits review ({count.shown()}) in {path}"
+            )
+            return
         self._say(f"draft {draft.attempt} of {task.id} is ready for review in {path}")
 
     def _in_review_elsewhere(self, tree: FolderTree, task: Task) -> bool:

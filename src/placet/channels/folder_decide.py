@@ -72,7 +72,10 @@ class FileDecider:
                 f"draft {reviewed.draft_id} does not belong to task {reviewed.task_id}",
                 "Put back the task_id and draft_id Placet wrote, then move the file again.",
             )
-        request = self._request(folder, reviewed, draft.output, self.principal(reviewed))
+        # What the file showed: the draft, or the text a quorum is counting (an edit of it).
+        count = self.engine.approvals(self.engine.get(reviewed.task_id))
+        shown = count.text if count is not None else draft.output
+        request = self._request(folder, reviewed, shown, self.principal(reviewed))
         try:
             task = self.engine.decide(request)
         except ConflictError:
@@ -82,9 +85,12 @@ class FileDecider:
         decision = self.decision_on(reviewed.task_id, reviewed.draft_id)
         assert decision is not None
         note = outcome_note(decision, task)
+        count = self.engine.approvals(task)
+        if count is not None:
+            note = f"counted: {count.shown()}; the task waits for the other approvals it needs"
         record = files.decision_record(decision, task.status.value, note)
         self.record(tree, path, document, record)
-        self._report(decision, task)
+        self._report(decision, task, note)
 
     def identity(self) -> str:
         """The name this folder decides as: review_as, else whoever runs Placet."""
@@ -188,9 +194,8 @@ class FileDecider:
         if key is not None:
             self._settled[path] = key
 
-    def _report(self, decision: Decision, task: Task) -> None:
+    def _report(self, decision: Decision, task: Task, note: str | None) -> None:
         message = f"{_VERBS[decision.kind]} {task.id} ({decision.actor})"
-        note = outcome_note(decision, task)
         self._say(f"{message}; {note}" if note else message)
 
 

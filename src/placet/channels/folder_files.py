@@ -17,6 +17,7 @@ from pathlib import Path
 
 from placet.channels.folder_fs import APPROVED, BAD, PENDING, REJECTED, TMP, FileKey, FolderTree
 from placet.domain.models import Decision, Draft, JsonObject, Task, TaskStatus
+from placet.domain.quorum import Tally
 from placet.errors import UsageError
 
 __all__ = ["APPROVED", "BAD", "PENDING", "REJECTED", "TMP", "FileKey"]  # the folders' names
@@ -36,7 +37,15 @@ HOW_TO_DECIDE = [
     '"reviewer" may stay empty or name that person. Do not change task_id, draft_id or '
     "task_version.",
 ]
-_INFO_FIELDS = {"kind", "input", "attempt", "max_attempts", "drafted_at", "how_to_decide"}
+_INFO_FIELDS = {
+    "kind",
+    "input",
+    "attempt",
+    "max_attempts",
+    "drafted_at",
+    "how_to_decide",
+    "approvals",
+}
 _KNOWN_FIELDS = _INFO_FIELDS | {
     "task_id",
     "draft_id",
@@ -77,8 +86,14 @@ class ReviewedFile:
 # -- the pending document -----------------------------------------------------------
 
 
-def pending_document(task: Task, draft: Draft, earlier: list[JsonObject]) -> JsonObject:
-    """The JSON a reviewer reads in pending/: the task, the draft, how to decide."""
+def pending_document(
+    task: Task, draft: Draft, earlier: list[JsonObject], count: Tally | None = None
+) -> JsonObject:
+    """The JSON a reviewer reads in pending/: the task, the draft, how to decide.
+
+    While a quorum is counted, ``draft`` is the text under approval (an edit
+    of the draft, once someone edited it) and ``approvals`` says who approved it.
+    """
     document: JsonObject = {
         "task_id": task.id,
         "kind": task.kind,
@@ -86,12 +101,14 @@ def pending_document(task: Task, draft: Draft, earlier: list[JsonObject]) -> Jso
         "attempt": draft.attempt,
         "max_attempts": task.max_attempts,
         "drafted_at": iso_time(draft.created_at),
-        "draft": draft.output,
+        "draft": count.text if count is not None else draft.output,
         "feedback": "",
         "reason": "",
         "reviewer": "",
         "how_to_decide": HOW_TO_DECIDE,
     }
+    if count is not None:
+        document["approvals"] = count.shown()
     if earlier:
         document["earlier_feedback"] = earlier
     document["draft_id"] = draft.id

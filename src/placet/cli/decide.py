@@ -41,7 +41,11 @@ VersionOption = Annotated[
 
 def _decide(engine: Engine, request: DecisionRequest) -> Task:
     task = engine.decide(request)
-    if task.status is TaskStatus.QUEUED:
+    count = engine.approvals(task)
+    if count is not None:  # counted toward the kind's quorum; the task still waits
+        left = count.needed - len(count.approvers)
+        err.print(f"counted for {task.id}: {count.shown()}; it waits for {left} more")
+    elif task.status is TaskStatus.QUEUED:
         err.print(f"revision requested for {task.id}; a new draft will be made")
     elif request.kind is DecisionKind.REVISE:
         err.print(

@@ -19,6 +19,7 @@ from placet.domain.deliveries import DeliveryRecord
 from placet.domain.diffs import unified_diff
 from placet.domain.executions import UNFINISHED_ADVICE, Execution, execution_of
 from placet.domain.models import Decision, Draft, Task, TaskDetail
+from placet.domain.quorum import Tally
 
 # markup=False: a message with brackets in it (a path, a URL, "[a]pprove") is printed
 # as it is; styling is always an explicit Text.
@@ -176,8 +177,8 @@ def decision_line(decision: Decision) -> Text:
     return line
 
 
-def show_detail(detail: TaskDetail) -> None:
-    """Everything about one task, for ``placet show``."""
+def show_detail(detail: TaskDetail, approvals: Tally | None = None) -> None:
+    """Everything about one task, for ``placet show`` (with its quorum's count, if any)."""
     task = detail.task
     header = Text(f"{task.id}  ")
     header.append(plain(task.kind, "bold"))
@@ -186,6 +187,8 @@ def show_detail(detail: TaskDetail) -> None:
     header.append(f"  draft {task.attempt}/{task.max_attempts}  by {safe(task.requester)}")
     out.print(header)
     out.print(Text(f"created {when(task.created_at)}, updated {when(task.updated_at)}", "dim"))
+    if approvals is not None:
+        out.print(plain(approvals.shown(), "bold yellow"))
     out.print(Text("input", "bold"))
     for key, value in task.input.items():
         out.print(plain(f"  {key}: {jsontext.readable(value)}"))

@@ -266,7 +266,8 @@ def ls(
 def show(task_id: TaskArg) -> None:
     """Show a task: input, current draft, earlier drafts with diffs, decisions."""
     with open_engine() as engine:
-        show_detail(engine.detail(task_id))
+        detail = engine.detail(task_id)
+        show_detail(detail, engine.approvals(detail.task))
         show_deliveries(task_deliveries(engine, task_id))
 
 

@@ -84,8 +84,10 @@ class TaskKind:
     max_attempts: int = 3
     max_tokens: int = 512
     temperature: float = 0.7
-    # People who may decide this kind in the dashboard and API; empty means any reviewer.
+    # People (or "group:NAME") who may decide this kind; empty means any reviewer.
     reviewers: tuple[str, ...] = ()
+    # How many distinct people must approve the same text (domain/quorum.py).
+    approvals: int = 1
 
 
 @one_step_init

@@ -9,10 +9,10 @@ a task they asked for themselves.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from placet.domain.models import Task
+from placet.domain.models import Task, TaskKind
 
 
 class Role(str, enum.Enum):
@@ -116,6 +116,39 @@ class ReviewerLists:
         if listed:
             return name in listed
         return not any(name in names for names in self.by_kind.values())
+
+
+GROUP_PREFIX = "group:"  # a kind's reviewers = ["group:legal", "rita"]
+Groups = Mapping[str, Iterable[str]]  # placet.toml's [groups]: name -> people
+
+
+def reviewers_of(names: Iterable[str], groups: Groups) -> frozenset[str]:
+    """The people a ``reviewers`` list names, its groups expanded; unknown groups are skipped."""
+    people: set[str] = set()
+    for name in names:
+        if name.startswith(GROUP_PREFIX):
+            people.update(groups.get(name[len(GROUP_PREFIX) :], ()))
+        else:
+            people.add(name)
+    return frozenset(people)
+
+
+def kind_policy_problems(kind: TaskKind, groups: Groups) -> list[str]:
+    """What is wrong with a kind's reviewers and approvals, each naming the setting."""
+    problems = []
+    for name in kind.reviewers:
+        group = name[len(GROUP_PREFIX) :] if name.startswith(GROUP_PREFIX) else None
+        if group is not None and group not in groups:
+            known = ", ".join(sorted(groups)) or "none are defined; add a [groups] table"
+            problems.append(f"reviewers: unknown group {group!r} (groups: {known})")
+    eligible = reviewers_of(kind.reviewers, groups)
+    if kind.reviewers and kind.approvals > len(eligible):
+        problems.append(
+            f"approvals = {kind.approvals}, but only {len(eligible)} "
+            f"{'person' if len(eligible) == 1 else 'people'} may review it "
+            f"({', '.join(sorted(eligible)) or 'nobody'}): it could never be approved"
+        )
+    return problems
 
 
 def may(principal: Principal, permission: Permission, task: Task | None = None) -> Verdict:

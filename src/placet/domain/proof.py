@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from placet.domain import audit, jsontext
+from placet.domain import audit, jsontext, quorum
 from placet.domain.audit import ChainProblem
 from placet.domain.deliveries import DeliveryRecord, DeliveryStatus
 from placet.domain.diffs import unified_diff
@@ -42,6 +42,7 @@ class Replayed:
     final_output: str | None = None
     pending_feedback: str | None = None
     facts: dict[str, Any] = field(default_factory=dict)  # kind, input, requester, key
+    edited_text: str | None = None  # a quorum's text, when an edit of the draft set it
 
 
 def record_problems(detail: TaskDetail) -> list[ChainProblem]:
@@ -165,7 +166,7 @@ def _apply(
             state.attempt -= 1
         elif kind == "save_draft":
             state.current_draft_id = str(payload.get("draft_id"))
-            state.pending_feedback = None
+            state.pending_feedback = state.edited_text = None
     elif "decision_id" in payload:
         _decided(state, payload, drafts, decisions.get(str(payload["decision_id"])))
 
@@ -192,12 +193,15 @@ def _decided(
         exhausted = state.attempt >= state.max_attempts
         state.status = S.REJECTED if exhausted else S.QUEUED
         return
-    state.status = DECISION_STATUS.get(verdict, state.status)
     if verdict == "edit":
-        state.final_output = decision.text if decision is not None else None
-    elif verdict == "approve":
+        state.edited_text = decision.text if decision is not None else None
+    if verdict in ("edit", "approve") and not quorum.recorded_met(payload):
+        return  # counted toward a quorum; the task still awaits the others
+    state.status = DECISION_STATUS.get(verdict, state.status)
+    if verdict in ("edit", "approve"):
         draft = drafts.get(str(payload.get("draft_id")))
-        state.final_output = draft.output if draft is not None else None
+        drafted = draft.output if draft is not None else None
+        state.final_output = state.edited_text if state.edited_text is not None else drafted
 
 
 def _task_problems(

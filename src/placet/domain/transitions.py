@@ -21,6 +21,7 @@ class Action(str, enum.Enum):
     EDIT = "edit"
     REVISE = "revise"
     REJECT = "reject"
+    ENDORSE = "endorse"  # an approval (or edit) that counts toward a quorum not yet met
     CANCEL = "cancel"
     RECORD = "record"  # a fact about an approved task, such as its execution
 
@@ -39,6 +40,7 @@ TRANSITIONS: dict[tuple[TaskStatus, Action], TaskStatus] = {
     (S.AWAITING_REVIEW, Action.EDIT): S.APPROVED,
     (S.AWAITING_REVIEW, Action.REVISE): S.QUEUED,
     (S.AWAITING_REVIEW, Action.REJECT): S.REJECTED,
+    (S.AWAITING_REVIEW, Action.ENDORSE): S.AWAITING_REVIEW,
     # Facts about an ended task (an execution, a resumed graph) change nothing.
     **{
         (status, Action.RECORD): status

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from placet.config import Settings
-from placet.domain import audit, executions, jsontext
+from placet.domain import audit, executions, jsontext, quorum
 from placet.domain.changes import Change, change_for, next_event
 from placet.domain.decisions import (
     DecisionRequest,
@@ -35,7 +35,15 @@ from placet.domain.models import (
     TaskStatus,
     Usage,
 )
-from placet.domain.policy import Principal, ReviewerLists, Verdict, may_decide
+from placet.domain.policy import (
+    Groups,
+    Principal,
+    ReviewerLists,
+    Verdict,
+    kind_policy_problems,
+    may_decide,
+    reviewers_of,
+)
 from placet.domain.prompts import build_messages, template_inputs
 from placet.domain.toolcalls import parse_edited_arguments
 from placet.domain.transitions import Action, next_status
@@ -67,6 +75,8 @@ DRAFT_FAILURES = (ProviderError, ConfigError, UnknownKindError, InvalidInputErro
 # decision is a compare-and-set on the version it saw, which then fails, and
 # decide() reads the task and decides again.
 TASKS_KEPT = 128
+# How often a decision is tried when a race is lost (each try reads the task again).
+DECIDE_TRIES = 3
 _DECISION_ACTIONS = {
     DecisionKind.APPROVE: Action.APPROVE,
     DecisionKind.EDIT: Action.EDIT,
@@ -103,8 +113,11 @@ class Engine(Reads):
         self._provider_for = provider_for or _registry_factory(settings)
         self._providers: dict[str, Provider] = {}
         self._clock = clock
-        self._kinds: dict[str, TaskKind] = dict(settings.kinds)
-        self._reviewer_lists = _reviewer_lists(self._kinds)
+        self._kinds: dict[str, TaskKind] = {}
+        for kind in settings.kinds.values():
+            self._check_policy(kind)
+            self._kinds[kind.name] = kind
+        self._reviewer_lists = _reviewer_lists(self._kinds, self.settings.groups)
         self._written: KeptRecords[Task] = KeptRecords(TASKS_KEPT)
         self.audit_chain = audit.ChainHash(settings.audit_key)
         self.accounts = Accounts(store.accounts(), self.audit_chain)
@@ -130,8 +143,14 @@ class Engine(Reads):
         existing = self._kinds.get(kind.name)
         if existing is not None and existing != kind:
             raise ConfigError(f"kind {kind.name!r} is already defined differently")
+        self._check_policy(kind)
         self._kinds[kind.name] = kind
-        self._reviewer_lists = _reviewer_lists(self._kinds)
+        self._reviewer_lists = _reviewer_lists(self._kinds, self.settings.groups)
+
+    def _check_policy(self, kind: TaskKind) -> None:
+        problems = kind_policy_problems(kind, self.settings.groups)
+        if problems:
+            raise ConfigError(f"kind {kind.name!r}: {problems[0]}")
 
     def provider(self, model: str) -> Provider:
         """The provider for a model name, made once per engine."""
@@ -499,6 +518,13 @@ class Engine(Reads):
             except ConflictError:
                 # Changed since this engine wrote it (or a race was lost): read it, decide again.
                 self._written.forget(request.task_id)
+        for _ in range(DECIDE_TRIES - 1):
+            try:
+                return self._decide_on(self.store.get_task(request.task_id), request)
+            except ConflictError:
+                # Lost a race (another approval of a quorum landed first): read it again;
+                # the checks then say whether this decision still applies, and why not.
+                continue
         return self._decide_on(self.store.get_task(request.task_id), request)
 
     def may_decide(self, principal: Principal, task: Task) -> Verdict:
@@ -527,16 +553,47 @@ class Engine(Reads):
         if decision.kind is DecisionKind.EDIT and isinstance(task.input.get("call"), dict):
             parse_edited_arguments(task.input["call"], decision.text or "")
         action = _DECISION_ACTIONS[decision.kind]
+        event_type = None
         updates: dict[str, Any] = {"pending_feedback": None}
-        if decision.kind in (DecisionKind.APPROVE, DecisionKind.EDIT):
+        payload = decision_payload(decision, request.principal)
+        if decision.kind in quorum.COUNTED:
             updates["final_output"] = decision.text or draft.output
+            needed = self.approvals_needed(task)
+            if needed > 1:  # the count is read and recorded only where there is one
+                count = self.tally(task.id, draft, needed).after(decision)
+                payload["approvals"] = count.payload()
+                updates["final_output"] = count.text if count.met else None
+                if not count.met:
+                    action, event_type = Action.ENDORSE, decision.kind.value
         elif decision.kind is DecisionKind.REVISE:
             updates["pending_feedback"] = decision.feedback
-        payload = decision_payload(decision, request.principal)
         change = self._change(
-            task, action, decision.actor, payload, decision.created_at, decision=decision, **updates
+            task,
+            action,
+            decision.actor,
+            payload,
+            decision.created_at,
+            event_type=event_type,
+            decision=decision,
+            **updates,
         )
         return self._apply(change)
+
+    def approvals_needed(self, task: Task) -> int:
+        """How many distinct people must approve a task of this kind (1 unless ``approvals``)."""
+        kind = self._kinds.get(task.kind)
+        return kind.approvals if kind is not None else 1
+
+    def approvals(self, task: Task) -> quorum.Tally | None:
+        """The count on a task awaiting a quorum (``1 of 2 approvals: ana``); None without one."""
+        needed = self.approvals_needed(task)
+        if needed < 2 or task.status is not TaskStatus.AWAITING_REVIEW or not task.current_draft_id:
+            return None
+        return self.tally(task.id, self.store.get_draft(task.current_draft_id), needed)
+
+    def tally(self, task_id: str, draft: Draft, needed: int) -> quorum.Tally:
+        """Who approved the text ``draft`` now stands for (see domain/quorum.py)."""
+        return quorum.tally(draft, self.store.detail(task_id).decisions, needed)
 
     def _check_allowed(self, task: Task, principal: Principal) -> None:
         verdict = self.may_decide(principal, task)
@@ -622,8 +679,10 @@ class Engine(Reads):
 # -- pure helpers -------------------------------------------------------------------
 
 
-def _reviewer_lists(kinds: Mapping[str, TaskKind]) -> ReviewerLists:
-    return ReviewerLists({name: frozenset(kind.reviewers) for name, kind in kinds.items()})
+def _reviewer_lists(kinds: Mapping[str, TaskKind], groups: Groups) -> ReviewerLists:
+    return ReviewerLists(
+        {name: reviewers_of(kind.reviewers, groups) for name, kind in kinds.items()}
+    )
 
 
 def _registry_factory(settings: Settings) -> ProviderFactory:

@@ -28,6 +28,7 @@ from placet.domain.models import (
     TaskDetail,
     TaskStatus,
 )
+from placet.domain.quorum import Tally
 from placet.engine.accounts import ApiToken, User
 
 # The field limits are placet.domain.limits', so the dashboard's forms keep the same ones.
@@ -295,21 +296,39 @@ class EventOut(BaseModel):
         )
 
 
+class ApprovalsOut(BaseModel):
+    """Where a task awaiting a quorum stands: ``1 of 2 approvals: ana``."""
+
+    needed: int = Field(description="How many distinct people must approve the same text.")
+    approved_by: list[str] = Field(description="Who approved the text under review, in order.")
+    shown: str = Field(description="The count as the dashboard shows it.")
+
+    @classmethod
+    def of(cls, count: Tally) -> ApprovalsOut:
+        """The response for a quorum's count."""
+        return cls(needed=count.needed, approved_by=list(count.approvers), shown=count.shown())
+
+
 class TaskDetailOut(TaskOut):
     """A task with its drafts, decisions and audit events, oldest first."""
 
     drafts: list[DraftOut]
     decisions: list[DecisionOut]
     events: list[EventOut]
+    approvals: ApprovalsOut | None = Field(
+        default=None,
+        description="The count so far, while a kind with approvals > 1 awaits its quorum.",
+    )
 
     @classmethod
-    def of_detail(cls, detail: TaskDetail) -> TaskDetailOut:
+    def of_detail(cls, detail: TaskDetail, count: Tally | None = None) -> TaskDetailOut:
         """The response for a task's whole story."""
         return cls(
             **TaskOut.of(detail.task).model_dump(),
             drafts=[DraftOut.of(draft) for draft in detail.drafts],
             decisions=[DecisionOut.of(decision) for decision in detail.decisions],
             events=[EventOut.of(event) for event in detail.events],
+            approvals=ApprovalsOut.of(count) if count is not None else None,
         )
 
 

@@ -187,7 +187,8 @@ def get_task(task_id: TaskId, request: Request, svc: Svc, who: Caller) -> TaskDe
 
     A task you may not see answers as one that does not exist (404).
     """
-    return TaskDetailOut.of_detail(visible_detail(request, svc, who, task_id))
+    detail = visible_detail(request, svc, who, task_id)
+    return TaskDetailOut.of_detail(detail, svc.engine.approvals(detail.task))
 
 
 @router.post(

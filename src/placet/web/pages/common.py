@@ -26,6 +26,7 @@ STATIC_DIR = WEB_DIR / "static"
 SAFE_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 NOTICES = {
     "approve": "Approved.",
+    "counted": "Your approval is counted; the task waits for the other approvals it needs.",
     "edit": "Approved with your edits; the diff is recorded.",
     "revise": "Sent back for revision with your feedback.",
     "reject": "Rejected.",

@@ -154,6 +154,7 @@ def _task_context(
         "error": error,
         "page": "task",
         "awaiting": task.status is TaskStatus.AWAITING_REVIEW,
+        "approvals": viewer.services.engine.approvals(task),
         "live": task.status in (TaskStatus.QUEUED, TaskStatus.DRAFTING),
         "can_decide": verdict.allowed and viewer.can("decide"),
         "refusal": None if verdict.allowed else verdict.reason,
@@ -233,9 +234,12 @@ def decide(
     status = 422
     if problem is None:
         try:
-            viewer.services.engine.decide(form.request(task_id, viewer.principal))
+            decided = viewer.services.engine.decide(form.request(task_id, viewer.principal))
             _count_decision(viewer.services, task_id, form.draft_id)
-            return RedirectResponse(_after_decision(viewer, task_id, verdict), 303)
+            counted = decided.status is TaskStatus.AWAITING_REVIEW  # toward a quorum
+            return RedirectResponse(
+                _after_decision(viewer, task_id, "counted" if counted else verdict), 303
+            )
         except ConflictError as exc:
             problem, status = exc.message, 409
         except PermissionDeniedError as exc:
