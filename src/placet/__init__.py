@@ -14,6 +14,7 @@ from placet.domain.models import (
 )
 from placet.errors import (
     ConflictError,
+    PausedError,
     PermissionDeniedError,
     PlacetError,
     UsageError,
@@ -27,6 +28,7 @@ if TYPE_CHECKING:  # the SDK is loaded lazily below; type checkers see it direct
     from placet.sdk.gates import AlreadyExecuted, Rejected
 
 __version__ = "0.1.0"
+Paused = PausedError  # ``except placet.Paused``: the kill switch held an approved call
 
 # The SDK's names, by the module that defines each.
 _SDK = {
@@ -62,6 +64,8 @@ __all__ = [
     "Draft",
     "Event",
     "Outcome",
+    "Paused",
+    "PausedError",
     "PermissionDeniedError",
     "PlacetError",
     "Rejected",

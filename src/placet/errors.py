@@ -60,6 +60,10 @@ class InvalidTransitionError(ConflictError):
     """That action is not allowed in the task's current state."""
 
 
+class PausedError(ConflictError):
+    """Placet is paused: nothing is drafted or run until placet resume."""
+
+
 # --- world errors -----------------------------------------------------------
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from placet.cli import audit, db, decide, handlers, ops, tasks, web
+from placet.cli import audit, controls, db, decide, handlers, ops, tasks, web
 
 app = typer.Typer(
     name="placet",
@@ -31,6 +31,9 @@ for command in (
     tasks.retry,
     ops.worker,
     ops.watch,
+    controls.pause,
+    controls.resume,
+    controls.status,
 ):
     app.command()(command)
 app.command()(web.serve)

@@ -34,6 +34,7 @@ class Permission(str, enum.Enum):
     MANAGE_USERS = "manage_users"
     MANAGE_OWN_TOKENS = "manage_own_tokens"
     RETRY_HANDLERS = "retry_handlers"  # give deliveries whose handler gave up another go
+    PAUSE = "pause"  # the kill switch: pause and resume drafting, calls and handlers
 
 
 _GRANTS: dict[Role, frozenset[Permission]] = {

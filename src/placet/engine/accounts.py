@@ -176,6 +176,10 @@ class Accounts:
         """The newest security events, optionally for one person."""
         return self._records.security_events(actor, limit)
 
+    def control_events(self) -> list[SecurityEvent]:
+        """Every pause and resume, oldest first."""
+        return self._records.control_events()
+
 
 def role_set_of(roles: str | list[str]) -> frozenset[Role]:
     """The roles named, or InvalidInputError naming the unknown one (or asking for one)."""

@@ -17,6 +17,7 @@ from typing import Any
 from placet.config import Settings
 from placet.domain import audit, executions, jsontext, quorum
 from placet.domain.changes import Change, change_for, next_event
+from placet.domain.controls import EVERYTHING, Pause
 from placet.domain.decisions import (
     DecisionRequest,
     check_answers_current,
@@ -49,12 +50,14 @@ from placet.domain.toolcalls import parse_edited_arguments
 from placet.domain.transitions import Action, next_status
 from placet.engine.accounts import Accounts
 from placet.engine.auditlog import AuditLog
+from placet.engine.controls import Controls
 from placet.engine.identity import local_principal
 from placet.engine.reading import Reads
 from placet.errors import (
     ConfigError,
     ConflictError,
     InvalidInputError,
+    PausedError,
     PermissionDeniedError,
     PlacetError,
     ProviderError,
@@ -121,6 +124,7 @@ class Engine(Reads):
         self._written: KeptRecords[Task] = KeptRecords(TASKS_KEPT)
         self.audit_chain = audit.ChainHash(settings.audit_key)
         self.accounts = Accounts(store.accounts(), self.audit_chain)
+        self.controls = Controls(self.accounts)  # the kill switch
         self.audit_log = AuditLog(store.audit_log(), self.audit_chain)
 
     # -- kinds and providers ---------------------------------------------------
@@ -146,6 +150,20 @@ class Engine(Reads):
         self._check_policy(kind)
         self._kinds[kind.name] = kind
         self._reviewer_lists = _reviewer_lists(self._kinds, self.settings.groups)
+
+    def pause(self, principal: Principal, reason: str, kind: str | None = None) -> Pause:
+        """The kill switch: stop drafting, approved calls and handlers (of one kind, or all).
+
+        Decisions are still recorded. Admins only (anyone in single-user mode);
+        a security event records who and why. ``resume`` lifts it.
+        """
+        if kind is not None:
+            self.kind(kind)  # an unknown kind is an error, not a pause of nothing
+        return self.controls.pause(principal, reason, kind)
+
+    def resume(self, principal: Principal, kind: str | None = None) -> Pause:
+        """Lift a pause (of one kind, or of everything); the pause lifted is returned."""
+        return self.controls.resume(principal, kind)
 
     def _check_policy(self, kind: TaskKind) -> None:
         problems = kind_policy_problems(kind, self.settings.groups)
@@ -295,12 +313,18 @@ class Engine(Reads):
         """Claim one task for drafting (or the named one); None when there is none to take."""
         now = self._clock()
 
+        paused = self.controls.pauses()
+        if EVERYTHING in paused:
+            return None  # the kill switch: nothing is drafted
+
         def claim_change(task: Task) -> Change | None:
             action = _claim_action(task, now)
-            return None if action is None else self._claim_change(task, action, worker, now)
+            if action is None or task.kind in paused:
+                return None
+            return self._claim_change(task, action, worker, now)
 
         # The store holds the task while the change is made: no two workers claim it.
-        return self.store.claim(now, claim_change, task_id)
+        return self.store.claim(now, claim_change, task_id, frozenset(paused))
 
     def _claim_change(self, task: Task, action: Action, worker: str, now: float) -> Change:
         lease = self._lease_terms(task, action, worker, now)
@@ -343,6 +367,9 @@ class Engine(Reads):
             text, usage = self._generate(task, worker, provider, kind, messages, on_chunk)
         except DRAFT_FAILURES as exc:
             self._fail(task, worker, exc)
+            raise
+        except PausedError as exc:  # handed back, drafted again after placet resume
+            self._release(task, worker, exc.message)
             raise
         except BaseException:
             self._release(task, worker, "drafting was interrupted")
@@ -425,6 +452,7 @@ class Engine(Reads):
         usage = None
         renew_at = time.monotonic() + self.settings.lease_seconds / 3
         for chunk in provider.stream(request):
+            self.controls.check(kind.name, f"drafting {task.id}")  # a pause stops it here
             if chunk.restart:
                 parts.clear()
             parts.append(chunk.text)
@@ -629,6 +657,7 @@ class Engine(Reads):
         mark stays, so the call is never run a second time.
         """
         detail = self.store.detail(task_id)
+        self.controls.check(detail.task.kind, f"the approved call {task_id}")
         if executions.execution_of(detail.events) is not None:
             raise ConflictError(f"the approved call {task_id} was already started")
         payload = {"idempotency_key": idempotency_key}

@@ -135,7 +135,12 @@ class HandlerRunner:
     def run_one(self) -> bool:
         """Claim one due delivery and run it; False when none is due."""
         lease = self.engine.settings.lease_seconds
-        record = self.deliveries.claim(list(self.handlers), self.name, self._clock(), lease)
+        # The kill switch: the handlers of a paused kind (or all, paused) hold their deliveries.
+        controls = self.engine.controls
+        live = [name for name, h in self.handlers.items() if controls.paused(h.kind) is None]
+        if not live:
+            return False
+        record = self.deliveries.claim(live, self.name, self._clock(), lease)
         if record is None:
             return False
         self.attempts_run += 1

@@ -14,6 +14,7 @@ import asyncio
 import functools
 import inspect
 import json
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -26,11 +27,13 @@ from placet.domain.toolcalls import (
     restore_redacted,
     shown_arguments,
 )
-from placet.errors import ConflictError, PlacetError
+from placet.errors import ConflictError, PausedError, PlacetError
 from placet.handlers.base import keyed
 
 if TYPE_CHECKING:
     from placet.sdk.client import Client
+
+PAUSE_POLL_SECONDS = 0.25  # how often an approved call waiting out a pause looks again
 
 
 # Neither "you used Placet wrong" nor "the world failed": an outcome the caller
@@ -109,20 +112,40 @@ class Gate:
         return PendingCall(self, task.id, real)
 
     def finish(self, task_id: str, real: JsonObject, timeout: float | None) -> Any:
-        """Wait for the decision; run once on approval, raise Rejected otherwise."""
-        outcome = self.client.wait(task_id, timeout if timeout is not None else self.timeout)
+        """Wait for the decision; run once on approval (never while paused), else raise Rejected.
+
+        While Placet is paused an approved call waits for ``placet resume``
+        within the same timeout, and raises PausedError when it runs out (at
+        once with ``timeout=0``).
+        """
+        limit = timeout if timeout is not None else self.timeout
+        deadline = None if limit is None else time.monotonic() + limit
+        outcome = self.client.wait(task_id, limit)
         if not outcome.approved:
             raise Rejected(task_id, outcome.reason or "rejected", outcome.feedback)
         task = self.client.engine.get(task_id)
         edited = parse_edited_arguments(task.input["call"], outcome.text or "{}")
         arguments = restore_redacted(edited, real, self.redact)
+        self._wait_while_paused(task_id, task.kind, deadline)
         return self._run_once(task_id, arguments)
+
+    def _wait_while_paused(self, task_id: str, kind: str, deadline: float | None) -> None:
+        controls = self.client.engine.controls
+        while (pause := controls.paused(kind)) is not None:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise PausedError(
+                    f"the approved call {task_id} did not run: {pause.shown()} "
+                    "(it runs when placet resume lifts the pause)"
+                )
+            time.sleep(PAUSE_POLL_SECONDS)
 
     def _run_once(self, task_id: str, arguments: JsonObject) -> Any:
         key = f"placet:{task_id}:execute"
         engine, actor = self.client.engine, self.client.requester
         try:
             engine.start_execution(task_id, actor, key)
+        except PausedError:
+            raise  # paused since the check above: nothing ran, and it may run after resume
         except ConflictError:
             raise AlreadyExecuted(
                 f"the approved call {task_id} was already run (or is running); it never runs twice"

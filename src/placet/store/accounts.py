@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from placet.domain.accounts import ApiToken, SecurityEvent, User
 from placet.domain.policy import Role, parse_roles
 from placet.errors import ConflictError, NotFoundError
-from placet.store.schema import api_tokens, audit_pending, security_events, users
+from placet.store.schema import CONTROLS, api_tokens, audit_pending, security_events, users
 
 
 class SqlAccountStore:
@@ -141,6 +141,12 @@ class SqlAccountStore:
         query = sa.select(security_events).order_by(security_events.c.id.desc()).limit(limit)
         if actor:
             query = query.where(security_events.c.actor == actor)
+        with self._engine.connect() as conn:
+            return [SecurityEvent(**dict(row._mapping)) for row in conn.execute(query)]
+
+    def control_events(self) -> list[SecurityEvent]:
+        """Every pause and resume, oldest first (through their own small index)."""
+        query = sa.select(security_events).where(CONTROLS).order_by(security_events.c.id)
         with self._engine.connect() as conn:
             return [SecurityEvent(**dict(row._mapping)) for row in conn.execute(query)]
 

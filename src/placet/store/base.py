@@ -81,6 +81,10 @@ class AccountStore(Protocol):
         """The newest security events, optionally for one person."""
         ...
 
+    def control_events(self) -> list[SecurityEvent]:
+        """Every pause and resume, oldest first (through their own small index)."""
+        ...
+
 
 class Store(Protocol):
     """Where tasks, drafts, decisions and events live."""
@@ -97,13 +101,20 @@ class Store(Protocol):
         """Apply a compare-and-set change, or raise ``ConflictError``."""
         ...
 
-    def claim(self, now: float, change_for: ClaimChange, task_id: str | None = None) -> Task | None:
+    def claim(
+        self,
+        now: float,
+        change_for: ClaimChange,
+        task_id: str | None = None,
+        skip_kinds: frozenset[str] = frozenset(),
+    ) -> Task | None:
         """Claim one task for drafting so that no other claimer gets it too.
 
         The store picks a task no other claimer holds (one whose lease ran out,
         else the oldest queued one; or the task named), asks ``change_for`` for
         the change that claims it (None: leave it), and applies that change
         while it still holds the task. None when there is nothing to claim.
+        Tasks of ``skip_kinds`` (kinds paused) are passed over, not claimed.
         """
         ...
 

@@ -125,6 +125,10 @@ _CLAIM_QUEUED = (
     f"SELECT {_SELECT_COLUMNS} FROM tasks WHERE status BETWEEN %s AND %s "
     "ORDER BY status, id LIMIT 1 FOR UPDATE SKIP LOCKED"
 )
+# The same, passing over kinds that are paused (the kill switch).
+_NOT_PAUSED = "AND kind <> ALL(%s) ORDER BY"
+_CLAIM_EXPIRED_BUT = _CLAIM_EXPIRED.replace("ORDER BY", _NOT_PAUSED)
+_CLAIM_QUEUED_BUT = _CLAIM_QUEUED.replace("ORDER BY", _NOT_PAUSED)
 _DRAFTING, _QUEUED = (TaskStatus.DRAFTING.value,) * 2, (TaskStatus.QUEUED.value,) * 2
 _CLAIM_NAMED = f"SELECT {_SELECT_COLUMNS} FROM tasks WHERE id = %s FOR UPDATE SKIP LOCKED"
 _EXTEND_LEASE = (
@@ -298,22 +302,29 @@ class PostgresBackend:
             raise NotFoundError(f"no task with id {change.task.id}")
         raise rows.conflict(rows.task(found[0]), change)
 
-    def claim(self, now: float, change_for: ClaimChange, task_id: str | None) -> Task | None:
-        """Lock one claimable row (skipping rows others hold), then claim it."""
+    def claim(
+        self, now: float, change_for: ClaimChange, task_id: str | None, skip_kinds: frozenset[str]
+    ) -> Task | None:
+        """Lock one claimable row (skipping rows others hold and kinds paused), then claim it."""
         with self._connection() as conn, conn.transaction():
             if task_id is not None:
                 row = conn.run(_CLAIM_NAMED, (task_id,)).fetchone()
                 if row is None and not self._execute(conn, SELECT_TASK, {"id": task_id}):
                     raise NotFoundError(f"no task with id {task_id}")
             else:
-                row = self._expired(conn, now) or conn.run(_CLAIM_QUEUED, _QUEUED).fetchone()
+                row = self._expired(conn, now, skip_kinds) or self._queued(conn, skip_kinds)
             change = change_for(rows.task(row)) if row is not None else None
             if change is None:
                 return None
             self._apply(conn, change)
         return change.task
 
-    def _expired(self, conn: _Connection, now: float) -> Row | None:
+    def _queued(self, conn: _Connection, skip_kinds: frozenset[str]) -> Row | None:
+        if not skip_kinds:
+            return conn.run(_CLAIM_QUEUED, _QUEUED).fetchone()
+        return conn.run(_CLAIM_QUEUED_BUT, (*_QUEUED, sorted(skip_kinds))).fetchone()
+
+    def _expired(self, conn: _Connection, now: float, skip_kinds: frozenset[str]) -> Row | None:
         """A drafting task whose lease ran out, looked for at most once a second.
 
         Expired leases are rare (a worker died), and each look walks the
@@ -323,7 +334,10 @@ class PostgresBackend:
         """
         if self._expired_checked <= now < self._expired_checked + EXPIRED_CHECK_SECONDS:
             return None
-        row = conn.run(_CLAIM_EXPIRED, (*_DRAFTING, now)).fetchone()
+        if skip_kinds:
+            row = conn.run(_CLAIM_EXPIRED_BUT, (*_DRAFTING, now, sorted(skip_kinds))).fetchone()
+        else:
+            row = conn.run(_CLAIM_EXPIRED, (*_DRAFTING, now)).fetchone()
         if row is None:
             self._expired_checked = now
         return row

@@ -11,7 +11,10 @@ import sqlalchemy as sa
 metadata = sa.MetaData()
 
 KEYED = sa.text("idempotency_key IS NOT NULL")  # the tasks the key index holds
-UNLOGGED = sa.text("event_count <> logged_count")  # tasks with events the log lacks
+UNLOGGED = sa.text("event_count <> logged_count")
+CONTROLS = sa.text(
+    "action IN ('pause', 'resume')"
+)  # the kill switch's security events  # tasks with events the log lacks
 STORE_ONLY = {"tasks": ("logged_count",)}  # columns that are no field of the record
 # Indexes that only some dialects have, by name: the dialect that has each.
 ONLY_ON = {"ix_tasks_status_id": "postgresql"}
@@ -185,6 +188,8 @@ security_events = sa.Table(
     sa.Column("detail", sa.Text, nullable=True),
     sa.Column("remote", sa.String(100), nullable=True),
     sa.Index("ix_security_events_actor_at", "actor", "at"),
+    # The pauses and resumes (the kill switch, migration 0010): read often, rare.
+    sa.Index("ix_security_events_controls", "id", sqlite_where=CONTROLS, postgresql_where=CONTROLS),
 )
 
 # -- outcome handlers (on_approved / on_rejected; see placet.store.deliveries) -----------

@@ -79,8 +79,10 @@ class Backend(Protocol):
         """Apply a compare-and-set change, or raise ``ConflictError``."""
         ...
 
-    def claim(self, now: float, change_for: ClaimChange, task_id: str | None) -> Task | None:
-        """Claim one task so no other claimer gets it."""
+    def claim(
+        self, now: float, change_for: ClaimChange, task_id: str | None, skip_kinds: frozenset[str]
+    ) -> Task | None:
+        """Claim one task so no other claimer gets it (none of ``skip_kinds``)."""
         ...
 
     def extend_lease(self, task_id: str, owner: str, expires_at: float) -> bool:
@@ -162,9 +164,15 @@ class SqlStore:
             self._drafts.keep(change.draft.id, change.draft)
         return task
 
-    def claim(self, now: float, change_for: ClaimChange, task_id: str | None = None) -> Task | None:
+    def claim(
+        self,
+        now: float,
+        change_for: ClaimChange,
+        task_id: str | None = None,
+        skip_kinds: frozenset[str] = frozenset(),
+    ) -> Task | None:
         """Claim one task for drafting so that no other claimer gets it too."""
-        return self._db.claim(now, change_for, task_id)
+        return self._db.claim(now, change_for, task_id, skip_kinds)
 
     def extend_lease(self, task_id: str, owner: str, expires_at: float) -> bool:
         """Push a drafting lease further out; False if ``owner`` no longer holds it."""

@@ -42,6 +42,7 @@ from placet.store.statements import (
     CompiledSet,
     Params,
     Row,
+    T,
     compile_statement,
 )
 
@@ -327,10 +328,12 @@ class SqliteBackend:
             return NotFoundError(f"no task with id {change.task.id}")
         return rows.conflict(rows.task(row), change)
 
-    def claim(self, now: float, change_for: ClaimChange, task_id: str | None) -> Task | None:
+    def claim(
+        self, now: float, change_for: ClaimChange, task_id: str | None, skip_kinds: frozenset[str]
+    ) -> Task | None:
         """Claim under the write lock: no other writer runs until the claim commits."""
         # An idle worker's poll must not take the write lock.
-        if task_id is None and _next_to_claim(now, self._first) is None:
+        if task_id is None and _next_to_claim(now, self._first, skip_kinds) is None:
             return None
         with self._write() as cursor:
             if task_id is not None:
@@ -338,7 +341,9 @@ class SqliteBackend:
                 if row is None:
                     raise NotFoundError(f"no task with id {task_id}")
             else:
-                row = _next_to_claim(now, lambda st, p: self._run(cursor, st, p).fetchone())
+                row = _next_to_claim(
+                    now, lambda st, p: self._run(cursor, st, p).fetchone(), skip_kinds
+                )
             change = change_for(rows.task(row)) if row is not None else None
             if change is None:
                 return None
@@ -362,13 +367,21 @@ class SqliteBackend:
 
 
 def _next_to_claim(
-    now: float, first: Callable[[sa.sql.ClauseElement, Params], Row | None]
+    now: float,
+    first: Callable[[sa.sql.ClauseElement, Params], Row | None],
+    skip_kinds: frozenset[str] = frozenset(),
 ) -> Row | None:
     """As on PostgreSQL: a drafting task whose lease ran out, else the oldest queued one.
 
     Two probes in id order, not CLAIMABLE: its OR sorts every queued task to find the first.
+    While kinds are paused the probes pass over them (compiled then, not prebuilt).
     """
-    return first(CLAIM_EXPIRED, {"now": now}) or first(CLAIM_QUEUED, {})
+    expired, queued = CLAIM_EXPIRED, CLAIM_QUEUED
+    if skip_kinds:
+        # Values bound in place, not an expanding IN: it compiles without its `now`.
+        paused = T.c.kind.not_in([sa.literal(kind) for kind in sorted(skip_kinds)])
+        expired, queued = (statement.where(paused) for statement in (expired, queued))
+    return first(expired, {"now": now}) or first(queued, {})
 
 
 class _WriteTransaction:

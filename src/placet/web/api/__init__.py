@@ -2,18 +2,18 @@
 
 The rooms: ``tasks`` (submit, list, read, decide, cancel), ``live``
 (Server-Sent Events), ``accounts`` (tokens and users), ``handlers`` (how
-outcome handlers fared, and retrying them), ``common`` (who is asking, the
-documented errors), ``schemas`` (the request and response bodies) and
+outcome handlers fared, and retrying them), ``controls`` (the kill switch),
+``common`` (who is asking, the documented errors), ``schemas`` (the request and response bodies) and
 ``docs`` (the interactive docs at /docs, served from this machine).
 """
 
 from fastapi import APIRouter
 
-from placet.web.api import accounts, docs, handlers, live, tasks
+from placet.web.api import accounts, controls, docs, handlers, live, tasks
 
 router = APIRouter(prefix="/api/v1")
 # In this order in the OpenAPI document.
-for part in (tasks, live, accounts, handlers):
+for part in (tasks, live, accounts, handlers, controls):
     router.include_router(part.router)
 
 __all__ = ["docs", "router"]

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from placet.domain.controls import Pause
 from placet.domain.deliveries import DeliveryRecord, DeliveryStatus
 from placet.domain.limits import MAX_INPUT_DEPTH, MAX_NAME, MAX_NOTE, MAX_TEXT, MAX_VERSION
 from placet.domain.models import (
@@ -132,6 +133,40 @@ class RetryIn(_Request):
     """Which failed deliveries to run again: one handler's, or every failed one."""
 
     handler: Name | None = Field(None, description="Only this handler; every failed one if null.")
+
+
+class PauseIn(_Request):
+    """The kill switch: pause everything, or one kind, and say why."""
+
+    reason: Note = Field(min_length=1, description="Why: kept in the audit log.")
+    kind: Name | None = Field(None, description="Only this kind; everything if left out.")
+
+
+class ResumeIn(_Request):
+    """Lift a pause of everything, or of one kind."""
+
+    kind: Name | None = Field(None, description="Only this kind's pause; everything's if left out.")
+
+
+class PauseOut(BaseModel):
+    """A pause in force."""
+
+    scope: str = Field(description="The kind paused, or * for everything.")
+    by: str
+    reason: str
+    at: datetime = Field(description="When it was paused.")
+    shown: str
+
+    @classmethod
+    def of(cls, pause: Pause) -> PauseOut:
+        """The response for a pause."""
+        return cls(
+            scope=pause.scope,
+            by=pause.by,
+            reason=pause.reason,
+            at=_time(pause.at),
+            shown=pause.shown(),
+        )
 
 
 class TokenIn(_Request):

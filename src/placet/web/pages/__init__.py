@@ -14,12 +14,22 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from placet.web.pages import admin, audit, handlers, queue, signin, stats, submit, task
+from placet.web.pages import (
+    admin,
+    audit,
+    controls,
+    handlers,
+    queue,
+    signin,
+    stats,
+    submit,
+    task,
+)
 from placet.web.pages.common import mount_static, templates
 
 __all__ = ["mount_static", "router", "templates"]
 
 router = APIRouter(include_in_schema=False)
 # The order the routes were declared in as one module, so matching is unchanged.
-for part in (signin, queue, submit, task, audit, stats, admin, handlers):
+for part in (signin, queue, submit, task, audit, stats, admin, handlers, controls):
     router.include_router(part.router)

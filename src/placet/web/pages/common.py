@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from placet.domain.controls import Pause
 from placet.domain.limits import MAX_NAME, MAX_NOTE, MAX_TEXT
 from placet.domain.models import Task
 from placet.domain.policy import Permission, Principal
@@ -65,6 +66,10 @@ class Viewer:
     def can(self, permission: str) -> bool:
         """True when one of the roles grants the permission (by its value)."""
         return self.principal.has(Permission(permission))
+
+    def pauses(self) -> list[Pause]:
+        """The pauses in force (the kill switch), for the header on every page."""
+        return list(self.services.engine.controls.pauses().values())
 
     def roles(self) -> str:
         """The roles, for display."""

@@ -1,0 +1,64 @@
+"""The kill switch from the terminal: ``placet pause``, ``placet resume``, ``placet status``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+from rich.text import Text
+
+from placet.cli.common import cli_principal, handle_errors, open_engine
+from placet.cli.render import err, out, plain, when
+from placet.domain.models import TaskStatus
+
+KindOption = Annotated[
+    Optional[str],  # noqa: UP045 - typer reads the annotation at run time on Python 3.10
+    typer.Option("--kind", help="Only this kind (default: everything)."),
+]
+AsOption = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--as", help="Act in an admin's name (admins only once accounts exist)."),
+]
+
+
+@handle_errors
+def pause(
+    reason: Annotated[str, typer.Option("--reason", help="Why: kept in the audit log.")],
+    kind: KindOption = None,
+    acting_as: AsOption = None,
+) -> None:
+    """Stop the AI from acting: nothing is drafted, no approved call runs, handlers hold.
+
+    Decisions are still recorded. Every process (placet serve, placet worker, a
+    program using the SDK) sees the pause within a second; a draft being written
+    stops and its task goes back to the queue. `placet resume` lifts it.
+    """
+    with open_engine() as engine:
+        found = engine.pause(cli_principal(engine, acting_as), reason, kind)
+    err.print(f"{found.shown()}; placet resume{' --kind ' + kind if kind else ''} lifts it")
+
+
+@handle_errors
+def resume(kind: KindOption = None, acting_as: AsOption = None) -> None:
+    """Lift a pause made with `placet pause` (of everything, or of one kind)."""
+    with open_engine() as engine:
+        lifted = engine.resume(cli_principal(engine, acting_as), kind)
+    err.print(f"resumed ({lifted.shown()}, since {when(lifted.at)})")
+
+
+@handle_errors
+def status() -> None:
+    """Where Placet stands: pauses in force, and how many tasks are in each state."""
+    with open_engine() as engine:
+        pauses = engine.controls.pauses()
+        counts = engine.count_by_status()
+    if pauses:
+        for found in pauses.values():
+            out.print(plain(f"PAUSED: {found.shown()} (since {when(found.at)})", "bold red"))
+    else:
+        out.print(Text("running: not paused", "green"))
+    totals = {status: 0 for status in TaskStatus}
+    for (_kind, status_), count in counts.items():
+        totals[status_] += count
+    shown = ", ".join(f"{count} {status_.value}" for status_, count in totals.items() if count)
+    out.print(f"tasks: {shown or 'none yet'}")

@@ -1,0 +1,57 @@
+"""The kill switch and the quorum from the terminal, as a person types them."""
+
+from __future__ import annotations
+
+import time
+
+from tests.e2e.conftest import Cli
+
+QUORUM_TOML = """\
+[groups]
+legal = ["ana", "li"]
+
+[kinds.clause]
+template = "A one-line clause about {topic}."
+reviewers = ["group:legal"]
+approvals = 2
+max_tokens = 16
+"""
+
+
+def test_pause_status_and_resume(cli: Cli) -> None:
+    assert "running: not paused" in cli("status").stdout
+    missing = cli("pause")
+    assert missing.returncode == 2 and "--reason" in missing.stderr
+    paused = cli("pause", "--reason", "the model leaks names")
+    assert paused.returncode == 0, paused.stderr
+    assert "paused by tester: the model leaks names" in paused.stderr
+    status = cli("status")
+    assert "PAUSED: paused by tester: the model leaks names" in status.stdout
+    submitted = cli("submit", "onboarding_email", "--input", "name=Ada")
+    task_id = submitted.stdout.strip()
+    worker = cli.start("worker", "--no-folder")
+    try:
+        time.sleep(3)  # a worker polls every fraction of a second: it would have drafted it
+        assert "queued" in cli("show", task_id).stdout  # nothing was drafted
+    finally:
+        worker.kill()
+    resumed = cli("resume")
+    assert resumed.returncode == 0 and "resumed" in resumed.stderr
+    again = cli("resume")
+    assert again.returncode == 2 and "nothing is paused" in again.stderr
+
+
+def test_two_approvals_from_the_terminal(cli: Cli) -> None:
+    (cli.folder / "placet.toml").write_text(QUORUM_TOML, encoding="utf-8")
+    task_id = cli("submit", "clause", "--input", "topic=fees").stdout.strip()
+    assert cli("worker", "--max-tasks", "1", "--no-folder").returncode == 0
+    cli.env["PLACET_USER"] = "ana"
+    first = cli("approve", task_id)
+    assert first.returncode == 0, first.stderr
+    assert f"counted for {task_id}: 1 of 2 approvals: ana; it waits for 1 more" in first.stderr
+    assert "1 of 2 approvals: ana" in cli("show", task_id).stdout
+    twice = cli("approve", task_id)
+    assert twice.returncode == 2 and "ana already approved this text" in twice.stderr
+    cli.env["PLACET_USER"] = "li"
+    second = cli("approve", task_id)
+    assert second.returncode == 0 and f"approved {task_id}" in second.stderr
