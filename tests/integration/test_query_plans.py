@@ -27,6 +27,7 @@ from placet.domain.models import TaskKind, TaskStatus
 from placet.domain.queries import TaskFilter
 from placet.engine import Engine
 from placet.store.deliveries import DECISION_PAGE, UNDELIVERED
+from placet.store.idsearch import ids_starting_with
 from placet.store.listing import list_query
 from placet.store.sql import SqlStore
 from placet.store.statements import (
@@ -258,3 +259,8 @@ def test_what_a_claim_runs_reads_a_few_index_entries_not_the_queue(
     assert selects
     for sql in selects:
         assert vm_steps_of_text(tmp_path, sql) < QUEUE, sql
+
+
+def test_a_task_found_by_the_start_of_its_id_is_an_index_range(tmp_path: Path) -> None:
+    (step,) = plan(tmp_path, ids_starting_with("01J3V5", 11))
+    assert step.startswith("SEARCH tasks USING") and "(id>? AND id<?)" in step, step
