@@ -81,7 +81,7 @@ def edit(
     """Approve the draft with your changes; the diff is recorded."""
     with open_engine() as engine:
         who = cli_principal(engine, actor)
-        task = engine.get(task_id)
+        task = engine.get(engine.resolve_task_id(task_id))
         draft = engine.detail(task.id).current_draft
         if task.status is not TaskStatus.AWAITING_REVIEW or draft is None:
             fail(f"task {task.id} is {task.status.value}, not awaiting review")
@@ -128,6 +128,7 @@ def _decide_now(
 ) -> None:
     with open_engine() as engine:
         who = cli_principal(engine, actor)
+        task_id = engine.resolve_task_id(task_id)
         _decide(engine, DecisionRequest(task_id, kind, who, expected_version=version, **fields))
 
 
