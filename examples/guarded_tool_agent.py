@@ -15,7 +15,7 @@ import sys
 
 import placet
 
-client = placet.connect(requester="support-agent", review_folder=True)
+client = placet.connect(requester="support-agent")
 
 CUSTOMERS = {"C-17": {"name": "Ada", "plan": "pro"}, "C-42": {"name": "Linus", "plan": "free"}}
 TICKETS = [

@@ -29,7 +29,7 @@ from placet.domain.models import TaskKind
 from placet.integrations.langgraph import PlacetInterrupts
 from placet.providers.base import CompletionRequest
 
-client = placet.connect(requester="email-agent", review_folder=True)
+client = placet.connect(requester="email-agent")
 reviews = PlacetInterrupts(client, kind="send_email")
 
 

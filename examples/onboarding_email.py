@@ -16,10 +16,8 @@ import placet
 
 
 def main(name: str) -> int:
-    with placet.connect(review_folder=True) as client:
-        task = client.submit("onboarding_email", name=name)
-        print(f"task {task.id}: drafting, then waiting for a person to decide", file=sys.stderr)
-        outcome = task.wait()
+    with placet.connect() as client:  # says on stderr what it waits for, and how to decide
+        outcome = client.submit("onboarding_email", name=name).wait()
     if outcome.approved:
         print(outcome.text)
         return 0

@@ -48,6 +48,10 @@ class NotFoundError(UsageError):
     """No task has that id."""
 
 
+class AmbiguousIdError(UsageError):
+    """More than one task has an id that starts (or ends) with that; give more of it."""
+
+
 class ConflictError(UsageError):
     """The task changed since you looked at it; nothing was changed."""
 

@@ -166,6 +166,42 @@ def test_list_by_requester_and_creation_time(store: Store) -> None:
     assert [t.id for t in window] == [t.id for t in made[1:4]]
 
 
+# Ids that share starts and ends, and ids holding LIKE's special characters: a
+# lookup by part of an id takes the text literally, in any database's collation.
+ID_PARTS = [
+    "01HZZZ0000000000000000000A",
+    "01J0000000000000000000000B",
+    "01J0000000000000000000001B",
+    "01J1000000000000000000000C",
+    "AB%_X",
+    "AB%Y",
+    "ABC_",
+    "AB\\Z",
+]
+
+
+def test_tasks_are_found_by_the_start_or_the_end_of_their_id(store: Store) -> None:
+    for task_id in ID_PARTS:
+        task, event = new_task()
+        store.create_task(replace(task, id=task_id), [replace(event, task_id=task_id)])
+    starting, ending = store.task_ids_starting_with, store.task_ids_ending_with
+    assert starting("01J0", 10) == ID_PARTS[1:3]
+    assert starting("01HZ", 10) == ID_PARTS[:1]  # the range above 01HZ ends below 01J
+    assert starting("01", 2) == ID_PARTS[:2]  # the first ones, in id order
+    assert starting(ID_PARTS[3], 10) == ID_PARTS[3:4]
+    assert starting("01j", 10) == []  # as given: ids are compared exactly, case too
+    assert starting("AB%", 10) == ["AB%Y", "AB%_X"]
+    assert starting("AB_", 10) == []  # no wildcard: ABC_ does not start with AB_
+    assert starting("AB\\", 10) == ["AB\\Z"]
+    assert starting("02", 10) == []
+    assert ending("B", 10) == ID_PARTS[1:3]
+    assert ending("1B", 10) == ID_PARTS[2:3]
+    assert ending("_", 10) == ["ABC_"]
+    assert ending("%", 10) == []
+    assert ending("0" * 40, 10) == []  # longer than any id
+    assert ending("b", 10) == []
+
+
 def test_iter_tasks_walks_past_a_page(store: Store) -> None:
     for _ in range(503):
         task, event = new_task()

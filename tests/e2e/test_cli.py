@@ -326,3 +326,29 @@ def test_a_worker_names_the_kinds_it_cannot_draft_as_it_starts(cli: Cli) -> None
     assert "warning: kind onboarding_email cannot be drafted" in started.stderr
     cli.env["PLACET_MODEL"] = working
     assert "warning:" not in cli("worker", "--max-tasks", "0", "--no-folder").stderr
+
+
+def test_a_task_is_named_by_a_start_or_end_of_its_id_only_it_has(cli: Cli) -> None:
+    first = cli("submit", "onboarding_email", "--input", "name=A").stdout.strip()
+    second = cli("submit", "onboarding_email", "--input", "name=B").stdout.strip()
+    start = next(n for n in range(1, 27) if first[:n] != second[:n])
+    shown = cli("show", first[:start].lower())
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith(first)
+    tail = "…" + second[-10:]  # as the dashboard shows it
+    cancelled = cli("cancel", tail)
+    assert cancelled.returncode == 0 and f"cancelled {second}" in cancelled.stderr
+    exported = cli("audit", "export", "--task", second[-6:])
+    assert {json.loads(line)["task_id"] for line in exported.stdout.splitlines()} == {second}
+
+    shared = first[: start - 1] + "…"
+    ambiguous = cli("approve", shared)
+    assert ambiguous.returncode == 2  # as for an unknown id: the command needs fixing
+    assert f"is the start of more than one task id: {first} (onboarding_email, queued)" in (
+        ambiguous.stderr
+    )
+    assert f"{second} (onboarding_email, cancelled)" in ambiguous.stderr
+    assert len(ambiguous.stderr.strip().splitlines()) == 1
+    unknown = cli("wait", "01ZZZZ…")
+    assert unknown.returncode == 2
+    assert "no task with id 01ZZZZ, nor one whose id starts with it" in unknown.stderr

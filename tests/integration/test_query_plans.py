@@ -27,6 +27,7 @@ from placet.domain.models import TaskKind, TaskStatus
 from placet.domain.queries import TaskFilter
 from placet.engine import Engine
 from placet.store.deliveries import DECISION_PAGE, UNDELIVERED
+from placet.store.idsearch import ids_starting_with
 from placet.store.listing import list_query
 from placet.store.sql import SqlStore
 from placet.store.statements import (
@@ -268,3 +269,8 @@ def test_the_sealer_finds_the_tasks_to_log_through_their_own_small_index(tmp_pat
     assert steps == ["SCAN tasks USING COVERING INDEX ix_tasks_unlogged"] or steps == [
         "SCAN tasks USING INDEX ix_tasks_unlogged"
     ], steps
+
+
+def test_a_task_found_by_the_start_of_its_id_is_an_index_range(tmp_path: Path) -> None:
+    (step,) = plan(tmp_path, ids_starting_with("01J3V5", 11))
+    assert step.startswith("SEARCH tasks USING") and "(id>? AND id<?)" in step, step

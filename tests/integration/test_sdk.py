@@ -303,3 +303,74 @@ def test_placet_show_gives_how_an_approved_call_ran(
     shown = " ".join(capsys.readouterr().out.split())
     assert "execution started" in shown and "by agent: ran, done" in shown
     assert "no outcome recorded" not in shown
+
+
+def test_a_waiting_client_keeps_the_review_folder_and_says_once_what_it_waits_for(
+    client: Client, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    handle = client.submit("onboarding_email", name="Ada")
+    with pytest.raises(TimeoutError):
+        handle.wait(timeout=0.3)
+    pending = tmp_path / "human_feedback" / "pending" / f"{handle.id}.json"
+    assert pending.exists()  # in the client's folder: connect(directory=...)
+    with pytest.raises(TimeoutError):
+        handle.wait(timeout=0.3)  # the same draft again: nothing more is said
+    reviewer(client, DecisionKind.REVISE, feedback="Shorter.").join()
+    with pytest.raises(TimeoutError):
+        handle.wait(timeout=0.3)  # drafts again here, then waits on draft 2
+    said = capsys.readouterr().err.splitlines()
+    assert said == [
+        f"placet: drafting task {handle.id} (onboarding_email), draft 1 of 3 …",
+        f"placet: task {handle.id} (onboarding_email) is waiting for a person's decision on "
+        "draft 1; this program waits for it.",
+        f"  decide with: placet review | placet approve {handle.id} | placet reject {handle.id} "
+        '--reason "…" | the dashboard (placet serve)',
+        f"  or move {pending} to approved/ or rejected/",
+        f"placet: task {handle.id}: a revision was asked for",
+        f"placet: drafting task {handle.id} (onboarding_email), draft 2 of 3 …",
+        f"placet: task {handle.id} (onboarding_email) is waiting for a person's decision on "
+        "draft 2; this program waits for it.",
+        f"  decide with: placet review | placet approve {handle.id} | placet reject {handle.id} "
+        '--reason "…" | the dashboard (placet serve)',
+        f"  or move {pending} to approved/ or rejected/",
+    ]
+
+
+def test_without_the_review_folder_the_client_says_how_else_to_decide(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with sdk_client(tmp_path, review_folder=False) as client:
+        handle = client.submit("onboarding_email", name="Ada")
+        with pytest.raises(TimeoutError):
+            handle.wait(timeout=0.3)
+    said = capsys.readouterr().err
+    assert f"placet approve {handle.id}" in said and "or move" not in said
+    assert not (tmp_path / "human_feedback").exists()
+
+
+@pytest.mark.parametrize("asked", [{"quiet": True}, {"env": "1"}, {"env": "yes"}])
+def test_a_quiet_client_prints_nothing_while_it_waits(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    asked: dict[str, Any],
+) -> None:
+    if "env" in asked:
+        monkeypatch.setenv("PLACET_QUIET", asked["env"])
+    with sdk_client(tmp_path, quiet=asked.get("quiet")) as client:
+        handle = client.submit("onboarding_email", name="Ada")
+        with pytest.raises(TimeoutError):
+            handle.wait(timeout=0.3)
+    assert capsys.readouterr().err == ""
+    assert (tmp_path / "human_feedback" / "pending" / f"{handle.id}.json").exists()
+
+
+def sdk_client(tmp_path: Path, **options: Any) -> Client:
+    fake = FakeProvider()
+    return placet.connect(
+        f"sqlite:///{tmp_path / 'sdk.db'}",
+        directory=str(tmp_path),
+        requester="agent",
+        provider_for=lambda _model: fake,
+        **options,
+    )

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from placet.domain.ids import CROCKFORD, _text, millis_of, new_id
+from placet.domain.ids import CROCKFORD, _text, id_part, millis_of, new_id
 
 ULID_TEXT = re.compile(f"^[{CROCKFORD}]{{26}}$")
 
@@ -89,3 +89,20 @@ def test_an_id_is_its_128_bits_in_crockford_base32(millis: int, random_bits: int
     value = (millis << 80) | random_bits  # 130 bits in 26 characters: the top two are zero
     expected = "".join(CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
     assert _text(millis, random_bits) == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "text", "start", "end"),
+    [
+        (" 01jd3v5q ", "01JD3V5Q", True, True),  # as typed: could be either
+        ("01JD3V…", "01JD3V", True, False),  # the README's shortening: a start
+        ("01jd3v...", "01JD3V", True, False),
+        ("…7Q2K", "7Q2K", False, True),  # the dashboard's: an end
+        ("...7q2k", "7Q2K", False, True),
+        ("…3V5Q…", "3V5Q", True, True),  # marked on both sides: either
+    ],
+)
+def test_what_part_of_an_id_a_person_typed(typed: str, text: str, start: bool, end: bool) -> None:
+    part = id_part(typed)
+    assert (part.text, part.may_be_start, part.may_be_end) == (text, start, end)
+    assert part.may_be_whole == (start and end)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from placet.cli import audit, controls, db, decide, handlers, ops, tasks, web
+from placet.cli import audit, controls, db, decide, handlers, ops, review, tasks, web
 
 app = typer.Typer(
     name="placet",
@@ -26,7 +26,7 @@ for command in (
     decide.edit,
     decide.revise,
     decide.reject,
-    decide.review,
+    review.review,
     tasks.cancel,
     tasks.retry,
     ops.worker,

@@ -20,9 +20,11 @@ from placet.cli.common import (
     fail,
     handle_errors,
     open_engine,
+    resolve_ids,
 )
 from placet.cli.render import err, out, plain, progress
 from placet.domain.auditlog import Checkpoint
+from placet.engine import Engine
 from placet.engine.auditing import AuditReport, export_jsonl, task_count, verify_store
 
 audit_app = typer.Typer(
@@ -48,9 +50,11 @@ def verify(
 ) -> None:
     """Check the global log and every task's chain, and the rows they prove."""
     checkpoint = _read_checkpoint(against) if against is not None else None
-    with open_engine() as engine, progress("verifying", task_count(engine, task)) as tick:
-        engine.seal_audit_log()
-        report = verify_store(engine, task, tick, checkpoint)
+    with open_engine() as engine:
+        task = resolve_ids(engine, task)
+        with progress("verifying", task_count(engine, task)) as tick:
+            engine.seal_audit_log()
+            report = verify_store(engine, task, tick, checkpoint)
     for problem in report.problems:
         where = f"event {problem.seq}" if problem.seq is not None else "chain"
         err.print(plain(f"task {problem.task_id} {where}: {problem.problem}", "red"))
@@ -139,10 +143,17 @@ def export(
     task: TaskOptions = None,
 ) -> None:
     """Write the trail (or some tasks') as JSON Lines, task by task, in chain order."""
-    with open_engine() as engine, progress("exporting", task_count(engine, task)) as tick:
+    with open_engine() as engine:
+        task = resolve_ids(engine, task)
+        count = _export(engine, output, task)
+    err.print(f"exported {count} events")
+
+
+def _export(engine: Engine, output: Path | None, task: list[str] | None) -> int:
+    with progress("exporting", task_count(engine, task)) as tick:
         if output is None:
             count = export_jsonl(engine, sys.stdout, task, tick)
         else:
             with output.open("w", encoding="utf-8") as handle:
                 count = export_jsonl(engine, handle, task, tick)
-    err.print(f"exported {count} events")
+    return count

@@ -157,13 +157,21 @@ def normal_ids(ids: list[str] | None) -> list[str] | None:
     return None if ids is None else [normal_id(text) for text in ids]
 
 
-# Every command that names tasks takes their ids the same way: as printed, in any case.
-TaskArg = Annotated[
-    str, typer.Argument(help="The task id (as printed; any case).", callback=normal_id)
-]
+def resolve_ids(engine: Engine, typed: list[str] | None) -> list[str] | None:
+    """The whole ids of the tasks named by ``--task`` options (see ``TaskArg``)."""
+    return None if typed is None else [engine.resolve_task_id(text) for text in typed]
+
+
+# Every command that names tasks takes their ids the same way: as printed, in any case,
+# or shortened to a start or an end that only one task has. The command resolves it
+# with engine.resolve_task_id once its engine is open.
+ID_HELP = "the start of one (01JD…), or the end the dashboard shows (…7Q2K); any case"
+TaskArg = Annotated[str, typer.Argument(help=f"The task id, or {ID_HELP}.", callback=normal_id)]
 TaskOptions = Annotated[
     Optional[list[str]],  # noqa: UP045 - typer reads the annotation at run time on Python 3.10
     typer.Option(
-        "--task", help="Only this task (its id, any case); repeatable.", callback=normal_ids
+        "--task",
+        help=f"Only this task: its id, or {ID_HELP}. Repeatable.",
+        callback=normal_ids,
     ),
 ]

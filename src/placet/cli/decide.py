@@ -1,29 +1,23 @@
-"""Commands that decide: approve, edit, revise, reject, and the review loop."""
+"""Commands that decide: approve, edit, revise, reject (the review loop is in ``review``)."""
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated, Optional
 
-import click
 import typer
-from rich.text import Text
 
 from placet.cli.common import (
-    EXIT_USAGE,
     TaskArg,
     cli_principal,
     fail,
     handle_errors,
     open_engine,
 )
-from placet.cli.render import draft_panel, err, input_summary, plain, print_boxed
+from placet.cli.editor import edit_text
+from placet.cli.render import err
 from placet.domain.diffs import changed_lines
 from placet.domain.models import DecisionKind, Task, TaskStatus
-from placet.domain.policy import Principal
-from placet.domain.queries import TaskFilter
 from placet.engine import DecisionRequest, Engine
-from placet.errors import ConflictError, InvalidInputError, PermissionDeniedError
 
 ActorOption = Annotated[
     Optional[str],  # noqa: UP045 - typer reads the annotation at run time on Python 3.10
@@ -39,7 +33,8 @@ VersionOption = Annotated[
 ]
 
 
-def _decide(engine: Engine, request: DecisionRequest) -> Task:
+def decide_and_say(engine: Engine, request: DecisionRequest) -> Task:
+    """Decide, and say in one line what came of it."""
     task = engine.decide(request)
     count = engine.approvals(task)
     if count is not None:  # counted toward the kind's quorum; the task still waits
@@ -77,7 +72,10 @@ def edit(
     task_id: TaskArg,
     text: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option(help="The edited text; without it, $EDITOR opens the draft."),
+        typer.Option(
+            help="The edited text; without it the draft opens in $VISUAL or $EDITOR "
+            "(else nano or vi)."
+        ),
     ] = None,
     actor: ActorOption = None,
     version: VersionOption = None,
@@ -85,24 +83,17 @@ def edit(
     """Approve the draft with your changes; the diff is recorded."""
     with open_engine() as engine:
         who = cli_principal(engine, actor)
-        task = engine.get(task_id)
+        task = engine.get(engine.resolve_task_id(task_id))
         draft = engine.detail(task.id).current_draft
         if task.status is not TaskStatus.AWAITING_REVIEW or draft is None:
             fail(f"task {task.id} is {task.status.value}, not awaiting review")
-        edited = text if text is not None else _edit_in_editor(draft.output)
+        edited = text if text is not None else edit_text(draft.output)
         if edited is None:
-            fail("the editor was closed without saving; nothing was recorded")
+            fail("the edit was not saved; nothing was recorded")
         request = DecisionRequest(
             task.id, DecisionKind.EDIT, who, draft.id, version or task.version, text=edited
         )
-        _decide(engine, request)
-
-
-def _edit_in_editor(text: str) -> str | None:
-    if not sys.stdin.isatty():
-        fail("no terminal for an editor; pass the edited text with --text", EXIT_USAGE)
-    result: str | None = click.edit(text, extension=".md", require_save=True)
-    return result
+        decide_and_say(engine, request)
 
 
 @handle_errors
@@ -132,90 +123,7 @@ def _decide_now(
 ) -> None:
     with open_engine() as engine:
         who = cli_principal(engine, actor)
-        _decide(engine, DecisionRequest(task_id, kind, who, expected_version=version, **fields))
-
-
-REVIEW_KEYS = "[a]pprove  [e]dit  [r]evise  [x] reject  [s]kip  [q]uit"
-
-
-@handle_errors
-def review(
-    kind: Annotated[list[str], typer.Option("--kind", "-k", help="Only this kind.")] = [],  # noqa: B006
-    actor: ActorOption = None,
-) -> None:
-    """Work through the queue, one key per action."""
-    skipped: set[str] = set()
-    with open_engine() as engine:
-        who = cli_principal(engine, actor)
-        while True:
-            task = _next_in_queue(engine, who, tuple(kind), skipped)
-            if task is None:
-                err.print("the queue is empty (of tasks you may decide)")
-                return
-            if not _review_one(engine, task, who, skipped):
-                return
-
-
-def _next_in_queue(
-    engine: Engine, who: Principal, kinds: tuple[str, ...], skipped: set[str]
-) -> Task | None:
-    """The oldest task awaiting review that this person may decide and has not skipped."""
-    after: str | None = None
-    while True:
-        page = engine.list_tasks(TaskFilter((TaskStatus.AWAITING_REVIEW,), kinds, after, 100))
-        for task in page:
-            if task.id not in skipped and engine.may_decide(who, task).allowed:
-                return task
-        if len(page) < 100:
-            return None
-        after = page[-1].id
-
-
-def _review_one(engine: Engine, task: Task, who: Principal, skipped: set[str]) -> bool:
-    draft = engine.detail(task.id).current_draft
-    assert draft is not None
-    err.print(Text(f"\n{task.id}  {task.kind}  draft {task.attempt}/{task.max_attempts}", "bold"))
-    err.print(plain(f"input: {input_summary(task, 200)}", "dim"))
-    print_boxed(err, draft_panel(draft))
-    err.print(Text(REVIEW_KEYS, "bold"))
-    key = _read_key()
-    base = DecisionRequest(task.id, DecisionKind.APPROVE, who, draft.id, task.version)
-    try:
-        return _act(engine, key, base, draft.output, skipped)
-    except (ConflictError, InvalidInputError, PermissionDeniedError) as exc:
-        err.print(plain(f"skipped: {exc.message}", "yellow"))
-        skipped.add(task.id)
-        return True
-
-
-def _act(engine: Engine, key: str, base: DecisionRequest, text: str, skipped: set[str]) -> bool:
-    from dataclasses import replace
-
-    if key == "a":
-        _decide(engine, base)
-    elif key == "e":
-        edited = _edit_in_editor(text) if sys.stdin.isatty() else _prompt("edited text")
-        _decide(engine, replace(base, kind=DecisionKind.EDIT, text=edited))
-    elif key == "r":
-        _decide(engine, replace(base, kind=DecisionKind.REVISE, feedback=_prompt("feedback")))
-    elif key == "x":
-        _decide(engine, replace(base, kind=DecisionKind.REJECT, reason=_prompt("reason")))
-    elif key == "q" or key == "":
-        return False
-    else:
-        skipped.add(base.task_id)
-    return True
-
-
-def _read_key() -> str:
-    if sys.stdin.isatty():
-        return click.getchar().lower()
-    line = sys.stdin.readline()  # scripted input: one line per key
-    return line.strip()[:1].lower()
-
-
-def _prompt(label: str) -> str:
-    if sys.stdin.isatty():
-        return str(click.prompt(label))
-    err.print(f"{label}: ", end="")
-    return sys.stdin.readline().strip()
+        task_id = engine.resolve_task_id(task_id)
+        decide_and_say(
+            engine, DecisionRequest(task_id, kind, who, expected_version=version, **fields)
+        )

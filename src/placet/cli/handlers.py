@@ -59,6 +59,7 @@ def retry(
 ) -> None:
     """Give failed deliveries a fresh set of attempts; a running `placet worker --app` runs them."""
     with open_engine() as engine:
+        task_id = engine.resolve_task_id(task_id)
         retried = retry_failed(engine, task_id, actor_name(actor), handler)
     if not retried:
         err.print(plain(nothing_to_retry(task_id, handler)))

@@ -152,7 +152,7 @@ def wait(
 ) -> None:
     """Pick a task up again: draft it if it needs a draft, wait, print the outcome."""
     with open_engine() as engine:
-        _follow(engine, engine.get(task_id).id, worker_name("wait"), timeout)
+        _follow(engine, engine.resolve_task_id(task_id), worker_name("wait"), timeout)
 
 
 def _model(engine: Engine, task: Task) -> str:
@@ -266,6 +266,7 @@ def ls(
 def show(task_id: TaskArg) -> None:
     """Show a task: input, current draft, earlier drafts with diffs, decisions."""
     with open_engine() as engine:
+        task_id = engine.resolve_task_id(task_id)
         detail = engine.detail(task_id)
         show_detail(detail, engine.approvals(detail.task))
         show_deliveries(task_deliveries(engine, task_id))
@@ -279,7 +280,7 @@ def cancel(
 ) -> None:
     """Cancel a task that has not ended."""
     with open_engine() as engine:
-        task = engine.cancel(task_id, actor_name(actor), reason)
+        task = engine.cancel(engine.resolve_task_id(task_id), actor_name(actor), reason)
     err.print(f"cancelled {task.id}")
 
 
@@ -290,5 +291,5 @@ def retry(
 ) -> None:
     """Queue a failed task for drafting again."""
     with open_engine() as engine:
-        task = engine.retry(task_id, actor_name(actor))
+        task = engine.retry(engine.resolve_task_id(task_id), actor_name(actor))
     err.print(f"queued {task.id} again; placet wait {task.id} drafts it here")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from dataclasses import dataclass
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 # Two characters per lookup: the 80 random bits are eight lookups.
@@ -63,6 +64,39 @@ os.register_at_fork(after_in_child=_forget_in_child)
 def normal_id(text: str) -> str:
     """An id as typed by a person (any case, stray spaces) in the form Placet stores."""
     return text.strip().upper()
+
+
+ID_LENGTH = 26
+# What stands for the part of an id left out, as the dashboard shows a tail ("…7Q2K")
+# and the README a start ("01JD…"); three dots for those who cannot type the ellipsis.
+_LEFT_OUT = ("…", "...")
+
+
+@dataclass(frozen=True)
+class IdPart:
+    """What a person typed to name a task: a whole id, or its start, or its end."""
+
+    text: str  # as Placet stores ids (see normal_id), the marks of a left-out part removed
+    may_be_start: bool
+    may_be_end: bool
+
+    @property
+    def may_be_whole(self) -> bool:
+        """True unless a part was marked as left out on one side only."""
+        return self.may_be_start and self.may_be_end
+
+
+def id_part(typed: str) -> IdPart:
+    """Read ``01JD…`` as the start of an id, ``…7Q2K`` as its end, anything else as either."""
+    text = normal_id(typed)
+    start_given = end_given = False
+    for mark in _LEFT_OUT:
+        if text.endswith(mark):
+            text, start_given = text[: -len(mark)], True
+        if text.startswith(mark):
+            text, end_given = text[len(mark) :], True
+    # Marked on both sides ("…3V5Q…") says nothing about where the text sits: either.
+    return IdPart(text.strip(), start_given or not end_given, end_given or not start_given)
 
 
 def id_floor(at: float) -> str:

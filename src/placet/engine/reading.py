@@ -11,11 +11,25 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 
 from placet.domain import audit
+from placet.domain.ids import ID_LENGTH, IdPart, id_part
 from placet.domain.models import Draft, Event, Task, TaskDetail, TaskStatus
 from placet.domain.queries import TaskFilter
 from placet.engine.auditlog import AuditLog
+from placet.errors import AmbiguousIdError, NotFoundError
 from placet.store.base import Store
 from placet.store.deliveries import DeliveryStore
+
+CANDIDATES_SHOWN = 5  # tasks an ambiguous id names in its error; enough to pick from
+
+
+def _none_named(part: IdPart) -> str:
+    if part.may_be_whole and len(part.text) >= ID_LENGTH:
+        return f"no task with id {part.text}"
+    sides = {(True, True): "starts or ends", (True, False): "starts", (False, True): "ends"}
+    return (
+        f"no task with id {part.text}, nor one whose id "
+        f"{sides[part.may_be_start, part.may_be_end]} with it"
+    )
 
 
 class Reads:
@@ -28,6 +42,46 @@ class Reads:
     def get(self, task_id: str) -> Task:
         """The task, or NotFoundError."""
         return self.store.get_task(task_id)
+
+    def resolve_task_id(self, typed: str) -> str:
+        """The id of the one task ``typed`` names: its whole id, or the start or end of it.
+
+        ``01JD…`` is only a start and ``…7Q2K`` (as the dashboard shows ids) only
+        an end; plain text is tried as a start first. A start is what people type
+        and costs an index range; an end reads every id, so it is tried only when
+        no id starts with the text. NotFoundError when none matches,
+        AmbiguousIdError (naming some of them) when several do.
+        """
+        part = id_part(typed)
+        if not part.text:
+            raise NotFoundError(f"no task with id {typed.strip()!r}")
+        found, where = self._ids_with_part(part)
+        if part.may_be_whole and part.text in found:
+            return part.text  # a whole id wins over longer ids that start with it
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise NotFoundError(_none_named(part))
+        shown = "; ".join(self._candidate(task_id) for task_id in found[:CANDIDATES_SHOWN])
+        more = "; and more" if len(found) > CANDIDATES_SHOWN else ""
+        raise AmbiguousIdError(
+            f"{part.text} is the {where} of more than one task id: {shown}{more}. "
+            "Give more of the id"
+        )
+
+    def _ids_with_part(self, part: IdPart) -> tuple[list[str], str]:
+        """Up to one more id than is shown, and whether they start or end with the text."""
+        if part.may_be_start:
+            found = self.store.task_ids_starting_with(part.text, CANDIDATES_SHOWN + 1)
+            if found:
+                return found, "start"
+        if part.may_be_end and len(part.text) < ID_LENGTH:
+            return self.store.task_ids_ending_with(part.text, CANDIDATES_SHOWN + 1), "end"
+        return [], ""
+
+    def _candidate(self, task_id: str) -> str:
+        task = self.store.get_task(task_id)
+        return f"{task.id} ({task.kind}, {task.status.value})"
 
     def get_draft(self, draft_id: str) -> Draft:
         """The draft, or NotFoundError."""

@@ -4,7 +4,8 @@ The rooms: ``client`` (``connect``, ``Client``, ``TaskHandle``: submit, wait,
 ask, and the decorators for gates and outcome handlers), ``gates``
 (``@client.require_approval``: a call that runs once, as approved) and
 ``runner`` (driving one task to its end: draft here when no worker does, wait
-for people; ``placet run`` and ``placet wait`` use it too). The handlers
+for people; ``placet run`` and ``placet wait`` use it too) and ``announce``
+(what a waiting program says on stderr, once, unless quiet). The handlers
 themselves run in ``placet.handlers``; how a task ended is
 ``placet.domain.outcomes.Outcome``.
 """

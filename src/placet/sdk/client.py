@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, TypeVar
 
 from placet.config import default_actor, load_settings
@@ -33,6 +34,7 @@ from placet.handlers.base import (
     make_handler,
 )
 from placet.handlers.runner import HandlerPool, HandlerRunner, register_handler
+from placet.sdk.announce import Announcer, quiet_from_env
 from placet.sdk.gates import Rejected, guard
 from placet.sdk.runner import RunHooks, WaitTimeout, drive
 from placet.store import open_store
@@ -50,22 +52,29 @@ def connect(
     directory: str | None = None,
     requester: str | None = None,
     provider_for: ProviderFactory | None = None,
-    review_folder: bool = False,
+    review_folder: bool = True,
+    quiet: bool | None = None,
 ) -> Client:
     """A client on the embedded defaults (SQLite here, the local model) or on a database URL.
 
-    With ``review_folder=True``, drafts also wait as files in the review folder
-    (``human_feedback/pending/``) while this client waits, and moving a file
-    decides, as with ``placet run``.
+    While it waits (``task.wait()``, a guarded call, ``ask``), drafts also wait
+    as files in the review folder (``human_feedback/pending/``) and moving a
+    file decides, as with ``placet run``; ``review_folder=False`` leaves the
+    folder to other Placet processes. It also says once, on stderr, what it
+    waits for and how to decide; ``quiet=True`` (or ``PLACET_QUIET=1``) keeps
+    it silent. ``directory`` is the working folder: its ``placet.toml`` and
+    ``.env`` are read, and a relative review folder is in it.
     """
-    from pathlib import Path
-
     settings = load_settings(Path(directory) if directory else None)
+    if directory and not settings.review_dir.is_absolute():
+        settings = replace(settings, review_dir=Path(directory) / settings.review_dir)
     if database_url:
         settings = replace(settings, database_url=database_url)
     store = open_store(settings.database_url)
     engine = Engine(store, settings, provider_for)
-    return Client(engine, requester=requester, owns_store=True, review_folder=review_folder)
+    return Client(
+        engine, requester=requester, owns_store=True, review_folder=review_folder, quiet=quiet
+    )
 
 
 class TaskHandle:
@@ -97,11 +106,18 @@ class Client:
         requester: str | None = None,
         owns_store: bool = False,
         review_folder: bool = False,
+        quiet: bool | None = None,
     ):
+        """A client on an engine you made; ``placet.connect()`` is the usual way to get one.
+
+        ``review_folder``: keep the review folder current while waiting (connect's
+        default). ``quiet``: print nothing while waiting (None: ``PLACET_QUIET``).
+        """
         self.engine = engine
         self.requester = default_actor(requester)
         self._owns_store = owns_store
         self._review_folder = review_folder
+        self._announcer = Announcer(quiet_from_env() if quiet is None else quiet)
         self._worker = worker_name("sdk")
         self.handlers = HandlerSet()
         self._report: Callable[[str], None] = _log.info
@@ -142,21 +158,30 @@ class Client:
     def wait(self, task_id: str, timeout: float | None = None) -> Outcome:
         """Wait (drafting here when needed) until the task ends, or raise TimeoutError."""
         try:
-            with self._folder() as hooks:
+            with self._waiting_hooks() as hooks:
                 task = drive(self.engine, task_id, self._worker, hooks, timeout)
         except WaitTimeout as exc:
             raise TimeoutError(f"task {task_id} is still {exc.task.status.value}") from None
         return self._outcome(task)
 
     @contextmanager
-    def _folder(self) -> Iterator[RunHooks]:
+    def _waiting_hooks(self) -> Iterator[RunHooks]:
+        """Say what is waited for; with the review folder, keep it current meanwhile."""
+        say = self._announcer
         if not self._review_folder:
-            yield RunHooks()
+            no_file = functools.partial(say.waiting, pending_file=None)
+            yield RunHooks(say.drafting, on_review=no_file, on_revision=say.revision)
             return
         from placet.channels.folder import FolderChannel
 
-        with FolderChannel(self.engine, self.engine.settings.review_dir) as channel:
-            yield RunHooks(on_review=lambda task: _publish(channel, task))
+        root = self.engine.settings.review_dir
+        with FolderChannel(self.engine, root, on_message=say.folder_message) as channel:
+            # Published before the person is pointed at it, as placet run does.
+            yield RunHooks(
+                say.drafting,
+                on_review=lambda task: say.waiting(task, channel.publish(task)),
+                on_revision=say.revision,
+            )
 
     def _outcome(self, task: Task) -> Outcome:
         return outcome_of(task, self.engine.detail(task.id).decisions)
@@ -360,10 +385,6 @@ class _HandlerOptions:
     backfill: bool
     max_attempts: int
     retry_delay: float
-
-
-def _publish(channel: Any, task: Task) -> None:
-    channel.publish(task)
 
 
 def _question_kind() -> TaskKind:

@@ -134,6 +134,17 @@ class Store(Protocol):
         """Tasks matching the filter, in id order."""
         ...
 
+    def task_ids_starting_with(self, prefix: str, limit: int) -> list[str]:
+        """Ids of tasks that start with ``prefix`` (taken literally), in id order, up to ``limit``.
+
+        An index range: the cost is the number of ids that match.
+        """
+        ...
+
+    def task_ids_ending_with(self, suffix: str, limit: int) -> list[str]:
+        """Ids of tasks that end with ``suffix`` (taken literally), in id order, up to ``limit``."""
+        ...
+
     def claimable(self, now: float, limit: int) -> list[Task]:
         """Queued tasks, and drafting tasks whose lease ran out, oldest first."""
         ...

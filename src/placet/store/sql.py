@@ -28,6 +28,7 @@ from placet.store.auditlog import SqlAuditLog
 from placet.store.base import ClaimChange
 from placet.store.deliveries import DeliveryStore
 from placet.store.engines import make_engine
+from placet.store.idsearch import ids_ending_with, ids_starting_with
 from placet.store.kept import KeptRecords
 from placet.store.listing import (
     FEW_OF_A_REQUESTER,
@@ -216,6 +217,14 @@ class SqlStore:
         by_requester = self._walk_requester(task_filter)
         query = list_query(task_filter, by_requester, status_under_kind=self._sqlite)
         return [rows.task(r) for r in self._db.select(query, {})]
+
+    def task_ids_starting_with(self, prefix: str, limit: int) -> list[str]:
+        """Ids of tasks that start with ``prefix``, in id order, up to ``limit`` (a range)."""
+        return [str(row[0]) for row in self._db.select(ids_starting_with(prefix, limit), {})]
+
+    def task_ids_ending_with(self, suffix: str, limit: int) -> list[str]:
+        """Ids of tasks that end with ``suffix``, in id order, up to ``limit`` (reads every id)."""
+        return [str(row[0]) for row in self._db.select(ids_ending_with(suffix, limit), {})]
 
     def _walk_requester(self, task_filter: TaskFilter) -> bool:
         # PostgreSQL's planner knows how many tasks a requester has; SQLite's does not.

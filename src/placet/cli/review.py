@@ -1,0 +1,182 @@
+"""``placet review``: the queue in the terminal, one task at a time, one key per action."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from typing import Annotated
+
+import click
+import typer
+from rich.panel import Panel
+from rich.text import Text
+
+from placet.cli.common import cli_principal, handle_errors, open_engine
+from placet.cli.decide import ActorOption, decide_and_say
+from placet.cli.editor import edit_text
+from placet.cli.render import draft_panel, err, input_summary, plain, print_boxed
+from placet.domain.models import DecisionKind, Draft, Task, TaskStatus
+from placet.domain.policy import Principal
+from placet.domain.queries import TaskFilter
+from placet.engine import DecisionRequest, Engine
+from placet.errors import ConflictError, InvalidInputError, PermissionDeniedError
+
+REVIEW_KEYS = "[a]pprove  [e]dit  [r]evise  [x] reject  [s]kip  [q]uit"
+PAGE = 100
+# Lines under a task's card: a blank one and the keys. A card taller than the
+# terminal less these is paged, or its header would scroll out of sight.
+LINES_BELOW_CARD = 2
+
+
+@handle_errors
+def review(
+    kind: Annotated[list[str], typer.Option("--kind", "-k", help="Only this kind.")] = [],  # noqa: B006
+    actor: ActorOption = None,
+) -> None:
+    """Work through the queue, one key per action.
+
+    A draft taller than the terminal opens in a pager ($PAGER, else less) with
+    the task's header; quit it to choose. The queue holds drafted tasks: queued
+    ones are drafted by `placet worker`.
+    """
+    skipped: set[str] = set()
+    with open_engine() as engine:
+        who = cli_principal(engine, actor)
+        while True:
+            task = _next_in_queue(engine, who, tuple(kind), skipped)
+            if task is None:
+                err.print("the queue is empty (of tasks you may decide)")
+                _say_what_waits_for_a_draft(engine, tuple(kind))
+                return
+            if not _review_one(engine, task, who, skipped):
+                return
+
+
+def _next_in_queue(
+    engine: Engine, who: Principal, kinds: tuple[str, ...], skipped: set[str]
+) -> Task | None:
+    """The oldest task awaiting review that this person may decide and has not skipped."""
+    after: str | None = None
+    while True:
+        page = engine.list_tasks(TaskFilter((TaskStatus.AWAITING_REVIEW,), kinds, after, PAGE))
+        for task in page:
+            if task.id not in skipped and engine.may_decide(who, task).allowed:
+                return task
+        if len(page) < PAGE:
+            return None
+        after = page[-1].id
+
+
+def _say_what_waits_for_a_draft(engine: Engine, kinds: tuple[str, ...]) -> None:
+    """Tasks still to be drafted are not in the queue yet: say so, and what drafts them."""
+    counts = engine.count_by_status()
+    queued, drafting = (
+        sum(n for (kind, s), n in counts.items() if s is status and (not kinds or kind in kinds))
+        for status in (TaskStatus.QUEUED, TaskStatus.DRAFTING)
+    )
+    if queued and not drafting:
+        err.print(
+            f"{_tasks(queued)} waiting to be drafted, and none is being drafted: is a worker "
+            "running? Start one in another terminal with: placet worker"
+        )
+    elif queued or drafting:
+        err.print(
+            f"{_tasks(queued)} waiting to be drafted, {drafting} being drafted now; "
+            "run placet review again once they are drafted"
+        )
+
+
+def _tasks(count: int) -> str:
+    return f"{count} task is" if count == 1 else f"{count} tasks are"
+
+
+def _review_one(engine: Engine, task: Task, who: Principal, skipped: set[str]) -> bool:
+    draft = engine.detail(task.id).current_draft
+    assert draft is not None
+    _show_card(task, draft)
+    err.print(Text(REVIEW_KEYS, "bold"))
+    key = _read_key()
+    base = DecisionRequest(task.id, DecisionKind.APPROVE, who, draft.id, task.version)
+    try:
+        return _act(engine, key, base, draft.output, skipped)
+    except (ConflictError, InvalidInputError, PermissionDeniedError) as exc:
+        err.print(plain(f"skipped: {exc.message}", "yellow"))
+        skipped.add(task.id)
+        return True
+
+
+def _heading(task: Task) -> list[Text]:
+    """The lines that say which task this is: its id, kind and draft, and its input."""
+    return [
+        Text(f"{task.id}  {task.kind}  draft {task.attempt}/{task.max_attempts}", "bold"),
+        plain(f"input: {input_summary(task, 200)}", "dim"),
+    ]
+
+
+def _show_card(task: Task, draft: Draft) -> None:
+    """The card; one taller than the terminal goes through the pager, then its header again.
+
+    Printed whole, a long draft would push the task's header off the top of the
+    screen; paged, the person reads it from its first line, and the header
+    stays in sight above the keys once the pager is closed.
+    """
+    heading, panel = _heading(task), draft_panel(draft)
+    if _can_page():
+        with err.capture() as captured:
+            _print(heading, panel)
+        shown = captured.get()
+        if shown.count("\n") + LINES_BELOW_CARD > err.height:
+            click.echo_via_pager(shown)
+            err.print()
+            _print(heading)  # in sight again, above the keys
+            return
+    err.print()
+    _print(heading, panel)
+
+
+def _print(heading: list[Text], panel: Panel | None = None) -> None:
+    for line in heading:
+        err.print(line)
+    if panel is not None:
+        print_boxed(err, panel)
+
+
+def _can_page() -> bool:
+    """A person at a terminal: keys come from it and the pager can take it over."""
+    return err.is_terminal and sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _act(engine: Engine, key: str, base: DecisionRequest, text: str, skipped: set[str]) -> bool:
+    if key == "a":
+        decide_and_say(engine, base)
+    elif key == "e":
+        edited = edit_text(text) if sys.stdin.isatty() else _prompt("edited text")
+        if edited is None:
+            err.print("the edit was not saved; nothing was recorded")
+            return True
+        decide_and_say(engine, replace(base, kind=DecisionKind.EDIT, text=edited))
+    elif key == "r":
+        decide_and_say(
+            engine, replace(base, kind=DecisionKind.REVISE, feedback=_prompt("feedback"))
+        )
+    elif key == "x":
+        decide_and_say(engine, replace(base, kind=DecisionKind.REJECT, reason=_prompt("reason")))
+    elif key == "q" or key == "":
+        return False
+    else:
+        skipped.add(base.task_id)
+    return True
+
+
+def _read_key() -> str:
+    if sys.stdin.isatty():
+        return click.getchar().lower()
+    line = sys.stdin.readline()  # scripted input: one line per key
+    return line.strip()[:1].lower()
+
+
+def _prompt(label: str) -> str:
+    if sys.stdin.isatty():
+        return str(click.prompt(label))
+    err.print(f"{label}: ", end="")
+    return sys.stdin.readline().strip()
