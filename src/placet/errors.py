@@ -81,3 +81,7 @@ class ProviderRequestTooLargeError(ProviderError):
 
 class ProviderUnavailableError(ProviderError):
     """The language model provider could not be reached."""
+
+
+class ListenError(WorldError):
+    """The server could not listen on its address."""
