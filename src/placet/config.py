@@ -103,6 +103,14 @@ class Settings:
             return self.model
         return GROQ_DEFAULT_MODEL if self.groq_api_key else LOCAL_DEFAULT_MODEL
 
+    def model_source(self, kind: TaskKind) -> str:
+        """Where a kind's model was chosen, for messages: the setting that named it."""
+        if kind.model:
+            return "the kind's own model setting"
+        if self.model:
+            return self.source_of("model")
+        return "the default, as GROQ_API_KEY is set" if self.groq_api_key else "the default"
+
 
 def default_actor(explicit: str | None = None) -> str:
     """Who is acting: the explicit name, PLACET_USER, or the OS user."""

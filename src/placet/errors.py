@@ -36,6 +36,10 @@ class ConfigError(UsageError):
     """The configuration is invalid."""
 
 
+class UnusableModelError(ConfigError):
+    """The kind's model cannot be used as configured; nothing was submitted."""
+
+
 class UnknownKindError(UsageError):
     """No task kind has that name."""
 

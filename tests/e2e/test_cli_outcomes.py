@@ -76,6 +76,18 @@ CASES = {
         ("approve", "{awaiting}"), ERROR, "mallory", user="mallory", accounts=True
     ),
     "a broken placet.toml": Case(("ls",), ERROR, "placet.toml", config="[kinds.a\n"),
+    "a model name mistyped": Case(
+        ("submit", "onboarding_email", "--input", "name=A"),
+        ERROR,
+        "no local model named 'smolm2'",
+        env={"PLACET_MODEL": "local:smolm2"},
+    ),
+    "a model of no known provider": Case(
+        ("run", "onboarding_email", "--input", "name=A"),
+        ERROR,
+        "unknown model provider 'bogus'",
+        env={"PLACET_MODEL": "bogus:x"},
+    ),
     "an audit key too short": Case(("ls",), ERROR, "too short", env={"PLACET_AUDIT_KEY": "k"}),
 }
 

@@ -51,12 +51,14 @@ from placet.errors import (
     PlacetError,
     ProviderError,
     UnknownKindError,
+    UnusableModelError,
 )
 from placet.providers.base import Chunk, CompletionRequest, Provider
 from placet.store.base import Store
 from placet.store.kept import KeptRecords
 
 ProviderFactory = Callable[[str], Provider]
+ModelCheck = Callable[[str], object]  # raises ConfigError when a model cannot be used
 ChunkSink = Callable[[Chunk], None]
 # Why a draft could not be made, as Engine.draft raises it once the task is failed.
 DRAFT_FAILURES = (ProviderError, ConfigError, UnknownKindError, InvalidInputError)
@@ -101,6 +103,12 @@ class Engine(Reads):
         self.store = store
         self.settings = settings
         self._provider_for = provider_for or _registry_factory(settings)
+        # A provider given in code is checked by making it; the registry's own are
+        # checked without (see providers.registry.check).
+        self._check_model: ModelCheck = (
+            _registry_check(settings) if provider_for is None else self.provider
+        )
+        self._usable_models: set[str] = set()
         self._providers: dict[str, Provider] = {}
         self._clock = clock
         self._kinds: dict[str, TaskKind] = dict(settings.kinds)
@@ -138,6 +146,26 @@ class Engine(Reads):
         if model not in self._providers:
             self._providers[model] = self._provider_for(model)
         return self._providers[model]
+
+    def check_model(self, kind: TaskKind) -> None:
+        """Raise UnusableModelError when the kind's model cannot be used as configured.
+
+        What can be known before a task exists: the provider's name, its key or
+        endpoint, the model file; no model is loaded or called. A model checked
+        once is not checked again by this engine.
+        """
+        model = self.settings.model_for(kind)
+        if model in self._usable_models:
+            return
+        try:
+            self._check_model(model)
+        except ConfigError as exc:
+            source = self.settings.model_source(kind)
+            raise UnusableModelError(
+                f"kind {kind.name!r} cannot be drafted with model {model} ({source}): "
+                f"{exc.message}; nothing was submitted"
+            ) from exc
+        self._usable_models.add(model)
 
     def model_problems(self) -> dict[str, str]:
         """Each kind whose model cannot be used as configured, and why.
@@ -183,8 +211,10 @@ class Engine(Reads):
         A known idempotency key gives back the task it made, when this is the
         same request again (the same kind, input and requester); a key used
         for other work, or by someone else, is a ConflictError and hands
-        nothing back.
+        nothing back. A kind whose model cannot be used is refused before
+        anything is stored (UnusableModelError), not failed once drafted.
         """
+        self.check_model(self.kind(kind_name))
         task = self._create(kind_name, values, requester, idempotency_key, claim_as)
         if idempotency_key is not None and not _same_request(task, kind_name, values, requester):
             raise ConflictError(
@@ -630,6 +660,12 @@ def _registry_factory(settings: Settings) -> ProviderFactory:
     from placet.providers.registry import resolve
 
     return lambda name: resolve(name, settings)
+
+
+def _registry_check(settings: Settings) -> ModelCheck:
+    from placet.providers.registry import check
+
+    return lambda name: check(name, settings)
 
 
 def _claim_action(task: Task, now: float) -> Action | None:
