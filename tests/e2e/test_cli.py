@@ -197,6 +197,21 @@ def test_a_model_that_cannot_be_used_is_refused_before_the_task_exists(
     assert listed.stdout == "" and "no tasks match" in listed.stderr
 
 
+def test_an_input_the_template_does_not_use_is_kept_with_a_warning(cli: Cli) -> None:
+    submitted = cli("submit", "onboarding_email", "--input", "name=A", "--input", "tone=warm")
+    assert submitted.returncode == 0, submitted.stderr  # a warning, not a refusal
+    assert submitted.stderr.strip() == (
+        "warning: kind onboarding_email's template does not use input tone (it uses: name); "
+        "it is kept with the task, but the model never sees it"
+    )
+    assert stored_task(cli, submitted.stdout.strip()).input == {"name": "A", "tone": "warm"}
+    quiet = cli("submit", "onboarding_email", "--input", "name=B")
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    mistyped = cli("submit", "onboarding_email", "--input", "nmae=C")  # refused, not warned
+    assert mistyped.returncode == 2 and "needs input name" in mistyped.stderr
+    assert "warning" not in mistyped.stderr
+
+
 def test_init_writes_a_starter_file(tmp_path: Path) -> None:
     fresh = Cli(tmp_path)
     assert fresh("init").returncode == 0

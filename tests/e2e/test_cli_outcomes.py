@@ -76,6 +76,19 @@ CASES = {
         ("approve", "{awaiting}"), ERROR, "mallory", user="mallory", accounts=True
     ),
     "a broken placet.toml": Case(("ls",), ERROR, "placet.toml", config="[kinds.a\n"),
+    "a template with an unclosed brace": Case(
+        ("submit", "onboarding_email", "--input", "name=A"),
+        ERROR,
+        "[kinds.onboarding_email]: template: the '{' at character 4 is never closed",
+        config='[kinds.onboarding_email]\ntemplate = "Hi {name"\n',
+    ),
+    "config check with a problem": Case(
+        ("config", "check"),
+        ERROR,
+        "template: the '{' at character 4 is never closed",
+        config='[kinds.onboarding_email]\ntemplate = "Hi {name"\n',
+        one_line=False,  # each problem, then how many
+    ),
     "a model name mistyped": Case(
         ("submit", "onboarding_email", "--input", "name=A"),
         ERROR,

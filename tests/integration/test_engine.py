@@ -397,6 +397,12 @@ def queued_elsewhere(engine: Engine, kind: str, claim_as: str | None = None) -> 
     return elsewhere.submit(kind, NAME, "dev", claim_as=claim_as).id
 
 
+def test_a_kind_defined_in_code_with_a_stray_brace_is_refused(engine: Engine) -> None:
+    with pytest.raises(ConfigError, match=r"kind 'greeting': template: the '\{' at character 4"):
+        engine.register_kind(TaskKind(name="greeting", template="Hi {name"))
+    assert "greeting" not in engine.kinds
+
+
 def test_a_kind_whose_model_cannot_be_used_is_refused_at_submit(two_kinds: Engine) -> None:
     for claim_as in (None, "w"):
         with pytest.raises(UnusableModelError) as refused:

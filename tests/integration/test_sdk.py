@@ -316,7 +316,8 @@ def test_a_kind_whose_model_cannot_be_used_is_refused_and_nothing_is_stored(
     with placet.connect(database, directory=str(tmp_path), requester="agent") as client:
         with pytest.raises(ConfigError, match="kind 'note' cannot be drafted") as refused:
             client.submit("note", topic="tea")
-        assert "local:smolm2 (the kind's own model setting)" in refused.value.message
+        said = refused.value.message
+        assert f"local:smolm2 (model in {tmp_path / 'placet.toml'} [kinds.note])" in said
         assert client.engine.list_tasks(TaskFilter()) == []
         # A person's answer needs no model: a question is still asked.
         with pytest.raises(TimeoutError):

@@ -212,10 +212,11 @@ def users_passwd(
 @users_app.command("reset-password")
 @handle_errors
 def users_reset_password(name: Annotated[str, typer.Argument(help="The user name.")]) -> None:
-    """Give a user a new random password, printed once on stdout, and end their sessions.
+    """Give a user a new random password, shown once on stdout; end their sessions.
 
-    The way back in when a password is lost, the first admin's included; the old
-    password stops working at once. Change it afterwards with: placet users passwd NAME
+    The way back in when a password is lost, the first admin's included: the
+    old password stops working at once, and the reset is in the security
+    log. Change it afterwards with: placet users passwd NAME
     """
     with open_accounts() as (_engine, accounts):
         password = accounts.reset_password(name, by=actor_name())

@@ -36,7 +36,7 @@ from placet.domain.models import (
     Usage,
 )
 from placet.domain.policy import Principal, ReviewerLists, Verdict, may_decide
-from placet.domain.prompts import build_messages, template_inputs
+from placet.domain.prompts import build_messages, template_inputs, template_problem
 from placet.domain.toolcalls import parse_edited_arguments
 from placet.domain.transitions import Action, next_status
 from placet.engine.accounts import Accounts
@@ -134,10 +134,13 @@ class Engine(Reads):
         return kind
 
     def register_kind(self, kind: TaskKind) -> None:
-        """Add a kind defined in code; a different kind of the same name is refused."""
+        """Add a kind defined in code; refused if defined differently or its template is broken."""
         existing = self._kinds.get(kind.name)
         if existing is not None and existing != kind:
             raise ConfigError(f"kind {kind.name!r} is already defined differently")
+        problem = template_problem(kind.template)
+        if problem is not None:
+            raise ConfigError(f"kind {kind.name!r}: template: {problem}")
         self._kinds[kind.name] = kind
         self._reviewer_lists = _reviewer_lists(self._kinds)
 
@@ -160,11 +163,8 @@ class Engine(Reads):
         try:
             self._check_model(model)
         except ConfigError as exc:
-            source = self.settings.model_source(kind)
-            raise UnusableModelError(
-                f"kind {kind.name!r} cannot be drafted with model {model} ({source}): "
-                f"{exc.message}; nothing was submitted"
-            ) from exc
+            said = self.settings.unusable_model(kind, exc.message)
+            raise UnusableModelError(f"{said}; nothing was submitted") from exc
         self._usable_models.add(model)
 
     def model_problems(self) -> dict[str, str]:

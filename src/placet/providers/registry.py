@@ -69,10 +69,12 @@ def _ollama(model: str, settings: Settings) -> Provider:
     )
 
 
-def _local_file(model: str, settings: Settings) -> None:
-    from placet.providers.local import model_path
+def _local_ready(model: str, settings: Settings) -> None:
+    from placet.providers.local import local_threads, model_path, repeat_penalty
 
     model_path(model)
+    local_threads()  # PLACET_LOCAL_THREADS and PLACET_LOCAL_REPEAT_PENALTY, read
+    repeat_penalty()  # when drafting, are checked now too
 
 
 def _local(model: str, settings: Settings) -> Provider:
@@ -94,7 +96,7 @@ CHECKS: dict[str, Check] = {
     "groq": lambda _model, settings: _needs(_groq_key, settings),
     "openai": lambda _model, settings: _needs(_openai_base_url, settings),
     "ollama": lambda _model, _settings: None,  # no key; whether it answers shows when drafting
-    "local": _local_file,
+    "local": _local_ready,
 }
 
 
@@ -115,8 +117,9 @@ def resolve(name: str, settings: Settings) -> Provider:
 def check(name: str, settings: Settings) -> None:
     """Raise ConfigError when a model cannot be used as configured; nothing is made or called.
 
-    For the built-in providers: the name, the key or endpoint, the model file. A
-    third party's provider is checked by its prefix only (its entry point is not loaded).
+    For the built-in providers: the name, the key or endpoint, the model file and the
+    local model's settings. A third party's provider is checked by its prefix only (its
+    entry point is not loaded).
     """
     prefix, model = _split(name)
     built_in = CHECKS.get(prefix)
