@@ -35,7 +35,14 @@ from placet.domain.models import (
     TaskStatus,
     Usage,
 )
-from placet.domain.policy import Principal, ReviewerLists, Verdict, may_decide
+from placet.domain.policy import (
+    Principal,
+    ReviewerLists,
+    Verdict,
+    WayForward,
+    may_decide,
+    way_forward,
+)
 from placet.domain.prompts import build_messages, template_inputs, template_problem
 from placet.domain.toolcalls import parse_edited_arguments
 from placet.domain.transitions import Action, next_status
@@ -535,6 +542,13 @@ class Engine(Reads):
         """Whether this person may decide this task under its kind's policy, and if not, why."""
         return may_decide(principal, task, self._reviewer_lists)
 
+    def way_forward(self, principal: Principal, task: Task) -> WayForward:
+        """For someone who may not decide this task: who else may, or whom to add."""
+        people = [
+            self.accounts.principal(user) for user in self.accounts.users() if not user.disabled
+        ]
+        return way_forward(principal, task, people, self._reviewer_lists)
+
     def local_principal(self, channel: str, name: str, acting_as: str | None = None) -> Principal:
         """Who ``name`` is through a local channel (CLI, review folder, SDK); see engine.identity.
 
@@ -574,7 +588,8 @@ class Engine(Reads):
             who = principal.name if principal.entered_by is None else principal.entered_by
             detail = f"{verdict.reason} (through the {principal.channel})"
             self.accounts.record(who, "decide", "refused", task.id, detail, principal.remote)
-            raise PermissionDeniedError(f"{verdict.reason}; nothing was changed")
+            instead = self.way_forward(principal, task).text
+            raise PermissionDeniedError(f"{verdict.reason}; {instead}; nothing was changed")
 
     def _check_decidable(self, task: Task, request: DecisionRequest) -> None:
         # Status first: whoever lost a race learns who decided, not just a version number.
