@@ -117,10 +117,8 @@ class Settings:
 
     def unusable_model(self, kind: TaskKind, reason: str) -> str:
         """A kind whose model cannot be used, in words: the kind, the model, its setting, why."""
-        model = self.model_for(kind)
-        return f"kind {kind.name!r} cannot be drafted with model {model} " + (
-            f"({self.model_source(kind)}): {reason}"
-        )
+        model, source = self.model_for(kind), self.model_source(kind)
+        return f"kind {kind.name!r} cannot be drafted with model {model} ({source}): {reason}"
 
 
 def default_actor(explicit: str | None = None) -> str:
