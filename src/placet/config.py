@@ -10,16 +10,17 @@ import getpass
 import math
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from dotenv import load_dotenv
 
 from placet.auditkey import read_key
 from placet.domain.models import TaskKind
 from placet.domain.policy import kind_policy_problems
-from placet.domain.prompts import template_inputs
+from placet.domain.prompts import template_problem
 from placet.domain.starter import STARTER_KINDS
 from placet.errors import ConfigError
 
@@ -28,6 +29,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
+T = TypeVar("T")
 CONFIG_FILE = "placet.toml"
 DEFAULT_DATABASE = "sqlite:///placet.db"
 DEFAULT_REVIEW_DIR = "human_feedback"
@@ -107,6 +109,21 @@ class Settings:
             return self.model
         return GROQ_DEFAULT_MODEL if self.groq_api_key else LOCAL_DEFAULT_MODEL
 
+    def model_source(self, kind: TaskKind) -> str:
+        """Where a kind's model was chosen, for messages: the setting that named it."""
+        if kind.model and self.config_path is not None and self.kinds.get(kind.name) == kind:
+            return f"model in {self.config_path} [kinds.{kind.name}]"
+        if kind.model:
+            return "the kind's own model setting"
+        if self.model:
+            return self.source_of("model")
+        return "the default, as GROQ_API_KEY is set" if self.groq_api_key else "the default"
+
+    def unusable_model(self, kind: TaskKind, reason: str) -> str:
+        """A kind whose model cannot be used, in words: the kind, the model, its setting, why."""
+        model, source = self.model_for(kind), self.model_source(kind)
+        return f"kind {kind.name!r} cannot be drafted with model {model} ({source}): {reason}"
+
 
 def default_actor(explicit: str | None = None) -> str:
     """Who is acting: the explicit name, PLACET_USER, or the OS user."""
@@ -119,27 +136,72 @@ def default_actor(explicit: str | None = None) -> str:
 
 
 def load_settings(directory: Path | None = None) -> Settings:
-    """Read ``.env``, ``placet.toml`` and the environment of a working folder."""
-    base = Path(directory or Path.cwd())
-    _load_dotenv(base / ".env")
+    """Read ``.env``, ``placet.toml`` and the environment of a working folder.
+
+    The first problem stops it with a ConfigError; ``check_settings`` names them all.
+    """
+    return _load(Path(directory or Path.cwd()), Problems(collect=False))
+
+
+def check_settings(directory: Path | None = None) -> tuple[Settings, list[str]]:
+    """Every problem of a working folder's configuration, each one line naming its file
+    or variable and setting, and the settings as far as they could be read."""
+    problems = Problems(collect=True)
+    settings = _load(Path(directory or Path.cwd()), problems)
+    return settings, problems.found
+
+
+class Problems:
+    """Where a problem found while loading goes: raised at once, or noted to name them all."""
+
+    def __init__(self, collect: bool) -> None:
+        self.collect = collect
+        self.found: list[str] = []
+
+    def attempt(self, read: Callable[[], T], fallback: T) -> T:
+        """What ``read`` returns; when it raises ConfigError and problems are collected,
+        the problem is noted and ``fallback`` stands in, so the rest is still checked."""
+        try:
+            return read()
+        except ConfigError as exc:
+            self.note(exc)
+            return fallback
+
+    def note(self, problem: ConfigError) -> None:
+        """Raise the problem, or note it when problems are collected."""
+        if not self.collect:
+            raise problem
+        self.found.append(problem.message)
+
+
+def _load(base: Path, problems: Problems) -> Settings:
+    attempt = problems.attempt
+    attempt(lambda: _load_dotenv(base / ".env"), None)
     env = os.environ
     path = Path(env.get("PLACET_CONFIG") or base / CONFIG_FILE)
-    document = _read_toml(path) if path.exists() else {}
-    if "PLACET_CONFIG" in env and not path.exists():
-        raise ConfigError(f"PLACET_CONFIG names {path}, which does not exist")
-    globals_ = _table(document, "placet", path)
-    _reject_unknown(globals_, GLOBAL_KEYS, f"{path} [placet]")
-    kinds = _kinds(document, path) if "kinds" in document else _starter_kinds()
-    groups = _groups(document, path)
-    _check_policies(kinds, groups, path)
+    document = attempt(lambda: _document(path), None)
+    globals_: dict[str, Any] = attempt(lambda: _table(document or {}, "placet", path), {})
+    attempt(lambda: _reject_unknown(globals_, GLOBAL_KEYS, f"{path} [placet]"), None)
     read = _Reader(globals_, f"{path} [placet]")
+    no_groups: dict[str, tuple[str, ...]] = {}
+    groups = attempt(lambda: _groups(document or {}, path), no_groups)
+    kinds = _all_kinds(document, path, problems)
+    for name, kind in kinds.items():
+        for problem in kind_policy_problems(kind, groups):
+            problems.note(ConfigError(f"{path} [kinds.{name}] {problem}"))
+
+    def number(
+        name: str, default: float, bounds: tuple[float, float], whole: bool = False
+    ) -> float:
+        return attempt(lambda: read.number(name, default, bounds, whole), default)
+
     return Settings(
-        database_url=read.text("database") or DEFAULT_DATABASE,
-        model=read.text("model"),
-        review_dir=Path(_review_dir(read)),
-        review_as=read.text("review_as"),
-        max_input_bytes=int(read.number("max_input_bytes", 65536, MAX_INPUT_BYTES, whole=True)),
-        lease_seconds=read.number("lease_seconds", 60.0, LEASE_SECONDS),
+        database_url=attempt(lambda: read.text("database"), None) or DEFAULT_DATABASE,
+        model=attempt(lambda: read.text("model"), None),
+        review_dir=Path(attempt(lambda: _review_dir(read), DEFAULT_REVIEW_DIR)),
+        review_as=attempt(lambda: read.text("review_as"), None),
+        max_input_bytes=int(number("max_input_bytes", 65536, MAX_INPUT_BYTES, whole=True)),
+        lease_seconds=number("lease_seconds", 60.0, LEASE_SECONDS),
         kinds=kinds,
         groups=groups,
         config_path=path if path.exists() else None,
@@ -148,10 +210,21 @@ def load_settings(directory: Path | None = None) -> Settings:
         openai_api_key=env.get("OPENAI_API_KEY") or None,
         openai_base_url=env.get("OPENAI_BASE_URL") or None,
         ollama_base_url=env.get("OLLAMA_BASE_URL") or None,
-        provider_timeout=_env_number("PLACET_PROVIDER_TIMEOUT", 60.0, PROVIDER_TIMEOUT),
+        provider_timeout=attempt(
+            lambda: _env_number("PLACET_PROVIDER_TIMEOUT", 60.0, PROVIDER_TIMEOUT), 60.0
+        ),
         sources=read.sources,
-        audit_key=read_key(env, base),
+        audit_key=attempt(lambda: read_key(env, base), None),
     )
+
+
+def _document(path: Path) -> dict[str, Any]:
+    """placet.toml read, or nothing when there is none (and PLACET_CONFIG names none)."""
+    if path.exists():
+        return _read_toml(path)
+    if "PLACET_CONFIG" in os.environ:
+        raise ConfigError(f"PLACET_CONFIG names {path}, which does not exist")
+    return {}
 
 
 class _Reader:
@@ -288,39 +361,84 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _kinds(document: dict[str, Any], path: Path) -> dict[str, TaskKind]:
+def _groups(document: dict[str, Any], path: Path) -> dict[str, tuple[str, ...]]:
+    """[groups]: each a list of user names (``legal = ["ana", "li", "omar"]``)."""
+    groups = {}
+    for name, members in _table(document, "groups", path).items():
+        where = f"{path} [groups] {name}"
+        if not name.strip() or ":" in name:
+            raise ConfigError(f"{where}: a group name must be a plain word, not {name!r}")
+        groups[name] = _names(members, where)
+    return groups
+
+
+def _all_kinds(
+    document: dict[str, Any] | None, path: Path, problems: Problems
+) -> dict[str, TaskKind]:
+    """The kinds of placet.toml, or the built-in ones when it has none (or there is none)."""
+    if document is None:
+        return {}  # placet.toml could not be read: no kinds of it to check
+    if "kinds" not in document:
+        return _starter_kinds()
     kinds: dict[str, TaskKind] = {}
-    for name, table in _table(document, "kinds", path).items():
+    tables: dict[str, Any] = problems.attempt(lambda: _table(document, "kinds", path), {})
+    for name, table in tables.items():
         where = f"{path} [kinds.{name}]"
         if not isinstance(table, dict):
-            raise ConfigError(f"{where} must be a table")
-        kinds[name] = parse_kind(name, table, where)
+            problems.note(ConfigError(f"{where} must be a table"))
+            continue
+        kind = parse_kind(name, table, where, problems)
+        if kind is not None:
+            kinds[name] = kind
     return kinds
 
 
-def parse_kind(name: str, table: dict[str, Any], where: str) -> TaskKind:
-    """A task kind from its table in ``placet.toml``, checked."""
-    _reject_unknown(table, KIND_KEYS, where)
+def parse_kind(
+    name: str, table: dict[str, Any], where: str, problems: Problems | None = None
+) -> TaskKind | None:
+    """A task kind from its table in ``placet.toml``, checked setting by setting.
+
+    The first problem raises ConfigError, unless ``problems`` collects them: then
+    each is noted, and None is returned when the kind cannot be made at all.
+    """
+    attempt = (problems or Problems(collect=False)).attempt
+
+    def number(key: str, default: float, bounds: tuple[float, float], whole: bool = False) -> float:
+        return attempt(lambda: _setting(table, key, default, where, bounds, whole), default)
+
+    attempt(lambda: _reject_unknown(table, KIND_KEYS, where), None)
+    template = attempt(lambda: _template(table, where), None)
+    max_attempts = int(number("max_attempts", 3, MAX_ATTEMPTS, whole=True))
+    max_tokens = int(number("max_tokens", 512, MAX_TOKENS, whole=True))
+    temperature = number("temperature", 0.7, TEMPERATURE)
+    no_names: tuple[str, ...] = ()
+    reviewers = attempt(lambda: _names(table.get("reviewers", []), f"{where} reviewers"), no_names)
+    approvals = int(number("approvals", 1, APPROVALS, whole=True))
+    if template is None:
+        return None
+    return TaskKind(
+        name=name,
+        template=template,
+        system=str(table.get("system", "")),
+        description=str(table.get("description", "")),
+        model=_optional_str(table.get("model")),
+        max_attempts=max_attempts,
+        max_tokens=max_tokens,
+        temperature=temperature,
+        reviewers=reviewers,
+        approvals=approvals,
+    )
+
+
+def _template(table: dict[str, Any], where: str) -> str:
+    """A kind's template: text, not empty, every brace an input or a literal one."""
     template = table.get("template")
     if not isinstance(template, str) or not template.strip():
         raise ConfigError(f"{where}: 'template' is required and must be text")
-    try:
-        kind = TaskKind(
-            name=name,
-            template=template,
-            system=str(table.get("system", "")),
-            description=str(table.get("description", "")),
-            model=_optional_str(table.get("model")),
-            max_attempts=int(_setting(table, "max_attempts", 3, where, MAX_ATTEMPTS, True)),
-            max_tokens=int(_setting(table, "max_tokens", 512, where, MAX_TOKENS, True)),
-            temperature=_setting(table, "temperature", 0.7, where, TEMPERATURE),
-            reviewers=_names(table.get("reviewers", []), f"{where} reviewers"),
-            approvals=int(_setting(table, "approvals", 1, where, APPROVALS, True)),
-        )
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{where}: {exc}") from exc
-    template_inputs(kind.template)
-    return kind
+    problem = template_problem(template)
+    if problem is not None:
+        raise ConfigError(f"{where}: template: {problem}")
+    return template
 
 
 def _setting(
@@ -336,27 +454,6 @@ def _setting(
     return _number(table[name], f"{where}: {name}", bounds, whole)
 
 
-def _groups(document: dict[str, Any], path: Path) -> dict[str, tuple[str, ...]]:
-    """[groups]: each a list of user names (``legal = ["ana", "li", "omar"]``)."""
-    groups = {}
-    for name, members in _table(document, "groups", path).items():
-        where = f"{path} [groups] {name}"
-        if not name.strip() or ":" in name:
-            raise ConfigError(f"{where}: a group name must be a plain word, not {name!r}")
-        groups[name] = _names(members, where)
-    return groups
-
-
-def _check_policies(
-    kinds: dict[str, TaskKind], groups: dict[str, tuple[str, ...]], path: Path
-) -> None:
-    """Each kind's reviewers and approvals against the groups (unknown group, quorum too big)."""
-    for name, kind in kinds.items():
-        problems = kind_policy_problems(kind, groups)
-        if problems:
-            raise ConfigError(f"{path} [kinds.{name}] {problems[0]}")
-
-
 def _names(value: Any, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ConfigError(f"{where} must be a list of user names")
@@ -364,7 +461,8 @@ def _names(value: Any, where: str) -> tuple[str, ...]:
 
 
 def _starter_kinds() -> dict[str, TaskKind]:
-    return {
+    kinds = {
         name: parse_kind(name, table, f"built-in kind {name}")
         for name, table in STARTER_KINDS.items()
     }
+    return {name: kind for name, kind in kinds.items() if kind is not None}

@@ -36,6 +36,10 @@ class ConfigError(UsageError):
     """The configuration is invalid."""
 
 
+class UnusableModelError(ConfigError):
+    """The kind's model cannot be used as configured; nothing was submitted."""
+
+
 class UnknownKindError(UsageError):
     """No task kind has that name."""
 
@@ -89,3 +93,7 @@ class ProviderRequestTooLargeError(ProviderError):
 
 class ProviderUnavailableError(ProviderError):
     """The language model provider could not be reached."""
+
+
+class ListenError(WorldError):
+    """The server could not listen on its address."""

@@ -8,6 +8,8 @@ import signal
 import time
 from pathlib import Path
 
+import pytest
+
 from placet.domain.models import Task
 from placet.engine.accounts import Accounts
 from placet.store import open_store
@@ -169,6 +171,45 @@ def test_a_provider_that_is_down_fails_clearly_and_keeps_the_task(cli: Cli) -> N
     assert result.returncode == 1
     assert "127.0.0.1:9" in result.stderr and "placet retry" in result.stderr
     assert "failed" in cli("ls").stdout
+
+
+@pytest.mark.parametrize(
+    ("model", "why"),
+    [
+        ("local:smolm2", "no local model named 'smolm2'"),
+        ("bogus:x", "unknown model provider 'bogus'"),
+        ("groq:llama-3.3-70b-versatile", "need GROQ_API_KEY"),
+        ("local:/nowhere/model.gguf", "local model file not found"),
+    ],
+)
+def test_a_model_that_cannot_be_used_is_refused_before_the_task_exists(
+    cli: Cli, model: str, why: str
+) -> None:
+    cli.env["PLACET_MODEL"] = model
+    for command in ("submit", "run"):
+        result = cli(command, "onboarding_email", "--input", "name=A")
+        assert result.returncode == 1, result.stderr  # a configuration to fix (README)
+        (line,) = result.stderr.strip().splitlines()
+        assert line.startswith("error: kind 'onboarding_email' cannot be drafted"), line
+        assert f"model {model} (PLACET_MODEL)" in line and why in line, line
+        assert "nothing was submitted" in line and result.stdout == ""
+    listed = cli("ls")  # nothing left behind, not even a failed task
+    assert listed.stdout == "" and "no tasks match" in listed.stderr
+
+
+def test_an_input_the_template_does_not_use_is_kept_with_a_warning(cli: Cli) -> None:
+    submitted = cli("submit", "onboarding_email", "--input", "name=A", "--input", "tone=warm")
+    assert submitted.returncode == 0, submitted.stderr  # a warning, not a refusal
+    assert submitted.stderr.strip() == (
+        "warning: kind onboarding_email's template does not use input tone (it uses: name); "
+        "it is kept with the task, but the model never sees it"
+    )
+    assert stored_task(cli, submitted.stdout.strip()).input == {"name": "A", "tone": "warm"}
+    quiet = cli("submit", "onboarding_email", "--input", "name=B")
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    mistyped = cli("submit", "onboarding_email", "--input", "nmae=C")  # refused, not warned
+    assert mistyped.returncode == 2 and "needs input name" in mistyped.stderr
+    assert "warning" not in mistyped.stderr
 
 
 def test_init_writes_a_starter_file(tmp_path: Path) -> None:

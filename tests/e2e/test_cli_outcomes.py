@@ -76,6 +76,31 @@ CASES = {
         ("approve", "{awaiting}"), ERROR, "mallory", user="mallory", accounts=True
     ),
     "a broken placet.toml": Case(("ls",), ERROR, "placet.toml", config="[kinds.a\n"),
+    "a template with an unclosed brace": Case(
+        ("submit", "onboarding_email", "--input", "name=A"),
+        ERROR,
+        "[kinds.onboarding_email]: template: the '{' at character 4 is never closed",
+        config='[kinds.onboarding_email]\ntemplate = "Hi {name"\n',
+    ),
+    "config check with a problem": Case(
+        ("config", "check"),
+        ERROR,
+        "template: the '{' at character 4 is never closed",
+        config='[kinds.onboarding_email]\ntemplate = "Hi {name"\n',
+        one_line=False,  # each problem, then how many
+    ),
+    "a model name mistyped": Case(
+        ("submit", "onboarding_email", "--input", "name=A"),
+        ERROR,
+        "no local model named 'smolm2'",
+        env={"PLACET_MODEL": "local:smolm2"},
+    ),
+    "a model of no known provider": Case(
+        ("run", "onboarding_email", "--input", "name=A"),
+        ERROR,
+        "unknown model provider 'bogus'",
+        env={"PLACET_MODEL": "bogus:x"},
+    ),
     "an audit key too short": Case(("ls",), ERROR, "too short", env={"PLACET_AUDIT_KEY": "k"}),
 }
 

@@ -164,3 +164,47 @@ def test_a_linked_folder_is_refused_in_one_line_and_the_process_keeps_running(
     assert not any("Traceback" in line for line in watch.seen)
     assert sorted(os.listdir(outside)) == ["keep.json"]
     assert (outside / "keep.json").read_bytes() == b"{}\n"
+
+
+def test_a_template_with_an_unclosed_brace_stops_a_submit_naming_the_kind(cli: Cli) -> None:
+    (cli.folder / "placet.toml").write_text('[kinds.note]\ntemplate = "Hi {name"\n')
+    submitted = cli("submit", "note", "--input", "name=Ada")
+    line = one_line_error(submitted, "placet.toml", "[kinds.note]", "template", "never closed")
+    assert "'{name'" in line and "{{ for a literal brace" in line
+    (cli.folder / "placet.toml").write_text('[kinds.note]\ntemplate = "Hi {name}"\n')
+    assert cli("submit", "note", "--input", "name=Ada").returncode == 0  # fixed, it works
+
+
+def test_config_check_says_a_good_configuration_is_fine(cli: Cli) -> None:
+    (cli.folder / "placet.toml").write_text(KIND)
+    checked = cli("config", "check")
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stderr == ""
+    assert checked.stdout.strip() == (
+        f"the configuration is fine: {cli.folder / 'placet.toml'}; kinds: note (local:smollm2)"
+    )
+    assert not (cli.folder / "placet.db").exists()  # the database is not opened
+
+
+def test_config_check_names_every_problem_with_its_kind_and_setting(cli: Cli) -> None:
+    (cli.folder / "placet.toml").write_text(
+        "[placet]\nlease_seconds = -1\n"
+        '[kinds.note]\ntemplate = "Hi {name"\n'
+        '[kinds.reply]\ntemplate = "Reply to {customer}."\nmodel = "local:smolm2"\n'
+        '[kinds.summary]\ntemplate = "Sum up {text}."\nmax_tokens = 0\n'
+    )
+    cli.env["PLACET_MODEL"] = "groq:llama-3.3-70b-versatile"  # and no GROQ_API_KEY
+    checked = cli("config", "check")
+    assert checked.returncode == EXIT_ERROR  # a configuration to fix (README, exit codes)
+    assert "Traceback" not in checked.stderr and checked.stdout == ""
+    lines = checked.stderr.strip().splitlines()
+    assert all(line.startswith("error: ") for line in lines), checked.stderr
+    said = dict(zip(["lease", "note", "tokens", "reply", "groq", "count"], lines, strict=True))
+    assert "[placet]: lease_seconds must be a number from 1 to 86400" in said["lease"]
+    assert "[kinds.note]: template: the '{' at character 4 is never closed" in said["note"]
+    assert "kind 'reply' cannot be drafted with model local:smolm2 (model in" in said["reply"]
+    assert "[kinds.reply])" in said["reply"] and "no local model named" in said["reply"]
+    assert "[kinds.summary]: max_tokens must be" in said["tokens"]
+    assert "kind 'summary' cannot be drafted with model groq:" in said["groq"]
+    assert "(PLACET_MODEL): groq: models need GROQ_API_KEY" in said["groq"]
+    assert said["count"] == "error: 5 problems: fix them, then run placet config check again"

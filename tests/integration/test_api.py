@@ -72,6 +72,20 @@ def test_submit_queues_a_task_for_the_caller(world: WebWorld) -> None:
     assert world.engine.get(body["id"]).requester == "alice"
 
 
+def test_a_kind_whose_model_cannot_be_used_is_503_and_nothing_is_stored(tmp_path: Path) -> None:
+    toml = '[kinds.note]\ntemplate = "About {topic}."\nmodel = "bogus:x"\n'
+    with web_world(tmp_path, toml=toml, real_providers=True) as world:
+        world.add_user("alice", "requester")
+        body = {"kind": "note", "input": {"topic": "tea"}}
+        response = world.client_as("alice").post(f"{API}/tasks", json=body)
+        assert response.status_code == 503  # the server's configuration, not the request
+        assert response.json()["error"] == "UnusableModelError"
+        detail = response.json()["detail"]
+        assert "kind 'note' cannot be drafted with model bogus:x" in detail
+        assert "unknown model provider 'bogus'" in detail
+        assert world.engine.list_tasks(TaskFilter()) == []
+
+
 def test_the_same_idempotency_key_gives_the_same_task(world: WebWorld) -> None:
     alice = world.client_as("alice")
     request = {"json": {"kind": KIND, "input": INPUT}, "headers": {"Idempotency-Key": "k-1"}}

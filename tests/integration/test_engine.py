@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -19,8 +20,10 @@ from placet.errors import (
     InvalidInputError,
     ProviderUnavailableError,
     UnknownKindError,
+    UnusableModelError,
 )
 from placet.providers.registry import resolve
+from placet.store import TaskFilter
 from placet.store.sql import SqlStore
 from placet.testing import FakeProvider, person, temp_store
 from tests.conftest import Clock
@@ -369,15 +372,15 @@ def test_a_newer_draft_saved_elsewhere_can_be_decided_here(
 # -- a draft that cannot be made as configured ------------------------------------------
 
 MISSING_MODEL = "local:/nowhere/model.gguf"
+GOOD = TaskKind(name="onboarding_email", template="Welcome {name}.")
+BROKEN = TaskKind(name="policy_answer", template="Answer {name}.", model=MISSING_MODEL)
 
 
 @pytest.fixture
 def two_kinds(tmp_path: Path, fake: FakeProvider) -> Iterator[Engine]:
     """One kind drafts with the fake provider, one with a model file that is not there."""
-    good = TaskKind(name="onboarding_email", template="Welcome {name}.")
-    broken = TaskKind(name="policy_answer", template="Answer {name}.", model=MISSING_MODEL)
     store = temp_store(tmp_path)
-    settings = Settings(database_url=store.url, kinds={good.name: good, broken.name: broken})
+    settings = Settings(database_url=store.url, kinds={GOOD.name: GOOD, BROKEN.name: BROKEN})
     # The real registry for the broken kind's model: its real error.
     yield Engine(
         store,
@@ -387,8 +390,47 @@ def two_kinds(tmp_path: Path, fake: FakeProvider) -> Iterator[Engine]:
     store.close()
 
 
+def queued_elsewhere(engine: Engine, kind: str, claim_as: str | None = None) -> str:
+    """A task queued by a process whose configuration can draft every kind (the API, say)."""
+    fake = FakeProvider()
+    elsewhere = Engine(engine.store, engine.settings, provider_for=lambda _model: fake)
+    return elsewhere.submit(kind, NAME, "dev", claim_as=claim_as).id
+
+
+def test_a_kind_defined_in_code_with_a_stray_brace_is_refused(engine: Engine) -> None:
+    with pytest.raises(ConfigError, match=r"kind 'greeting': template: the '\{' at character 4"):
+        engine.register_kind(TaskKind(name="greeting", template="Hi {name"))
+    assert "greeting" not in engine.kinds
+
+
+def test_a_kind_whose_model_cannot_be_used_is_refused_at_submit(two_kinds: Engine) -> None:
+    for claim_as in (None, "w"):
+        with pytest.raises(UnusableModelError) as refused:
+            two_kinds.submit("policy_answer", NAME, "dev", claim_as=claim_as)
+        said = refused.value.message
+        assert "kind 'policy_answer'" in said and MISSING_MODEL in said
+        assert "local model file not found" in said and "nothing was submitted" in said
+    assert isinstance(refused.value, ConfigError)  # a configuration to fix (CLI: exit 1)
+    assert two_kinds.store.list_tasks(TaskFilter()) == []  # nothing left behind
+    assert two_kinds.submit("onboarding_email", NAME, "dev").status is S.QUEUED
+
+
+def test_the_registry_checks_a_model_without_making_its_provider(tmp_path: Path) -> None:
+    store = temp_store(tmp_path)
+    kinds = {GOOD.name: replace(GOOD, model="groq:llama-3.3-70b-versatile")}
+    try:
+        engine = Engine(store, Settings(database_url=store.url, kinds=kinds))
+        with pytest.raises(UnusableModelError, match="groq: models need GROQ_API_KEY"):
+            engine.submit("onboarding_email", NAME, "dev")
+        keyed = Engine(store, Settings(database_url=store.url, kinds=kinds, groq_api_key="k"))
+        assert keyed.submit("onboarding_email", NAME, "dev").status is S.QUEUED
+        assert keyed._providers == {}  # checked, not made: no client, no network
+    finally:
+        store.close()
+
+
 def test_a_model_that_cannot_be_used_fails_the_task_with_the_reason(two_kinds: Engine) -> None:
-    task = two_kinds.submit("policy_answer", NAME, "dev", claim_as="w")
+    task = two_kinds.get(queued_elsewhere(two_kinds, "policy_answer", claim_as="w"))
     with pytest.raises(ConfigError, match="local model file not found"):
         two_kinds.draft(task, "w")
     failed = two_kinds.get(task.id)
@@ -406,7 +448,7 @@ def test_a_task_whose_kind_is_gone_fails_instead_of_staying_claimed(engine: Engi
 
 
 def test_a_worker_reports_a_task_it_cannot_draft_and_drafts_the_next(two_kinds: Engine) -> None:
-    broken = two_kinds.submit("policy_answer", NAME, "dev")
+    broken = two_kinds.get(queued_elsewhere(two_kinds, "policy_answer"))
     good = two_kinds.submit("onboarding_email", NAME, "dev")
     lines: list[str] = []
     Worker(two_kinds, name="w", report=lines.append).run(max_tasks=1)

@@ -267,11 +267,59 @@ def test_a_requester_never_decides_their_own_task(world: WebWorld) -> None:
     page = client.get(f"/tasks/{own.id}").text
     assert 'id="approve-form"' not in page
     assert "cannot decide this task" in page
+    assert "it can be decided by ada, rita, rob." in page  # team mode: who can, by name
+    assert 'id="add-reviewer"' not in page  # sam is no admin, and others can decide
     assert decide(client, csrf, own, "approve").status_code == 403
     assert refused(world, "sam", "decide")
     assert world.engine.get(own.id).status is TaskStatus.AWAITING_REVIEW
     queue = client.get("/").text
     assert own.id not in queue and "you may not decide" in queue
+
+
+def submit_on_the_dashboard(client: TestClient, csrf: str, name: str) -> str:
+    """Submit an onboarding email through the form, as a person does; the new task's id."""
+    form = {"csrf_token": csrf, "kind": KIND, "input:name": name, "idempotency": name}
+    response = client.post("/submit", data=form, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    match = re.match(r"/tasks/([0-9A-Z]+)\?done=submitted", response.headers["location"])
+    assert match, response.headers["location"]
+    return match.group(1)
+
+
+def test_the_only_account_is_told_to_add_a_reviewer_and_then_who_decides(
+    tmp_path: Path,
+) -> None:
+    with web_world(tmp_path) as world:  # as `placet serve` leaves it: one admin
+        world.add_user("admin", "admin")
+        client, csrf = world.session_client("admin")
+        task = world.draft(submit_on_the_dashboard(client, csrf, "Ada"))
+        page = client.get(f"/tasks/{task.id}").text
+        assert 'id="approve-form"' not in page
+        assert (
+            f"You cannot decide this task: admin asked for task {task.id} and cannot decide it; "
+            "you are the only account: add a reviewer under Users (placet users add NAME "
+            "--role reviewer), who can then decide it." in page
+        )
+        assert '<a class="button small" href="/admin/users" id="add-reviewer">' in page
+        refused = decide(client, csrf, task, "approve")
+        assert refused.status_code == 403 and "you are the only account" in refused.text
+        assert world.engine.get(task.id).status is TaskStatus.AWAITING_REVIEW
+
+        added = client.post(
+            "/admin/users",
+            data={"csrf_token": csrf, "name": "rosa", "password": PASSWORD, "roles": "reviewer"},
+            follow_redirects=False,
+        )
+        assert added.status_code == 303, added.text
+        page = client.get(f"/tasks/{task.id}").text
+        assert (
+            f"admin asked for task {task.id} and cannot decide it; it can be decided by rosa."
+            in page
+        )
+        assert 'id="add-reviewer"' not in page
+        rosa, rosa_csrf = world.session_client("rosa")
+        assert decide(rosa, rosa_csrf, task, "approve").status_code == 303
+        assert world.engine.get(task.id).status is TaskStatus.APPROVED
 
 
 def test_a_reviewer_limited_to_some_kinds(tmp_path: Path) -> None:

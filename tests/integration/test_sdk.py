@@ -16,7 +16,7 @@ from placet.cli.render import show_detail
 from placet.domain.models import DecisionKind, Task, TaskStatus
 from placet.domain.queries import TaskFilter
 from placet.engine import DecisionRequest
-from placet.errors import ConflictError, InvalidInputError
+from placet.errors import ConfigError, ConflictError, InvalidInputError
 from placet.sdk.client import Client
 from placet.testing import FakeProvider, person
 
@@ -374,3 +374,23 @@ def sdk_client(tmp_path: Path, **options: Any) -> Client:
         provider_for=lambda _model: fake,
         **options,
     )
+
+
+def test_a_kind_whose_model_cannot_be_used_is_refused_and_nothing_is_stored(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "placet.toml").write_text(
+        '[kinds.note]\ntemplate = "About {topic}."\nmodel = "local:smolm2"\n'
+    )
+    # The real provider registry: no provider_for.
+    database = f"sqlite:///{tmp_path / 'sdk.db'}"
+    with placet.connect(database, directory=str(tmp_path), requester="agent") as client:
+        with pytest.raises(ConfigError, match="kind 'note' cannot be drafted") as refused:
+            client.submit("note", topic="tea")
+        said = refused.value.message
+        assert f"local:smolm2 (model in {tmp_path / 'placet.toml'} [kinds.note])" in said
+        assert client.engine.list_tasks(TaskFilter()) == []
+        # A person's answer needs no model: a question is still asked.
+        with pytest.raises(TimeoutError):
+            client.ask("Which tea?", timeout=0.01)
+        assert [task.kind for task in client.engine.list_tasks(TaskFilter())] == ["question"]

@@ -218,15 +218,16 @@ def test_placet_serve_takes_forwarded_allow_ips(
 
     served: dict[str, Any] = {}
 
-    def run(app: FastAPI, **options: Any) -> None:
-        served.update(options, app=app)
+    def run(server: uvicorn.Server, sockets: list[Any]) -> None:
+        served.update(app=server.config.app, proxy_headers=server.config.proxy_headers)
 
-    monkeypatch.setattr(uvicorn, "run", run)
+    monkeypatch.setattr(uvicorn.Server, "run", run)
     monkeypatch.setattr(ops, "configure_request_logs", lambda: None)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("PLACET_DATABASE_URL", f"sqlite:///{tmp_path / 'placet.db'}")
     monkeypatch.setenv("PLACET_SECRET_KEY", "a key for this test")
-    args = ["serve", "--no-worker", "--no-folder", "--forwarded-allow-ips", "testclient"]
+    args = ["serve", "--port", "0", "--no-worker", "--no-folder"]
+    args += ["--forwarded-allow-ips", "testclient"]
     result = CliRunner().invoke(cli_app, args)
     assert result.exit_code == 0, result.output
     assert served["proxy_headers"] is False  # uvicorn's own default trusts any local process

@@ -153,8 +153,13 @@ def web_world(
     max_body_bytes: int = 1024 * 1024,
     secure_cookies: bool = False,
     forwarded_allow_ips: str = "",
+    real_providers: bool = False,
 ) -> Iterator[WebWorld]:
-    """A world in ``root``; ``toml`` is written as its placet.toml (kinds, reviewers)."""
+    """A world in ``root``; ``toml`` is written as its placet.toml (kinds, reviewers).
+
+    With ``real_providers``, the engine makes its providers from the real registry
+    (as ``placet serve`` does) instead of drafting with the fake one.
+    """
     if toml is not None:
         (root / "placet.toml").write_text(toml)
     # Test-strength password hashing: argon2's defaults cost ~0.3 s a user.
@@ -162,7 +167,7 @@ def web_world(
     settings = replace(load_settings(root), review_dir=root / "human_feedback")
     store = temp_store(root)
     fake = provider or FakeProvider()
-    engine = Engine(store, settings, provider_for=lambda _model: fake)
+    engine = Engine(store, settings, provider_for=None if real_providers else lambda _m: fake)
     accounts = Accounts(store.accounts())
     options = AppOptions(
         SECRET_KEY,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from placet.config import load_settings
+from placet.config import check_settings, load_settings
 from placet.errors import ConfigError
 from placet.providers.local import local_threads
 
@@ -91,3 +91,48 @@ def test_local_threads_default_to_every_cpu(monkeypatch: pytest.MonkeyPatch) -> 
     assert local_threads() >= 1
     monkeypatch.setenv("PLACET_LOCAL_THREADS", "3")
     assert local_threads() == 3
+
+
+def test_a_template_with_a_stray_brace_names_the_kind_and_the_setting(tmp_path: Path) -> None:
+    (tmp_path / "placet.toml").write_text('[kinds.note]\ntemplate = "Hi {name"\n')
+    with pytest.raises(ConfigError) as raised:
+        load_settings(tmp_path)
+    assert raised.value.message == (
+        f"{tmp_path / 'placet.toml'} [kinds.note]: template: the '{{' at character 4 is never "
+        "closed ('{name'): write {name} for an input, {{ for a literal brace"
+    )
+
+
+def test_check_settings_names_every_problem_and_keeps_what_it_could_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "placet.toml").write_text(
+        "[placet]\nlease_seconds = -1\ncolour = 1\n"
+        '[kinds.note]\ntemplate = "Hi {name"\nmax_attempts = 0\nreviewers = "ana"\n'
+        '[kinds.good]\ntemplate = "About {topic}."\nmax_tokens = 64\n'
+        "[kinds.table]\n"
+    )
+    monkeypatch.setenv("PLACET_PROVIDER_TIMEOUT", "never")
+    settings, problems = check_settings(tmp_path)
+    where = f"{tmp_path / 'placet.toml'}"
+    assert problems == [
+        f"{where} [placet]: unknown setting colour (allowed: database, lease_seconds, "
+        "max_input_bytes, model, review_as, review_dir)",
+        f"{where} [placet]: lease_seconds must be a number from 1 to 86400, not -1",
+        f"{where} [kinds.note]: template: the '{{' at character 4 is never closed ('{{name'): "
+        "write {name} for an input, {{ for a literal brace",
+        f"{where} [kinds.note]: max_attempts must be a whole number from 1 to 1000, not 0",
+        f"{where} [kinds.note] reviewers must be a list of user names",
+        f"{where} [kinds.table]: 'template' is required and must be text",
+        "PLACET_PROVIDER_TIMEOUT must be a number from 0.1 to 3600, not 'never'",
+    ]
+    assert list(settings.kinds) == ["good"] and settings.kinds["good"].max_tokens == 64
+    assert settings.lease_seconds == 60.0  # the default stands in for the bad value
+    with pytest.raises(ConfigError, match="unknown setting colour"):
+        load_settings(tmp_path)  # loading stops at the first
+
+
+def test_check_settings_of_a_good_folder_finds_nothing(tmp_path: Path) -> None:
+    (tmp_path / "placet.toml").write_text('[kinds.note]\ntemplate = "About {topic}."\n')
+    settings, problems = check_settings(tmp_path)
+    assert problems == [] and settings == load_settings(tmp_path)

@@ -11,6 +11,7 @@ from placet.domain.policy import (
     may,
     may_decide,
     parse_roles,
+    way_forward,
 )
 from tests.unit.records import awaiting_task
 
@@ -90,3 +91,52 @@ def test_parse_roles() -> None:
     assert parse_roles("reviewer, Viewer") == {Role.REVIEWER, Role.VIEWER}
     with pytest.raises(ValueError, match="unknown role 'boss'"):
         parse_roles(["boss"])
+
+
+# -- what a person refused can do instead -------------------------------------------------
+
+ADMIN = person("admin", Role.ADMIN)
+
+
+def test_the_only_account_is_told_to_add_a_reviewer_under_users() -> None:
+    way = way_forward(ADMIN, task(requester="admin"), [ADMIN], LISTS)
+    assert way.add_reviewer
+    assert way.text == (
+        "you are the only account: add a reviewer under Users "
+        "(placet users add NAME --role reviewer), who can then decide it"
+    )
+
+
+def test_staff_are_told_who_can_decide_by_the_same_rule() -> None:
+    people = [ADMIN, person("rev", Role.REVIEWER), person("vic", Role.VIEWER), person("lee")]
+    way = way_forward(ADMIN, task(requester="admin"), people, LISTS)
+    assert (way.text, way.add_reviewer) == ("it can be decided by rev", False)
+    contract = task(requester="admin", kind="contract")  # only lee may, and lee lacks the role
+    way = way_forward(ADMIN, contract, people, LISTS)
+    assert way.add_reviewer and way.text.startswith(
+        "none of its reviewers (lee) has an account that can decide it: add an account for "
+        "one of its reviewers (lee) under Users"
+    )
+
+
+def test_many_names_are_cut_short() -> None:
+    people = [person(f"r{n}", Role.REVIEWER) for n in range(8)]
+    way = way_forward(person("r0", Role.REVIEWER), task(requester="r0"), people, LISTS)
+    assert way.text == "it can be decided by r1, r2, r3, r4, r5 and 2 more"
+
+
+def test_a_requester_is_not_told_the_reviewers_names() -> None:
+    alice = person("alice", Role.REQUESTER)
+    way = way_forward(alice, task(requester="alice"), [alice, person("rev", Role.REVIEWER)], LISTS)
+    assert way.text == "a reviewer or an admin decides it" and not way.add_reviewer
+    nobody = way_forward(alice, task(requester="alice"), [alice, person("vic", Role.VIEWER)], LISTS)
+    assert nobody.text == "no other account can decide it: ask an admin to add a reviewer"
+    assert not nobody.add_reviewer  # alice cannot add one herself
+
+
+def test_an_admin_who_did_not_ask_is_among_those_who_decide() -> None:
+    alice = person("alice", Role.REQUESTER)
+    way = way_forward(
+        ADMIN, task(requester="alice"), [alice, ADMIN, person("ben", Role.ADMIN)], LISTS
+    )
+    assert way.text == "it can be decided by ben"

@@ -1,7 +1,13 @@
 import pytest
 
 from placet.domain.models import TaskKind
-from placet.domain.prompts import build_messages, render_template, template_inputs
+from placet.domain.prompts import (
+    build_messages,
+    render_template,
+    template_inputs,
+    template_problem,
+    unused_inputs,
+)
 from placet.errors import InvalidInputError
 
 KIND = TaskKind(name="email", template="Welcome {name} to {product}.", system="Be kind.")
@@ -39,3 +45,37 @@ def test_revision_carries_previous_draft_and_feedback() -> None:
     assert messages[2] == {"role": "assistant", "content": "Hi Rahul."}
     assert messages[3]["role"] == "user"
     assert "Mention the free trial." in messages[3]["content"]
+
+
+@pytest.mark.parametrize(
+    "template", ["Hi {name}", "{{literal}} {name}", "{{{name}}}", "No inputs at all.", ""]
+)
+def test_well_formed_templates_have_no_problem(template: str) -> None:
+    assert template_problem(template) is None
+
+
+@pytest.mark.parametrize(
+    ("template", "said"),
+    [
+        ("Hi {name", "the '{' at character 4 is never closed ('{name')"),
+        ("Hi {name}\nand {other", "the '{' on line 2, character 5 is never closed"),
+        ("{a {name}", "the '{' at character 1 is never closed ('{a ')"),
+        ("Hi name}", "a '}' at character 8 closes nothing (write }} for a literal brace)"),
+        ("{name}}", "a '}' at character 7 closes nothing"),
+        ("{first name}", "'{first name}' at character 1 is not an input"),
+        ("{0}", "'{0}' at character 1 is not an input"),
+        ('JSON: {"a": 1}', "write {{ and }} for literal braces"),
+    ],
+)
+def test_a_stray_brace_is_named_with_where_it_is(template: str, said: str) -> None:
+    problem = template_problem(template)
+    assert problem is not None and said in problem, problem
+
+
+def test_unused_inputs_are_those_the_template_never_names() -> None:
+    assert unused_inputs(KIND.template, {"name": "A", "product": "P"}) == []
+    assert unused_inputs(KIND.template, {"name": "A", "tone": "warm", "nmae": "x"}) == [
+        "tone",
+        "nmae",
+    ]
+    assert unused_inputs("Hi {name", {"name": "A"}) == ["name"]  # the brace hid the input

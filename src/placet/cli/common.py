@@ -18,6 +18,7 @@ from placet.config import Settings, default_actor, load_settings
 from placet.domain.ids import normal_id
 from placet.domain.models import JsonObject
 from placet.domain.policy import Principal
+from placet.domain.prompts import template_inputs, unused_inputs
 from placet.engine import Engine
 from placet.errors import (
     ConfigError,
@@ -66,30 +67,44 @@ def open_engine(settings: Settings | None = None) -> Iterator[Engine]:
 
 def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
     """Print a one-line error and exit."""
-    err.print(Text.assemble(("error:", "bold red"), " ", safe(message)))
+    fail_line(message)
     raise typer.Exit(code)
+
+
+def fail_line(message: str) -> None:
+    """Print a one-line error on stderr (the caller decides when to exit)."""
+    err.print(Text.assemble(("error:", "bold red"), " ", safe(message)))
+
+
+def warn(message: str) -> None:
+    """Print a one-line warning on stderr; the command goes on."""
+    err.print(Text.assemble(("warning:", "bold yellow"), " ", safe(message)))
 
 
 def warn_of_model_problems(engine: Engine) -> None:
     """Before drafting starts: name each kind whose model cannot be used, and why (and no key)."""
     if not engine.audit_chain.keyed:
-        err.print(
-            Text.assemble(
-                ("warning:", "bold yellow"),
-                " no audit key (PLACET_AUDIT_KEY or .placet_audit_key): whoever can write the "
-                "database can recompute the audit trail; make one with: placet audit keygen",
-            )
+        warn(
+            "no audit key (PLACET_AUDIT_KEY or .placet_audit_key): whoever can write the "
+            "database can recompute the audit trail; make one with: placet audit keygen"
         )
     for kind, problem in engine.model_problems().items():
-        err.print(
-            Text.assemble(
-                ("warning:", "bold yellow"),
-                " ",
-                safe(
-                    f"kind {kind} cannot be drafted ({problem}); its tasks will fail until "
-                    "this is fixed"
-                ),
-            )
+        warn(f"kind {kind} cannot be drafted ({problem}); its tasks will fail until this is fixed")
+
+
+def warn_of_unused_inputs(engine: Engine, kind_name: str, values: JsonObject) -> None:
+    """Name each input the kind's template does not use: kept with the task, unseen by the model.
+
+    A warning, not a refusal: such an input may be there on purpose, for an outcome
+    handler to read, but from the command line it is more often a typo.
+    """
+    template = engine.kind(kind_name).template
+    unused = unused_inputs(template, values)
+    if unused:
+        used = ", ".join(template_inputs(template)) or "none"
+        warn(
+            f"kind {kind_name}'s template does not use input {', '.join(unused)} (it uses: "
+            f"{used}); it is kept with the task, but the model never sees it"
         )
 
 

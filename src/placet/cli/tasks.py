@@ -23,6 +23,7 @@ from placet.cli.common import (
     handle_errors,
     open_engine,
     parse_inputs,
+    warn_of_unused_inputs,
 )
 from placet.cli.render import (
     draft_panel,
@@ -117,7 +118,9 @@ def submit(
 ) -> None:
     """Queue a task for drafting without waiting; prints its id."""
     with open_engine() as engine:
-        task = engine.submit(kind, parse_inputs(inputs, json_input), actor_name(requester), key)
+        values = parse_inputs(inputs, json_input)
+        task = engine.submit(kind, values, actor_name(requester), key)
+        warn_of_unused_inputs(engine, kind, values)
     out.print(task.id)
 
 
@@ -137,11 +140,11 @@ def run(
     goes to stdout; everything else to stderr.
     """
     with open_engine() as engine:
+        values = parse_inputs(inputs, json_input)
         worker = worker_name("run")
-        task = engine.submit(
-            kind, parse_inputs(inputs, json_input), actor_name(requester), claim_as=worker
-        )
+        task = engine.submit(kind, values, actor_name(requester), claim_as=worker)
         err.print(f"task {task.id} submitted ({task.kind}, model {_model(engine, task)})")
+        warn_of_unused_inputs(engine, kind, values)
         _follow(engine, task.id, worker, timeout)
 
 

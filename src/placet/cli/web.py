@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.table import Table
@@ -19,6 +20,10 @@ from placet.cli.render import err, out, plain, print_table, when
 from placet.engine import Engine
 from placet.engine.accounts import Accounts, role_set_of
 from placet.errors import UsageError
+from placet.web.listen import address_of, listening_socket, url_of
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 users_app = typer.Typer(help="Manage dashboard and API accounts.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Create, list and revoke API tokens.", no_args_is_help=True)
@@ -76,7 +81,7 @@ def secret_key() -> str:
 @handle_errors
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    port: Annotated[int, typer.Option(help="Port to listen on (0: one the system picks).")] = 8000,
     worker: Annotated[bool, typer.Option(help="Draft queued tasks in this process.")] = True,
     folder: Annotated[bool, typer.Option(help="Watch the review folder.")] = True,
     secure_cookies: Annotated[
@@ -97,16 +102,17 @@ def serve(
     ] = "",
 ) -> None:
     """Run the REST API, the review dashboard and a drafting worker in one process."""
-    import uvicorn
-
     from placet.web.app import AppOptions, create_app
     from placet.web.ops import configure_request_logs
 
-    with open_accounts() as (engine, accounts):
+    # Bound first: a busy port stops the start before the database is opened, so
+    # no first admin is made (and its password printed) for a server that never runs.
+    with closing(listening_socket(host, port)) as listener, open_accounts() as (engine, accounts):
         if folder:  # said here, in one line, not as a traceback from the server's start
             settings = engine.settings
             check_root(settings.review_dir, settings.source_of("review_dir"))
-        _first_admin(accounts, host, port)
+        url = url_of(host, address_of(listener)[1])
+        _first_admin(accounts, url)
         if worker:
             warn_of_model_problems(engine)
         options = AppOptions(
@@ -114,35 +120,40 @@ def serve(
         )
         app = create_app(engine, accounts, options)
         configure_request_logs()  # one JSON line per request on stderr (uvicorn's own are off)
-        err.print(f"Placet on http://{host}:{port}/  (API docs at /docs; Ctrl-C to stop)")
+        err.print(f"Placet on {url}  (API docs at /docs; Ctrl-C to stop)")
+        _run_server(app, listener)
+
+
+def _run_server(app: FastAPI, listener: socket.socket) -> None:
+    """Serve the app on the socket already listening, until Ctrl-C or SIGTERM."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
         # Live streams end on Ctrl-C by themselves; the timeout only bounds a stuck client.
-        uvicorn.run(
-            app,
-            host=host,
-            port=port,
-            log_level="warning",
-            access_log=False,
-            timeout_graceful_shutdown=5,
-            # The app believes only --forwarded-allow-ips; uvicorn's own default would
-            # trust any process on this machine to name the client.
-            proxy_headers=False,
-        )
+        timeout_graceful_shutdown=5,
+        # The app believes only --forwarded-allow-ips; uvicorn's own default would
+        # trust any process on this machine to name the client.
+        proxy_headers=False,
+    )
+    uvicorn.Server(config).run(sockets=[listener])
 
 
-def _first_admin(accounts: Accounts, host: str, port: int) -> None:
+def _first_admin(accounts: Accounts, url: str) -> None:
     if accounts.users():
         return
     password = secrets.token_urlsafe(12)
     accounts.add_user("admin", password, "admin", by="placet serve")
     err.print(
         plain(
-            f"Created the first account. Sign in at http://{host}:{port}/login as "
-            f"admin with password {password}",
+            f"Created the first account. Sign in at {url}login as admin with password {password}",
             "bold yellow",
         ),
         soft_wrap=True,  # one line: a password split by a terminal-width wrap is easy to mistype
     )
-    err.print("Change it with: placet users passwd admin")
+    err.print("Change it with: placet users passwd admin (lost? placet users reset-password admin)")
 
 
 @users_app.command("add")
@@ -196,6 +207,25 @@ def users_passwd(
             actor_name(), "set_password", "allowed", name, _through_cli("every session ended")
         )
     err.print(f"password changed for {name}; every session of theirs has ended")
+
+
+@users_app.command("reset-password")
+@handle_errors
+def users_reset_password(name: Annotated[str, typer.Argument(help="The user name.")]) -> None:
+    """Give a user a new random password, shown once on stdout; end their sessions.
+
+    The way back in when a password is lost, the first admin's included: the
+    old password stops working at once, and the reset is in the security
+    log. Change it afterwards with: placet users passwd NAME
+    """
+    with open_accounts() as (_engine, accounts):
+        password = accounts.reset_password(name, by=actor_name())
+        disabled = accounts.get_user(name).disabled
+    err.print(f"new password for {name}, shown once; every session of theirs has ended:")
+    out.print(password, soft_wrap=True)
+    if disabled:
+        err.print(f"note: the account {name} is disabled; it cannot sign in until enabled")
+    err.print(f"Change it with: placet users passwd {name}")
 
 
 @users_app.command("disable")

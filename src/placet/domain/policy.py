@@ -9,7 +9,7 @@ a task they asked for themselves.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from placet.domain.models import Task, TaskKind
@@ -179,6 +179,62 @@ def may_decide(principal: Principal, task: Task, lists: ReviewerLists) -> Verdic
     if not lists.allows(principal.name, task.kind):
         return Verdict(False, f"{principal.name} does not review {task.kind} tasks")
     return ALLOWED
+
+
+@dataclass(frozen=True)
+class WayForward:
+    """What someone refused a decision can do instead: who decides, or whom to add."""
+
+    text: str
+    add_reviewer: bool = False  # nobody else can decide, and this person can add an account
+
+
+NAMES_SHOWN = 5
+
+
+def way_forward(
+    principal: Principal, task: Task, people: Sequence[Principal], lists: ReviewerLists
+) -> WayForward:
+    """Who else may decide the task (``people``: every enabled account), or what to do.
+
+    By the same rule as ``may_decide``. Names are given to those who see the queue
+    anyway; one account alone (``placet serve``'s first admin) is told to add a
+    reviewer, as a requester never decides their own task, whoever they are.
+    """
+    names = [
+        other.name
+        for other in people
+        if other.name != principal.name and may_decide(other, task, lists).allowed
+    ]
+    if names and principal.has(Permission.VIEW_QUEUE):
+        return WayForward(f"it can be decided by {_some(names)}")
+    if names:
+        return WayForward("a reviewer or an admin decides it")
+    return _nobody_else(principal, task, people, lists)
+
+
+def _nobody_else(
+    principal: Principal, task: Task, people: Sequence[Principal], lists: ReviewerLists
+) -> WayForward:
+    listed = sorted(lists.by_kind.get(task.kind, ()))
+    if all(other.name == principal.name for other in people):
+        who = "you are the only account"
+    elif listed:
+        who = f"none of its reviewers ({_some(listed)}) has an account that can decide it"
+    else:
+        who = "no other account can decide it"
+    if not principal.has(Permission.MANAGE_USERS):
+        return WayForward(f"{who}: ask an admin to add a reviewer")
+    whom = f"an account for one of its reviewers ({_some(listed)})" if listed else "a reviewer"
+    add = f"add {whom} under Users (placet users add NAME --role reviewer)"
+    return WayForward(f"{who}: {add}, who can then decide it", add_reviewer=True)
+
+
+def _some(names: Sequence[str]) -> str:
+    """Names for a sentence: the first few, and how many more."""
+    shown = ", ".join(names[:NAMES_SHOWN])
+    more = len(names) - NAMES_SHOWN
+    return f"{shown} and {more} more" if more > 0 else shown
 
 
 def _may_view(principal: Principal, task: Task) -> Verdict:

@@ -29,6 +29,57 @@ def _template_inputs(template: str) -> tuple[str, ...]:
     return tuple(names)
 
 
+def template_problem(template: str) -> str | None:
+    """What is wrong with a template's braces, in words, or None when nothing is.
+
+    ``{name}`` is an input and ``{{`` and ``}}`` are literal braces; any other
+    brace is a mistake (``Hi {name``), which would otherwise reach the model as
+    it stands while the input it meant is never asked for.
+    """
+    start = 0
+    for match in _PLACEHOLDER.finditer(template):
+        problem = _stray_brace(template, start, match.start())
+        if problem is not None:
+            return problem
+        start = match.end()
+    return _stray_brace(template, start, len(template))
+
+
+def _stray_brace(template: str, start: int, end: int) -> str | None:
+    """The first brace between two placeholders, said with where it is, or None."""
+    gap = template[start:end]
+    opening, closing = gap.find("{"), gap.find("}")
+    if opening == -1 and closing == -1:
+        return None
+    if opening == -1 or -1 < closing < opening:
+        where = _where(template, start + closing)
+        return f"a '}}' {where} closes nothing (write }}}} for a literal brace)"
+    if closing == -1:
+        shown = gap[opening:][:20]
+        return (
+            f"the '{{' {_where(template, start + opening)} is never closed ({shown!r}): "
+            "write {name} for an input, {{ for a literal brace"
+        )
+    shown = gap[opening : closing + 1][:40]
+    return (
+        f"{shown!r} {_where(template, start + opening)} is not an input: an input's name is "
+        "letters, digits and _, such as {name}; write {{ and }} for literal braces"
+    )
+
+
+def _where(template: str, index: int) -> str:
+    """Where a character is, for messages: "at character N" or "on line L, character N"."""
+    line = template.count("\n", 0, index) + 1
+    column = index - (template.rfind("\n", 0, index) + 1) + 1
+    return f"at character {column}" if line == 1 else f"on line {line}, character {column}"
+
+
+def unused_inputs(template: str, values: JsonObject) -> list[str]:
+    """The input names a template does not use: kept with the task, never sent to the model."""
+    used = set(_template_inputs(template))
+    return [name for name in values if name not in used]
+
+
 def render_template(template: str, values: JsonObject) -> str:
     """Fill ``{name}`` placeholders; ``{{`` and ``}}`` are literal braces."""
     missing = [name for name in _template_inputs(template) if name not in values]

@@ -23,7 +23,8 @@ review_dir = "human_feedback"
 # groq:llama-3.3-70b-versatile when GROQ_API_KEY is set, else local:smollm2.
 # model = "local:smollm2"
 
-# A kind: `template` fills {named} inputs from `placet run KIND --input name=value`.
+# A kind: `template` fills {named} inputs from `placet run KIND --input name=value`
+# ({{ and }} are literal braces). `placet config check` checks this file.
 # Optional: system, description, model, max_attempts (drafts before a
 # revision request ends the task), max_tokens, temperature.
 

@@ -30,6 +30,7 @@ __all__ = ["Accounts", "ApiToken", "SecurityEvent", "User", "role_set_of"]
 TOKEN_PREFIX = "plc_"
 SYSTEM = "placet"  # who changed an account when no person is named
 ACCOUNT_STATE = "account_state"  # the security event recording an account's roles and state
+RESET_PASSWORD = "reset_password"  # the security event of a password reset
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
 _hasher = PasswordHasher()
 # Verifying against a throwaway hash when the user does not exist keeps the
@@ -59,6 +60,24 @@ class Accounts:
         """Replace a user's password, ending every session they have."""
         _check_password(password)
         self._records.update_user(name, password_hash=_hasher.hash(password), end_sessions=True)
+
+    def reset_password(self, name: str, by: str = SYSTEM) -> str:
+        """Give a user a new random password, ending every session they have; return it.
+
+        The reset is recorded in the security log in the same commit as the change.
+        """
+        password = secrets.token_urlsafe(12)
+        event = SecurityEvent(
+            new_id(), time.time(), by[:200], RESET_PASSWORD, "allowed", name,
+            "a new random password; every session ended", None,
+        )  # fmt: skip
+        self._records.update_user(
+            name,
+            password_hash=_hasher.hash(password),
+            end_sessions=True,
+            trail=(event, self.entry_hash(event)),
+        )
+        return password
 
     def set_roles(self, name: str, roles: str | list[str], by: str = SYSTEM) -> None:
         """Replace a user's roles."""

@@ -41,11 +41,13 @@ from placet.domain.policy import (
     Principal,
     ReviewerLists,
     Verdict,
+    WayForward,
     kind_policy_problems,
     may_decide,
     reviewers_of,
+    way_forward,
 )
-from placet.domain.prompts import build_messages, template_inputs
+from placet.domain.prompts import build_messages, template_inputs, template_problem
 from placet.domain.toolcalls import parse_edited_arguments
 from placet.domain.transitions import Action, next_status
 from placet.engine.accounts import Accounts
@@ -62,12 +64,14 @@ from placet.errors import (
     PlacetError,
     ProviderError,
     UnknownKindError,
+    UnusableModelError,
 )
 from placet.providers.base import Chunk, CompletionRequest, Provider
 from placet.store.base import Store
 from placet.store.kept import KeptRecords
 
 ProviderFactory = Callable[[str], Provider]
+ModelCheck = Callable[[str], object]  # raises ConfigError when a model cannot be used
 ChunkSink = Callable[[Chunk], None]
 # Why a draft could not be made, as Engine.draft raises it once the task is failed.
 DRAFT_FAILURES = (ProviderError, ConfigError, UnknownKindError, InvalidInputError)
@@ -114,6 +118,12 @@ class Engine(Reads):
         self.store = store
         self.settings = settings
         self._provider_for = provider_for or _registry_factory(settings)
+        # A provider given in code is checked by making it; the registry's own are
+        # checked without (see providers.registry.check).
+        self._check_model: ModelCheck = (
+            _registry_check(settings) if provider_for is None else self.provider
+        )
+        self._usable_models: set[str] = set()
         self._providers: dict[str, Provider] = {}
         self._clock = clock
         self._kinds: dict[str, TaskKind] = {}
@@ -143,10 +153,13 @@ class Engine(Reads):
         return kind
 
     def register_kind(self, kind: TaskKind) -> None:
-        """Add a kind defined in code; a different kind of the same name is refused."""
+        """Add a kind defined in code; refused if defined differently or its template is broken."""
         existing = self._kinds.get(kind.name)
         if existing is not None and existing != kind:
             raise ConfigError(f"kind {kind.name!r} is already defined differently")
+        problem = template_problem(kind.template)
+        if problem is not None:
+            raise ConfigError(f"kind {kind.name!r}: template: {problem}")
         self._check_policy(kind)
         self._kinds[kind.name] = kind
         self._reviewer_lists = _reviewer_lists(self._kinds, self.settings.groups)
@@ -175,6 +188,23 @@ class Engine(Reads):
         if model not in self._providers:
             self._providers[model] = self._provider_for(model)
         return self._providers[model]
+
+    def check_model(self, kind: TaskKind) -> None:
+        """Raise UnusableModelError when the kind's model cannot be used as configured.
+
+        What can be known before a task exists: the provider's name, its key or
+        endpoint, the model file; no model is loaded or called. A model checked
+        once is not checked again by this engine.
+        """
+        model = self.settings.model_for(kind)
+        if model in self._usable_models:
+            return
+        try:
+            self._check_model(model)
+        except ConfigError as exc:
+            said = self.settings.unusable_model(kind, exc.message)
+            raise UnusableModelError(f"{said}; nothing was submitted") from exc
+        self._usable_models.add(model)
 
     def model_problems(self) -> dict[str, str]:
         """Each kind whose model cannot be used as configured, and why.
@@ -220,8 +250,10 @@ class Engine(Reads):
         A known idempotency key gives back the task it made, when this is the
         same request again (the same kind, input and requester); a key used
         for other work, or by someone else, is a ConflictError and hands
-        nothing back.
+        nothing back. A kind whose model cannot be used is refused before
+        anything is stored (UnusableModelError), not failed once drafted.
         """
+        self.check_model(self.kind(kind_name))
         task = self._create(kind_name, values, requester, idempotency_key, claim_as)
         if idempotency_key is not None and not _same_request(task, kind_name, values, requester):
             raise ConflictError(
@@ -559,6 +591,13 @@ class Engine(Reads):
         """Whether this person may decide this task under its kind's policy, and if not, why."""
         return may_decide(principal, task, self._reviewer_lists)
 
+    def way_forward(self, principal: Principal, task: Task) -> WayForward:
+        """For someone who may not decide this task: who else may, or whom to add."""
+        people = [
+            self.accounts.principal(user) for user in self.accounts.users() if not user.disabled
+        ]
+        return way_forward(principal, task, people, self._reviewer_lists)
+
     def local_principal(self, channel: str, name: str, acting_as: str | None = None) -> Principal:
         """Who ``name`` is through a local channel (CLI, review folder, SDK); see engine.identity.
 
@@ -629,7 +668,8 @@ class Engine(Reads):
             who = principal.name if principal.entered_by is None else principal.entered_by
             detail = f"{verdict.reason} (through the {principal.channel})"
             self.accounts.record(who, "decide", "refused", task.id, detail, principal.remote)
-            raise PermissionDeniedError(f"{verdict.reason}; nothing was changed")
+            instead = self.way_forward(principal, task).text
+            raise PermissionDeniedError(f"{verdict.reason}; {instead}; nothing was changed")
 
     def _check_decidable(self, task: Task, request: DecisionRequest) -> None:
         # Status first: whoever lost a race learns who decided, not just a version number.
@@ -718,6 +758,12 @@ def _registry_factory(settings: Settings) -> ProviderFactory:
     from placet.providers.registry import resolve
 
     return lambda name: resolve(name, settings)
+
+
+def _registry_check(settings: Settings) -> ModelCheck:
+    from placet.providers.registry import check
+
+    return lambda name: check(name, settings)
 
 
 def _claim_action(task: Task, now: float) -> Action | None:

@@ -70,9 +70,15 @@ def model_path(model: str) -> Path:
     if model == "smollm2":
         return smollm2_path()
     path = Path(model).expanduser()
-    if not path.is_file():
-        raise ConfigError(f"local model file not found: {path}")
-    return path
+    if path.is_file():
+        return path
+    if "/" not in model and os.sep not in model and not model.endswith(".gguf"):
+        # A bare name is a typo of the built-in one far more often than a file here.
+        raise ConfigError(
+            f"no local model named {model!r}: the built-in one is local:smollm2; any other "
+            "is the path of a .gguf file"
+        )
+    raise ConfigError(f"local model file not found: {path}")
 
 
 def load_llama(path: Path) -> Any:

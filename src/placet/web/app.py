@@ -27,6 +27,7 @@ from placet.errors import (
     PermissionDeniedError,
     PlacetError,
     UnknownKindError,
+    UnusableModelError,
     UsageError,
 )
 from placet.web import api, ops, pages
@@ -129,6 +130,8 @@ _STATUS_FOR: list[tuple[type[PlacetError], int]] = [
     (ConflictError, 409),
     (UnknownKindError, 422),
     (InvalidInputError, 422),
+    # The server's configuration, not the request, is at fault: the kind cannot be drafted.
+    (UnusableModelError, 503),
     (UsageError, 400),
 ]
 

@@ -26,7 +26,11 @@ _ERRORS: dict[int, tuple[type[Any], str]] = {
     409: (ConflictOut, "The task changed since you looked: nothing was changed."),
     413: (ErrorOut, "The request body is too large."),
     422: (ValidationErrorOut, "Invalid input: the fields at fault, or what is wrong."),
-    503: (ErrorOut, "The database did not answer."),
+    503: (
+        ErrorOut,
+        "The database did not answer, or (on submit) the kind's model cannot be used as "
+        "the server is configured; the detail says which.",
+    ),
 }
 
 

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from placet.domain.executions import UNFINISHED_ADVICE, execution_of
 from placet.domain.limits import MAX_NAME, MAX_NOTE, MAX_TEXT, MAX_VERSION, too_long
 from placet.domain.models import DecisionKind, Task, TaskDetail, TaskStatus
-from placet.domain.policy import Permission, Principal, may
+from placet.domain.policy import Permission, Principal, WayForward, may
 from placet.engine import DecisionRequest
 from placet.errors import (
     ConflictError,
@@ -136,6 +136,7 @@ def _task_context(
 ) -> dict[str, Any]:
     task = detail.task
     verdict = viewer.services.engine.may_decide(viewer.principal, task)
+    instead = None if verdict.allowed else _way_forward(viewer, task)
     drafts = {draft.id: draft for draft in detail.drafts}
     edits = {
         d.id: render.side_by_side(drafts[d.draft_id].output, d.text or "")
@@ -157,7 +158,8 @@ def _task_context(
         "approvals": viewer.services.engine.approvals(task),
         "live": task.status in (TaskStatus.QUEUED, TaskStatus.DRAFTING),
         "can_decide": verdict.allowed and viewer.can("decide"),
-        "refusal": None if verdict.allowed else verdict.reason,
+        "refusal": None if instead is None else f"{verdict.reason}; {instead.text}",
+        "add_reviewer": instead is not None and instead.add_reviewer,
         "next_task": upcoming,
         "failure": _failure(detail),
         "execution": execution_of(detail.events),
@@ -167,6 +169,13 @@ def _task_context(
         "handlers_running": handlers_to_run(viewer.services.engine, detail, deliveries),
         "can_retry_handlers": may(viewer.principal, Permission.RETRY_HANDLERS, task).allowed,
     }
+
+
+def _way_forward(viewer: Viewer, task: Task) -> WayForward | None:
+    """What to do instead, for an awaiting task this viewer may not decide."""
+    if task.status is not TaskStatus.AWAITING_REVIEW:
+        return None  # nothing to decide: no advice, and no look at the accounts
+    return viewer.services.engine.way_forward(viewer.principal, task)
 
 
 def _failure(detail: TaskDetail) -> str | None:
