@@ -183,12 +183,6 @@ def _load(base: Path, problems: Problems) -> Settings:
     globals_: dict[str, Any] = attempt(lambda: _table(document or {}, "placet", path), {})
     attempt(lambda: _reject_unknown(globals_, GLOBAL_KEYS, f"{path} [placet]"), None)
     read = _Reader(globals_, f"{path} [placet]")
-    no_groups: dict[str, tuple[str, ...]] = {}
-    groups = attempt(lambda: _groups(document or {}, path), no_groups)
-    kinds = _all_kinds(document, path, problems)
-    for name, kind in kinds.items():
-        for problem in kind_policy_problems(kind, groups):
-            problems.note(ConfigError(f"{path} [kinds.{name}] {problem}"))
 
     def number(
         name: str, default: float, bounds: tuple[float, float], whole: bool = False
@@ -202,8 +196,7 @@ def _load(base: Path, problems: Problems) -> Settings:
         review_as=attempt(lambda: read.text("review_as"), None),
         max_input_bytes=int(number("max_input_bytes", 65536, MAX_INPUT_BYTES, whole=True)),
         lease_seconds=number("lease_seconds", 60.0, LEASE_SECONDS),
-        kinds=kinds,
-        groups=groups,
+        **_kinds_and_groups(document, path, problems),
         config_path=path if path.exists() else None,
         groq_api_key=env.get("GROQ_API_KEY") or None,
         groq_base_url=env.get("GROQ_BASE_URL") or None,
@@ -216,6 +209,19 @@ def _load(base: Path, problems: Problems) -> Settings:
         sources=read.sources,
         audit_key=attempt(lambda: read_key(env, base), None),
     )
+
+
+def _kinds_and_groups(
+    document: dict[str, Any] | None, path: Path, problems: Problems
+) -> dict[str, Any]:
+    """The kinds and [groups], and each kind's reviewers and approvals checked against them."""
+    no_groups: dict[str, tuple[str, ...]] = {}
+    groups = problems.attempt(lambda: _groups(document or {}, path), no_groups)
+    kinds = _all_kinds(document, path, problems)
+    for name, kind in kinds.items():
+        for problem in kind_policy_problems(kind, groups):
+            problems.note(ConfigError(f"{path} [kinds.{name}] {problem}"))
+    return {"kinds": kinds, "groups": groups}
 
 
 def _document(path: Path) -> dict[str, Any]:

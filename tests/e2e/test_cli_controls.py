@@ -55,3 +55,21 @@ def test_two_approvals_from_the_terminal(cli: Cli) -> None:
     cli.env["PLACET_USER"] = "li"
     second = cli("approve", task_id)
     assert second.returncode == 0 and f"approved {task_id}" in second.stderr
+
+
+def test_groups_are_listed_added_and_removed_in_placet_toml(cli: Cli) -> None:
+    toml = cli.folder / "placet.toml"
+    toml.write_text("# our team's setup\n" + QUORUM_TOML, encoding="utf-8")
+    assert "legal: ana, li  reviews clause" in cli("groups", "list").stdout
+    added = cli("groups", "add", "legal", "omar", "ana")
+    assert added.returncode == 0 and "added omar; it is now ana, li, omar" in added.stderr
+    assert toml.read_text(encoding="utf-8").startswith("# our team's setup\n")  # kept
+    removed = cli("groups", "remove", "legal", "ana")
+    assert removed.returncode == 0 and "left: li, omar" in removed.stderr
+    # Down to one person, the 2-approval kind could never be approved: refused, unchanged.
+    before = toml.read_text(encoding="utf-8")
+    refused = cli("groups", "remove", "legal", "li")
+    assert refused.returncode == 1 and "approvals = 2, but only 1 person" in refused.stderr
+    assert toml.read_text(encoding="utf-8") == before
+    unknown = cli("groups", "remove", "finance")
+    assert unknown.returncode == 2 and "no group 'finance'" in unknown.stderr

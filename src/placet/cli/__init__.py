@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from placet.cli import audit, config, controls, db, decide, handlers, ops, review, tasks, web
+from placet.cli import (
+    audit,
+    config,
+    controls,
+    db,
+    decide,
+    groups,
+    handlers,
+    ops,
+    review,
+    tasks,
+    web,
+)
 
 app = typer.Typer(
     name="placet",
@@ -43,6 +55,7 @@ app.add_typer(web.users_app, name="users")
 app.add_typer(web.tokens_app, name="tokens")
 app.add_typer(db.db_app, name="db")
 app.add_typer(config.config_app, name="config")
+app.add_typer(groups.groups_app, name="groups")
 app.command("migrate-store")(db.migrate_store)
 
 
