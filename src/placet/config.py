@@ -6,6 +6,7 @@ environment leaves unset), then ``placet.toml``, then built-in defaults.
 
 from __future__ import annotations
 
+import functools
 import getpass
 import math
 import os
@@ -22,6 +23,7 @@ from placet.domain.models import TaskKind
 from placet.domain.policy import kind_policy_problems
 from placet.domain.prompts import template_problem
 from placet.domain.starter import STARTER_KINDS
+from placet.domain.timers import ON_DEADLINE, parse_duration
 from placet.errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -45,6 +47,11 @@ KIND_KEYS = {
     "temperature",
     "reviewers",
     "approvals",
+    "remind_after",
+    "escalate_after",
+    "escalate_to",
+    "deadline",
+    "on_deadline",
 }
 GLOBAL_KEYS = {
     "database",
@@ -367,6 +374,26 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+def _duration(table: dict[str, Any], name: str, where: str) -> float | None:
+    """A timer setting: a duration such as "30m", "4h" or "1d" (domain/timers.py)."""
+    if name not in table:
+        return None
+    try:
+        return parse_duration(table[name])
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {name} {exc}") from None
+
+
+def _on_deadline(table: dict[str, Any], where: str) -> str:
+    value = table.get("on_deadline", "reject")
+    if value not in ON_DEADLINE:
+        raise ConfigError(
+            f'{where}: on_deadline must be "reject" or "expire", not {_shown(value)} '
+            "(nothing is ever approved because nobody answered)"
+        )
+    return str(value)
+
+
 def _groups(document: dict[str, Any], path: Path) -> dict[str, tuple[str, ...]]:
     """[groups]: each a list of user names (``legal = ["ana", "li", "omar"]``)."""
     groups = {}
@@ -420,6 +447,14 @@ def parse_kind(
     no_names: tuple[str, ...] = ()
     reviewers = attempt(lambda: _names(table.get("reviewers", []), f"{where} reviewers"), no_names)
     approvals = int(number("approvals", 1, APPROVALS, whole=True))
+    timers = {
+        name: attempt(functools.partial(_duration, table, name, where), None)
+        for name in ("remind_after", "escalate_after", "deadline")
+    }
+    escalate_to = attempt(
+        lambda: _names(table.get("escalate_to", []), f"{where} escalate_to"), no_names
+    )
+    on_deadline = attempt(lambda: _on_deadline(table, where), "reject")
     if template is None:
         return None
     return TaskKind(
@@ -433,6 +468,9 @@ def parse_kind(
         temperature=temperature,
         reviewers=reviewers,
         approvals=approvals,
+        escalate_to=escalate_to,
+        on_deadline=on_deadline,
+        **timers,
     )
 
 

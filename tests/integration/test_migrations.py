@@ -84,7 +84,7 @@ def test_a_missing_table_would_be_noticed(empty_engine: sa.engine.Engine) -> Non
 
 def test_status_names_the_pending_revisions(empty_engine: sa.engine.Engine) -> None:
     before = status(empty_engine)
-    after_first = ("0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010")
+    after_first = ("0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010", "0011")
     expected = (None, HEAD_REVISION, ("0001", *after_first))
     assert (before.current, before.head, before.pending) == expected
     upgrade(empty_engine, "0001")

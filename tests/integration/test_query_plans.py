@@ -274,3 +274,11 @@ def test_the_sealer_finds_the_tasks_to_log_through_their_own_small_index(tmp_pat
 def test_a_task_found_by_the_start_of_its_id_is_an_index_range(tmp_path: Path) -> None:
     (step,) = plan(tmp_path, ids_starting_with("01J3V5", 11))
     assert step.startswith("SEARCH tasks USING") and "(id>? AND id<?)" in step, step
+
+
+def test_a_timer_sweep_reads_the_due_tasks_through_their_own_index(tmp_path: Path) -> None:
+    """Sweeping timers costs the tasks that are due, not every task ever made."""
+    from placet.store.statements import DUE_TASKS
+
+    (step,) = plan(tmp_path, DUE_TASKS)
+    assert step.startswith("SEARCH tasks USING INDEX ix_tasks_due_at (") and "due_at<?" in step

@@ -177,7 +177,9 @@ def decision_line(decision: Decision) -> Text:
     return line
 
 
-def show_detail(detail: TaskDetail, approvals: Tally | None = None) -> None:
+def show_detail(
+    detail: TaskDetail, approvals: Tally | None = None, timers: str | None = None
+) -> None:
     """Everything about one task, for ``placet show`` (with its quorum's count, if any)."""
     task = detail.task
     header = Text(f"{task.id}  ")
@@ -189,6 +191,8 @@ def show_detail(detail: TaskDetail, approvals: Tally | None = None) -> None:
     out.print(Text(f"created {when(task.created_at)}, updated {when(task.updated_at)}", "dim"))
     if approvals is not None:
         out.print(plain(approvals.shown(), "bold yellow"))
+    if timers is not None:
+        out.print(plain(f"timers: {timers}", "yellow"))
     out.print(Text("input", "bold"))
     for key, value in task.input.items():
         out.print(plain(f"  {key}: {jsontext.readable(value)}"))

@@ -254,11 +254,22 @@ def ls(
         list[str], typer.Option("--kind", "-k", help="Only this kind; repeatable.")
     ] = [],  # noqa: B006
     limit: Annotated[int, typer.Option(min=1, max=10000, help="How many to show.")] = 50,
+    overdue: Annotated[
+        bool,
+        typer.Option(
+            "--overdue", help="Only tasks awaiting review that were reminded or escalated."
+        ),
+    ] = False,
 ) -> None:
     """List tasks, newest first."""
-    task_filter = TaskFilter(tuple(status), tuple(kind), limit=limit, newest_first=True)
+    if overdue:
+        status = [TaskStatus.AWAITING_REVIEW]
+    wanted = 10000 if overdue else limit  # overdue is read from each waiting task's events
+    task_filter = TaskFilter(tuple(status), tuple(kind), limit=wanted, newest_first=True)
     with open_engine() as engine:
         tasks = engine.list_tasks(task_filter)
+        if overdue:
+            tasks = [task for task in tasks if engine.overdue(task)][:limit]
     if not tasks:
         err.print("no tasks match")
         return
@@ -271,7 +282,7 @@ def show(task_id: TaskArg) -> None:
     with open_engine() as engine:
         task_id = engine.resolve_task_id(task_id)
         detail = engine.detail(task_id)
-        show_detail(detail, engine.approvals(detail.task))
+        show_detail(detail, engine.approvals(detail.task), engine.timers_of(detail.task))
         show_deliveries(task_deliveries(engine, task_id))
 
 

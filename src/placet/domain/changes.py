@@ -61,6 +61,8 @@ def change_for(
 ) -> Change:
     """The change ``action`` makes, with its event and the draft or decision it records."""
     status = next_status(task, action)
+    if status is not TaskStatus.AWAITING_REVIEW and task.due_at is not None:
+        updates.setdefault("due_at", None)  # timers run only while a draft awaits review
     event = next_event(task, event_type or action.value, actor, payload, now, chain)
     # One copy per change: building the task (and the event) once is measurably
     # cheaper on the lifecycle hot path than a chain of small copies.

@@ -88,6 +88,12 @@ class TaskKind:
     reviewers: tuple[str, ...] = ()
     # How many distinct people must approve the same text (domain/quorum.py).
     approvals: int = 1
+    # Timers while a draft awaits review, in seconds (domain/timers.py).
+    remind_after: float | None = None
+    escalate_after: float | None = None
+    escalate_to: tuple[str, ...] = ()  # people or "group:NAME" who then may decide too
+    deadline: float | None = None
+    on_deadline: str = "reject"  # or "expire"; never approve
 
 
 @one_step_init
@@ -113,6 +119,7 @@ class Task:
     lease_owner: str | None = None
     lease_expires_at: float | None = None
     pending_feedback: str | None = None
+    due_at: float | None = None  # when its next timer (reminder, escalation, deadline) is due
 
 
 @one_step_init

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from placet.domain.models import Decision, DecisionKind, JsonObject, Task, TaskStatus
+from placet.domain.models import Decision, DecisionKind, Event, JsonObject, Task, TaskStatus
 
 
 @dataclass(frozen=True)
@@ -27,8 +27,12 @@ class Outcome:
         return self.status is TaskStatus.APPROVED
 
 
-def outcome_of(task: Task, decisions: Sequence[Decision]) -> Outcome:
-    """How a task ended (or stands), from its decisions in order."""
+def outcome_of(task: Task, decisions: Sequence[Decision], events: Sequence[Event] = ()) -> Outcome:
+    """How a task ended (or stands), from its decisions in order (and its events: a deadline)."""
+    if events and events[-1].type == "deadline" and task.status.is_final:
+        after = events[-1].payload.get("after")
+        lapsed = f"nobody decided within the deadline ({after}); it was never approved"
+        return Outcome(task.id, task.status, None, lapsed, None, "placet", task.kind, task.input)
     last = decisions[-1] if decisions else None
     reason = last.reason if last else None
     if task.status is TaskStatus.REJECTED and last and last.kind is DecisionKind.REVISE:

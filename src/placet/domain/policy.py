@@ -137,11 +137,17 @@ def reviewers_of(names: Iterable[str], groups: Groups) -> frozenset[str]:
 def kind_policy_problems(kind: TaskKind, groups: Groups) -> list[str]:
     """What is wrong with a kind's reviewers and approvals, each naming the setting."""
     problems = []
-    for name in kind.reviewers:
-        group = name[len(GROUP_PREFIX) :] if name.startswith(GROUP_PREFIX) else None
-        if group is not None and group not in groups:
-            known = ", ".join(sorted(groups)) or "none are defined; add a [groups] table"
-            problems.append(f"reviewers: unknown group {group!r} (groups: {known})")
+    for setting, names in (("reviewers", kind.reviewers), ("escalate_to", kind.escalate_to)):
+        for name in names:
+            group = name[len(GROUP_PREFIX) :] if name.startswith(GROUP_PREFIX) else None
+            if group is not None and group not in groups:
+                known = ", ".join(sorted(groups)) or "none are defined; add a [groups] table"
+                problems.append(f"{setting}: unknown group {group!r} (groups: {known})")
+    if (kind.escalate_after is None) != (not kind.escalate_to):
+        problems.append(
+            "escalate_after and escalate_to go together: when, and to whom "
+            '(escalate_after = "4h", escalate_to = ["group:managers"])'
+        )
     eligible = reviewers_of(kind.reviewers, groups)
     if kind.reviewers and kind.approvals > len(eligible):
         problems.append(
@@ -161,7 +167,9 @@ def may(principal: Principal, permission: Permission, task: Task | None = None) 
     return ALLOWED
 
 
-def may_decide(principal: Principal, task: Task, lists: ReviewerLists) -> Verdict:
+def may_decide(
+    principal: Principal, task: Task, lists: ReviewerLists, escalated_to: str | None = None
+) -> Verdict:
     """May this person decide this task? Every channel's decision is checked here.
 
     Whatever roles a person holds, they never decide a task they asked for,
@@ -174,8 +182,8 @@ def may_decide(principal: Principal, task: Task, lists: ReviewerLists) -> Verdic
     for name in (principal.name, principal.entered_by):
         if name is not None and name == task.requester:
             return Verdict(False, f"{name} asked for task {task.id} and cannot decide it")
-    if Role.ADMIN in principal.roles:
-        return ALLOWED
+    if Role.ADMIN in principal.roles or principal.name == escalated_to:
+        return ALLOWED  # an admin, or someone the task was escalated to
     if not lists.allows(principal.name, task.kind):
         return Verdict(False, f"{principal.name} does not review {task.kind} tasks")
     return ALLOWED

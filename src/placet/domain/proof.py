@@ -17,6 +17,7 @@ from placet.domain.audit import ChainProblem
 from placet.domain.deliveries import DeliveryRecord, DeliveryStatus
 from placet.domain.diffs import unified_diff
 from placet.domain.models import Decision, Draft, Event, Task, TaskDetail, TaskStatus
+from placet.domain.timers import DEADLINE
 
 S = TaskStatus
 DECISION_STATUS = {"approve": S.APPROVED, "edit": S.APPROVED, "reject": S.REJECTED}
@@ -169,6 +170,9 @@ def _apply(
             state.pending_feedback = state.edited_text = None
     elif "decision_id" in payload:
         _decided(state, payload, drafts, decisions.get(str(payload["decision_id"])))
+    elif kind == DEADLINE:  # nobody decided in time: never approved
+        state.status = S.REJECTED if payload.get("outcome") == "rejected" else S.EXPIRED
+        state.pending_feedback = None
 
 
 def _submitted(state: Replayed, payload: dict[str, Any]) -> None:

@@ -22,6 +22,9 @@ class Action(str, enum.Enum):
     REVISE = "revise"
     REJECT = "reject"
     ENDORSE = "endorse"  # an approval (or edit) that counts toward a quorum not yet met
+    TIMER = "timer"  # a reminder or an escalation fired; the task still waits
+    LAPSE = "lapse"  # the deadline passed: rejected (on_deadline = "reject")
+    EXPIRE = "expire"  # the deadline passed: expired (on_deadline = "expire")
     CANCEL = "cancel"
     RECORD = "record"  # a fact about an approved task, such as its execution
 
@@ -41,6 +44,9 @@ TRANSITIONS: dict[tuple[TaskStatus, Action], TaskStatus] = {
     (S.AWAITING_REVIEW, Action.REVISE): S.QUEUED,
     (S.AWAITING_REVIEW, Action.REJECT): S.REJECTED,
     (S.AWAITING_REVIEW, Action.ENDORSE): S.AWAITING_REVIEW,
+    (S.AWAITING_REVIEW, Action.TIMER): S.AWAITING_REVIEW,
+    (S.AWAITING_REVIEW, Action.LAPSE): S.REJECTED,
+    (S.AWAITING_REVIEW, Action.EXPIRE): S.EXPIRED,
     # Facts about an ended task (an execution, a resumed graph) change nothing.
     **{
         (status, Action.RECORD): status

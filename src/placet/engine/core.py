@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from placet.config import Settings
-from placet.domain import audit, executions, jsontext, quorum
+from placet.domain import audit, executions, jsontext, quorum, timers
 from placet.domain.changes import Change, change_for, next_event
 from placet.domain.controls import EVERYTHING, Pause
 from placet.domain.decisions import (
@@ -84,6 +84,7 @@ DRAFT_FAILURES = (ProviderError, ConfigError, UnknownKindError, InvalidInputErro
 TASKS_KEPT = 128
 # How often a decision is tried when a race is lost (each try reads the task again).
 DECIDE_TRIES = 3
+SYSTEM_ACTOR = "placet"  # who fires timers: no person
 _DECISION_ACTIONS = {
     DecisionKind.APPROVE: Action.APPROVE,
     DecisionKind.EDIT: Action.EDIT,
@@ -462,8 +463,16 @@ class Engine(Reads):
             lease_owner=None,
             lease_expires_at=None,
             pending_feedback=None,
+            due_at=self._first_due(task.kind, now),
         )
         return self._apply(change)
+
+    def _first_due(self, kind_name: str, saved_at: float) -> float | None:
+        """When a new draft's first timer is due (None for a kind without timers)."""
+        kind = self._kinds.get(kind_name)
+        if kind is None or not timers.has_timers(kind):
+            return None
+        return timers.next_due_at(kind, timers.TimerState(saved_at))
 
     def _previous_output(self, task: Task) -> str | None:
         if task.current_draft_id is None or task.pending_feedback is None:
@@ -588,8 +597,83 @@ class Engine(Reads):
         return self._decide_on(self.store.get_task(request.task_id), request)
 
     def may_decide(self, principal: Principal, task: Task) -> Verdict:
-        """Whether this person may decide this task under its kind's policy, and if not, why."""
-        return may_decide(principal, task, self._reviewer_lists)
+        """Whether this person may decide this task under its kind's policy, and if not, why.
+
+        Once a task was escalated, the people it was escalated to may decide it too.
+        """
+        verdict = may_decide(principal, task, self._reviewer_lists)
+        kind = self._kinds.get(task.kind)
+        if verdict.allowed or kind is None or not kind.escalate_to:
+            return verdict
+        if principal.name not in reviewers_of(kind.escalate_to, self.settings.groups):
+            return verdict
+        if not timers.timer_state(self.store.events(task.id)).escalated:
+            return verdict
+        return may_decide(principal, task, self._reviewer_lists, escalated_to=principal.name)
+
+    # -- timers: reminders, escalation, deadlines ---------------------------------
+
+    def fire_timers(self, now: float | None = None, limit: int = 200) -> int:
+        """Fire each timer that is due (a reminder, an escalation, a deadline); how many fired.
+
+        Any number of processes may sweep at once: each firing is a
+        compare-and-set on the task, so a timer fires once, and a deadline and
+        a decision that land together leave exactly one outcome.
+        """
+        now = self._clock() if now is None else now
+        fired = 0
+        for task in self.store.due_tasks(now, limit):
+            with contextlib.suppress(ConflictError):  # another sweeper, or a decision, came first
+                fired += self._fire_all_due(task, now)
+        return fired
+
+    def _fire_all_due(self, task: Task, now: float) -> int:
+        """Fire a task's due timers one change at a time (an escalation and a reminder
+        due together are two events), until none is due or the task has ended."""
+        fired = 0
+        current: Task | None = task
+        while current is not None and current.due_at is not None and current.due_at <= now:
+            current, count = self._fire(current, now)
+            fired += count
+        return fired
+
+    def _fire(self, task: Task, now: float) -> tuple[Task | None, int]:
+        kind = self._kinds.get(task.kind)
+        state = timers.timer_state(self.store.events(task.id))
+        due = timers.to_fire(kind, state, now) if kind is not None else None
+        if kind is None or due is None:  # no kind here, or settings changed: look again later
+            later = timers.next_due_at(kind, state) if kind is not None else None
+            payload: JsonObject = {"due_at": later, "why": "the kind's timers changed"}
+            change = self._change(
+                task,
+                Action.TIMER,
+                SYSTEM_ACTOR,
+                payload,
+                now,
+                event_type="timers_rescheduled",
+                due_at=later,
+            )
+            return self._apply(change), 0
+        payload = {"due_at": due.at}
+        if due.what == timers.DEADLINE:
+            rejects = kind.on_deadline == "reject"
+            assert kind.deadline is not None
+            payload |= {
+                "outcome": "rejected" if rejects else "expired",
+                "after": timers.shown_duration(kind.deadline),
+            }
+            action = Action.LAPSE if rejects else Action.EXPIRE
+            change = self._change(task, action, SYSTEM_ACTOR, payload, now, event_type=due.what)
+        else:
+            if due.what == timers.ESCALATED:
+                payload["to"] = list(kind.escalate_to)
+            else:
+                payload["number"] = due.number
+            later = timers.next_due_at(kind, timers.after_firing(state, due))
+            change = self._change(
+                task, Action.TIMER, SYSTEM_ACTOR, payload, now, event_type=due.what, due_at=later
+            )
+        return self._apply(change), 1
 
     def way_forward(self, principal: Principal, task: Task) -> WayForward:
         """For someone who may not decide this task: who else may, or whom to add."""
@@ -657,6 +741,26 @@ class Engine(Reads):
         if needed < 2 or task.status is not TaskStatus.AWAITING_REVIEW or not task.current_draft_id:
             return None
         return self.tally(task.id, self.store.get_draft(task.current_draft_id), needed)
+
+    def timers_of(self, task: Task) -> str | None:
+        """Where a waiting task's timers stand, said for a person; None without any."""
+        kind = self._kinds.get(task.kind)
+        if kind is None or not timers.has_timers(kind):
+            return None
+        if task.status is not TaskStatus.AWAITING_REVIEW:
+            return None
+        state = timers.timer_state(self.store.events(task.id))
+        return timers.describe(kind, state, self._clock())
+
+    def overdue(self, task: Task) -> bool:
+        """True when a waiting task was reminded or escalated: nobody decided in time."""
+        kind = self._kinds.get(task.kind)
+        if kind is None or not timers.has_timers(kind):
+            return False
+        state = timers.timer_state(self.store.events(task.id))
+        return task.status is TaskStatus.AWAITING_REVIEW and (
+            state.reminders > 0 or state.escalated
+        )
 
     def tally(self, task_id: str, draft: Draft, needed: int) -> quorum.Tally:
         """Who approved the text ``draft`` now stands for (see domain/quorum.py)."""

@@ -21,6 +21,9 @@ def worker_name(prefix: str = "worker") -> str:
 
 
 SEAL_EVERY_SECONDS = 2.0  # how long new events may wait, at most, to join the global log
+# How often due timers (reminders, escalations, deadlines) are looked for: a timer
+# fires within this of its due time, with a worker running.
+TIMERS_EVERY_SECONDS = 0.5
 
 
 class Worker:
@@ -40,6 +43,7 @@ class Worker:
         self.stop_requested = threading.Event()
         self.drafted = 0
         self._next_seal = 0.0
+        self._next_timers = 0.0
 
     def run(self, max_tasks: int | None = None) -> None:
         """Draft tasks as they come, until stopped (or ``max_tasks`` are drafted)."""
@@ -50,11 +54,27 @@ class Worker:
             task = self.engine.claim(self.name)
             if task is None:
                 self._seal_when_due()
-                # Wake on any commit, and at least every second to notice expired leases.
-                token = self.engine.wait_for_change(token, 1.0)
+                self._fire_timers_when_due()
+                # Wake on any commit, and often enough for expired leases and due timers.
+                token = self.engine.wait_for_change(token, TIMERS_EVERY_SECONDS)
                 continue
             self._draft(task)
             self._seal_when_due()  # a worker that never idles still logs every few seconds
+            self._fire_timers_when_due()
+
+    def _fire_timers_when_due(self) -> None:
+        """Fire the reminders, escalations and deadlines that are due, twice a second."""
+        now = time.monotonic()
+        if now < self._next_timers:
+            return
+        self._next_timers = now + TIMERS_EVERY_SECONDS
+        try:
+            fired = self.engine.fire_timers()
+        except PlacetError as exc:  # the next moment tries again; nothing fired is lost
+            self._report(f"could not fire timers yet: {exc.message}")
+            return
+        if fired:
+            self._report(f"fired {fired} timer(s): reminders, escalations, deadlines")
 
     def _seal_when_due(self) -> None:
         """Log what was written meanwhile in the global audit log, every few seconds."""

@@ -165,7 +165,8 @@ class HandlerRunner:
             lease = self.engine.settings.lease_seconds
             with _Heartbeat(self.deliveries, record, lease, self._clock):
                 task = self.engine.get(record.task_id)
-                outcome = outcome_of(task, self.engine.detail(task.id).decisions)
+                detail = self.engine.detail(task.id)
+                outcome = outcome_of(task, detail.decisions, detail.events)
                 call_handler(handler, outcome, delivery, self._event_loop)
         except Exception as exc:
             self._failed(handler, record, repr(exc)[:ERROR_CHARS])

@@ -184,7 +184,8 @@ class Client:
             )
 
     def _outcome(self, task: Task) -> Outcome:
-        return outcome_of(task, self.engine.detail(task.id).decisions)
+        detail = self.engine.detail(task.id)
+        return outcome_of(task, detail.decisions, detail.events)
 
     # -- deciding -------------------------------------------------------------------
 

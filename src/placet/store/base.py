@@ -149,6 +149,10 @@ class Store(Protocol):
         """Queued tasks, and drafting tasks whose lease ran out, oldest first."""
         ...
 
+    def due_tasks(self, now: float, limit: int) -> list[Task]:
+        """Tasks whose next timer (reminder, escalation, deadline) is due, soonest first."""
+        ...
+
     def count_by_status(self) -> dict[tuple[str, TaskStatus], int]:
         """How many tasks there are of each kind in each status."""
         ...

@@ -12,6 +12,7 @@ metadata = sa.MetaData()
 
 KEYED = sa.text("idempotency_key IS NOT NULL")  # the tasks the key index holds
 UNLOGGED = sa.text("event_count <> logged_count")
+TIMED = sa.text("due_at IS NOT NULL")  # tasks with a reminder, escalation or deadline due
 CONTROLS = sa.text(
     "action IN ('pause', 'resume')"
 )  # the kill switch's security events  # tasks with events the log lacks
@@ -41,6 +42,8 @@ tasks = sa.Table(
     sa.Column("lease_owner", sa.String(200), nullable=True),
     sa.Column("lease_expires_at", sa.Float, nullable=True),
     sa.Column("pending_feedback", sa.Text, nullable=True),
+    # When the task's next timer is due (migration 0011); NULL for most tasks.
+    sa.Column("due_at", sa.Float, nullable=True),
     # The store's own bookkeeping, not a field of a Task: how many of the task's
     # events the global audit log covers (migration 0009). A task whose count
     # differs waits for the sealer, found through ix_tasks_unlogged; the hot
@@ -63,6 +66,8 @@ tasks = sa.Table(
         sqlite_where=KEYED,
         postgresql_where=KEYED,
     ),
+    # The tasks with a timer to fire, soonest first: only those (a partial index).
+    sa.Index("ix_tasks_due_at", "due_at", sqlite_where=TIMED, postgresql_where=TIMED),
     # The tasks the sealer has yet to log: few at any time, so a small index.
     sa.Index("ix_tasks_unlogged", "id", sqlite_where=UNLOGGED, postgresql_where=UNLOGGED),
 )

@@ -41,6 +41,7 @@ from placet.store.signals import ChangeSignal, SqliteDataVersionSignal
 from placet.store.sqlite import SqliteBackend, sqlite_path
 from placet.store.statements import (
     CLAIMABLE,
+    DUE_TASKS,
     SELECT_DECISIONS,
     SELECT_DRAFT,
     SELECT_DRAFTS,
@@ -237,6 +238,10 @@ class SqlStore:
     def claimable(self, now: float, limit: int) -> list[Task]:
         """Queued tasks, and drafting tasks whose lease ran out, oldest first."""
         return [rows.task(r) for r in self._db.select(CLAIMABLE, {"now": now, "limit": limit})]
+
+    def due_tasks(self, now: float, limit: int) -> list[Task]:
+        """Tasks whose next timer (reminder, escalation, deadline) is due, soonest first."""
+        return [rows.task(r) for r in self._db.select(DUE_TASKS, {"now": now, "limit": limit})]
 
     def count_by_status(self) -> dict[tuple[str, TaskStatus], int]:
         """How many tasks there are of each kind in each status."""

@@ -50,6 +50,7 @@ MUTABLE = (
     "lease_owner",
     "lease_expires_at",
     "pending_feedback",
+    "due_at",
 )
 UPDATE_ORDER = (*MUTABLE, "b_id", "b_version", "b_status")
 GET_MUTABLE = operator.attrgetter(*MUTABLE)
@@ -69,6 +70,14 @@ EXTEND_LEASE = (
     .where(T.c.lease_owner == sa.bindparam("b_owner"))
     .where(T.c.status == TaskStatus.DRAFTING.value)
     .values(lease_expires_at=sa.bindparam("until"))
+)
+# The tasks whose next timer is due, soonest first, through ix_tasks_due_at alone.
+DUE_TASKS = (
+    sa.select(*TASK_ROW)
+    .where(schema.TIMED)
+    .where(T.c.due_at <= sa.bindparam("now"))
+    .order_by(T.c.due_at)
+    .limit(sa.bindparam("limit"))
 )
 SELECT_BY_KEY = sa.select(*TASK_ROW).where(T.c.idempotency_key == sa.bindparam("key"))
 SELECT_DRAFTS = sa.select(D).where(D.c.task_id == sa.bindparam("id")).order_by(D.c.attempt)
@@ -151,6 +160,7 @@ PREBUILT = (
     CLAIMABLE,
     CLAIM_EXPIRED,
     CLAIM_QUEUED,
+    DUE_TASKS,
 )
 
 Params = Mapping[str, Any]

@@ -156,6 +156,7 @@ def _task_context(
         "page": "task",
         "awaiting": task.status is TaskStatus.AWAITING_REVIEW,
         "approvals": viewer.services.engine.approvals(task),
+        "timers": viewer.services.engine.timers_of(task),
         "live": task.status in (TaskStatus.QUEUED, TaskStatus.DRAFTING),
         "can_decide": verdict.allowed and viewer.can("decide"),
         "refusal": None if instead is None else f"{verdict.reason}; {instead.text}",
