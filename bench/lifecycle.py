@@ -183,8 +183,10 @@ def run_placet_sql(folder: Path, items: int, level: str) -> float:
     The same schema (made by Placet's migrations), the same pragmas, the same
     statements, values of the same shape and size; no engine, no store code.
     It says how fast Placet could be if all of its Python cost nothing. Each
-    event's row in the global log's queue is written too when Placet has one
-    (``statements.INSERT_PENDING``); the sealing is not replayed.
+    event's row in the global log's queue is written too when the Placet under
+    test has one (``statements.INSERT_PENDING``, before migration 0009; since,
+    a task's row counts what the log covers and the hot path writes no queue
+    row); the sealing is not replayed.
     """
     from placet.store import sql, statements
     from placet.store.sqlite import WAL_AUTOCHECKPOINT_PAGES

@@ -266,9 +266,10 @@ def test_an_upgraded_database_is_sealed_as_it_was_and_verifies(tmp_path: Path) -
         for table in store_copy.TABLES:
             if table.name.startswith("audit_"):
                 continue
-            # Without the column migration 0009 adds.
+            # Only the columns a database at 0007 has (later migrations add some).
+            columns = {column["name"] for column in sa.inspect(target).get_columns(table.name)}
             rows = [
-                {name: value for name, value in row._mapping.items() if name != "logged_count"}
+                {name: value for name, value in row._mapping.items() if name in columns}
                 for row in src.execute(sa.select(table))
             ]
             # A Placet before this one recorded no account states.
