@@ -85,6 +85,7 @@ TASKS_KEPT = 128
 # How often a decision is tried when a race is lost (each try reads the task again).
 DECIDE_TRIES = 3
 SYSTEM_ACTOR = "placet"  # who fires timers: no person
+PAUSE_LOOK_SECONDS = 0.25  # how often a draft being written looks for a pause
 _DECISION_ACTIONS = {
     DecisionKind.APPROVE: Action.APPROVE,
     DecisionKind.EDIT: Action.EDIT,
@@ -491,16 +492,21 @@ class Engine(Reads):
         request = CompletionRequest(messages, kind.max_tokens, kind.temperature)
         parts: list[str] = []
         usage = None
-        renew_at = time.monotonic() + self.settings.lease_seconds / 3
+        self.controls.check(kind.name, f"drafting {task.id}")
+        started = time.monotonic()
+        renew_at, look_at = started + self.settings.lease_seconds / 3, started + PAUSE_LOOK_SECONDS
         for chunk in provider.stream(request):
-            self.controls.check(kind.name, f"drafting {task.id}")  # a pause stops it here
             if chunk.restart:
                 parts.clear()
             parts.append(chunk.text)
             usage = chunk.usage or usage
             if on_chunk is not None:
                 on_chunk(chunk)
-            if time.monotonic() >= renew_at:  # a long draft keeps its lease alive
+            now = time.monotonic()
+            if now >= look_at:  # a pause stops a draft being written, within a second
+                self.controls.check(kind.name, f"drafting {task.id}")
+                look_at = now + PAUSE_LOOK_SECONDS
+            if now >= renew_at:  # a long draft keeps its lease alive
                 self._renew_lease(task, worker)
                 renew_at = time.monotonic() + self.settings.lease_seconds / 3
         # A NUL from a model is noise, and PostgreSQL cannot store it in text.
