@@ -107,7 +107,7 @@ def test_drafts_and_decisions_round_trip(store: Store) -> None:
     store.apply(replace(change(saved, S.APPROVED, final_output="Hi"), decision=decision))
     detail = store.detail(task.id)
     assert detail.drafts == [draft] and store.get_draft(draft.id) == draft
-    assert detail.decisions == [decision]
+    assert detail.decisions == [decision] == store.decisions(task.id)
     assert [e.seq for e in detail.events] == [1, 2, 3]
     assert detail.task.final_output == "Hi"
 

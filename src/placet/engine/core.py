@@ -770,7 +770,7 @@ class Engine(Reads):
 
     def tally(self, task_id: str, draft: Draft, needed: int) -> quorum.Tally:
         """Who approved the text ``draft`` now stands for (see domain/quorum.py)."""
-        return quorum.tally(draft, self.store.detail(task_id).decisions, needed)
+        return quorum.tally(draft, self.store.decisions(task_id), needed)
 
     def _check_allowed(self, task: Task, principal: Principal) -> None:
         verdict = self.may_decide(principal, task)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Protocol
 from placet.domain.accounts import ApiToken, SecurityEvent, User
 from placet.domain.changes import Change
 from placet.domain.models import (
+    Decision,
     Draft,
     Event,
     Task,
@@ -163,6 +164,10 @@ class Store(Protocol):
 
     def events(self, task_id: str) -> list[Event]:
         """One task's events in order."""
+        ...
+
+    def decisions(self, task_id: str) -> list[Decision]:
+        """One task's decisions in order."""
         ...
 
     def change_token(self) -> int:

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from placet.domain.changes import Change
-from placet.domain.models import Draft, Event, Task, TaskDetail, TaskStatus
+from placet.domain.models import Decision, Draft, Event, Task, TaskDetail, TaskStatus
 from placet.domain.queries import TaskFilter
 from placet.errors import NotFoundError, StoreError
 from placet.store import rows
@@ -261,6 +261,10 @@ class SqlStore:
     def events(self, task_id: str) -> list[Event]:
         """One task's events in order."""
         return [rows.event(r) for r in self._db.select(SELECT_EVENTS, {"id": task_id})]
+
+    def decisions(self, task_id: str) -> list[Decision]:
+        """One task's decisions in order."""
+        return [rows.decision(r) for r in self._db.select(SELECT_DECISIONS, {"id": task_id})]
 
     # -- change signal ---------------------------------------------------------
 
