@@ -24,7 +24,7 @@ from placet.domain.decisions import (
     make_decision,
 )
 from placet.domain.fastinit import evolve, one_step_init
-from placet.domain.ids import new_id
+from placet.domain.ids import new_id, new_seed
 from placet.domain.models import (
     Decision,
     DecisionKind,
@@ -86,6 +86,7 @@ class _Made:
     text: str
     usage: Usage
     latency_ms: float
+    seed: int | None = None
 
 
 class Engine(Reads):
@@ -321,7 +322,10 @@ class Engine(Reads):
             messages = build_messages(kind, task.input, previous, task.pending_feedback)
             model = self.settings.model_for(kind)
             provider = self.provider(model)
-            text, usage = self._generate(task, worker, provider, kind, messages, on_chunk)
+            # A new seed for every attempt: asking again gives another draft, and
+            # the seed kept with the draft lets a local model write it again.
+            request = CompletionRequest(messages, kind.max_tokens, kind.temperature, new_seed())
+            text, usage = self._generate(task, worker, provider, request, on_chunk)
         except DRAFT_FAILURES as exc:
             self._fail(task, worker, exc)
             raise
@@ -329,7 +333,7 @@ class Engine(Reads):
             self._release(task, worker, "drafting was interrupted")
             raise
         latency_ms = (time.monotonic() - started) * 1000
-        made = _Made(provider.name, model, messages, text, usage, latency_ms)
+        made = _Made(provider.name, model, messages, text, usage, latency_ms, request.seed)
         return self._save_draft(task, worker, made)
 
     def propose(
@@ -363,6 +367,7 @@ class Engine(Reads):
             latency_ms=made.latency_ms,
             created_at=now,
             feedback=task.pending_feedback,
+            seed=made.seed,
         )
         payload = {
             "draft_id": draft.id,
@@ -373,6 +378,8 @@ class Engine(Reads):
             "messages_sha256": audit.text_digest(audit.canonical_json(made.messages)),
             "feedback": task.pending_feedback,
         }
+        if made.seed is not None:  # a caller's own draft had none
+            payload["seed"] = made.seed
         change = self._change(
             task,
             Action.SAVE_DRAFT,
@@ -397,11 +404,9 @@ class Engine(Reads):
         task: Task,
         worker: str,
         provider: Provider,
-        kind: TaskKind,
-        messages: list[dict[str, str]],
+        request: CompletionRequest,
         on_chunk: ChunkSink | None,
     ) -> tuple[str, Usage]:
-        request = CompletionRequest(messages, kind.max_tokens, kind.temperature)
         parts: list[str] = []
         usage = None
         renew_at = time.monotonic() + self.settings.lease_seconds / 3
