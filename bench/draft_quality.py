@@ -24,6 +24,7 @@ Placet at another revision: point ``PLACET_BENCH_SRC`` at that revision's
 public calls, which both have, and that revision's starter kinds.
 
     .venv/bin/python bench/draft_quality.py [--rounds N] [--limit N] [--kind K] [--json FILE]
+    .venv/bin/python bench/draft_quality.py --rescore FILE   # judge saved drafts again
 """
 
 from __future__ import annotations
@@ -75,6 +76,8 @@ class Outcome:
     feedback: str | None = None
     revision: str | None = None
     fixed: bool | None = None
+    # Fixed, and every other rubric item still passes.
+    kept: bool | None = None
     seconds: float = 0.0
 
     @property
@@ -120,9 +123,16 @@ def choose_feedback(options: list[Feedback], start: int, draft: str) -> Feedback
     return None
 
 
-def fixes(feedback: Feedback, text: str) -> bool:
-    """The revision did the thing the feedback named (and is a draft, not talk about one)."""
-    return rubric.revision_fixes(text, feedback.check, feedback.arg)
+def judge(outcome: Outcome, case: Case) -> Outcome:
+    """Score the first draft with the rubric and the revision for what its feedback named."""
+    outcome.scores = rubric.score(outcome.draft, case.rubric)
+    if outcome.revision is None:
+        return outcome
+    chosen = next(option for option in case.feedback if option.text == outcome.feedback)
+    fixed = rubric.revision_fixes(outcome.revision, chosen.check, chosen.arg, chosen.text)
+    outcome.fixed = fixed
+    outcome.kept = fixed and rubric.revision_keeps(outcome.revision, chosen.check, case.rubric)
+    return outcome
 
 
 class Drafter:
@@ -175,20 +185,14 @@ def run_case(drafter: Drafter, case: Case, index: int) -> Outcome:
     started = time.monotonic()
     task = drafter.first(case.kind, case.values)
     draft = drafter.draft_of(task)
-    outcome = Outcome(
-        case.kind,
-        case.values,
-        draft.output,
-        getattr(draft, "seed", None),  # drafts record their seed from this work on
-        rubric.score(draft.output, case.rubric),
-    )
+    seed = getattr(draft, "seed", None)  # drafts record their seed from this work on
+    outcome = Outcome(case.kind, case.values, draft.output, seed, {})
     chosen = choose_feedback(case.feedback, index, draft.output)
     if chosen is not None:
         revised = drafter.draft_of(drafter.revise(task, chosen.text)).output
         outcome.feedback, outcome.revision = chosen.text, revised
-        outcome.fixed = fixes(chosen, revised)
     outcome.seconds = time.monotonic() - started
-    return outcome
+    return judge(outcome, case)
 
 
 def run(kinds: list[str], rounds: int, limit: int | None) -> Iterator[Outcome]:
@@ -209,25 +213,32 @@ def share(flags: list[bool]) -> float:
     return sum(flags) / len(flags) if flags else float("nan")
 
 
+def rate(flags: list[bool]) -> str:
+    """A share with its counts, as the tables show it."""
+    return f"{share(flags):.0%} ({sum(flags)}/{len(flags)})"
+
+
 def report(outcomes: list[Outcome], kinds: list[str]) -> None:
     """Per-kind pass and fix rates, then per-item pass rates."""
     rows = []
     for kind in kinds:
         mine = [o for o in outcomes if o.kind == kind]
-        revised = [o.fixed for o in mine if o.fixed is not None]
-        first, fixed = share([o.passed for o in mine]), share(revised)
+        fixed = [bool(o.fixed) for o in mine if o.revision is not None]
+        kept = [bool(o.kept) for o in mine if o.revision is not None]
+        first = [o.passed for o in mine]
         rows.append(
             [
                 kind,
-                f"{first:.0%} ({sum(o.passed for o in mine)}/{len(mine)})",
-                f"{fixed:.0%} ({sum(revised)}/{len(revised)})",
-                f"{'met' if first >= FIRST_DRAFT_TARGET else 'NOT met'} / "
-                f"{'met' if fixed >= REVISION_TARGET else 'NOT met'}",
+                rate(first),
+                rate(fixed),
+                rate(kept),
+                f"{'met' if share(first) >= FIRST_DRAFT_TARGET else 'NOT met'} / "
+                f"{'met' if share(fixed) >= REVISION_TARGET else 'NOT met'}",
             ]
         )
     print_table(
         "Drafts that pass the whole rubric, and revisions that fix what the feedback named",
-        ["kind", "first drafts pass", "revisions fix", "targets (80% / 60%)"],
+        ["kind", "first drafts pass", "revisions fix", "fix, rest passes", "targets (80%/60%)"],
         rows,
     )
     for kind in kinds:
@@ -246,6 +257,22 @@ def write_json(outcomes: list[Outcome], path: Path) -> None:
     path.write_text(json.dumps(records, indent=2, ensure_ascii=False) + "\n")
 
 
+def rescore(path: Path) -> list[Outcome]:
+    """The outcomes a --json file holds, judged again by this rubric (no drafting)."""
+    by_values = {
+        (kind, json.dumps(case.values, sort_keys=True)): case
+        for kind in KINDS
+        for case in cases(kind)
+    }
+    outcomes = []
+    for record in json.loads(path.read_text()):
+        record.pop("passed", None)
+        outcome = Outcome(**record)
+        case = by_values[(outcome.kind, json.dumps(outcome.values, sort_keys=True))]
+        outcomes.append(judge(outcome, case))
+    return outcomes
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=1, help="draft every input N times")
@@ -253,8 +280,12 @@ def main() -> None:
     parser.add_argument("--kind", action="append", choices=KINDS, help="only this kind")
     parser.add_argument("--json", type=Path, help="write every draft and verdict here")
     parser.add_argument("--quiet", action="store_true", help="no line per draft")
+    parser.add_argument("--rescore", type=Path, help="judge a --json file again; draft nothing")
     args = parser.parse_args()
     kinds = args.kind or list(KINDS)
+    if args.rescore:
+        report(rescore(args.rescore), kinds)
+        return
     print(f"draft_quality: Placet from {SRC}; {machine_info()}")
     started = time.monotonic()
     outcomes = []

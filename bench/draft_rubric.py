@@ -59,8 +59,13 @@ policy_answer (input: policy, question; each input says whether the policy answe
 
 Revisions: a feedback names one concrete thing, and the revision fixes it when
 that thing is done (FEEDBACK_CHECKS) and the revision is still a draft: it
-passes ``no_meta_talk`` and ``no_placeholders`` too (a reply that only talks
-about the feedback, "I have added the HR team as requested", fixes nothing):
+passes ``no_meta_talk`` and ``no_placeholders`` too, and does not repeat the
+feedback's own words (a reply that only talks about the feedback, "I have
+added the HR team as requested", or echoes it, "Mention the mobile app.",
+fixes nothing). The bench also reports, beside it, the revisions that fix
+the named thing and pass every other item of the kind's rubric (all but the
+item the feedback overrides: ``signed`` for ``signed_as``, ``length`` for
+``at_most_words``, ``sentences`` for ``sentences_at_most``).
 - ``signed_as X``: the last non-empty line ends with X (as ``signed``).
 - ``mentions X``: X appears (any case).
 - ``at_most_words N``: N words or fewer.
@@ -293,9 +298,26 @@ FEEDBACK_CHECKS: dict[str, Callable[[str, str], bool]] = {
 }
 
 
-def revision_fixes(text: str, check: str, arg: str) -> bool:
-    """The revision did the named thing and is a draft, not talk about one."""
-    return FEEDBACK_CHECKS[check](text, arg) and no_meta_talk(text) and no_placeholders(text)
+# The rubric item a feedback of this kind overrides: asked for, it no longer applies.
+OVERRIDES = {"signed_as": "signed", "at_most_words": "length", "sentences_at_most": "sentences"}
+
+
+def echoes(text: str, feedback: str) -> bool:
+    """The text repeats the feedback's words (its final full stop aside), any case."""
+    said = feedback.strip().rstrip(".").casefold()
+    return bool(said) and said in text.casefold()
+
+
+def revision_fixes(text: str, check: str, arg: str, feedback: str = "") -> bool:
+    """The revision did the named thing and is a draft, not talk about one or an echo."""
+    done = FEEDBACK_CHECKS[check](text, arg)
+    return done and no_meta_talk(text) and no_placeholders(text) and not echoes(text, feedback)
+
+
+def revision_keeps(text: str, check: str, rubric: dict[str, Check]) -> bool:
+    """The revision passes every rubric item the feedback did not override."""
+    skipped = OVERRIDES.get(check)
+    return all(ok for item, ok in score(text, rubric).items() if item != skipped)
 
 
 def score(text: str, rubric: dict[str, Check]) -> dict[str, bool]:

@@ -180,3 +180,19 @@ def test_a_revision_fixes_the_named_thing_only_when_it_is_still_a_draft() -> Non
     assert rubric.revision_fixes("According to the policy, yes.", "starts_with", "According to")
     assert not rubric.revision_fixes("Yes. Really.", "sentences_at_most", "1")
     assert rubric.revision_fixes("Short and sweet.", "at_most_words", "5")
+
+
+def test_a_revision_that_echoes_the_feedback_fixes_nothing() -> None:
+    echo = "Subject: Welcome!\n\nMention the mobile app.\n\nBest regards,\nThe Team"
+    assert rubric.echoes(echo, "Mention the mobile app.")
+    assert not rubric.revision_fixes(echo, "mentions", "mobile app", "Mention the mobile app.")
+    real = GOOD_EMAIL.replace("invite a colleague.", "invite a colleague. Try our mobile app too.")
+    assert rubric.revision_fixes(real, "mentions", "mobile app", "Mention the mobile app.")
+
+
+def test_a_revision_keeps_every_item_but_the_one_its_feedback_overrides() -> None:
+    items = rubric.onboarding_rubric("Rahul")
+    signed = GOOD_EMAIL.replace("The Team", "The Support Team")
+    assert rubric.revision_keeps(signed, "signed_as", items)  # "signed" no longer applies
+    assert not rubric.revision_keeps(signed, "mentions", items)
+    assert not rubric.revision_keeps(signed.replace("Rahul", "there"), "signed_as", items)
