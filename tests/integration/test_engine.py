@@ -120,6 +120,30 @@ def test_revise_puts_feedback_and_previous_draft_into_the_next_prompt(
     assert detail.drafts[1].feedback == "Mention the trial."
 
 
+def test_each_attempt_is_drafted_with_a_new_seed_kept_with_the_draft_and_its_event(
+    engine: Engine, fake: FakeProvider
+) -> None:
+    task_id = drafted(engine)
+    decide(engine, task_id, DecisionKind.REVISE, feedback="Shorter.")
+    task = engine.claim("w2")
+    assert task is not None
+    engine.draft(task, "w2")
+    detail = engine.detail(task_id)
+    seeds = [draft.seed for draft in detail.drafts]
+    assert seeds == [request.seed for request in list(fake.requests)[-2:]]
+    assert all(isinstance(seed, int) and 0 <= seed < 2**31 for seed in seeds)
+    assert seeds[0] != seeds[1]
+    saved = [event.payload["seed"] for event in detail.events if event.type == "save_draft"]
+    assert saved == seeds
+
+
+def test_a_callers_own_draft_has_no_seed(engine: Engine) -> None:
+    task = engine.propose("onboarding_email", NAME, "dev", "Hello Rahul.")
+    detail = engine.detail(task.id)
+    assert detail.drafts[0].seed is None
+    assert all("seed" not in event.payload for event in detail.events)
+
+
 def test_revising_with_no_attempts_left_rejects(engine: Engine) -> None:
     task_id = drafted(engine)
     for attempt in range(2, 4):

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from placet.config import Settings
+from placet.domain.models import DecisionKind, TaskKind
+from placet.engine import DecisionRequest, Engine
 from placet.errors import ConfigError
 from placet.providers.base import CompletionRequest
 from placet.providers.local import (
@@ -17,6 +21,7 @@ from placet.providers.local import (
     refuse_amx_build,
     smollm2_path,
 )
+from placet.testing import person, temp_store
 
 REQUEST = CompletionRequest(
     messages=[
@@ -60,6 +65,50 @@ def test_complete_returns_text_and_usage() -> None:
     assert completion.text.strip()
     assert completion.usage.prompt_tokens > 5
     assert 0 < completion.usage.completion_tokens <= 16
+
+
+@pytest.mark.slow
+def test_another_seed_gives_another_draft_and_the_same_seed_the_same() -> None:
+    sampled = CompletionRequest(REQUEST.messages, max_tokens=24, temperature=0.7)
+    provider = LocalProvider()
+    texts = [provider.complete(replace(sampled, seed=seed)).text for seed in (1, 2, 3, 1)]
+
+    assert len(set(texts[:3])) >= 2, texts  # asking again can help
+    assert texts[3] == texts[0]
+
+
+NOTE = TaskKind(
+    name="note",
+    template="Write one sentence welcoming {name} to the team.",
+    model="local:smollm2",
+    max_tokens=24,
+    temperature=0.7,
+)
+
+
+@pytest.mark.slow
+def test_every_attempt_gets_its_own_seed_and_the_kept_seed_writes_the_draft_again(
+    tmp_path: Path,
+) -> None:
+    store = temp_store(tmp_path)
+    engine = Engine(store, Settings(kinds={"note": NOTE}))
+    try:
+        task = engine.draft(engine.submit("note", {"name": "Ada"}, "rita", claim_as="w"), "w")
+        revise = DecisionRequest(task.id, DecisionKind.REVISE, person("lena"), feedback="Shorter.")
+        engine.decide(revise)
+        claimed = engine.claim("w", task.id)
+        assert claimed is not None
+        engine.draft(claimed, "w")
+        drafts = engine.detail(task.id).drafts
+    finally:
+        store.close()
+
+    seeds = [draft.seed for draft in drafts]
+    assert None not in seeds and seeds[0] != seeds[1]
+    provider = LocalProvider()
+    for draft in drafts:  # in this process, after other generations: the same text
+        again = CompletionRequest(draft.messages, NOTE.max_tokens, NOTE.temperature, draft.seed)
+        assert provider.complete(again).text == draft.output
 
 
 def test_unknown_gguf_path_is_a_config_error(tmp_path: Path) -> None:

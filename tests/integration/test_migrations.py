@@ -84,7 +84,19 @@ def test_a_missing_table_would_be_noticed(empty_engine: sa.engine.Engine) -> Non
 
 def test_status_names_the_pending_revisions(empty_engine: sa.engine.Engine) -> None:
     before = status(empty_engine)
-    after_first = ("0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010", "0011")
+    after_first = (
+        "0002",
+        "0003",
+        "0004",
+        "0005",
+        "0006",
+        "0007",
+        "0008",
+        "0009",
+        "0010",
+        "0011",
+        "0012",
+    )
     expected = (None, HEAD_REVISION, ("0001", *after_first))
     assert (before.current, before.head, before.pending) == expected
     upgrade(empty_engine, "0001")
@@ -219,6 +231,39 @@ def test_tasks_already_logged_start_counted_and_the_downgrade_queues_the_rest(
         assert list(queued) == [("event", "T2", 1)]
     columns = {column["name"] for column in sa.inspect(empty_engine).get_columns("tasks")}
     assert "logged_count" not in columns
+
+
+def test_drafts_made_before_seeds_were_kept_have_none(empty_engine: sa.engine.Engine) -> None:
+    """0012 adds drafts.seed: an existing draft gets none; its downgrade drops the column."""
+    upgrade(empty_engine, "0011")
+    draft = {
+        "id": "D1",
+        "task_id": "T1",
+        "attempt": 1,
+        "provider": "local:smollm2",
+        "model": "local:smollm2",
+        "messages": "[]",
+        "output": "Hello",
+        "prompt_tokens": 1,
+        "completion_tokens": 1,
+        "latency_ms": 1.0,
+        "created_at": 1.0,
+    }
+    with empty_engine.begin() as conn:
+        conn.execute(sa.insert(schema.tasks), [task_row("T1", None)])
+        names = ", ".join(draft)
+        values = ", ".join(f":{name}" for name in draft)
+        conn.execute(sa.text(f"INSERT INTO drafts ({names}) VALUES ({values})"), draft)
+    upgrade(empty_engine)
+    assert differences(empty_engine) == []
+    with empty_engine.connect() as conn:
+        found = conn.execute(sa.select(schema.drafts.c.id, schema.drafts.c.seed))
+        assert list(found) == [("D1", None)]
+    with empty_engine.connect() as conn:
+        command.downgrade(alembic_config(conn), "0011")
+        conn.commit()
+    columns = {column["name"] for column in sa.inspect(empty_engine).get_columns("drafts")}
+    assert "seed" not in columns and "output" in columns
 
 
 def test_a_sqlite_migration_that_breaks_a_reference_is_rolled_back(tmp_path: Path) -> None:

@@ -112,6 +112,8 @@ EDITS: list[tuple[str, str, str, Any, str]] = [
     ("drafts", "messages", "first_draft", "[]", "draft {first_draft}: its prompt was altered"),
     ("drafts", "model", "first_draft", "groq:x", "draft {first_draft}: its model was altered"),
     ("drafts", "provider", "first_draft", "groq", "draft {first_draft}: its provider"),
+    ("drafts", "seed", "first_draft", 7, "draft {first_draft}: its seed was altered"),
+    ("drafts", "seed", "second_draft", None, "draft {second_draft}: its seed was altered"),
     ("drafts", "feedback", "second_draft", "none", "draft {second_draft}: its feedback"),
     ("drafts", "output", "first_draft", "Forged.", "draft {first_draft}: its output"),
     ("drafts", "attempt", "first_draft", 3, "draft {first_draft}: its attempt was altered"),

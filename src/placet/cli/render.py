@@ -153,8 +153,13 @@ def print_boxed(console: Console, panel: Panel) -> None:
 
 def draft_panel(draft: Draft, title: str | None = None) -> Panel:
     """One draft, in a box."""
-    heading = title or f"draft {draft.attempt} · {draft.provider}"
+    heading = title or f"draft {draft.attempt} · {draft_source(draft)}"
     return Panel(plain(draft.output), title=plain(heading), title_align="left")
+
+
+def draft_source(draft: Draft) -> str:
+    """Who wrote a draft: the provider, and the seed it sampled with when it had one."""
+    return draft.provider if draft.seed is None else f"{draft.provider} · seed {draft.seed}"
 
 
 def diff_text(diff: str) -> Text:
@@ -242,7 +247,7 @@ def _show_drafts(detail: TaskDetail) -> None:
             names = (f"draft {earlier.attempt}", f"draft {current.attempt}")
             out.print(Text(f"changes from draft {earlier.attempt}", "bold"))
             out.print(diff_text(unified_diff(earlier.output, current.output, *names)))
-        heading = f"current draft {current.attempt} · {current.provider}"
+        heading = f"current draft {current.attempt} · {draft_source(current)}"
         print_boxed(out, draft_panel(current, heading))
 
 

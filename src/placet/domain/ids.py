@@ -31,6 +31,15 @@ _pool = b""
 _pool_at = 0
 
 
+def new_seed() -> int:
+    """A sampling seed for one generation attempt: 31 random bits.
+
+    31, not 32: the seed is kept in an INTEGER column, which is signed 32-bit
+    on PostgreSQL; llama.cpp takes any unsigned 32-bit seed.
+    """
+    return int.from_bytes(os.urandom(4), "big") >> 1
+
+
 def new_id(at: float | None = None) -> str:
     """A new ULID, made now, or at the Unix time ``at`` (then not monotonic)."""
     if at is not None:

@@ -9,8 +9,8 @@ The words of the domain, one sentence each:
   stands: its status, its ``version`` for compare-and-set, its attempt count and
   its final output.
 - **Draft**: one generation attempt (provider and model, the exact messages
-  sent, output, token usage, latency, the feedback it answered); drafts are
-  never overwritten.
+  sent, the sampling seed, output, token usage, latency, the feedback it
+  answered); drafts are never overwritten.
 - **Decision**: one person's immutable verdict on one draft, ``approve``,
   ``edit`` (approve changed text; the diff is kept), ``revise`` (feedback; a new
   draft follows) or ``reject`` (final, with a reason), with who decided, in
@@ -147,6 +147,10 @@ class Draft:
     latency_ms: float
     created_at: float
     feedback: str | None = None
+    # The sampling seed the model was given: a new one for every attempt, so asking
+    # again gives another draft, and with it a local model writes this draft again.
+    # None for a draft the caller made, and for drafts made before seeds were kept.
+    seed: int | None = None
 
 
 @one_step_init

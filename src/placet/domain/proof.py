@@ -73,6 +73,8 @@ def _draft_problems(event: Event, draft: Draft | None) -> list[ChainProblem]:
         "output": audit.text_digest(draft.output) == payload.get("output_sha256"),
         "prompt": _messages_digest(draft) == payload.get("messages_sha256"),
         "model": draft.model == payload.get("model"),
+        # Absent from a caller's draft and from events made before seeds were kept: None.
+        "seed": draft.seed == payload.get("seed"),
         "attempt": draft.attempt == payload.get("attempt"),
         "feedback": draft.feedback == payload.get("feedback"),
         "task": draft.task_id == event.task_id,

@@ -25,7 +25,7 @@ from placet.domain.decisions import (
     make_decision,
 )
 from placet.domain.fastinit import evolve, one_step_init
-from placet.domain.ids import new_id
+from placet.domain.ids import new_id, new_seed
 from placet.domain.models import (
     Decision,
     DecisionKind,
@@ -105,6 +105,7 @@ class _Made:
     text: str
     usage: Usage
     latency_ms: float
+    seed: int | None = None
 
 
 class Engine(Reads):
@@ -398,7 +399,10 @@ class Engine(Reads):
             messages = build_messages(kind, task.input, previous, task.pending_feedback)
             model = self.settings.model_for(kind)
             provider = self.provider(model)
-            text, usage = self._generate(task, worker, provider, kind, messages, on_chunk)
+            # A new seed for every attempt: asking again gives another draft, and
+            # the seed kept with the draft lets a local model write it again.
+            request = CompletionRequest(messages, kind.max_tokens, kind.temperature, new_seed())
+            text, usage = self._generate(task, worker, provider, request, on_chunk)
         except DRAFT_FAILURES as exc:
             self._fail(task, worker, exc)
             raise
@@ -409,7 +413,7 @@ class Engine(Reads):
             self._release(task, worker, "drafting was interrupted")
             raise
         latency_ms = (time.monotonic() - started) * 1000
-        made = _Made(provider.name, model, messages, text, usage, latency_ms)
+        made = _Made(provider.name, model, messages, text, usage, latency_ms, request.seed)
         return self._save_draft(task, worker, made)
 
     def propose(
@@ -443,6 +447,7 @@ class Engine(Reads):
             latency_ms=made.latency_ms,
             created_at=now,
             feedback=task.pending_feedback,
+            seed=made.seed,
         )
         payload = {
             "draft_id": draft.id,
@@ -453,6 +458,8 @@ class Engine(Reads):
             "messages_sha256": audit.text_digest(audit.canonical_json(made.messages)),
             "feedback": task.pending_feedback,
         }
+        if made.seed is not None:  # a caller's own draft had none
+            payload["seed"] = made.seed
         change = self._change(
             task,
             Action.SAVE_DRAFT,
@@ -485,14 +492,12 @@ class Engine(Reads):
         task: Task,
         worker: str,
         provider: Provider,
-        kind: TaskKind,
-        messages: list[dict[str, str]],
+        request: CompletionRequest,
         on_chunk: ChunkSink | None,
     ) -> tuple[str, Usage]:
-        request = CompletionRequest(messages, kind.max_tokens, kind.temperature)
         parts: list[str] = []
         usage = None
-        self.controls.check(kind.name, f"drafting {task.id}")
+        self.controls.check(task.kind, f"drafting {task.id}")
         started = time.monotonic()
         renew_at, look_at = started + self.settings.lease_seconds / 3, started + PAUSE_LOOK_SECONDS
         for chunk in provider.stream(request):
@@ -504,7 +509,7 @@ class Engine(Reads):
                 on_chunk(chunk)
             now = time.monotonic()
             if now >= look_at:  # a pause stops a draft being written, within a second
-                self.controls.check(kind.name, f"drafting {task.id}")
+                self.controls.check(task.kind, f"drafting {task.id}")
                 look_at = now + PAUSE_LOOK_SECONDS
             if now >= renew_at:  # a long draft keeps its lease alive
                 self._renew_lease(task, worker)

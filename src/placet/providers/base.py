@@ -13,11 +13,17 @@ from placet.domain.models import Usage
 @one_step_init
 @dataclass(frozen=True)
 class CompletionRequest:
-    """What to ask a model."""
+    """What to ask a model.
+
+    ``seed`` makes sampling repeatable: a local model given the same request
+    and seed writes the same answer; an OpenAI-compatible server is asked to
+    (best effort, as its API says). None lets the provider choose.
+    """
 
     messages: list[dict[str, str]]
     max_tokens: int = 512
     temperature: float = 0.7
+    seed: int | None = None
 
 
 @one_step_init

@@ -160,6 +160,7 @@ class LocalProvider:
                     max_tokens=request.max_tokens,
                     temperature=request.temperature,
                     repeat_penalty=repeat_penalty(),
+                    seed=request.seed,
                     stream=True,
                 )
                 completion_tokens = 0

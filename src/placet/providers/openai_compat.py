@@ -223,6 +223,7 @@ class OpenAICompatibleProvider:
             messages=_messages(request),
             max_tokens=request.max_tokens,
             temperature=request.temperature,
+            seed=_seed(request),
             stream=True,
             stream_options={"include_usage": True} if ask_for_usage else openai.omit,
         )
@@ -234,6 +235,7 @@ class OpenAICompatibleProvider:
                 messages=_messages(request),
                 max_tokens=request.max_tokens,
                 temperature=request.temperature,
+                seed=_seed(request),
             )
         choices = getattr(response, "choices", None) or ()
         if not choices:
@@ -312,6 +314,12 @@ class OpenAICompatibleProvider:
 
 
 # --- helpers ------------------------------------------------------------------
+
+
+def _seed(request: CompletionRequest) -> int | openai.Omit:
+    # OpenAI, Groq, vLLM, Ollama and llama.cpp's server take a seed; sampling
+    # repeats as far as the server's own batching allows.
+    return openai.omit if request.seed is None else request.seed
 
 
 def _messages(request: CompletionRequest) -> list[ChatCompletionMessageParam]:

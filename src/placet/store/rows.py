@@ -97,6 +97,7 @@ def draft_values(draft: Draft) -> tuple[Any, ...]:
         "latency_ms": draft.latency_ms,
         "created_at": draft.created_at,
         "feedback": draft.feedback,
+        "seed": draft.seed,
     }
     return tuple([row[name] for name in DRAFT_COLUMNS])
 

@@ -87,6 +87,7 @@ drafts = sa.Table(
     sa.Column("latency_ms", sa.Float, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("feedback", sa.Text, nullable=True),
+    sa.Column("seed", sa.Integer, nullable=True),  # migration 0012; None before it
     sa.Index("ix_drafts_task_id", "task_id", "attempt"),
 )
 

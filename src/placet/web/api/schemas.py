@@ -256,6 +256,12 @@ class DraftOut(BaseModel):
     latency_ms: float
     created_at: datetime
     feedback: str | None
+    seed: int | None = Field(
+        None,
+        description="The sampling seed of this attempt (none for a caller's own draft, or a "
+        "draft made before seeds were kept); a local model given the same messages and seed "
+        "writes the same draft.",
+    )
 
     @classmethod
     def of(cls, draft: Draft) -> DraftOut:
@@ -272,6 +278,7 @@ class DraftOut(BaseModel):
             latency_ms=draft.latency_ms,
             created_at=_time(draft.created_at),
             feedback=draft.feedback,
+            seed=draft.seed,
         )
 
 
