@@ -16,9 +16,12 @@ same run, on the same filesystem:
 * holdpoint 0.2.0: ``@hold.guard`` call plus ``hold.approve(...)``
   (holdpoint always runs WAL + ``synchronous=NORMAL``).
 
-The row "Placet, a 2-of-3 quorum kind" is the same loop for a kind with
-``approvals = 2``: two people approve each item, so one more decision (and
-the count read before it).
+The row "Placet, plain chains, no global log" is the same code with the audit
+key off and nothing sealed: Placet's audit trail as it was before issue 14, so
+"keyed + global log / plain chains" is what the keyed chains and the global
+log cost, measured in the same run. The row "Placet, a 2-of-3 quorum kind" is
+the same loop for a kind with ``approvals = 2``: two people approve each
+item, so one more decision (and the count read before it).
 
 The contenders run interleaved, each repetition on a fresh database, and the
 table shows medians and the median of the per-repetition ratios.
@@ -106,7 +109,14 @@ def run_placet_quorum(folder: Path, items: int, level: str) -> float:
     return run_placet(folder, items, level, approvals=2)
 
 
-def run_placet(folder: Path, items: int, level: str, approvals: int = 1) -> float:
+def run_placet_plain(folder: Path, items: int, level: str) -> float:
+    """Placet as it was before issue 14's audit: plain SHA-256 chains, no global log sealed."""
+    return run_placet(folder, items, level, audited=False)
+
+
+def run_placet(
+    folder: Path, items: int, level: str, approvals: int = 1, audited: bool = True
+) -> float:
     """Items per second through the Engine: submit+claim, draft, approve.
 
     With the audit key and the global log when this Placet has them
@@ -130,10 +140,12 @@ def run_placet(folder: Path, items: int, level: str, approvals: int = 1) -> floa
             )
             reviewers = ["reviewer", "second"][:approvals]
             kinds = {kind.name: kind}
-            settings = Settings(database_url=store.url, kinds=kinds, **audit_settings())
+            keyed = audit_settings() if audited else {}
+            settings = Settings(database_url=store.url, kinds=kinds, **keyed)
             provider = FakeProvider()
             engine = Engine(store, settings, provider_for=lambda _model: provider)
-            after_item = audit_sealer(engine)  # seals the global log every SEAL_EVERY items
+            # Seals the global log every SEAL_EVERY items (never, for the plain row).
+            after_item = audit_sealer(engine) if audited else (lambda: None)
 
             def one(index: int) -> None:
                 task = engine.submit(kind.name, {"name": f"user{index}"}, "bench", claim_as="w1")
@@ -436,6 +448,7 @@ def _rounds(
         "inline@NORMAL": Series(
             "Placet, checkpoints inside commits", "NORMAL", run_placet_inline_checkpoints
         ),
+        "plain@NORMAL": Series("Placet, plain chains, no global log", "NORMAL", run_placet_plain),
         "quorum@NORMAL": Series("Placet, a 2-of-3 quorum kind", "NORMAL", run_placet_quorum),
     }
     if with_full:
@@ -540,6 +553,15 @@ def report(series: dict[str, Series], items: int) -> bool:
             paired_ratio(placet, series["inline@NORMAL"]),
             "(background checkpoint gain)",
             "",
+        ]
+    )
+    ratios.append(
+        [
+            "Placet keyed + global log / plain chains, no log",
+            "NORMAL",
+            paired_ratio(placet, series["plain@NORMAL"]),
+            ">= 0.9x (issue 14)",
+            verdict(paired_ratio(placet, series["plain@NORMAL"]) >= 0.9),
         ]
     )
     ratios.append(
