@@ -84,3 +84,15 @@ def llama_server() -> Iterator[str]:
                 yield base_url
             finally:
                 _stop(process)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database URL: a fresh SQLite file, then a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'placet.db'}"
+    else:
+        from tests.conformance import postgres as pg
+
+        with pg.fresh_schema() as fresh:
+            yield fresh

@@ -23,7 +23,6 @@ from placet.errors import InvalidInputError, PausedError, PermissionDeniedError,
 from placet.providers.base import Chunk, CompletionRequest
 from placet.store.sql import SqlStore
 from placet.testing import FakeProvider, person
-from tests.conformance import postgres as pg
 
 NOTE = TaskKind(name="note", template="A note about {topic}.")
 MEMO = TaskKind(name="memo", template="A memo about {topic}.")
@@ -52,15 +51,6 @@ def make_engine(url: str, provider: FakeProvider | None = None) -> Engine:
     made = provider or FakeProvider()
     settings = Settings(database_url=url, kinds={"note": NOTE, "memo": MEMO})
     return Engine(SqlStore(url), settings, provider_for=lambda _model: made)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'placet.db'}"
-    else:
-        with pg.fresh_schema() as fresh:
-            yield fresh
 
 
 @pytest.fixture

@@ -22,7 +22,6 @@ from placet.engine.auditing import verify_store
 from placet.errors import ConfigError, ConflictError, InvalidInputError, PermissionDeniedError
 from placet.store.sql import SqlStore
 from placet.testing import FakeProvider, person
-from tests.conformance import postgres as pg
 
 GROUPS = {"legal": ("ana", "li", "omar")}
 CLAUSE = TaskKind(
@@ -38,15 +37,6 @@ def make_engine(url: str) -> Engine:
     provider = FakeProvider()
     settings = Settings(database_url=url, kinds={"clause": CLAUSE, "note": PLAIN}, groups=GROUPS)
     return Engine(SqlStore(url), settings, provider_for=lambda _model: provider)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'placet.db'}"
-    else:
-        with pg.fresh_schema() as fresh:
-            yield fresh
 
 
 @pytest.fixture

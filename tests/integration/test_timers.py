@@ -23,7 +23,6 @@ from placet.engine.auditing import verify_store
 from placet.errors import ConfigError, ConflictError, PermissionDeniedError
 from placet.store.sql import SqlStore
 from placet.testing import FakeProvider, person
-from tests.conformance import postgres as pg
 
 HOUR = 3600.0
 GROUPS = {"managers": ("maria",), "legal": ("ana", "li")}
@@ -55,15 +54,6 @@ def make_engine(url: str, clock: Clock) -> Engine:
         database_url=url, kinds={"clause": CLAUSE, "offer": EXPIRING}, groups=GROUPS
     )
     return Engine(SqlStore(url), settings, provider_for=lambda _model: provider, clock=clock)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'placet.db'}"
-    else:
-        with pg.fresh_schema() as fresh:
-            yield fresh
 
 
 @pytest.fixture
