@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from dotenv import load_dotenv
 
 from placet.auditkey import read_key
+from placet.domain.holds import LONGEST_HOLD
 from placet.domain.models import TaskKind
 from placet.domain.policy import kind_policy_problems
 from placet.domain.prompts import template_problem
@@ -52,6 +53,7 @@ KIND_KEYS = {
     "escalate_to",
     "deadline",
     "on_deadline",
+    "hold",
 }
 GLOBAL_KEYS = {
     "database",
@@ -384,6 +386,14 @@ def _duration(table: dict[str, Any], name: str, where: str) -> float | None:
         raise ConfigError(f"{where}: {name} {exc}") from None
 
 
+def _hold(table: dict[str, Any], where: str) -> float | None:
+    """How long taking an item holds it (domain/holds.py): a duration up to a day."""
+    seconds = _duration(table, "hold", where)
+    if seconds is not None and seconds > LONGEST_HOLD:
+        raise ConfigError(f"{where}: hold must be at most a day (1d), not {table['hold']!r}")
+    return seconds
+
+
 def _on_deadline(table: dict[str, Any], where: str) -> str:
     value = table.get("on_deadline", "reject")
     if value not in ON_DEADLINE:
@@ -455,6 +465,7 @@ def parse_kind(
         lambda: _names(table.get("escalate_to", []), f"{where} escalate_to"), no_names
     )
     on_deadline = attempt(lambda: _on_deadline(table, where), "reject")
+    hold = attempt(lambda: _hold(table, where), None)
     if template is None:
         return None
     return TaskKind(
@@ -470,6 +481,7 @@ def parse_kind(
         approvals=approvals,
         escalate_to=escalate_to,
         on_deadline=on_deadline,
+        hold=hold,
         **timers,
     )
 

@@ -73,3 +73,51 @@ def test_groups_are_listed_added_and_removed_in_placet_toml(cli: Cli) -> None:
     assert toml.read_text(encoding="utf-8") == before
     unknown = cli("groups", "remove", "finance")
     assert unknown.returncode == 2 and "no group 'finance'" in unknown.stderr
+
+
+HOLD_TOML = """\
+[kinds.clause]
+template = "A one-line clause about {topic}."
+max_tokens = 16
+hold = "20m"
+"""
+
+
+def test_taking_an_item_from_the_terminal(cli: Cli) -> None:
+    (cli.folder / "placet.toml").write_text(HOLD_TOML, encoding="utf-8")
+    task_id = cli("submit", "clause", "--input", "topic=fees").stdout.strip()
+    assert cli("worker", "--max-tasks", "1", "--no-folder").returncode == 0
+    cli.env["PLACET_USER"] = "ana"
+    taken = cli("take", task_id[:10])
+    assert taken.returncode == 0, taken.stderr
+    assert f"ana is reviewing {task_id} until" in taken.stderr
+    assert "ana is reviewing it (for 20 more minutes)" in cli("show", task_id).stdout
+    assert "(ana)" in cli("ls").stdout
+    cli.env["PLACET_USER"] = "li"
+    refused = cli("take", task_id)
+    assert refused.returncode == 1 and "ana is reviewing it" in refused.stderr
+    bad = cli("take", task_id, "--for", "soon")
+    assert bad.returncode == 2 and "--for must be a duration" in bad.stderr
+    # li's queue skips it; li may still decide it, and is told whose hold that ends.
+    review = cli("review", stdin="q\n")
+    assert "1 task is being reviewed by someone else" in review.stderr
+    approved = cli("approve", task_id)
+    assert approved.returncode == 0, approved.stderr
+    assert "ana is reviewing it" in approved.stderr and f"approved {task_id}" in approved.stderr
+
+
+def test_run_waits_out_a_pause_and_drafts_after_the_resume(cli: Cli) -> None:
+    (cli.folder / "placet.toml").write_text(HOLD_TOML, encoding="utf-8")
+    assert cli("pause", "--reason", "checking the model").returncode == 0
+    run = cli.start("run", "clause", "--input", "topic=fees", "--timeout", "120")
+    try:
+        run.expect("waiting here until then", timeout=60)
+        time.sleep(1.5)  # a run that ignored the pause would have drafted by now
+        assert "is waiting for review" not in "".join(run.seen)
+        assert cli("resume").returncode == 0
+        found = run.expect(r"placet approve (\S+)", timeout=120)
+        assert cli("approve", found.group(1)).returncode == 0
+        code, _ = run.finish()
+        assert code == 0
+    finally:
+        run.kill()

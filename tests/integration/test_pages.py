@@ -617,7 +617,9 @@ def test_the_audit_page_verifies_chains_and_filters_by_person(world: WebWorld) -
     approved, rejected = world.awaiting_review(), world.awaiting_review()
     rita, rita_csrf = world.session_client("rita")
     rob, rob_csrf = world.session_client("rob")
-    decide(rita, rita_csrf, approved, "approve")
+    # Decided through the API: the form would take the next task for rita (a "taken" event).
+    body = {"kind": "approve", "draft_id": approved.current_draft_id, "version": approved.version}
+    world.client_as("rita").post(f"/api/v1/tasks/{approved.id}/decisions", json=body)
     decide(rob, rob_csrf, rejected, "reject", reason="Wrong tone.")
     sign_in(world.client(), "rita", "wrong password")
     page = rita.get("/audit").text

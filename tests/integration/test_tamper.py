@@ -57,11 +57,14 @@ def populate(engine: Engine) -> dict[str, str]:
     decide(rejected, DecisionKind.REJECT, reason="Off topic.")
     approved = drafted("cake")
     decide(approved, DecisionKind.APPROVE)
+    held = drafted("pie")
+    engine.take(held, person("lena"))
     detail = engine.detail(edited)
     return {
         "edited": edited,
         "rejected": rejected,
         "approved": approved,
+        "held": held,
         "first_draft": detail.drafts[0].id,
         "second_draft": detail.drafts[1].id,
         "revise": detail.decisions[0].id,
@@ -109,6 +112,9 @@ EDITS: list[tuple[str, str, str, Any, str]] = [
     ("tasks", "idempotency_key", "edited", "k-2", "task {edited}: its idempotency key"),
     ("tasks", "created_at", "edited", 1.0, "task {edited}: its creation time was altered"),
     ("tasks", "updated_at", "edited", 1.0, "task {edited}: its update time was altered"),
+    ("tasks", "held_by", "held", "mallory", "task {held}: its holder was altered"),
+    ("tasks", "held_until", "held", 9e12, "task {held}: its holder was altered"),
+    ("tasks", "held_by", "approved", "mallory", "task {approved}: its holder was altered"),
     ("drafts", "messages", "first_draft", "[]", "draft {first_draft}: its prompt was altered"),
     ("drafts", "model", "first_draft", "groq:x", "draft {first_draft}: its model was altered"),
     ("drafts", "provider", "first_draft", "groq", "draft {first_draft}: its provider"),

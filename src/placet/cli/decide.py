@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Optional
 
 import typer
@@ -12,9 +13,11 @@ from placet.cli.common import (
     fail,
     handle_errors,
     open_engine,
+    warn,
 )
 from placet.cli.editor import edit_text
 from placet.cli.render import err
+from placet.domain import holds
 from placet.domain.diffs import changed_lines
 from placet.domain.models import DecisionKind, Task, TaskStatus
 from placet.engine import DecisionRequest, Engine
@@ -34,8 +37,11 @@ VersionOption = Annotated[
 
 
 def decide_and_say(engine: Engine, request: DecisionRequest) -> Task:
-    """Decide, and say in one line what came of it."""
+    """Decide, and say in one line what came of it (and whose hold it ended, if another's)."""
+    held = engine.hold_of(engine.get(request.task_id))
     task = engine.decide(request)
+    if held is not None and held.holder != request.principal.name:
+        warn(holds.warning(held, time.time()))
     count = engine.approvals(task)
     if count is not None:  # counted toward the kind's quorum; the task still waits
         left = count.needed - len(count.approvers)

@@ -18,6 +18,7 @@ from placet.domain import jsontext
 from placet.domain.deliveries import DeliveryRecord
 from placet.domain.diffs import unified_diff
 from placet.domain.executions import UNFINISHED_ADVICE, Execution, execution_of
+from placet.domain.holds import Hold, hold_of
 from placet.domain.models import Decision, Draft, Task, TaskDetail
 from placet.domain.quorum import Tally
 
@@ -61,6 +62,15 @@ def plain(text: str, style: str = "") -> Text:
 def status_text(task: Task) -> Text:
     """The task's status, coloured."""
     return Text(task.status.value, style=STATUS_STYLE.get(task.status.value, ""))
+
+
+def _status_and_holder(task: Task) -> Text:
+    """The status, and who is reviewing it when someone took it (``placet take``)."""
+    text = status_text(task)
+    hold = hold_of(task, time.time())
+    if hold is not None:
+        text.append(f" ({safe(hold.holder)})", style="cyan")
+    return text
 
 
 def attempts(count: int) -> str:
@@ -133,7 +143,7 @@ def task_table(tasks: list[Task]) -> Table:
     for task in tasks:
         table.add_row(
             task.id,
-            status_text(task),
+            _status_and_holder(task),
             plain(task.kind),
             f"{task.attempt}/{task.max_attempts}",
             age(task.created_at),
@@ -183,9 +193,12 @@ def decision_line(decision: Decision) -> Text:
 
 
 def show_detail(
-    detail: TaskDetail, approvals: Tally | None = None, timers: str | None = None
+    detail: TaskDetail,
+    approvals: Tally | None = None,
+    timers: str | None = None,
+    hold: Hold | None = None,
 ) -> None:
-    """Everything about one task, for ``placet show`` (with its quorum's count, if any)."""
+    """Everything about one task, for ``placet show`` (its quorum's count, timers, hold)."""
     task = detail.task
     header = Text(f"{task.id}  ")
     header.append(plain(task.kind, "bold"))
@@ -198,6 +211,8 @@ def show_detail(
         out.print(plain(approvals.shown(), "bold yellow"))
     if timers is not None:
         out.print(plain(f"timers: {timers}", "yellow"))
+    if hold is not None:
+        out.print(plain(hold.shown(time.time()), "cyan"))
     out.print(Text("input", "bold"))
     for key, value in task.input.items():
         out.print(plain(f"  {key}: {jsontext.readable(value)}"))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
+import time
+from dataclasses import dataclass, replace
 from typing import Annotated
 
 import click
@@ -15,6 +16,7 @@ from placet.cli.common import cli_principal, handle_errors, open_engine
 from placet.cli.decide import ActorOption, decide_and_say
 from placet.cli.editor import edit_text
 from placet.cli.render import draft_panel, err, input_summary, plain, print_boxed
+from placet.domain import holds
 from placet.domain.models import DecisionKind, Draft, Task, TaskStatus
 from placet.domain.policy import Principal
 from placet.domain.queries import TaskFilter
@@ -43,27 +45,64 @@ def review(
     with open_engine() as engine:
         who = cli_principal(engine, actor)
         while True:
-            task = _next_in_queue(engine, who, tuple(kind), skipped)
-            if task is None:
+            found = _next_in_queue(engine, who, tuple(kind), skipped)
+            if found.task is None:
                 err.print("the queue is empty (of tasks you may decide)")
+                _say_held_by_others(found.held)
                 _say_what_waits_for_a_draft(engine, tuple(kind))
                 return
-            if not _review_one(engine, task, who, skipped):
+            if not _review_taken(engine, found.task, who, skipped):
                 return
+
+
+@dataclass
+class _Found:
+    """The next task to review, and how many were passed over because others hold them."""
+
+    task: Task | None = None
+    held: int = 0
+
+
+def _review_taken(engine: Engine, task: Task, who: Principal, skipped: set[str]) -> bool:
+    """Take the task while it is shown, so others' queues skip it; let it go if undecided."""
+    try:
+        task = engine.take(task.id, who)
+    except ConflictError as exc:  # taken by someone else since it was listed
+        err.print(plain(f"skipped: {exc.message}", "yellow"))
+        skipped.add(task.id)
+        return True
+    try:
+        return _review_one(engine, task, who, skipped)
+    finally:
+        if engine.hold_of(engine.get(task.id)) is not None:  # skipped or quit: undecided
+            engine.let_go(task.id, who)
+
+
+def _say_held_by_others(held: int) -> None:
+    if held:
+        were = "task is" if held == 1 else "tasks are"
+        err.print(f"{held} {were} being reviewed by someone else (placet ls shows who)")
 
 
 def _next_in_queue(
     engine: Engine, who: Principal, kinds: tuple[str, ...], skipped: set[str]
-) -> Task | None:
-    """The oldest task awaiting review that this person may decide and has not skipped."""
+) -> _Found:
+    """The oldest task awaiting review that this person may decide, has not skipped,
+    and nobody else is reviewing."""
     after: str | None = None
+    found = _Found()
     while True:
         page = engine.list_tasks(TaskFilter((TaskStatus.AWAITING_REVIEW,), kinds, after, PAGE))
         for task in page:
-            if task.id not in skipped and engine.may_decide(who, task).allowed:
-                return task
+            if task.id in skipped or not engine.may_decide(who, task).allowed:
+                continue
+            if holds.held_by_other(task, who.name, time.time()) is not None:
+                found.held += 1
+                continue
+            found.task = task
+            return found
         if len(page) < PAGE:
-            return None
+            return found
         after = page[-1].id
 
 

@@ -204,7 +204,14 @@ def _hooks(engine: Engine, channel: FolderChannel) -> RunHooks:
         feedback = task.pending_feedback or ""
         err.print(Text("revision requested: ", "bold yellow").append(plain(feedback)))
 
-    return RunHooks(drafting, _print_chunk, review, revision)
+    def paused(why: str) -> None:
+        err.print(
+            plain("\n" + why, "bold yellow").append(
+                "; waiting here until then (Ctrl-C stops waiting; the task is kept)", "yellow"
+            )
+        )
+
+    return RunHooks(drafting, _print_chunk, review, revision, paused)
 
 
 def _print_chunk(chunk: Chunk) -> None:
@@ -282,7 +289,8 @@ def show(task_id: TaskArg) -> None:
     with open_engine() as engine:
         task_id = engine.resolve_task_id(task_id)
         detail = engine.detail(task_id)
-        show_detail(detail, engine.approvals(detail.task), engine.timers_of(detail.task))
+        task = detail.task
+        show_detail(detail, engine.approvals(task), engine.timers_of(task), engine.hold_of(task))
         show_deliveries(task_deliveries(engine, task_id))
 
 

@@ -63,6 +63,10 @@ def change_for(
     status = next_status(task, action)
     if status is not TaskStatus.AWAITING_REVIEW and task.due_at is not None:
         updates.setdefault("due_at", None)  # timers run only while a draft awaits review
+    if task.held_by is not None and (decision is not None or status is not task.status):
+        # A decision, or any move, ends a hold: the item is no longer what was taken.
+        updates.setdefault("held_by", None)
+        updates.setdefault("held_until", None)
     event = next_event(task, event_type or action.value, actor, payload, now, chain)
     # One copy per change: building the task (and the event) once is measurably
     # cheaper on the lifecycle hot path than a chain of small copies.

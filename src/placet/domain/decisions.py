@@ -9,12 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from placet.domain import audit
+from placet.domain import audit, holds, timers
 from placet.domain.diffs import unified_diff
 from placet.domain.fastinit import one_step_init
 from placet.domain.models import Decision, DecisionKind, Draft, JsonObject, Task
 from placet.domain.policy import Principal
 from placet.errors import ConflictError, InvalidInputError
+
+# Events that change nothing a reviewer decides on (who is reviewing it, a reminder, an
+# escalation): a decision made on the version before them still answers the task.
+UNCHANGING_EVENTS = frozenset(
+    {holds.TAKEN, holds.RELEASED, timers.REMINDER, timers.ESCALATED, timers.RESCHEDULED}
+)
 
 
 @one_step_init

@@ -94,6 +94,7 @@ class TaskKind:
     escalate_to: tuple[str, ...] = ()  # people or "group:NAME" who then may decide too
     deadline: float | None = None
     on_deadline: str = "reject"  # or "expire"; never approve
+    hold: float | None = None  # how long taking an item holds it (domain/holds.py); None: 30m
 
 
 @one_step_init
@@ -120,6 +121,8 @@ class Task:
     lease_expires_at: float | None = None
     pending_feedback: str | None = None
     due_at: float | None = None  # when its next timer (reminder, escalation, deadline) is due
+    held_by: str | None = None  # who took it to review (domain/holds.py); lapses at held_until
+    held_until: float | None = None
 
 
 @one_step_init

@@ -16,6 +16,7 @@ from placet.domain import audit, jsontext, quorum
 from placet.domain.audit import ChainProblem
 from placet.domain.deliveries import DeliveryRecord, DeliveryStatus
 from placet.domain.diffs import unified_diff
+from placet.domain.holds import RELEASED, TAKEN
 from placet.domain.models import Decision, Draft, Event, Task, TaskDetail, TaskStatus
 from placet.domain.timers import DEADLINE
 
@@ -44,6 +45,8 @@ class Replayed:
     pending_feedback: str | None = None
     facts: dict[str, Any] = field(default_factory=dict)  # kind, input, requester, key
     edited_text: str | None = None  # a quorum's text, when an edit of the draft set it
+    held_by: str | None = None  # who took the item (domain/holds.py), until when
+    held_until: float | None = None
 
 
 def record_problems(detail: TaskDetail) -> list[ChainProblem]:
@@ -159,7 +162,11 @@ def _apply(
     state: Replayed, event: Event, drafts: dict[str, Draft], decisions: dict[str, Decision]
 ) -> None:
     payload, kind = event.payload, event.type
-    if kind == "submitted":
+    if kind in MOVES or kind in (DEADLINE, RELEASED) or "decision_id" in payload:
+        state.held_by = state.held_until = None  # as domain.changes.change_for ends a hold
+    if kind == TAKEN:
+        state.held_by, state.held_until = payload.get("holder"), payload.get("until")
+    elif kind == "submitted":
         _submitted(state, payload)
     elif kind in MOVES:
         state.status = MOVES[kind]
@@ -228,6 +235,7 @@ def _task_problems(
         "current draft": task.current_draft_id == state.current_draft_id,
         "final output": task.final_output == state.final_output,
         "pending feedback": task.pending_feedback == state.pending_feedback,
+        "holder": task.held_by == state.held_by and task.held_until == state.held_until,
         "version": task.version == task.event_count,
         "creation time": task.created_at == events[0].created_at,
         "update time": task.updated_at == events[-1].created_at,

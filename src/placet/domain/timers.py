@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from placet.domain.models import Event, TaskKind
 
 REMINDER, ESCALATED, DEADLINE = "reminder", "escalated", "deadline"
+RESCHEDULED = "timers_rescheduled"  # the kind's timers changed under a waiting task
 ON_DEADLINE = ("reject", "expire")
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m|s)")
 _UNIT = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}

@@ -22,6 +22,7 @@ class Action(str, enum.Enum):
     REVISE = "revise"
     REJECT = "reject"
     ENDORSE = "endorse"  # an approval (or edit) that counts toward a quorum not yet met
+    HOLD = "hold"  # a reviewer took the item, let it go, or an admin handed it on
     TIMER = "timer"  # a reminder or an escalation fired; the task still waits
     LAPSE = "lapse"  # the deadline passed: rejected (on_deadline = "reject")
     EXPIRE = "expire"  # the deadline passed: expired (on_deadline = "expire")
@@ -44,6 +45,7 @@ TRANSITIONS: dict[tuple[TaskStatus, Action], TaskStatus] = {
     (S.AWAITING_REVIEW, Action.REVISE): S.QUEUED,
     (S.AWAITING_REVIEW, Action.REJECT): S.REJECTED,
     (S.AWAITING_REVIEW, Action.ENDORSE): S.AWAITING_REVIEW,
+    (S.AWAITING_REVIEW, Action.HOLD): S.AWAITING_REVIEW,
     (S.AWAITING_REVIEW, Action.TIMER): S.AWAITING_REVIEW,
     (S.AWAITING_REVIEW, Action.LAPSE): S.REJECTED,
     (S.AWAITING_REVIEW, Action.EXPIRE): S.EXPIRED,

@@ -11,14 +11,15 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from placet.config import Settings
-from placet.domain import audit, executions, jsontext, quorum, timers
+from placet.domain import audit, executions, holds, jsontext, quorum, timers
 from placet.domain.changes import Change, change_for, next_event
 from placet.domain.controls import EVERYTHING, Pause
 from placet.domain.decisions import (
+    UNCHANGING_EVENTS,
     DecisionRequest,
     check_answers_current,
     decision_payload,
@@ -38,6 +39,7 @@ from placet.domain.models import (
 )
 from placet.domain.policy import (
     Groups,
+    Permission,
     Principal,
     ReviewerLists,
     Verdict,
@@ -59,6 +61,7 @@ from placet.errors import (
     ConfigError,
     ConflictError,
     InvalidInputError,
+    NotFoundError,
     PausedError,
     PermissionDeniedError,
     PlacetError,
@@ -613,14 +616,18 @@ class Engine(Reads):
         Once a task was escalated, the people it was escalated to may decide it too.
         """
         verdict = may_decide(principal, task, self._reviewer_lists)
-        kind = self._kinds.get(task.kind)
-        if verdict.allowed or kind is None or not kind.escalate_to:
-            return verdict
-        if principal.name not in reviewers_of(kind.escalate_to, self.settings.groups):
-            return verdict
-        if not timers.timer_state(self.store.events(task.id)).escalated:
+        if verdict.allowed or not self.escalated_to(principal, task):
             return verdict
         return may_decide(principal, task, self._reviewer_lists, escalated_to=principal.name)
+
+    def escalated_to(self, principal: Principal, task: Task) -> bool:
+        """True when the task was escalated and this person is one it was escalated to."""
+        kind = self._kinds.get(task.kind)
+        if kind is None or not kind.escalate_to:
+            return False
+        if principal.name not in reviewers_of(kind.escalate_to, self.settings.groups):
+            return False
+        return timers.timer_state(self.store.events(task.id)).escalated
 
     # -- timers: reminders, escalation, deadlines ---------------------------------
 
@@ -661,7 +668,7 @@ class Engine(Reads):
                 SYSTEM_ACTOR,
                 payload,
                 now,
-                event_type="timers_rescheduled",
+                event_type=timers.RESCHEDULED,
                 due_at=later,
             )
             return self._apply(change), 0
@@ -685,6 +692,108 @@ class Engine(Reads):
                 task, Action.TIMER, SYSTEM_ACTOR, payload, now, event_type=due.what, due_at=later
             )
         return self._apply(change), 1
+
+    # -- holds: taking an item to review (domain/holds.py) -------------------------
+
+    def take(self, task_id: str, principal: Principal, seconds: float | None = None) -> Task:
+        """Take a waiting task to review: others see who is reviewing it and their queues skip it.
+
+        Only someone who may decide it may take it. Someone else's hold is
+        refused (an admin may hand it over; anyone eligible may still decide);
+        taking one's own again extends it.
+        """
+        task = self._waiting(task_id)
+        self._check_allowed(task, principal)
+        now = self._clock()
+        other = holds.held_by_other(task, principal.name, now)
+        if other is not None:
+            raise ConflictError(
+                f"task {task.id}: {other.shown(now)}; nothing was changed (an admin can hand "
+                "it to you with placet take ID --to NAME, and you may still decide it)"
+            )
+        return self._hold(task, principal, principal.name, now, seconds)
+
+    def let_go(self, task_id: str, principal: Principal) -> Task:
+        """End a hold: its holder lets the item go (or an admin does), and it is back in queues."""
+        task = self._waiting(task_id)
+        now = self._clock()
+        hold = holds.hold_of(task, now)
+        if hold is None:
+            raise InvalidInputError(f"nobody is reviewing task {task.id}; nothing was changed")
+        if hold.holder != principal.name and not principal.has(Permission.MANAGE_USERS):
+            raise PermissionDeniedError(
+                f"task {task.id}: {hold.shown(now)}; only they or an admin may let it go"
+            )
+        payload: JsonObject = {"holder": hold.holder}
+        change = self._change(
+            task,
+            Action.HOLD,
+            principal.name,
+            payload,
+            now,
+            event_type=holds.RELEASED,
+            held_by=None,
+            held_until=None,
+        )
+        return self._apply(change)
+
+    def hand_over(
+        self, task_id: str, principal: Principal, to: str, seconds: float | None = None
+    ) -> Task:
+        """An admin gives a waiting task's hold to someone who may decide it."""
+        if not principal.has(Permission.MANAGE_USERS):
+            raise PermissionDeniedError(
+                f"only an admin may hand an item to someone else ({principal.name} is not one); "
+                "nothing was changed"
+            )
+        task = self._waiting(task_id)
+        if not self.accounts.exist():
+            raise InvalidInputError("there are no accounts to hand an item to; nothing was changed")
+        try:
+            user = self.accounts.get_user(to)
+        except NotFoundError:
+            raise InvalidInputError(f"no user named {to!r}; nothing was changed") from None
+        verdict = self.may_decide(self.accounts.principal(user), task)
+        if user.disabled or not verdict.allowed:
+            why = "their account is disabled" if user.disabled else verdict.reason
+            raise InvalidInputError(
+                f"task {task.id} cannot be handed to {to}: {why}; nothing was changed"
+            )
+        return self._hold(task, principal, to, self._clock(), seconds)
+
+    def hold_of(self, task: Task) -> holds.Hold | None:
+        """Who is reviewing a waiting task now, if anyone (a lapsed hold is none)."""
+        return holds.hold_of(task, self._clock())
+
+    def _waiting(self, task_id: str) -> Task:
+        task = self.store.get_task(task_id)
+        if task.status is not TaskStatus.AWAITING_REVIEW:
+            raise ConflictError(
+                f"task {task.id} is {task.status.value}, not awaiting review: there is nothing "
+                "to take or let go; nothing was changed"
+            )
+        return task
+
+    def _hold(
+        self, task: Task, principal: Principal, holder: str, now: float, seconds: float | None
+    ) -> Task:
+        try:
+            lasts = holds.hold_seconds(self._kinds.get(task.kind), seconds)
+        except ValueError as exc:
+            raise InvalidInputError(f"{exc}; nothing was changed") from None
+        until = now + lasts
+        payload: JsonObject = {"holder": holder, "until": until}
+        change = self._change(
+            task,
+            Action.HOLD,
+            principal.name,
+            payload,
+            now,
+            event_type=holds.TAKEN,
+            held_by=holder,
+            held_until=until,
+        )
+        return self._apply(change)
 
     def way_forward(self, principal: Principal, task: Task) -> WayForward:
         """For someone who may not decide this task: who else may, or whom to add."""
@@ -718,6 +827,10 @@ class Engine(Reads):
         event_type = None
         updates: dict[str, Any] = {"pending_feedback": None}
         payload = decision_payload(decision, request.principal)
+        if task.held_by is not None and task.held_by != decision.actor:
+            overridden = holds.hold_of(task, decision.created_at)
+            if overridden is not None:  # allowed, and kept: they decided over someone's hold
+                payload["over_hold"] = overridden.holder
         if decision.kind in quorum.COUNTED:
             updates["final_output"] = decision.text or draft.output
             needed = self.approvals_needed(task)
@@ -790,7 +903,22 @@ class Engine(Reads):
         # Status first: whoever lost a race learns who decided, not just a version number.
         if task.status is not TaskStatus.AWAITING_REVIEW:
             raise ConflictError(self._not_awaiting_message(task))
-        check_answers_current(task, request)
+        check_answers_current(task, self._still_current(task, request))
+
+    def _still_current(self, task: Task, request: DecisionRequest) -> DecisionRequest:
+        """The request, as of now when only holds and timers moved the task since it was seen.
+
+        Someone taking the item, or a reminder firing, while a reviewer reads it
+        changes nothing they decide on: their decision stands (a new draft, an
+        edit or another approval still make it stale).
+        """
+        seen = request.expected_version
+        if seen is None or not 0 < seen < task.version:
+            return request
+        since = [event for event in self.store.events(task.id) if event.seq > seen]
+        if all(event.type in UNCHANGING_EVENTS for event in since):
+            return replace(request, expected_version=task.version)
+        return request
 
     def _not_awaiting_message(self, task: Task) -> str:
         decisions = self.store.detail(task.id).decisions

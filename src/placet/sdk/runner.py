@@ -12,9 +12,11 @@ from dataclasses import dataclass
 
 from placet.domain.models import Task, TaskStatus
 from placet.engine import ChunkSink, Engine
-from placet.errors import PlacetError
+from placet.errors import PausedError, PlacetError
 
 TaskHook = Callable[[Task], None]
+# How often a paused run looks again; a pause is read through a half-second cache.
+PAUSE_LOOK_SECONDS = 0.25
 
 
 def _ignore(_: object) -> None:
@@ -29,6 +31,7 @@ class RunHooks:
     on_chunk: ChunkSink = _ignore  # a piece of the draft being generated
     on_review: TaskHook = _ignore  # a draft is waiting for a person
     on_revision: TaskHook = _ignore  # a person asked for a revision
+    on_paused: Callable[[str], None] = _ignore  # drafting waits for placet resume (why)
 
 
 class WaitTimeout(PlacetError, TimeoutError):
@@ -58,10 +61,23 @@ def drive(
         claimed = _take(engine, task, worker)
         if claimed is not None:
             hooks.on_drafting(claimed)
-            task = engine.draft(claimed, worker, hooks.on_chunk)
+            try:
+                task = engine.draft(claimed, worker, hooks.on_chunk)
+            except PausedError as exc:  # handed back undrafted: draft it after the resume
+                hooks.on_paused(exc.message)
+                task = _wait_out_pause(engine, claimed, deadline)
             continue
         task = _wait_for_move(engine, task, deadline)
     return task
+
+
+def _wait_out_pause(engine: Engine, task: Task, deadline: float | None) -> Task:
+    """Wait until drafting this kind may go on (placet resume), or the timeout."""
+    while engine.controls.paused(task.kind) is not None:
+        if deadline is not None and time.monotonic() >= deadline:
+            raise WaitTimeout(engine.get(task.id))
+        time.sleep(PAUSE_LOOK_SECONDS)
+    return engine.get(task.id)
 
 
 def _take(engine: Engine, task: Task, worker: str) -> Task | None:

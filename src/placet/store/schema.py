@@ -44,6 +44,9 @@ tasks = sa.Table(
     sa.Column("pending_feedback", sa.Text, nullable=True),
     # When the task's next timer is due (migration 0011); NULL for most tasks.
     sa.Column("due_at", sa.Float, nullable=True),
+    # Who took the item to review and until when (migration 0013; domain/holds.py).
+    sa.Column("held_by", sa.String(200), nullable=True),
+    sa.Column("held_until", sa.Float, nullable=True),
     # The store's own bookkeeping, not a field of a Task: how many of the task's
     # events the global audit log covers (migration 0009). A task whose count
     # differs waits for the sealer, found through ix_tasks_unlogged; the hot

@@ -51,6 +51,8 @@ MUTABLE = (
     "lease_expires_at",
     "pending_feedback",
     "due_at",
+    "held_by",
+    "held_until",
 )
 UPDATE_ORDER = (*MUTABLE, "b_id", "b_version", "b_status")
 GET_MUTABLE = operator.attrgetter(*MUTABLE)

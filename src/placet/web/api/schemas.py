@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+import time
 from datetime import datetime, timezone
 from typing import Annotated, Any
 
@@ -18,6 +19,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from placet.domain.controls import Pause
 from placet.domain.deliveries import DeliveryRecord, DeliveryStatus
+from placet.domain.holds import LONGEST_HOLD, hold_of
 from placet.domain.limits import MAX_INPUT_DEPTH, MAX_NAME, MAX_NOTE, MAX_TEXT, MAX_VERSION
 from placet.domain.models import (
     Decision,
@@ -129,6 +131,18 @@ class CancelIn(_Request):
     reason: Note = ""
 
 
+class HoldIn(_Request):
+    """Take a waiting task to review for a while, or (admins) hand it to someone."""
+
+    seconds: float | None = Field(
+        None,
+        ge=1,
+        le=LONGEST_HOLD,
+        description="How long the hold lasts; default: the kind's hold setting, else 30 minutes.",
+    )
+    to: Name | None = Field(None, description="Hand it to this person instead (admins only).")
+
+
 class RetryIn(_Request):
     """Which failed deliveries to run again: one handler's, or every failed one."""
 
@@ -219,10 +233,19 @@ class TaskOut(BaseModel):
     pending_feedback: str | None
     idempotency_key: str | None
     head_hash: str
+    held_by: str | None = Field(
+        None, description="Who is reviewing it now (took it), while the hold lasts."
+    )
+    held_until: datetime | None = Field(None, description="When that hold lapses.")
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="Said about the request, such as a decision over someone else's hold.",
+    )
 
     @classmethod
-    def of(cls, task: Task) -> TaskOut:
+    def of(cls, task: Task, warnings: list[str] | None = None) -> TaskOut:
         """The response for a task."""
+        hold = hold_of(task, time.time())
         return cls(
             id=task.id,
             kind=task.kind,
@@ -239,6 +262,9 @@ class TaskOut(BaseModel):
             pending_feedback=task.pending_feedback,
             idempotency_key=task.idempotency_key,
             head_hash=task.head_hash,
+            held_by=hold.holder if hold else None,
+            held_until=_time(hold.until) if hold else None,
+            warnings=warnings or [],
         )
 
 

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from placet.domain import holds
 from placet.domain.models import Task, TaskStatus
 from placet.domain.policy import Permission, Principal, Role
 from placet.domain.queries import TaskFilter
@@ -37,6 +38,7 @@ from placet.web.api.schemas import (
     ConflictOut,
     DecisionIn,
     ErrorOut,
+    HoldIn,
     SubmitIn,
     TaskDetailOut,
     TaskOut,
@@ -212,6 +214,9 @@ def decide(task_id: TaskId, body: DecisionIn, request: Request, svc: Svc, who: C
         feedback=body.feedback,
         reason=body.reason,
     )
+    held = None
+    with contextlib.suppress(NotFoundError):  # a missing task is the decision's to report
+        held = svc.engine.hold_of(svc.engine.get(task_id))
     try:
         decided = svc.engine.decide(decision)
     except ConflictError as exc:
@@ -224,7 +229,8 @@ def decide(task_id: TaskId, body: DecisionIn, request: Request, svc: Svc, who: C
         visible_task(request, svc, who, task_id)
         raise
     _count_decision(svc, decided, body.draft_id)
-    return TaskOut.of(decided)
+    over = held is not None and held.holder != who.name
+    return TaskOut.of(decided, [holds.warning(held, time.time())] if held and over else None)
 
 
 def _conflict(svc: Services, task_id: str, exc: ConflictError) -> JSONResponse:
@@ -262,5 +268,46 @@ def cancel(
         )
     try:
         return TaskOut.of(svc.engine.cancel(task.id, who.name, body.reason if body else ""))
+    except ConflictError as exc:
+        return _conflict(svc, task.id, exc)
+
+
+@router.post(
+    "/tasks/{task_id}/hold",
+    response_model=TaskOut,
+    tags=["tasks"],
+    summary="Take a waiting task to review (or hand it to someone)",
+    responses={**WRITE_ERRORS, **errors(409)},
+)
+def take(
+    task_id: TaskId, request: Request, svc: Svc, who: Caller, body: HoldIn | None = None
+) -> Any:
+    """Others see that you are reviewing it and their queues skip it until the hold lapses.
+
+    Someone else's hold answers 409 (they may still decide it); an admin may
+    hand it to another person who may decide it with ``to``.
+    """
+    task = visible_task(request, svc, who, task_id)
+    body = body or HoldIn(seconds=None, to=None)
+    try:
+        if body.to is not None:
+            return TaskOut.of(svc.engine.hand_over(task.id, who, body.to, body.seconds))
+        return TaskOut.of(svc.engine.take(task.id, who, body.seconds))
+    except ConflictError as exc:
+        return _conflict(svc, task.id, exc)
+
+
+@router.delete(
+    "/tasks/{task_id}/hold",
+    response_model=TaskOut,
+    tags=["tasks"],
+    summary="Let go of a task you took (admins: anyone's)",
+    responses={**WRITE_ERRORS, **errors(409)},
+)
+def let_go(task_id: TaskId, request: Request, svc: Svc, who: Caller) -> Any:
+    """End the hold: the task is back in everyone's queue."""
+    task = visible_task(request, svc, who, task_id)
+    try:
+        return TaskOut.of(svc.engine.let_go(task.id, who))
     except ConflictError as exc:
         return _conflict(svc, task.id, exc)

@@ -19,6 +19,7 @@ from placet.web.pages import (
     audit,
     controls,
     handlers,
+    holds,
     queue,
     signin,
     stats,
@@ -31,5 +32,5 @@ __all__ = ["mount_static", "router", "templates"]
 
 router = APIRouter(include_in_schema=False)
 # The order the routes were declared in as one module, so matching is unchanged.
-for part in (signin, queue, submit, task, audit, stats, admin, handlers, controls):
+for part in (signin, queue, submit, task, holds, audit, stats, admin, handlers, controls):
     router.include_router(part.router)

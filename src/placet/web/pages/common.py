@@ -39,6 +39,8 @@ NOTICES = {
     "sessions-ended": "Signed out everywhere: every session of that user has ended.",
     "token-revoked": "Token revoked.",
     "handlers-retried": "The failed handlers will run again at the worker's next look.",
+    "released": "Let go: it is back in everyone's queue.",
+    "handed-over": "Handed over; they now see it as theirs to review.",
 }
 
 

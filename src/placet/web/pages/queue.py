@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,12 +11,15 @@ from urllib.parse import urlencode
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
+from placet.domain import holds
 from placet.domain.models import Task, TaskStatus
 from placet.domain.policy import Permission
 from placet.domain.queries import TaskFilter
 from placet.web.pages.common import SAFE_ID, Viewer, ViewerDep, fragment, notice_for, page
 
 PAGE_SIZE = 50
+# Views of what waits: past a reminder or escalation, and escalated to the viewer.
+VIEWS = {"overdue": "Overdue", "escalated": "Escalated to me"}
 MAX_SCAN = 1000  # tasks looked at to fill one page of "what awaits me"
 
 router = APIRouter()
@@ -29,20 +33,25 @@ class QueueQuery:
     kind: str | None = None
     newest: bool = False
     after: str | None = None
+    view: str = ""  # "overdue" or "escalated" (to me): waiting tasks only
 
     @classmethod
-    def parse(cls, status: str, kind: str, sort: str, after: str, kinds: list[str]) -> QueueQuery:
+    def parse(
+        cls, status: str, kind: str, sort: str, after: str, kinds: list[str], view: str = ""
+    ) -> QueueQuery:
         """Read the query string; unknown values fall back to the defaults, never an error."""
         chosen: TaskStatus | None = TaskStatus.AWAITING_REVIEW
         if status == "all":
             chosen = None
         elif status in {s.value for s in TaskStatus}:
             chosen = TaskStatus(status)
+        view = view if view in VIEWS else ""
         return cls(
-            chosen,
+            TaskStatus.AWAITING_REVIEW if view else chosen,
             kind if kind in kinds else None,
             sort == "newest",
             after if SAFE_ID.match(after) else None,
+            view,
         )
 
     def params(self, **changes: Any) -> str:
@@ -52,6 +61,7 @@ class QueueQuery:
             "kind": self.kind or "",
             "sort": "newest" if self.newest else "oldest",
             "after": self.after or "",
+            "view": self.view,
         }
         values.update(changes)
         return urlencode({key: value for key, value in values.items() if value})
@@ -64,20 +74,33 @@ class QueuePage:
     rows: list[Task] = field(default_factory=list)
     next_after: str | None = None
     skipped: int = 0  # awaiting tasks hidden because this viewer may not decide them
+    held: int = 0  # awaiting tasks hidden because someone else is reviewing them
 
 
 def _keep_rule(viewer: Viewer, query: QueueQuery) -> Callable[[Task], bool] | None:
-    principal = viewer.principal
+    principal, engine = viewer.principal, viewer.services.engine
     if not principal.has(Permission.VIEW_QUEUE):
         return lambda task: task.requester == principal.name  # a requester sees their own
+    if query.view == "overdue":
+        return engine.overdue
+    if query.view == "escalated":
+        return lambda task: engine.escalated_to(principal, task)
     if query.status is TaskStatus.AWAITING_REVIEW and principal.has(Permission.DECIDE):
-        return lambda task: viewer.services.engine.may_decide(principal, task).allowed
+        return lambda task: engine.may_decide(principal, task).allowed
     return None
+
+
+def _held_rule(viewer: Viewer, query: QueueQuery) -> Callable[[Task], bool]:
+    """What awaits me skips what someone else is reviewing (domain/holds.py)."""
+    if query.status is not TaskStatus.AWAITING_REVIEW or query.view == "overdue":
+        return lambda task: False
+    name, now = viewer.name, time.time()
+    return lambda task: holds.held_by_other(task, name, now) is not None
 
 
 def load_queue(viewer: Viewer, query: QueueQuery) -> QueuePage:
     """Fill one page, skipping tasks this viewer should not see here."""
-    keep = _keep_rule(viewer, query)
+    keep, held_by_other = _keep_rule(viewer, query), _held_rule(viewer, query)
     result, after, scanned = QueuePage(), query.after, 0
     while scanned < MAX_SCAN:
         batch = viewer.services.engine.list_tasks(
@@ -94,10 +117,12 @@ def load_queue(viewer: Viewer, query: QueueQuery) -> QueuePage:
             if len(result.rows) == PAGE_SIZE:
                 result.next_after = result.rows[-1].id
                 return result
-            if keep is None or keep(task):
-                result.rows.append(task)
-            else:
+            if keep is not None and not keep(task):
                 result.skipped += 1
+            elif held_by_other(task):
+                result.held += 1
+            else:
+                result.rows.append(task)
         if len(batch) < (PAGE_SIZE + 1 if keep is None else 200):
             return result
         after = batch[-1].id
@@ -119,11 +144,13 @@ def _counts(viewer: Viewer) -> dict[str, Any]:
     }
 
 
-def _queue_context(viewer: Viewer, status: str, kind: str, sort: str, after: str) -> dict[str, Any]:
+def _queue_context(
+    viewer: Viewer, status: str, kind: str, sort: str, after: str, view: str = ""
+) -> dict[str, Any]:
     kinds = sorted(viewer.services.engine.settings.kinds)
     if not status and not viewer.can("view_queue"):
         status = "all"  # a requester follows their own tasks in every state
-    query = QueueQuery.parse(status, kind, sort, after, kinds)
+    query = QueueQuery.parse(status, kind, sort, after, kinds, view)
     counts = _counts(viewer) if viewer.can("view_queue") else None
     decides, engine = viewer.principal, viewer.services.engine
     return {
@@ -133,6 +160,8 @@ def _queue_context(viewer: Viewer, status: str, kind: str, sort: str, after: str
         "kinds": kinds,
         "page": "queue",
         "may_decide": lambda task: engine.may_decide(decides, task).allowed,
+        "hold_of": engine.hold_of,
+        "views": VIEWS,
     }
 
 
@@ -145,15 +174,22 @@ def queue_page(
     after: str = "",
     done: str = "",
     task: str = "",
+    view: str = "",
 ) -> HTMLResponse:
     """What awaits me, with filters and counts; live through the script."""
-    context = _queue_context(viewer, status, kind, sort, after)
+    context = _queue_context(viewer, status, kind, sort, after, view)
     return page("queue.html", viewer, title="Queue", notice=notice_for(done, task), **context)
 
 
 @router.get("/queue/rows")
 def queue_rows(
-    viewer: ViewerDep, status: str = "", kind: str = "", sort: str = "", after: str = ""
+    viewer: ViewerDep,
+    status: str = "",
+    kind: str = "",
+    sort: str = "",
+    after: str = "",
+    view: str = "",
 ) -> HTMLResponse:
     """The live part of the queue page, for the script to swap in."""
-    return fragment("_queue_live.html", viewer, **_queue_context(viewer, status, kind, sort, after))
+    context = _queue_context(viewer, status, kind, sort, after, view)
+    return fragment("_queue_live.html", viewer, **context)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -103,7 +104,7 @@ def _version_in_range(version: str) -> bool:
     return version.isascii() and version.isdigit() and 1 <= int(version) <= MAX_VERSION
 
 
-def _detail(request: Request, viewer: Viewer, task_id: str) -> TaskDetail:
+def visible_detail(request: Request, viewer: Viewer, task_id: str) -> TaskDetail:
     """The task's detail; someone else's task you may not see is missing to you (404)."""
     missing = PageError(404, "No such task", f"There is no task with id {task_id}.")
     try:
@@ -157,6 +158,7 @@ def _task_context(
         "awaiting": task.status is TaskStatus.AWAITING_REVIEW,
         "approvals": viewer.services.engine.approvals(task),
         "timers": viewer.services.engine.timers_of(task),
+        **_hold_context(viewer, task),
         "live": task.status in (TaskStatus.QUEUED, TaskStatus.DRAFTING),
         "can_decide": verdict.allowed and viewer.can("decide"),
         "refusal": None if instead is None else f"{verdict.reason}; {instead.text}",
@@ -169,6 +171,18 @@ def _task_context(
         # The page looks again while a handler is still to run (its stream has ended).
         "handlers_running": handlers_to_run(viewer.services.engine, detail, deliveries),
         "can_retry_handlers": may(viewer.principal, Permission.RETRY_HANDLERS, task).allowed,
+    }
+
+
+def _hold_context(viewer: Viewer, task: Task) -> dict[str, Any]:
+    """Who is reviewing the task (``placet take``), and whether this viewer may hand it on."""
+    hold = viewer.services.engine.hold_of(task)
+    return {
+        "hold": hold,
+        "hold_shown": hold.shown(time.time()) if hold else "",
+        "can_hand_over": task.status is TaskStatus.AWAITING_REVIEW
+        and viewer.can("manage_users")
+        and viewer.services.engine.accounts.exist(),
     }
 
 
@@ -211,14 +225,14 @@ def task_page(
     request: Request, task_id: str, viewer: ViewerDep, done: str = "", task: str = ""
 ) -> HTMLResponse:
     """The input, the current draft, earlier drafts with diffs, the history and the actions."""
-    detail = _detail(request, viewer, task_id)
+    detail = visible_detail(request, viewer, task_id)
     return _task_page(viewer, detail, notice=notice_for(done, task))
 
 
 @router.get("/tasks/{task_id}/main")
 def task_main(request: Request, task_id: str, viewer: ViewerDep) -> HTMLResponse:
     """The task page's main part, for the script to swap in when the task changes."""
-    detail = _detail(request, viewer, task_id)
+    detail = visible_detail(request, viewer, task_id)
     return fragment("_task_main.html", viewer, **_task_context(viewer, detail))
 
 
@@ -237,7 +251,7 @@ def decide(
 ) -> Response:
     """Approve, edit, revise or reject the draft the form was showing, then go to the next task."""
     check_csrf(request, viewer, csrf_token)
-    _detail(request, viewer, task_id)
+    visible_detail(request, viewer, task_id)
     typed = (as_typed(text), as_typed(feedback), as_typed(reason))
     form = DecisionForm(verdict, draft_id, version, *typed)
     problem = form.problem()
@@ -271,7 +285,7 @@ def retry_handlers(
 ) -> Response:
     """Give the task's failed handler deliveries (or the named one's) another set of attempts."""
     check_csrf(request, viewer, csrf_token)
-    detail = _detail(request, viewer, task_id)
+    detail = visible_detail(request, viewer, task_id)
     check(request, viewer, Permission.RETRY_HANDLERS, detail.task)
     if problem := too_long("handler name", handler, MAX_NAME):
         return _task_page(viewer, detail, 422, error=problem)
@@ -290,6 +304,11 @@ def _count_decision(svc: Services, task_id: str, draft_id: str) -> None:
 
 
 def _after_decision(viewer: Viewer, task_id: str, verdict: str) -> str:
+    """The next task to review, taken for this reviewer as the queue's Open button would."""
     upcoming = _next_task(viewer, task_id)
     done = urlencode({"done": verdict, "task": task_id})
-    return f"/tasks/{upcoming.id}?{done}" if upcoming else f"/?{done}"
+    if upcoming is None:
+        return f"/?{done}"
+    with contextlib.suppress(ConflictError):  # taken by someone else meanwhile: still shown
+        viewer.services.engine.take(upcoming.id, viewer.principal)
+    return f"/tasks/{upcoming.id}?{done}"

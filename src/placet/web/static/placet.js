@@ -150,7 +150,15 @@
   function openSelected() {
     var rows = queueRows();
     var index = selectedIndex();
-    if (index >= 0) window.location.assign(rows[index].dataset.href);
+    if (index >= 0) openRow(rows[index]);
+  }
+
+  // Opening a task one may review takes it (the row's Open form posts), so others'
+  // queues skip it; any other row is just a link.
+  function openRow(row) {
+    var take = row.querySelector("form.take-form");
+    if (take) take.submit();
+    else window.location.assign(row.dataset.href);
   }
 
   function queueKey(event) {
@@ -232,7 +240,7 @@
     document.addEventListener("click", function (event) {
       var row = event.target.closest && event.target.closest("#queue-table tr.row");
       if (row && !event.target.closest("a, button, input, select, textarea")) {
-        window.location.assign(row.dataset.href);
+        openRow(row);
       }
     });
     var filters = byId("filters");
