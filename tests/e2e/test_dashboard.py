@@ -199,11 +199,15 @@ def test_review_a_queue_with_the_keyboard_only(
     page.wait_for_url(f"**/tasks/{grace.id}")
     page.wait_for_selector("#draft-rendered")
     live(page)
+    # Opening it took it: others' queues skip it while rita reviews.
+    assert "You are reviewing this until" in page.inner_text("#hold")
+    assert site.world.engine.get(grace.id).held_by == "rita"
     page.screenshot(path=str(screenshots / "task.png"), full_page=True)
 
     page.keyboard.press("a")  # approve; the next task opens
     page.wait_for_url(f"**/tasks/{linus.id}?*")
     assert "Approved" in page.inner_text(".flash-ok")
+    assert site.world.engine.get(linus.id).held_by == "rita"  # the next one, taken as opened
     page.keyboard.press("r")
     assert page.evaluate("document.activeElement.id") == "revise-feedback"
     page.keyboard.type("Shorter, please.")
