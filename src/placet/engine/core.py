@@ -638,12 +638,21 @@ class Engine(Reads):
         compare-and-set on the task, so a timer fires once, and a deadline and
         a decision that land together leave exactly one outcome.
         """
+        return self.sweep_timers(now, limit)[0]
+
+    def sweep_timers(
+        self, now: float | None = None, limit: int = 200, look_ahead: float = 0.0
+    ) -> tuple[int, float | None]:
+        """Fire what is due, as fire_timers; also say when the next timer falls due, if that
+        is within ``look_ahead`` seconds (so a worker can sweep again right then)."""
         now = self._clock() if now is None else now
         fired = 0
-        for task in self.store.due_tasks(now, limit):
+        for task in self.store.due_tasks(now + look_ahead, limit):
+            if task.due_at is not None and task.due_at > now:  # soonest first: the rest wait
+                return fired, task.due_at
             with contextlib.suppress(ConflictError):  # another sweeper, or a decision, came first
                 fired += self._fire_all_due(task, now)
-        return fired
+        return fired, None
 
     def _fire_all_due(self, task: Task, now: float) -> int:
         """Fire a task's due timers one change at a time (an escalation and a reminder

@@ -24,6 +24,7 @@ SEAL_EVERY_SECONDS = 2.0  # how long new events may wait, at most, to join the g
 # How often due timers (reminders, escalations, deadlines) are looked for: a timer
 # fires within this of its due time, with a worker running.
 TIMERS_EVERY_SECONDS = 0.5
+MIN_WAIT_SECONDS = 0.005  # a timer due now is swept without spinning
 
 
 class Worker:
@@ -56,25 +57,34 @@ class Worker:
                 self._seal_when_due()
                 self._fire_timers_when_due()
                 # Wake on any commit, and often enough for expired leases and due timers.
-                token = self.engine.wait_for_change(token, TIMERS_EVERY_SECONDS)
+                token = self.engine.wait_for_change(token, self._until_timers())
                 continue
             self._draft(task)
             self._seal_when_due()  # a worker that never idles still logs every few seconds
             self._fire_timers_when_due()
 
     def _fire_timers_when_due(self) -> None:
-        """Fire the reminders, escalations and deadlines that are due, twice a second."""
+        """Fire the reminders, escalations and deadlines that are due: at least twice a
+        second, and again the moment the next one known falls due."""
         now = time.monotonic()
         if now < self._next_timers:
             return
         self._next_timers = now + TIMERS_EVERY_SECONDS
         try:
-            fired = self.engine.fire_timers()
+            fired, next_due = self.engine.sweep_timers(look_ahead=TIMERS_EVERY_SECONDS)
         except PlacetError as exc:  # the next moment tries again; nothing fired is lost
             self._report(f"could not fire timers yet: {exc.message}")
             return
+        if next_due is not None:  # wall clock to monotonic: sweep right when it is due
+            self._next_timers = min(self._next_timers, now + max(0.0, next_due - time.time()))
         if fired:
             self._report(f"fired {fired} timer(s): reminders, escalations, deadlines")
+
+    def _until_timers(self) -> float:
+        """How long an idle worker may wait before the next timer sweep."""
+        return max(
+            MIN_WAIT_SECONDS, min(TIMERS_EVERY_SECONDS, self._next_timers - time.monotonic())
+        )
 
     def _seal_when_due(self) -> None:
         """Log what was written meanwhile in the global audit log, every few seconds."""
