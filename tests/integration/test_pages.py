@@ -615,7 +615,7 @@ def test_an_admin_manages_everyones_tokens(world: WebWorld) -> None:
 
 def test_the_audit_page_verifies_chains_and_filters_by_person(world: WebWorld) -> None:
     approved, rejected = world.awaiting_review(), world.awaiting_review()
-    rita, rita_csrf = world.session_client("rita")
+    rita, _ = world.session_client("rita")
     rob, rob_csrf = world.session_client("rob")
     # Decided through the API: the form would take the next task for rita (a "taken" event).
     body = {"kind": "approve", "draft_id": approved.current_draft_id, "version": approved.version}

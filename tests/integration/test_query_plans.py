@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
@@ -26,6 +26,7 @@ from placet.config import Settings
 from placet.domain.models import TaskKind, TaskStatus
 from placet.domain.queries import TaskFilter
 from placet.engine import Engine
+from placet.engine.stats import SCAN_LIMIT, collect_stats, overdue_now
 from placet.store.deliveries import DECISION_PAGE, UNDELIVERED
 from placet.store.idsearch import ids_starting_with
 from placet.store.listing import list_query
@@ -282,3 +283,39 @@ def test_a_timer_sweep_reads_the_due_tasks_through_their_own_index(tmp_path: Pat
 
     (step,) = plan(tmp_path, DUE_TASKS)
     assert step.startswith("SEARCH tasks USING INDEX ix_tasks_due_at (") and "due_at<?" in step
+
+
+def test_the_stats_scans_read_their_limit_not_every_task(history: Path, tmp_path: Path) -> None:
+    """The stats page and /metrics read at most SCAN_LIMIT tasks a scan, however many exist."""
+    shutil.copy(history / "placet.db", tmp_path / "placet.db")
+    store = SqlStore(f"sqlite:///{tmp_path / 'placet.db'}")
+    timed = TaskKind(name="welcome", template="Hi {name}.", remind_after=3600.0)
+    settings = Settings(kinds={"welcome": timed, "reply": TaskKind(name="reply", template="{x}")})
+    engine = Engine(store, settings, provider_for=lambda _: FakeProvider())
+    steps = 0
+
+    def count() -> int:
+        nonlocal steps
+        steps += 100
+        return 0
+
+    def steps_of(read: Callable[[], object]) -> int:
+        nonlocal steps
+        steps = 0
+        conn = store._db._connections.get()  # type: ignore[attr-defined]  # this thread's
+        conn.set_progress_handler(count, 100)
+        try:
+            read()
+        finally:
+            conn.set_progress_handler(None, 100)
+        return steps
+
+    try:
+        history_scan = steps_of(lambda: collect_stats(engine, SCAN_LIMIT))
+        every_task = steps_of(lambda: collect_stats(engine, HISTORY))
+        # Nothing awaits review among the 30,000 approved "welcome" tasks: a few index entries.
+        awaiting_scan = steps_of(lambda: overdue_now(engine, SCAN_LIMIT))
+    finally:
+        store.close()
+    assert HISTORY >= 30 * SCAN_LIMIT and history_scan * 10 < every_task
+    assert awaiting_scan < SCAN_LIMIT

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from http.cookies import SimpleCookie
@@ -154,11 +154,13 @@ def web_world(
     secure_cookies: bool = False,
     forwarded_allow_ips: str = "",
     real_providers: bool = False,
+    clock: Callable[[], float] | None = None,
 ) -> Iterator[WebWorld]:
     """A world in ``root``; ``toml`` is written as its placet.toml (kinds, reviewers).
 
     With ``real_providers``, the engine makes its providers from the real registry
-    (as ``placet serve`` does) instead of drafting with the fake one.
+    (as ``placet serve`` does) instead of drafting with the fake one. ``clock``
+    is the engine's clock (a test's, to fire timers), instead of the wall clock.
     """
     if toml is not None:
         (root / "placet.toml").write_text(toml)
@@ -167,7 +169,12 @@ def web_world(
     settings = replace(load_settings(root), review_dir=root / "human_feedback")
     store = temp_store(root)
     fake = provider or FakeProvider()
-    engine = Engine(store, settings, provider_for=None if real_providers else lambda _m: fake)
+    engine = Engine(
+        store,
+        settings,
+        provider_for=None if real_providers else lambda _m: fake,
+        clock=clock or time.time,
+    )
     accounts = Accounts(store.accounts())
     options = AppOptions(
         SECRET_KEY,

@@ -81,6 +81,14 @@ def timer_state(events: Iterable[Event]) -> TimerState:
     return state
 
 
+def is_overdue(state: TimerState) -> bool:
+    """True when the draft under review was reminded or escalated: nobody decided in time.
+
+    What ``placet ls --overdue`` lists and the stats count as overdue.
+    """
+    return state.reminders > 0 or state.escalated
+
+
 @dataclass(frozen=True)
 class Due:
     """A timer that is due: what fires, when it was due, and a reminder's number."""

@@ -16,6 +16,7 @@ from typing import Any
 
 from placet.config import Settings
 from placet.domain import audit, executions, holds, jsontext, quorum, timers
+from placet.domain.actors import SYSTEM_ACTOR
 from placet.domain.changes import Change, change_for, next_event
 from placet.domain.controls import EVERYTHING, Pause
 from placet.domain.decisions import (
@@ -87,7 +88,6 @@ DRAFT_FAILURES = (ProviderError, ConfigError, UnknownKindError, InvalidInputErro
 TASKS_KEPT = 128
 # How often a decision is tried when a race is lost (each try reads the task again).
 DECIDE_TRIES = 3
-SYSTEM_ACTOR = "placet"  # who fires timers: no person
 PAUSE_LOOK_SECONDS = 0.25  # how often a draft being written looks for a pause
 _DECISION_ACTIONS = {
     DecisionKind.APPROVE: Action.APPROVE,
@@ -891,9 +891,7 @@ class Engine(Reads):
         if kind is None or not timers.has_timers(kind):
             return False
         state = timers.timer_state(self.store.events(task.id))
-        return task.status is TaskStatus.AWAITING_REVIEW and (
-            state.reminders > 0 or state.escalated
-        )
+        return task.status is TaskStatus.AWAITING_REVIEW and timers.is_overdue(state)
 
     def tally(self, task_id: str, draft: Draft, needed: int) -> quorum.Tally:
         """Who approved the text ``draft`` now stands for (see domain/quorum.py)."""

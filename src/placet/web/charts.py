@@ -1,44 +1,34 @@
-"""The stats page's numbers and its charts, drawn on the server as SVG with pygal.
+"""The stats page's charts, drawn on the server as SVG with pygal.
 
-The numbers come from the audit events (a decision event follows the
-``save_draft`` event of the draft it answers), so the stats agree with the
-trail. Charts are served as standalone ``image/svg+xml`` documents and shown
-with ``<img>``: an SVG used as an image never runs script, and pygal's own
-config script is stripped as well.
+The numbers come from ``placet.engine.stats`` (counted by ``placet.domain.stats``).
+Charts are served as standalone ``image/svg+xml`` documents and shown with
+``<img>``: an SVG used as an image never runs script, and pygal's own config
+script is stripped as well.
 """
 
 from __future__ import annotations
 
-import math
 import re
-import statistics
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
 import pygal  # type: ignore[import-untyped]
 from pygal.style import Style  # type: ignore[import-untyped]
 
-from placet.domain.models import Event
-from placet.domain.queries import TaskFilter
-from placet.engine.reading import Reads
+from placet.domain.stats import VERDICTS, Overdue, Stats
 
 # pygal appends a legacy import hook (for its map plugins, unused here) to
 # sys.meta_path; on Python 3.10+ it makes every later failed import, anywhere in
 # the process, raise an ImportWarning. Take it out again.
 sys.meta_path[:] = [hook for hook in sys.meta_path if not isinstance(hook, pygal.PluginImportFixer)]
 
-VERDICTS = ("approve", "edit", "revise", "reject")
 VERDICT_LABELS = {
     "approve": "Approved",
     "edit": "Approved with edits",
     "revise": "Sent back for revision",
     "reject": "Rejected",
 }
-SCAN_LIMIT = 1000  # the newest tasks the stats look at; keeps the page fast on big stores
 MAX_DAYS = 30
 # An SVG shown through <img> cannot run script; its own styles are inline, so
 # this policy replaces the page policy for the chart responses only.
@@ -70,97 +60,6 @@ _STYLE = Style(
 )
 
 
-@dataclass(frozen=True)
-class DecisionPoint:
-    """One decision: when, on which kind, what, and how long the draft waited for it."""
-
-    day: str
-    kind: str
-    verdict: str
-    wait_seconds: float | None
-
-
-@dataclass(frozen=True)
-class KindSummary:
-    """Counts per verdict and time to decision for one kind."""
-
-    kind: str
-    counts: dict[str, int]
-    median_seconds: float | None
-    p90_seconds: float | None
-
-    @property
-    def total(self) -> int:
-        """Every decision on this kind."""
-        return sum(self.counts.values())
-
-
-@dataclass
-class Stats:
-    """Decisions found in the newest tasks."""
-
-    points: list[DecisionPoint] = field(default_factory=list)
-    tasks_scanned: int = 0
-
-    def kinds(self) -> list[str]:
-        """The kinds that have decisions, by name."""
-        return sorted({point.kind for point in self.points})
-
-    def summaries(self) -> list[KindSummary]:
-        """One summary per kind, by name."""
-        return [_summary(kind, [p for p in self.points if p.kind == kind]) for kind in self.kinds()]
-
-    def total(self) -> KindSummary:
-        """The summary over every kind."""
-        return _summary("all kinds", self.points)
-
-
-def _summary(kind: str, points: list[DecisionPoint]) -> KindSummary:
-    counts = Counter(point.verdict for point in points)
-    waits = [p.wait_seconds for p in points if p.wait_seconds is not None]
-    return KindSummary(
-        kind,
-        {verdict: counts.get(verdict, 0) for verdict in VERDICTS},
-        statistics.median(waits) if waits else None,
-        percentile(waits, 90) if waits else None,
-    )
-
-
-def percentile(values: Iterable[float], q: float) -> float:
-    """The q-th percentile by the nearest-rank method (an actual observed value)."""
-    ordered = sorted(values)
-    if not ordered:
-        raise ValueError("no values")
-    rank = max(1, math.ceil(q / 100 * len(ordered)))
-    return ordered[rank - 1]
-
-
-def collect_stats(store: Reads, limit: int = SCAN_LIMIT) -> Stats:
-    """Decisions on the newest ``limit`` tasks, read from their events."""
-    stats = Stats()
-    for task in store.list_tasks(TaskFilter(limit=limit, newest_first=True)):
-        stats.tasks_scanned += 1
-        stats.points.extend(decision_points(task.kind, store.task_events(task.id)))
-    return stats
-
-
-def decision_points(kind: str, events: Iterable[Event]) -> list[DecisionPoint]:
-    """The decisions in one task's events, each timed from its draft being saved."""
-    points: list[DecisionPoint] = []
-    drafted_at: float | None = None
-    for event in events:
-        if event.type == "save_draft":
-            drafted_at = event.created_at
-        elif event.type in VERDICTS:
-            wait = event.created_at - drafted_at if drafted_at is not None else None
-            points.append(DecisionPoint(_day(event.created_at), kind, event.type, wait))
-    return points
-
-
-def _day(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, tz=timezone.utc).strftime("%Y-%m-%d")
-
-
 # -- charts -------------------------------------------------------------------------
 
 
@@ -168,7 +67,7 @@ def decisions_chart(stats: Stats, kind: str | None = None) -> bytes:
     """A stacked bar chart of decisions per day by verdict (for one kind, or all)."""
     points = [p for p in stats.points if kind is None or p.kind == kind]
     days = sorted({p.day for p in points})[-MAX_DAYS:]
-    chart = pygal.StackedBar(**_config(title=f"Decisions per day — {kind or 'all kinds'}"))
+    chart = pygal.StackedBar(**_config(f"Decisions per day — {kind or 'all kinds'}"))
     chart.x_labels = [day[5:] for day in days]  # "01-31": the year adds nothing here
     by_day: dict[tuple[str, str], int] = defaultdict(int)
     for point in points:
@@ -181,17 +80,67 @@ def decisions_chart(stats: Stats, kind: str | None = None) -> bytes:
 
 def waits_chart(stats: Stats) -> bytes:
     """A bar chart of the time to decision per kind: median and 90th percentile."""
-    summaries = [s for s in stats.summaries() if s.median_seconds is not None]
-    longest = max((s.p90_seconds or 0.0 for s in summaries), default=0.0)
-    unit, size = ("minutes", 60.0) if longest >= 120 else ("seconds", 1.0)
-    chart = pygal.Bar(**_config(title=f"Time to decision ({unit})"))
-    chart.x_labels = [s.kind for s in summaries]
-    chart.add("median", [round((s.median_seconds or 0.0) / size, 1) for s in summaries])
-    chart.add("90th percentile", [round((s.p90_seconds or 0.0) / size, 1) for s in summaries])
+    rows = [
+        (s.kind, s.median_seconds, s.p90_seconds)
+        for s in stats.summaries()
+        if s.median_seconds is not None and s.p90_seconds is not None
+    ]
+    return _times_chart("Time to decision", rows, "No decisions yet")
+
+
+def first_touch_chart(stats: Stats) -> bytes:
+    """A bar chart of the time to first touch per kind: median and 90th percentile."""
+    rows = [(s.label, s.median_seconds, s.p90_seconds) for s in stats.touch_summaries()]
+    return _times_chart("Time to first touch", rows, "No task touched yet")
+
+
+def group_decisions_chart(stats: Stats) -> bytes:
+    """A bar chart of the time to the final decision per reviewer group: median and p90."""
+    rows = [(s.label, s.median_seconds, s.p90_seconds) for s in stats.group_summaries()]
+    return _times_chart("Time to final decision by reviewer group", rows, "No final decisions yet")
+
+
+def overdue_chart(overdue: Overdue) -> bytes:
+    """A bar chart, per kind with timers, of the tasks overdue now and those escalated."""
+    chart = pygal.Bar(**_config("Overdue now", "No kind has timers"))
+    kinds = sorted(overdue.overdue)
+    chart.x_labels = kinds
+    chart.add("overdue", [overdue.overdue[kind] for kind in kinds])
+    chart.add("escalated, awaiting review", [overdue.escalated.get(kind, 0) for kind in kinds])
     return _svg(chart)
 
 
-def _config(title: str) -> dict[str, Any]:
+def escalations_chart(stats: Stats, kind: str | None = None) -> bytes:
+    """A stacked bar chart of escalations per day by kind (for one kind, or all)."""
+    found = [e for e in stats.escalations if kind is None or e.kind == kind]
+    days = sorted({e.day for e in found})[-MAX_DAYS:]
+    title = f"Escalations per day — {kind or 'all kinds'}"
+    chart = pygal.StackedBar(**_config(title, "No escalations yet"))
+    chart.x_labels = [day[5:] for day in days]
+    by_day = Counter((e.day, e.kind) for e in found)
+    for name in sorted({e.kind for e in found}):
+        chart.add(name, [by_day.get((day, name)) or None for day in days])
+    return _svg(chart)
+
+
+def _times_chart(title: str, rows: list[tuple[str, float, float]], no_data: str) -> bytes:
+    """Median and 90th percentile per label, in a unit that suits the longest."""
+    unit, size = _unit(max((p90 for _label, _median, p90 in rows), default=0.0))
+    chart = pygal.Bar(**_config(f"{title} ({unit})", no_data))
+    chart.x_labels = [label for label, _median, _p90 in rows]
+    chart.add("median", [round(median / size, 1) for _label, median, _p90 in rows])
+    chart.add("90th percentile", [round(p90 / size, 1) for _label, _median, p90 in rows])
+    return _svg(chart)
+
+
+def _unit(longest: float) -> tuple[str, float]:
+    for unit, size in (("days", 86400.0), ("hours", 3600.0), ("minutes", 60.0)):
+        if longest >= 2 * size:
+            return unit, size
+    return "seconds", 1.0
+
+
+def _config(title: str, no_data: str = "No decisions yet") -> dict[str, Any]:
     return {
         "title": title,
         "style": _STYLE,
@@ -204,7 +153,7 @@ def _config(title: str) -> dict[str, Any]:
         "show_y_guides": True,
         "x_label_rotation": 0,
         "truncate_label": 24,
-        "no_data_text": "No decisions yet",
+        "no_data_text": no_data,
         "margin": 16,
         "margin_bottom": 28,  # room for the legend's descenders
     }

@@ -1,10 +1,14 @@
 """Prometheus metrics for one app, in a registry of its own.
 
 Queue depth is read from the store at scrape time, so it is right whichever
-process changed the queue. Decisions, time to decision, drafting latency,
-tokens and provider errors are counted in this process as they happen: the
-API and the dashboard report decisions, and the in-process worker reports
-drafts (``MeteredWorker``).
+process changed the queue. So are the review numbers the stats page shows
+(``ReviewStats``): overdue and escalated tasks now, escalations, time to first
+touch per kind and time to the final decision per reviewer group, from the
+stats page's shared reading (``web/stats_cache.py``: bounded scans, read at
+most every few seconds however often Prometheus scrapes). Decisions, time to
+decision, drafting latency, tokens and provider errors are counted in this
+process as they happen: the API and the dashboard report decisions, and the
+in-process worker reports drafts (``MeteredWorker``).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from prometheus_client.registry import Collector
 from placet.domain.models import Draft, Task, TaskDetail, TaskStatus
 from placet.engine import ChunkSink, Engine
 from placet.engine.reading import Reads
+from placet.engine.stats import ReviewNumbers
 from placet.engine.worker import Report, Worker
 from placet.errors import PlacetError
 
@@ -70,6 +75,94 @@ class QueueDepth(Collector):
         return depth, up
 
 
+QUANTILES = (("0.5", "median_seconds"), ("0.9", "p90_seconds"))
+
+
+class ReviewStats(Collector):
+    """The stats page's review numbers, from its shared reading, when scraped.
+
+    Each is a gauge: counts now (overdue, escalated and still awaiting review),
+    and, over the stats page's window (the newest ``SCAN_LIMIT`` tasks),
+    escalations and the median and 90th percentile of the times.
+    """
+
+    def __init__(self, read: Callable[[], ReviewNumbers]) -> None:
+        self._read = read
+
+    def describe(self) -> Iterator[Metric]:
+        """The metric families (without touching the database)."""
+        yield from self._families()
+
+    def collect(self) -> Iterator[Metric]:
+        """The numbers of the latest reading (none when the store does not answer)."""
+        try:
+            numbers = self._read()
+        except PlacetError as exc:  # placet_store_up (QueueDepth) says the store is down
+            log.warning("metrics: could not read the review stats: %s", exc.message)
+            return
+        overdue, escalated, recent, touch, touches, group, decided, scanned = self._families()
+        for kind, count in sorted(numbers.overdue.overdue.items()):
+            overdue.add_metric([kind], count)
+        for kind, count in sorted(numbers.overdue.escalated.items()):
+            escalated.add_metric([kind], count)
+        for kind, count in numbers.stats.escalations_by_kind().items():
+            recent.add_metric([kind], count)
+        for row in numbers.stats.touch_summaries():
+            touches.add_metric([row.label], row.count)
+            for quantile, field in QUANTILES:
+                touch.add_metric([row.label, quantile], getattr(row, field))
+        for row in numbers.stats.group_summaries():
+            decided.add_metric([row.label], row.count)
+            for quantile, field in QUANTILES:
+                group.add_metric([row.label, quantile], getattr(row, field))
+        scanned.add_metric(["history"], numbers.stats.tasks_scanned)
+        scanned.add_metric(["awaiting_review"], numbers.overdue.tasks_scanned)
+        yield from (overdue, escalated, recent, touch, touches, group, decided, scanned)
+
+    @staticmethod
+    def _families() -> tuple[GaugeMetricFamily, ...]:
+        window = "on the stats page's window (the newest tasks)"
+        return (
+            GaugeMetricFamily(
+                "placet_overdue_tasks",
+                "Tasks awaiting review that were reminded or escalated (placet ls --overdue).",
+                labels=["kind"],
+            ),
+            GaugeMetricFamily(
+                "placet_escalated_awaiting_tasks",
+                "Tasks awaiting review whose draft under review was escalated.",
+                labels=["kind"],
+            ),
+            GaugeMetricFamily(
+                "placet_recent_escalations", f"Escalations {window}.", labels=["kind"]
+            ),
+            GaugeMetricFamily(
+                "placet_time_to_first_touch_seconds",
+                f"From the first draft awaiting review to a person's first event, {window}.",
+                labels=["kind", "quantile"],
+            ),
+            GaugeMetricFamily(
+                "placet_first_touches", f"Tasks touched by a person, {window}.", labels=["kind"]
+            ),
+            GaugeMetricFamily(
+                "placet_group_time_to_decision_seconds",
+                "From the first draft awaiting review to the decision that ended the task, "
+                f"by the deciding person's reviewer groups, {window}.",
+                labels=["group", "quantile"],
+            ),
+            GaugeMetricFamily(
+                "placet_group_decisions",
+                f"Final decisions by the deciding person's reviewer groups, {window}.",
+                labels=["group"],
+            ),
+            GaugeMetricFamily(
+                "placet_stats_tasks_scanned",
+                "Tasks the review numbers were read from: the history and those awaiting review.",
+                labels=["scan"],
+            ),
+        )
+
+
 class Metrics:
     """The app's metrics; ``render()`` gives the Prometheus text format."""
 
@@ -109,6 +202,10 @@ class Metrics:
         )
         if state is not None:
             self.registry.register(QueueDepth(state, kinds))
+
+    def watch_reviews(self, read: Callable[[], ReviewNumbers]) -> None:
+        """Report the stats page's review numbers, read through ``read`` when scraped."""
+        self.registry.register(ReviewStats(read))
 
     def render(self) -> bytes:
         """Every metric in the Prometheus text format."""

@@ -8,10 +8,12 @@ from fastapi import Request
 
 from placet.engine import Engine
 from placet.engine.accounts import Accounts
+from placet.engine.stats import ReviewNumbers, review_numbers
 from placet.web.auth import Gate, Sessions, SignInForms, SignInLimiter
 from placet.web.broker import Broker
 from placet.web.counts import Counts, CountsCache
 from placet.web.metrics import Metrics
+from placet.web.stats_cache import StatsCache
 
 
 @dataclass
@@ -28,18 +30,28 @@ class Services:
     max_body_bytes: int = 1024 * 1024
     metrics: Metrics = field(default_factory=Metrics)
     count_cache: CountsCache | None = None
+    stats_cache: StatsCache | None = None
 
     def __post_init__(self) -> None:
         if self.count_cache is None:
             self.count_cache = CountsCache(self.engine.count_by_status)
+        if self.stats_cache is None:
+            self.stats_cache = StatsCache(lambda: review_numbers(self.engine))
         # The broker sees every commit (this process's or another's) through the
         # store's change signal; a commit drops the shared counts at once.
         self.broker.on_change(self.count_cache.invalidate)
+        self.broker.on_change(self.stats_cache.invalidate)
+        self.metrics.watch_reviews(self.review_numbers)
 
     def counts(self, settled: bool = False) -> Counts:
         """Tasks by (kind, status), shared by every page and stream: see ``web/counts.py``."""
         assert self.count_cache is not None
         return self.count_cache.get(settled)
+
+    def review_numbers(self) -> ReviewNumbers:
+        """The stats page's and the metrics' shared reading: see ``web/stats_cache.py``."""
+        assert self.stats_cache is not None
+        return self.stats_cache.get()
 
     def settled_counts(self) -> Counts:
         """Counts read after any commit seen more than a quarter second ago (for streams)."""
