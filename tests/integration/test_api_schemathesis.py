@@ -68,6 +68,8 @@ OPERATIONS = [
     ("GET", "/api/v1/tasks/{task_id}"),
     ("POST", "/api/v1/tasks/{task_id}/decisions"),
     ("POST", "/api/v1/tasks/{task_id}/cancel"),
+    ("POST", "/api/v1/tasks/{task_id}/hold"),
+    ("DELETE", "/api/v1/tasks/{task_id}/hold"),
     ("GET", "/api/v1/tasks/{task_id}/deliveries"),
     ("POST", "/api/v1/tasks/{task_id}/deliveries/retry"),
     ("GET", "/api/v1/deliveries/failed"),
