@@ -7,11 +7,19 @@ overlaps (``findings.settle`` says which finding wins an overlap).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 
 from placet.errors import ConfigError
 from placet.supervisor.contacts import DEFAULT_PHONE_REGIONS, find_emails, find_phones
-from placet.supervisor.findings import CATEGORIES, LINKS, PII, SECRETS, Finding, settle
+from placet.supervisor.findings import (
+    CATEGORIES,
+    LINKS,
+    PII,
+    SECRETS,
+    Finding,
+    lower_case,
+    settle,
+)
 from placet.supervisor.links import find_internal_urls
 from placet.supervisor.numbers import find_cards, find_ibans, find_national_ids
 from placet.supervisor.secrets import find_secrets
@@ -27,9 +35,18 @@ def scan(
 ) -> list[Finding]:
     """Every finding of the given kinds (``pii``, ``secrets``, ``links``) in ``text``."""
     chosen = _checked(kinds)
+    lowered = lower_case(text)  # once, for the finders' substring tests
     found: list[Finding] = []
-    for finder in _finders(chosen, phone_regions):
-        found.extend(finder(text))
+    if SECRETS in chosen:
+        found += find_secrets(text, lowered)
+    if PII in chosen:
+        found += find_ibans(text)
+        found += find_cards(text)
+        found += find_national_ids(text, lowered)
+        found += find_emails(text)
+        found += find_phones(text, phone_regions)
+    if LINKS in chosen:
+        found += find_internal_urls(text, lowered)
     return settle(found)
 
 
@@ -44,19 +61,3 @@ def _checked(kinds: Iterable[str]) -> frozenset[str]:
             f"choose from {', '.join(CATEGORIES)}"
         )
     return chosen
-
-
-def _finders(
-    kinds: frozenset[str], phone_regions: Sequence[str]
-) -> Iterator[Callable[[str], Iterable[Finding]]]:
-    """The finders for the chosen kinds, secrets first (they win overlaps anyway)."""
-    if SECRETS in kinds:
-        yield find_secrets
-    if PII in kinds:
-        yield find_cards
-        yield find_ibans
-        yield find_national_ids
-        yield find_emails
-        yield lambda text: find_phones(text, phone_regions)
-    if LINKS in kinds:
-        yield find_internal_urls
