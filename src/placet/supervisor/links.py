@@ -52,6 +52,7 @@ _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
 # the character before it afterwards, which is quicker than a look-behind first) or an
 # internal name, then a port, a path, both or neither.
 _IP_HOST = re.compile(r"\d(?<![\w.@/:%+-]\d)\d{0,2}(?:\.\d{1,3}){3}(?![\w-]|\.\w)")
+_DOTTED_QUAD = re.compile(r"\.\d{1,3}\.\d{1,3}\.\d")
 _PORT_PATH = re.compile(r"(?::\d{1,5}(?!\d))?(?:/[^\s<>\"'`]*)?(?![\w@-]|\.\w)")
 _NAME_NEEDLES = (*(f".{suffix}" for suffix in _INTERNAL_SUFFIXES), "localhost")
 _HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-")
@@ -93,6 +94,8 @@ def _urls(text: str) -> Iterator[tuple[int, int]]:
 
 
 def _ip_hosts(text: str) -> Iterator[tuple[int, int]]:
+    if _DOTTED_QUAD.search(text) is None:
+        return  # a pattern starting with a literal dot skips through prose: quicker
     for match in _IP_HOST.finditer(text):
         yield match.start(), match.end()
 

@@ -148,28 +148,30 @@ def _stdnum_module(name: str) -> Any:
 
 
 _END = r"(?![\w-]|[.,]\w)"
-# How each id is written. Those that start with a digit share one pattern (one pass
-# over the text, the first digit matched before the alternatives); each pattern checks
-# the character before its first one after matching it, as the card pattern does.
-_SHAPES = {
+# How each id is written. Those that start with a digit share one pattern, those that
+# start with a letter another: one pass over the text each, the first character matched
+# before the alternatives and the one before it checked afterwards (as for cards).
+_DIGIT_SHAPES = {
     "ssn": r"\d\d-\d\d-\d{4}",
     "dni": r"\d{7}-?[A-HJ-NP-TV-Z]",
     "nir": r"(?<=[12]) ?\d\d ?\d\d ?(?:\d\d|2[AB]) ?\d{3} ?\d{3} ?\d\d",
     "nn": r"\d\.\d\d\.\d\d-\d{3}\.\d\d",
+    "bsn": r"\d{8}|\d{3}\.\d\d\.\d{3}",
+    "idnr": r"\d ?\d{3} ?\d{3} ?\d{3}",
+    "nhs": r"\d\d ?\d{3} ?\d{4}",
 }
-_DIGIT_LED = re.compile(
-    r"\d(?<![\w.-]\d)(?:"
-    + "|".join(f"(?P<{name}>{shape})" for name, shape in _SHAPES.items())
-    + ")"
-    + _END
-)
-_PATTERNS = {
-    "nie": re.compile(r"[XYZ](?<![\w.-][XYZ])-?\d{7}-?[A-HJ-NP-TV-Z]" + _END),
-    "cf": re.compile(r"[A-Z](?<![\w.-][A-Z])[A-Z]{5}\d\d[A-EHLMPRST]\d\d[A-Z]\d{3}[A-Z]" + _END),
-    "bsn": re.compile(r"\d(?<![\w.-]\d)(?:\d{8}|\d{3}\.\d\d\.\d{3})" + _END),
-    "idnr": re.compile(r"\d(?<![\w.-]\d)\d ?\d{3} ?\d{3} ?\d{3}" + _END),
-    "nhs": re.compile(r"\d(?<![\w.-]\d)\d\d ?\d{3} ?\d{4}" + _END),
+_LETTER_SHAPES = {
+    "nie": r"(?<=[XYZ])-?\d{7}-?[A-HJ-NP-TV-Z]",
+    "cf": r"[A-Z]{5}\d\d[A-EHLMPRST]\d\d[A-Z]\d{3}[A-Z]",
 }
+
+
+def _one_pass(first: str, shapes: dict[str, str]) -> re.Pattern[str]:
+    branches = "|".join(f"(?P<{name}>{shape})" for name, shape in shapes.items())
+    return re.compile(f"{first}(?<![\\w.-]{first})(?:{branches})" + _END)
+
+
+_ID_PATTERNS = (_one_pass(r"\d", _DIGIT_SHAPES), _one_pass("[A-Z]", _LETTER_SHAPES))
 _NATIONAL_IDS = {
     "ssn": _NationalId(
         _stdnum("us.ssn"), "a US Social Security number (valid area, group and serial)"
@@ -210,19 +212,15 @@ _NAMED_WITHIN = 40  # characters before the number where a weak-checksum id must
 def find_national_ids(text: str, lowered: str | None = None) -> Iterator[Finding]:
     """Each national id in a known format whose checksum is valid."""
     lowered = lower_case(text) if lowered is None else lowered
-    for match in _DIGIT_LED.finditer(text):
-        name = match.lastgroup or ""
-        yield from _checked(text, name, match.start(), match.end())
-    for name, pattern in _PATTERNS.items():
-        hints = _NATIONAL_IDS[name].hints
-        if hints and not any(hint in lowered for hint in hints):
-            continue
+    for pattern in _ID_PATTERNS:
         for match in pattern.finditer(text):
-            yield from _checked(text, name, match.start(), match.end())
+            kind = _NATIONAL_IDS[match.lastgroup or ""]
+            if kind.hints and not any(hint in lowered for hint in kind.hints):
+                continue  # a weak-checksum id the text never names
+            yield from _checked(text, kind, match.start(), match.end())
 
 
-def _checked(text: str, name: str, start: int, end: int) -> Iterator[Finding]:
-    kind = _NATIONAL_IDS[name]
+def _checked(text: str, kind: _NationalId, start: int, end: int) -> Iterator[Finding]:
     named = kind.named_by
     if named is not None and named.search(text, max(0, start - _NAMED_WITHIN), start) is None:
         return
