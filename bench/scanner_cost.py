@@ -8,6 +8,8 @@ the contenders, every round in a new order:
 
 * ``scan``: all three kinds (pii, secrets, links), as the supervisor will run it;
 * ``scan pii`` / ``scan secrets`` / ``scan links``: one kind each, for the breakdown;
+* ``scan, clean drafts only``: all kinds on drafts cut from the corpus's clean drafts
+  (near misses, no findings): the common case;
 * baseline: one plain ``re`` pass for e-mail addresses over the same text, the least
   any scanner does (every ratio is against it, measured in the same run);
 * detect-secrets as shipped (``scan_line`` on every line, all its plugins and default
@@ -46,6 +48,7 @@ SIZES = (1024, 4096, 32768)
 DRAFTS_PER_SIZE = {1024: 60, 4096: 60, 32768: 20}
 TARGET_SIZE, TARGET_P99_MS = 4096, 5.0
 _BASELINE_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+Runner = tuple[Callable[[str], object], list[str]]
 
 
 def drafts_of(size: int, count: int, corpus: list[str], seed: int = 17) -> list[str]:
@@ -76,35 +79,40 @@ def detect_secrets_as_shipped() -> Callable[[str], object]:
     return run
 
 
-def contenders(size: int) -> dict[str, Callable[[str], object]]:
-    chosen: dict[str, Callable[[str], object]] = {
-        "scan": scan,
-        "scan pii": lambda text: scan(text, ["pii"]),
-        "scan secrets": lambda text: scan(text, ["secrets"]),
-        "scan links": lambda text: scan(text, ["links"]),
-        "baseline (re, e-mails)": _BASELINE_EMAIL.findall,
+def contenders(size: int, texts: list[str], clean: list[str]) -> dict[str, Runner]:
+    """Each contender: what it runs, and on which texts (index for index)."""
+    chosen: dict[str, Runner] = {
+        "scan": (scan, texts),
+        "scan pii": (lambda text: scan(text, ["pii"]), texts),
+        "scan secrets": (lambda text: scan(text, ["secrets"]), texts),
+        "scan links": (lambda text: scan(text, ["links"]), texts),
+        "scan, clean drafts only": (scan, clean),
+        "baseline (re, e-mails)": (_BASELINE_EMAIL.findall, texts),
     }
     if size <= 4096:
-        chosen["detect-secrets as shipped"] = detect_secrets_as_shipped()
+        chosen["detect-secrets as shipped"] = (detect_secrets_as_shipped(), texts)
     return chosen
 
 
 def measure(
-    texts: list[str], runners: dict[str, Callable[[str], object]], rounds: int, seed: int
+    runners: dict[str, Runner], rounds: int, seed: int
 ) -> dict[str, tuple[list[float], list[float]]]:
-    """Wall and CPU milliseconds of every call, contenders interleaved per text."""
+    """Wall and CPU milliseconds of every call, the contenders interleaved text by text."""
     rng = random.Random(seed)
     times: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in runners}
     slow = "detect-secrets as shipped"
+    count = min(len(texts) for _, texts in runners.values())
     for round_number in range(rounds):
-        for text in texts:
+        for index in range(count):
             order = list(runners)
             rng.shuffle(order)
             for name in order:
                 if name == slow and round_number % 5:
                     continue  # 40 ms a call: a fifth of the rounds is plenty
+                run, texts = runners[name]
+                text = texts[index]
                 wall, cpu = time.perf_counter_ns(), time.thread_time_ns()
-                runners[name](text)
+                run(text)
                 cpu_ns, wall_ns = time.thread_time_ns() - cpu, time.perf_counter_ns() - wall
                 times[name][0].append(wall_ns / 1e6)
                 times[name][1].append(cpu_ns / 1e6)
@@ -114,15 +122,17 @@ def measure(
 def run(sizes: tuple[int, ...], rounds: int) -> bool:
     drafts = load()
     corpus = [draft["text"] for draft in drafts]
-    for text in corpus[:20]:
-        scan(text)  # imports and first compilations, outside the timings
+    clean_corpus = [draft["text"] for draft in drafts if not draft["findings"]]
+    for text in corpus:
+        scan(text)  # imports (stdnum's modules, phone regions' metadata) outside the timings
     print(f"# Supervisor scanner cost: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC")
     print(f"# {machine_info()}")
     met = True
     for size in sizes:
-        texts = drafts_of(size, DRAFTS_PER_SIZE.get(size, 20), corpus)
-        runners = contenders(size)
-        times = measure(texts, runners, rounds if size < 32768 else max(2, rounds // 3), size)
+        count = DRAFTS_PER_SIZE.get(size, 20)
+        texts, clean = drafts_of(size, count, corpus), drafts_of(size, count, clean_corpus)
+        runners = contenders(size, texts, clean)
+        times = measure(runners, rounds if size < 32768 else max(2, rounds // 3), size)
         base_wall, _ = times["baseline (re, e-mails)"]
         rows = []
         for name, (wall, cpu) in times.items():
@@ -153,9 +163,12 @@ def run(sizes: tuple[int, ...], rounds: int) -> bool:
             rows,
         )
         if size == TARGET_SIZE:
-            p99 = percentile(times["scan"][0], 99)
-            met = p99 <= TARGET_P99_MS
-            print(f"target: scan p99 at 4 KB <= {TARGET_P99_MS} ms: {p99:.2f} ms, {verdict(met)}")
+            wall, cpu = (percentile(series, 99) for series in times["scan"])
+            met = wall <= TARGET_P99_MS
+            print(
+                f"target: scan p99 at 4 KB <= {TARGET_P99_MS} ms: wall {wall:.2f} ms, "
+                f"{verdict(met)}; CPU {cpu:.2f} ms, {verdict(cpu <= TARGET_P99_MS)}"
+            )
     score = evaluate(scan, drafts)
     print(f"\nPrecision and recall on the corpus ({len(drafts)} drafts, exact type and span)")
     print(score.table())
