@@ -254,9 +254,10 @@ class Fakes:
                 return value
 
     def _id_ssn(self) -> str:
-        return self._valid(
+        value = self._valid(
             lambda: f"{self.digits(3, '12345678')}-{self.digits(2)}-{self.digits(4)}", ssn.is_valid
         )
+        return value.replace("-", "") if self.rng.random() < 0.3 else value  # named as an SSN
 
     def _id_dni(self) -> str:
         body = self.chars(string.digits, 8)
@@ -456,6 +457,10 @@ class Fakes:
         port = self.rng.choice(["", "", f":{self.rng.choice([8080, 3000, 5601, 9090, 8443])}"])
         scheme = self.rng.choice(["http://", "https://", "https://", "ssh://git@", "postgres://"])
         return f"{scheme}{host}{port}{path}"
+
+    def private_ipv4(self) -> str:
+        octet = lambda: self.rng.randint(1, 254)  # noqa: E731
+        return f"10.{octet()}.{octet()}.{octet()}"
 
     def schemeless_internal(self) -> str:
         octet = lambda: self.rng.randint(1, 254)  # noqa: E731

@@ -127,9 +127,11 @@ class Writer:
         elif kind == "private_key":
             value = fakes.private_key()
         else:
-            value = (
-                fakes.internal_url() if self.rng.random() < 0.75 else fakes.schemeless_internal()
-            )
+            roll = self.rng.random()
+            if roll < 0.1:  # a host to log in to: the address alone is the finding
+                address = fakes.private_ipv4()
+                return Plant(kind, f"ssh deploy@{address}", [(kind, address)])
+            value = fakes.internal_url() if roll < 0.75 else fakes.schemeless_internal()
         return Plant(kind, value, [(kind, value)])
 
     def _password(self, fmt: str) -> Plant:
@@ -237,8 +239,12 @@ class Writer:
 
     def code(self, draft: Draft, plants: list[Plant]) -> str:
         lang = draft.lang
-        style = self.rng.choice(["python", "python", "js", "yaml"])
+        style = self.rng.choice(["python", "python", "js", "yaml", "env"])
+        if style == "env" and any("\n" in plant.value for plant in plants):
+            style = "python"  # a .env file holds no private key block
         lines = [self.rng.choice(CODE_COMMENT[lang]).replace("//", "#" if style != "js" else "//")]
+        if style == "env":
+            lines += ["DEBUG=false", f"PORT={self.rng.choice([3000, 8000, 8080])}"]
         lines += list(self._code_near_misses(style))
         for plant in plants:
             lines.append(_assignment(style, plant))
@@ -269,6 +275,7 @@ class Writer:
                     "python": 'API_KEY = os.environ["API_KEY"]',
                     "js": "const apiKey = process.env.API_KEY;",
                     "yaml": "api_key: ${API_KEY}",
+                    "env": "API_KEY=${API_KEY}",
                 }[style]
             else:
                 yield _assignment(style, Plant("", value, []), name)
@@ -371,6 +378,8 @@ def _assignment(style: str, plant: Plant, name: str | None = None) -> str:
         return f'{name} = "{value}"'
     if style == "js":
         return f'const {name} = "{value}";'
+    if style == "env":  # unquoted, as .env files are written
+        return f"{name}={value}"
     return f'{name.lower()}: "{value}"'
 
 

@@ -63,6 +63,10 @@ FOUND = [
     (f"deploy key:\n{PEM}\nkeep it safe", "private_key", PEM),
     ('DB_PASSWORD = "s3cr3t-Passw0rd"', "password", "s3cr3t-Passw0rd"),
     ("Ihr vorläufiges Passwort lautet: Sommer2024!x", "password", "Sommer2024!x"),
+    ("export PGPASSWORD=S3cretPass9", "password", "S3cretPass9"),
+    ("SECRET_KEY=9f8e7d6c5b4a3f2e1d0c", "api_key", "9f8e7d6c5b4a3f2e1d0c"),
+    ("My SSN is 123456789.", "national_id", "123456789"),
+    ("ssh admin@10.0.0.7", "internal_url", "10.0.0.7"),
     ("see http://jira/browse/OPS-1.", "internal_url", "http://jira/browse/OPS-1"),
     ("[Grafana](https://grafana.internal:3000/d/abc)", "internal_url", None),
     ("db at 10.0.3.17:5432.", "internal_url", "10.0.3.17:5432"),
@@ -89,6 +93,8 @@ CLEAN = [
     'password = "<your password here>" and API_KEY = os.environ["API_KEY"]',
     "Run it on localhost, it is fine.",
     "It's no secret that the key point is speed.",
+    "Keyboard: MX-Keys-2023, boarding pass: AB12345678, password: reset it via the link",
+    "order 123456789, API_KEY=${API_KEY}",
     "ISBN 978-3-16-148410-0, commit 3f9a2c1d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a39",
 ]
 

@@ -51,7 +51,7 @@ _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
 # Without a scheme: an IPv4 address (the pattern starts with its first digit and checks
 # the character before it afterwards, which is quicker than a look-behind first) or an
 # internal name, then a port, a path, both or neither.
-_IP_HOST = re.compile(r"\d(?<![\w.@/:%+-]\d)\d{0,2}(?:\.\d{1,3}){3}(?![\w-]|\.\w)")
+_IP_HOST = re.compile(r"\d(?<![\w./:%+-]\d)\d{0,2}(?:\.\d{1,3}){3}(?![\w-]|\.\w)")
 _DOTTED_QUAD = re.compile(r"\.\d{1,3}\.\d{1,3}\.\d")
 _PORT_PATH = re.compile(r"(?::\d{1,5}(?!\d))?(?:/[^\s<>\"'`]*)?(?![\w@-]|\.\w)")
 _NAME_NEEDLES = (*(f".{suffix}" for suffix in _INTERNAL_SUFFIXES), "localhost")
@@ -177,8 +177,10 @@ def _host_why(host: str, what: str) -> str | None:
 def _schemeless(text: str, start: int, host_end: int) -> Finding | None:
     """The finding for a scheme-less host (with or without port and path), or None."""
     before = text[start - 1] if start else " "
-    if before.isalnum() or before in "_.@/:%+-":
-        return None  # part of a longer name, an e-mail address or a URL
+    if before.isalnum() or before in "_./:%+-":
+        return None  # part of a longer name or a URL
+    if before == "@" and not text[start].isdigit():
+        return None  # an e-mail address's domain (its own finding); admin@10.0.0.7 is a host
     rest = _PORT_PATH.match(text, host_end)
     if rest is None:
         return None

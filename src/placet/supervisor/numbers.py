@@ -172,11 +172,19 @@ def _one_pass(first: str, shapes: dict[str, str]) -> re.Pattern[str]:
 
 
 _ID_PATTERNS = (_one_pass(r"\d", _DIGIT_SHAPES), _one_pass("[A-Z]", _LETTER_SHAPES))
+# Ids written alike: nine plain digits are a Dutch BSN or a US SSN, told by their names.
+_SAME_SHAPE = {"bsn": ("bsn", "ssn_plain")}
 _NATIONAL_IDS = {
     "ssn": _NationalId(
         _stdnum("us.ssn"), "a US Social Security number (valid area, group and serial)"
     ),
     "dni": _NationalId(_stdnum("es.dni"), "a Spanish DNI number with a valid check letter"),
+    "ssn_plain": _NationalId(
+        _stdnum("us.ssn"),
+        "a US Social Security number without its dashes, named as one",
+        re.compile(r"(?i)(?<![a-z])(?:ssn|social security)"),
+        ("ssn", "social security"),
+    ),
     "nir": _NationalId(_stdnum("fr.nir"), "a French social security number (NIR) with a valid key"),
     "nn": _NationalId(_stdnum("be.nn"), "a Belgian national register number with a valid checksum"),
     "nie": _NationalId(
@@ -214,10 +222,15 @@ def find_national_ids(text: str, lowered: str | None = None) -> Iterator[Finding
     lowered = lower_case(text) if lowered is None else lowered
     for pattern in _ID_PATTERNS:
         for match in pattern.finditer(text):
-            kind = _NATIONAL_IDS[match.lastgroup or ""]
-            if kind.hints and not any(hint in lowered for hint in kind.hints):
-                continue  # a weak-checksum id the text never names
-            yield from _checked(text, kind, match.start(), match.end())
+            shape = match.lastgroup or ""
+            for name in _SAME_SHAPE.get(shape, (shape,)):
+                kind = _NATIONAL_IDS[name]
+                if kind.hints and not any(hint in lowered for hint in kind.hints):
+                    continue  # a weak-checksum id the text never names
+                found = list(_checked(text, kind, match.start(), match.end()))
+                if found:
+                    yield from found
+                    break
 
 
 def _checked(text: str, kind: _NationalId, start: int, end: int) -> Iterator[Finding]:

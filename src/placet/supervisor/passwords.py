@@ -24,6 +24,13 @@ from placet.supervisor.findings import Finding, finding
 # db_pass, password, passwd, pwd, secret, contraseña); "kennwort" is for prose.
 _STEMS = ("key", "pass", "pwd", "secret", "contrase", "kennwort")
 _PASSWORD_STEMS = ("pass", "pwd", "contrase", "kennwort")
+# The names themselves, as the keyword plugin lists them ("keyboard" holds "key" but
+# names no secret), and the prose names of a password in the corpus's languages.
+_SECRET_NAME = re.compile(
+    r"(?i)api_?key|auth_?key|service_?key|account_?key|db_?key|database_?key|priv_?key|"
+    r"private_?key|client_?key|[_-]pass(?:$|[_-])|pass(?:word|wort|wd)|^passe$|pwd|secret|"
+    r"contrase[ñn]a|kennwort"  # "SMTP_PASS" is a password's name, a boarding "pass" is not
+)
 _WORD = re.compile(r"[\w-]*")
 # After the name: closing quotes or brackets, an assignment, then an opening quote
 # (a JSON-escaped one too). Nothing else can hold a quoted value for the plugin.
@@ -41,8 +48,7 @@ def find_passwords(text: str, lowered: str) -> Iterator[Finding]:
             if start not in seen:
                 seen.add(start)
                 yield from _assigned(text, start)
-                if stem in _PASSWORD_STEMS:
-                    yield from _labelled(text, start)
+                yield from _labelled(text, lowered, start)
             at = lowered.find(stem, at + len(stem))
 
 
@@ -76,19 +82,28 @@ def _assigned(text: str, start: int) -> Iterator[Finding]:
             yield finding(kind, start + at, start + at + len(value), why)
 
 
-_LABELLED_PASSWORD = re.compile(
-    r"(?i)(?<![\w-])(?:password|passwort|kennwort|mot de passe|contraseña|contrasena|"
-    r"passwd|pwd)(?:\s+[^\W\d]{3,15})?"  # one word between: mot de passe provisoire est
-    r"\s*(?:\|\s*|[:=]\s*|\s+(?:is|lautet|ist|est|es)\s*:?\s*)"
-    r"[\"'„“«]?\s*([^\s\"'|”“»]{8,64})"
+# An unquoted value after the name, as configuration writes it (DB_PASSWORD=...,
+# "password: ...", a table's "| password | ... |"), or prose ("your password is ...",
+# "Ihr Passwort lautet: ...", "mot de passe provisoire est ...", one word between).
+# detect-secrets reads unquoted values only when told a file is configuration; here a
+# value must be one word of 8 to 64 characters mixing letters and digits.
+_CONFIGURED = re.compile(r"[\]'\"]{0,2}\s*(?:\||[:=])\s*[\"'„“«]?\s*([^\s\"'|”“»,;]{8,64})")
+_SAID = re.compile(
+    r"(?i)(?:\s+[^\W\d]{3,15})?\s+(?:is|lautet|ist|est|es)\s*:?\s*[\"'„“«]?\s*([^\s\"'|”“»]{8,64})"
 )
 
 
-def _labelled(text: str, start: int) -> Iterator[Finding]:
-    """A password named in prose or a table: "Passwort: ...", "| password | ... |"."""
-    match = _LABELLED_PASSWORD.match(text, start)
-    if match is None and start >= 7 and text[start - 7 : start].lower() == "mot de ":
-        match = _LABELLED_PASSWORD.match(text, start - 7)
+def _labelled(text: str, lowered: str, start: int) -> Iterator[Finding]:
+    """A secret named in configuration, a table or prose, with its value unquoted."""
+    word = _WORD.match(text, start)
+    name_end = word.end() if word is not None else start
+    name = lowered[start:name_end]
+    if not _SECRET_NAME.search(name):
+        return
+    password = any(stem in name for stem in _PASSWORD_STEMS)
+    match = _CONFIGURED.match(text, name_end)
+    if match is None and password:
+        match = _SAID.match(text, name_end)
     if match is None:
         return
     value = match.group(1).rstrip(".,;:)")
@@ -100,7 +115,10 @@ def _labelled(text: str, start: int) -> Iterator[Finding]:
     ):
         return
     at = match.start(1)
-    yield finding("password", at, at + len(value), "a password given after its name")
+    if password:
+        yield finding("password", at, at + len(value), "a password given after its name")
+    else:
+        yield finding("api_key", at, at + len(value), "a secret given after its name")
 
 
 def _placeholder(value: str) -> bool:
