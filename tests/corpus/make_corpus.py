@@ -31,7 +31,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fakes import Fakes, NearMisses
+from fakes import Fakes
+from near_misses import NearMisses
 from phrases import (
     CHECKS,
     CLOSING,

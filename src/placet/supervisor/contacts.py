@@ -237,17 +237,9 @@ def _phone(text: str, start: int, raw: str, regions: Sequence[str]) -> Finding |
     libphonenumber must read every digit of it as one valid number: a number it
     finds only inside the run (the tail of a longer id) does not count.
     """
-    import phonenumbers
-
-    digits = len(_DIGIT.findall(raw))
-    if not 7 <= digits <= 15 or _NOT_A_PHONE.match(raw):
+    if not _could_be_a_phone(text, start, raw):
         return None
-    before = text[max(0, start - _WORDS_BEFORE) : start]
     international = bool(_INTERNATIONAL.match(raw))
-    if not international and not _national_phone_shape(raw, before):
-        return None
-    if IBAN_HEAD.search(before):
-        return None
     # A number after 00 is read as any country with that international prefix would.
     tried = (("DE" if raw.startswith("00") else None),) if international else regions
     valid: list[tuple[str | None, PhoneNumber]] = []
@@ -260,14 +252,34 @@ def _phone(text: str, start: int, raw: str, regions: Sequence[str]) -> Finding |
         if international or _grouped_as(raw, number):
             return finding("phone", start, start + len(raw), _why(raw, number, region))
         valid.append((region, number))
-    # Written nationally, the digits must be grouped as the country groups them. The
-    # matcher knows every format a country uses (and costs twice a parse, so it only
-    # sees the valid readings none of whose usual formats matched): 71499-5451 is a
-    # valid Spanish number by its digits, but no Spaniard writes it so.
+    return _matched(start, raw, valid)
+
+
+def _could_be_a_phone(text: str, start: int, raw: str) -> bool:
+    """The cheap tests first: digit count, dates and prices, the words before, IBANs."""
+    digits = len(_DIGIT.findall(raw))
+    if not 7 <= digits <= 15 or _NOT_A_PHONE.match(raw):
+        return False
+    before = text[max(0, start - _WORDS_BEFORE) : start]
+    if not _INTERNATIONAL.match(raw) and not _national_phone_shape(raw, before):
+        return False
+    return IBAN_HEAD.search(before) is None
+
+
+def _matched(start: int, raw: str, valid: list[tuple[str | None, PhoneNumber]]) -> Finding | None:
+    """A national number's grouping checked by the matcher, for the valid readings left.
+
+    Written nationally, the digits must be grouped as the country groups them. The
+    matcher knows every format a country uses (and costs twice a parse, so it only sees
+    the valid readings none of whose usual formats matched): 71499-5451 is a valid
+    Spanish number by its digits, but no Spaniard writes it so.
+    """
+    import phonenumbers
+
+    digits = len(_DIGIT.findall(raw))
     for region, number in valid:
-        for match in phonenumbers.PhoneNumberMatcher(
-            raw, region, phonenumbers.Leniency.EXACT_GROUPING
-        ):
+        leniency = phonenumbers.Leniency.EXACT_GROUPING
+        for match in phonenumbers.PhoneNumberMatcher(raw, region, leniency):
             if len(_DIGIT.findall(match.raw_string)) == digits:
                 begin = start + match.start
                 why = _why(match.raw_string, number, region)
