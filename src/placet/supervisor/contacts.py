@@ -4,8 +4,9 @@ E-mail addresses by a careful pattern (a dotted domain ending in a letters-only
 top-level label; not a URL's user part, not an ``icon@2x.png`` file name). Phone
 numbers by libphonenumber (the ``phonenumbers`` package), which knows every
 country's numbering plan: a cheap pattern picks the runs of digits that could be
-one, and ``PhoneNumberMatcher`` decides on each (running it over a whole 4 KB draft
-costs 4 to 15 ms; over the candidates alone, a fraction of that).
+one, and libphonenumber decides on each: a valid number, grouped as its country
+writes it (``PhoneNumberMatcher`` over a whole 4 KB draft costs 4 to 15 ms; over the
+candidates alone, a fraction of that).
 
 Numbers written with a country code (``+49 30 ...``, ``0044 20 ...``) are checked
 against that country. Numbers written nationally are checked against each of the
@@ -99,103 +100,29 @@ _NOT_A_PHONE = re.compile(
 # candidate, cost more than the rest of the phone finder).
 _TOKEN = re.compile(r"n[°º]|[^\W\d_]+\.?|#")
 _PHONE_WORDS = frozenset(
-    [
-        "tel",
-        "tel.",
-        "tél",
-        "tél.",
-        "fax",
-        "sms",
-        "call",
-        "cell",
-        "dial",
-        "phone",
-        "phones",
-        "telephone",
-        "mobile",
-        "mobil",
-        "handy",
-        "whatsapp",
-        "hotline",
-        "reach",
-        "telefon",
-        "telefonnummer",
-        "rufnummer",
-        "anrufen",
-        "erreichbar",
-        "téléphone",
-        "telephone",
-        "portable",
-        "appelez",
-        "appeler",
-        "joindre",
-        "teléfono",
-        "telefono",
-        "móvil",
-        "movil",
-        "llame",
-        "llama",
-        "llámeme",
-        "llámenos",
-        "llamar",
-        "celular",
-        "cellulare",
-        "telefoon",
-        "bellen",
-    ]
+    re.findall(
+        r"\S+",
+        "tel tel. tél tél. fax sms call cell dial phone phones telephone mobile mobil "
+        "handy whatsapp hotline reach telefon telefonnummer rufnummer anrufen erreichbar "
+        "téléphone portable appelez appeler joindre teléfono telefono móvil "
+        "movil llame llama llámeme llámenos llamar celular cellulare telefoon bellen",
+    )
 )
 _ORDER_WORDS = frozenset(
-    [
-        "order",
-        "invoice",
-        "ref",
-        "ref.",
-        "reference",
-        "ticket",
-        "case",
-        "tracking",
-        "sku",
-        "serial",
-        "account",
-        "customer",
-        "id",
-        "no.",
-        "nr",
-        "nr.",
-        "n°",
-        "nº",
-        "#",
-        "isbn",
-        "iban",
-        "commande",
-        "facture",
-        "dossier",
-        "client",
-        "pedido",
-        "factura",
-        "referencia",
-        "expediente",
-        "cliente",
-    ]
+    re.findall(
+        r"\S+",
+        "order invoice ref ref. reference ticket case tracking sku serial account "
+        "customer id no. nr nr. n° nº # isbn iban commande facture dossier client pedido "
+        "factura referencia expediente cliente",
+    )
 )
 _ORDER_STEMS = ("bestell", "rechnung", "kunden", "auftrag", "vorgang")
 # The word for "number" that often follows: order number, ORDER_ID, n° de commande.
 _NUMBER_WORDS = frozenset(
-    [
-        "number",
-        "num",
-        "no",
-        "no.",
-        "nr",
-        "nr.",
-        "n°",
-        "nº",
-        "nummer",
-        "numéro",
-        "número",
-        "id",
-        "de",
-    ]
+    re.findall(
+        r"\S+",
+        "number num no no. nr nr. n° nº nummer numéro número id de",
+    )
 )
 _LAST_BREAK = re.compile(r"(?s).*[\d\n]")
 _WORDS_BEFORE = 40  # characters before a candidate read for those words
