@@ -1,0 +1,59 @@
+"""The supervisor's first reading of each draft, run before the draft is saved.
+
+The deterministic scanners (``placet.supervisor``) read the draft and, reported
+apart, each field of the task's input; ``domain.supervision`` turns what they
+found into flags and a risk score, which the draft's event records. A
+scanner that fails never blocks or hides a draft: the reading says so and the
+draft goes to people as usual.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from placet.domain import jsontext
+from placet.domain.models import JsonObject
+from placet.domain.supervision import (
+    IN_DRAFT,
+    IN_INPUT,
+    SCANS,
+    Flag,
+    Reading,
+    Supervision,
+    reading,
+    redact,
+)
+from placet.supervisor import scan
+
+
+def read_draft(supervision: Supervision, text: str, values: JsonObject) -> Reading:
+    """Scan the draft, and each input field apart, for what the kind asks."""
+    flags = [_flag(found, IN_DRAFT) for found in scan(text, supervision.scan)]
+    for name, value in values.items():
+        shown = value if isinstance(value, str) else jsontext.compact(value)
+        flags += [_flag(found, IN_INPUT, name) for found in scan(shown, supervision.scan)]
+    return reading(flags)
+
+
+def redacted(value: Any) -> Any:
+    """A JSON value with every span the scanners find in its texts masked (``[redacted card]``)."""
+    if isinstance(value, str):
+        found = [_flag(item, IN_DRAFT) for item in scan(value, SCANS)]
+        return redact(value, found) if found else value
+    if isinstance(value, list):
+        return [redacted(item) for item in value]
+    if isinstance(value, dict):
+        return {key: redacted(item) for key, item in value.items()}
+    return value
+
+
+def _flag(found: object, where: str, field: str | None = None) -> Flag:
+    return Flag(
+        type=str(getattr(found, "type")),  # noqa: B009 - the scanners' Finding, duck-typed
+        category=str(getattr(found, "category")),  # noqa: B009
+        where=where,
+        start=int(getattr(found, "start")),  # noqa: B009
+        end=int(getattr(found, "end")),  # noqa: B009
+        why=str(getattr(found, "why")),  # noqa: B009
+        field=field,
+    )
