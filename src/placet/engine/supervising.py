@@ -23,7 +23,7 @@ from placet.domain.supervision import (
     reading,
     redact,
 )
-from placet.supervisor import scan
+from placet.supervisor import Finding, scan
 
 
 def read_draft(supervision: Supervision, text: str, values: JsonObject) -> Reading:
@@ -47,13 +47,5 @@ def redacted(value: Any) -> Any:
     return value
 
 
-def _flag(found: object, where: str, field: str | None = None) -> Flag:
-    return Flag(
-        type=str(getattr(found, "type")),  # noqa: B009 - the scanners' Finding, duck-typed
-        category=str(getattr(found, "category")),  # noqa: B009
-        where=where,
-        start=int(getattr(found, "start")),  # noqa: B009
-        end=int(getattr(found, "end")),  # noqa: B009
-        why=str(getattr(found, "why")),  # noqa: B009
-        field=field,
-    )
+def _flag(found: Finding, where: str, field: str | None = None) -> Flag:
+    return Flag(found.type, found.category, where, found.start, found.end, found.why, field)
