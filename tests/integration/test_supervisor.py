@@ -6,8 +6,12 @@ flags, and every surface shows them. It never decides.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from io import StringIO
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -20,6 +24,7 @@ from placet.engine.auditing import export_jsonl, verify_store
 from placet.errors import ConfigError
 from placet.store.sql import SqlStore
 from placet.testing import FakeProvider
+from tests.integration.web_helpers import WebWorld, web_world
 
 WATCHED = TaskKind(
     name="reply", template="Reply to {customer}: {message}", supervisor=Supervision()
@@ -131,3 +136,59 @@ def test_a_bad_supervisor_table_names_the_kind_and_the_setting(table: object, sa
             "reply", {"template": "Hi {name}", "supervisor": table}, "placet.toml [kinds.reply]"
         )
     assert said in str(caught.value)
+
+
+# -- where the reading shows ---------------------------------------------------------------------
+
+TOML = """\
+[kinds.reply]
+template = "Reply to {customer}: {message}"
+[kinds.reply.supervisor]
+scan = ["pii", "secrets"]
+"""
+HOSTILE = f"<script>alert(1)</script> card {CARD} <b>bold</b>"
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[WebWorld]:
+    with web_world(tmp_path, toml=TOML) as found:
+        found.add_user("rita", "reviewer")
+        yield found
+
+
+def test_the_page_marks_findings_in_place_escaped_and_the_queue_filters(world: WebWorld) -> None:
+    values = {"customer": "Maya", "message": "Hello"}
+    flagged = world.engine.propose("reply", values, "sam", HOSTILE)
+    clean = world.engine.propose("reply", values, "sam", "Thanks, Maya.")
+    rita, _ = world.session_client("rita")
+    page = rita.get(f"/tasks/{flagged.id}").text
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+    assert '<mark class="finding" title="card: ' in page and f">{CARD}</mark>" in page
+    assert "risk 80 of 100" in page
+    queue = rita.get("/?flag=card").text
+    assert f'data-id="{flagged.id}"' in queue and f'data-id="{clean.id}"' not in queue
+    assert "risk 80" in rita.get("/").text
+    detail = world.client_as("rita").get(f"/api/v1/tasks/{flagged.id}").json()
+    assert (detail["risk"], detail["flags"]) == (80, ["card"])
+    (finding,) = detail["supervisor"]["findings"]
+    assert HOSTILE[finding["start"] : finding["end"]] == CARD
+
+
+def test_the_terminal_lists_by_flag_and_risk_and_shows_the_findings(world: WebWorld) -> None:
+    values = {"customer": "Maya", "message": "Hello"}
+    flagged = world.engine.propose("reply", values, "sam", f"Card {CARD}")
+    world.engine.propose("reply", values, "sam", "Thanks, Maya.")
+    env = {**os.environ, "PLACET_DATABASE_URL": world.engine.settings.database_url}
+
+    def placet(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "placet", *args]
+        return subprocess.run(command, cwd=world.root, env=env, capture_output=True, text=True)
+
+    listed = placet("ls", "--flag", "card")
+    assert flagged.id in listed.stdout and listed.stdout.count("\n") == 2  # header + one
+    ranked = placet("ls", "--sort", "risk")
+    assert ranked.stdout.splitlines()[1].startswith(flagged.id)
+    assert placet("ls", "--sort", "loud").returncode == 2
+    shown = placet("show", flagged.id).stdout
+    assert "supervisor: risk 80/100, 1 finding" in shown
+    assert "card in the draft at 5-24" in shown

@@ -118,8 +118,9 @@ def iter_event_lines(
     for task_id in _task_ids(store, task_ids):
         for event in store.task_events(task_id):
             record = asdict(event)
-            if redact:
+            if redact:  # the payload's text as well: it is what the event's hash covers
                 record["payload"] = redacted(record["payload"])
+                record["payload_json"] = audit.canonical_json(record["payload"])
             yield json.dumps(record, ensure_ascii=False, sort_keys=True)
         tick()
 
