@@ -113,7 +113,7 @@ def test_the_redacted_export_masks_what_the_scanners_find(engine: Engine) -> Non
     export_jsonl(engine, out, redact=True)
     text = out.getvalue()
     assert CARD not in text and "maya@example.org" not in text
-    assert "[redacted card]" in text and "[redacted email]" in text
+    assert "[card]" in text and "[email]" in text
     plain = StringIO()
     export_jsonl(engine, plain)
     assert CARD in plain.getvalue()

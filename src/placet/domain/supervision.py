@@ -192,9 +192,3 @@ def segments(text: str, flags: Iterable[Flag]) -> list[tuple[str, Flag | None]]:
     if at < len(text):
         pieces.append((text[at:], None))
     return pieces
-
-
-def redact(text: str, flags: Iterable[Flag]) -> str:
-    """The text with every flagged span masked (``[redacted email]``)."""
-    pieces = segments(text, flags)
-    return "".join(piece if flag is None else f"[redacted {flag.type}]" for piece, flag in pieces)

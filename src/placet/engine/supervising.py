@@ -21,9 +21,8 @@ from placet.domain.supervision import (
     Reading,
     Supervision,
     reading,
-    redact,
 )
-from placet.supervisor import Finding, scan
+from placet.supervisor import Finding, redact, scan
 
 
 def read_draft(supervision: Supervision, text: str, values: JsonObject) -> Reading:
@@ -36,9 +35,9 @@ def read_draft(supervision: Supervision, text: str, values: JsonObject) -> Readi
 
 
 def redacted(value: Any) -> Any:
-    """A JSON value with every span the scanners find in its texts masked (``[redacted card]``)."""
+    """A JSON value with every span the scanners find in its texts masked (``[card]``)."""
     if isinstance(value, str):
-        found = [_flag(item, IN_DRAFT) for item in scan(value, SCANS)]
+        found = scan(value, SCANS)
         return redact(value, found) if found else value
     if isinstance(value, list):
         return [redacted(item) for item in value]
