@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from placet.config import Settings, parse_kind
 from placet.domain.models import TaskKind, TaskStatus
@@ -192,3 +194,33 @@ def test_the_terminal_lists_by_flag_and_risk_and_shows_the_findings(world: WebWo
     shown = placet("show", flagged.id).stdout
     assert "supervisor: risk 80/100, 1 finding" in shown
     assert "card in the draft at 5-24" in shown
+
+
+PLANTS = st.sampled_from(
+    [
+        CARD,
+        "billing@example.com",
+        "+44 20 7946 0958",
+        "AKIAIOSFODNN7EXAMPLE",
+        "http://intranet.corp/x",
+        "",
+    ]
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.one_of(st.text(max_size=40), PLANTS), max_size=6))
+def test_no_reading_ever_decides(
+    tmp_path_factory: pytest.TempPathFactory, parts: list[str]
+) -> None:
+    """Whatever the scanners find in whatever a draft says, it only waits for people."""
+    text = " ".join(parts).replace("\x00", "") or "empty"
+    url = f"sqlite:///{tmp_path_factory.mktemp('never')}/placet.db"
+    engine = Engine(SqlStore(url), Settings(database_url=url, kinds={"reply": WATCHED}))
+    try:
+        task = engine.propose("reply", {"customer": "M", "message": text}, "sam", text)
+        detail = engine.detail(task.id)
+        assert task.status is TaskStatus.AWAITING_REVIEW and detail.decisions == []
+        assert task.final_output is None
+    finally:
+        engine.store.close()
