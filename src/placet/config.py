@@ -24,6 +24,7 @@ from placet.domain.models import TaskKind
 from placet.domain.policy import kind_policy_problems
 from placet.domain.prompts import template_problem
 from placet.domain.starter import STARTER_KINDS
+from placet.domain.supervision import SCANS, Supervision
 from placet.domain.timers import ON_DEADLINE, parse_duration
 from placet.errors import ConfigError
 
@@ -54,7 +55,10 @@ KIND_KEYS = {
     "deadline",
     "on_deadline",
     "hold",
+    "supervisor",
 }
+# Settings of a kind's supervisor that issue 17 names and a later version will take.
+LATER_SUPERVISOR_KEYS = {"model", "checks", "auto_revise", "route"}
 GLOBAL_KEYS = {
     "database",
     "model",
@@ -394,6 +398,30 @@ def _hold(table: dict[str, Any], where: str) -> float | None:
     return seconds
 
 
+def _supervisor(table: dict[str, Any], where: str) -> Supervision | None:
+    """``[kinds.NAME.supervisor]``: which scanners read every draft (domain/supervision.py)."""
+    if "supervisor" not in table:
+        return None
+    raw = table["supervisor"]
+    where = f"{where} supervisor"
+    if not isinstance(raw, dict):
+        raise ConfigError(f'{where} must be a table, such as supervisor = {{ scan = ["pii"] }}')
+    later = sorted(set(raw) & LATER_SUPERVISOR_KEYS)
+    if later:
+        raise ConfigError(
+            f"{where}: {', '.join(later)} (the supervisor's model checks, self-revision and "
+            "routing) are not in this version of Placet yet; scan is"
+        )
+    _reject_unknown(raw, {"scan"}, where)
+    scan = raw.get("scan", list(SCANS))
+    if not isinstance(scan, list) or not scan or any(item not in SCANS for item in scan):
+        raise ConfigError(
+            f"{where}: scan must be a list of {', '.join(repr(s) for s in SCANS)}, "
+            f"not {_shown(scan)}"
+        )
+    return Supervision(tuple(dict.fromkeys(scan)))
+
+
 def _on_deadline(table: dict[str, Any], where: str) -> str:
     value = table.get("on_deadline", "reject")
     if value not in ON_DEADLINE:
@@ -466,6 +494,7 @@ def parse_kind(
     )
     on_deadline = attempt(lambda: _on_deadline(table, where), "reject")
     hold = attempt(lambda: _hold(table, where), None)
+    supervisor = attempt(lambda: _supervisor(table, where), None)
     if template is None:
         return None
     return TaskKind(
@@ -482,6 +511,7 @@ def parse_kind(
         escalate_to=escalate_to,
         on_deadline=on_deadline,
         hold=hold,
+        supervisor=supervisor,
         **timers,
     )
 

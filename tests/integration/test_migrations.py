@@ -97,6 +97,7 @@ def test_status_names_the_pending_revisions(empty_engine: sa.engine.Engine) -> N
         "0011",
         "0012",
         "0013",
+        "0014",
     )
     expected = (None, HEAD_REVISION, ("0001", *after_first))
     assert (before.current, before.head, before.pending) == expected

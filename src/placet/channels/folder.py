@@ -38,6 +38,7 @@ from placet.channels.folder_files import (
 )
 from placet.channels.folder_fs import FolderLock, FolderTree, UnsafeFolderError
 from placet.channels.folder_watch import FolderWatcher
+from placet.domain import supervision
 from placet.domain.models import DecisionKind, JsonObject, Task, TaskStatus
 from placet.domain.queries import TaskFilter
 from placet.engine import Engine
@@ -267,7 +268,8 @@ class FolderChannel:
             return
         earlier = files.earlier_feedback(detail.decisions)
         count = self.engine.approvals(detail.task)
-        document = files.pending_document(detail.task, draft, earlier, count)
+        reading = supervision.reading_for(detail.events, draft.id)
+        document = files.pending_document(detail.task, draft, earlier, count, reading)
         tree.write(path, files.dump(document))
         if count is not None:
             self._say(

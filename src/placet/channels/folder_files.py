@@ -18,6 +18,7 @@ from pathlib import Path
 from placet.channels.folder_fs import APPROVED, BAD, PENDING, REJECTED, TMP, FileKey, FolderTree
 from placet.domain.models import Decision, Draft, JsonObject, Task, TaskStatus
 from placet.domain.quorum import Tally
+from placet.domain.supervision import Reading
 from placet.errors import UsageError
 
 __all__ = ["APPROVED", "BAD", "PENDING", "REJECTED", "TMP", "FileKey"]  # the folders' names
@@ -45,6 +46,7 @@ _INFO_FIELDS = {
     "drafted_at",
     "how_to_decide",
     "approvals",
+    "supervisor",
 }
 _KNOWN_FIELDS = _INFO_FIELDS | {
     "task_id",
@@ -87,7 +89,11 @@ class ReviewedFile:
 
 
 def pending_document(
-    task: Task, draft: Draft, earlier: list[JsonObject], count: Tally | None = None
+    task: Task,
+    draft: Draft,
+    earlier: list[JsonObject],
+    count: Tally | None = None,
+    reading: Reading | None = None,
 ) -> JsonObject:
     """The JSON a reviewer reads in pending/: the task, the draft, how to decide.
 
@@ -109,6 +115,8 @@ def pending_document(
     }
     if count is not None:
         document["approvals"] = count.shown()
+    if reading is not None:  # what the supervisor flagged, for the reader's eye only
+        document["supervisor"] = reading.payload()
     if earlier:
         document["earlier_feedback"] = earlier
     document["draft_id"] = draft.id

@@ -141,19 +141,27 @@ def export(
         typer.Option("--output", "-o", help="Write here instead of stdout."),
     ] = None,
     task: TaskOptions = None,
+    redact: Annotated[
+        bool,
+        typer.Option(
+            "--redact",
+            help="Mask every span the supervisor's scanners find (personal data, secrets, "
+            "internal links) in the events' texts; a redacted trail no longer matches its hashes.",
+        ),
+    ] = False,
 ) -> None:
     """Write the trail (or some tasks') as JSON Lines, task by task, in chain order."""
     with open_engine() as engine:
         task = resolve_ids(engine, task)
-        count = _export(engine, output, task)
-    err.print(f"exported {count} events")
+        count = _export(engine, output, task, redact)
+    err.print(f"exported {count} events" + (", redacted" if redact else ""))
 
 
-def _export(engine: Engine, output: Path | None, task: list[str] | None) -> int:
+def _export(engine: Engine, output: Path | None, task: list[str] | None, redact: bool) -> int:
     with progress("exporting", task_count(engine, task)) as tick:
         if output is None:
-            count = export_jsonl(engine, sys.stdout, task, tick)
+            count = export_jsonl(engine, sys.stdout, task, tick, redact)
         else:
             with output.open("w", encoding="utf-8") as handle:
-                count = export_jsonl(engine, handle, task, tick)
+                count = export_jsonl(engine, handle, task, tick, redact)
     return count

@@ -14,13 +14,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from placet.domain import jsontext
+from placet.domain import jsontext, supervision
 from placet.domain.deliveries import DeliveryRecord
 from placet.domain.diffs import unified_diff
 from placet.domain.executions import UNFINISHED_ADVICE, Execution, execution_of
 from placet.domain.holds import Hold, hold_of
-from placet.domain.models import Decision, Draft, Task, TaskDetail
+from placet.domain.models import Decision, Draft, Task, TaskDetail, TaskStatus
 from placet.domain.quorum import Tally
+from placet.domain.supervision import HIGH_RISK
 
 # markup=False: a message with brackets in it (a path, a URL, "[a]pprove") is printed
 # as it is; styling is always an explicit Text.
@@ -65,8 +66,10 @@ def status_text(task: Task) -> Text:
 
 
 def _status_and_holder(task: Task) -> Text:
-    """The status, and who is reviewing it when someone took it (``placet take``)."""
+    """The status, the supervisor's risk when it read the draft, and who is reviewing it."""
     text = status_text(task)
+    if task.risk is not None and task.status is TaskStatus.AWAITING_REVIEW:
+        text.append(f" r{task.risk}", style="red" if task.risk >= HIGH_RISK else "dim")
     hold = hold_of(task, time.time())
     if hold is not None:
         text.append(f" ({safe(hold.holder)})", style="cyan")
@@ -217,6 +220,7 @@ def show_detail(
     for key, value in task.input.items():
         out.print(plain(f"  {key}: {jsontext.readable(value)}"))
     _show_drafts(detail)
+    _show_reading(detail)
     if task.final_output is not None:
         print_boxed(out, Panel(plain(task.final_output), title="final text", title_align="left"))
     if detail.decisions:
@@ -229,6 +233,23 @@ def show_detail(
     if run is not None:
         out.print(Text("execution", "bold"))
         out.print(Text("  ").append(execution_line(run)))
+
+
+def _show_reading(detail: TaskDetail) -> None:
+    """The supervisor's reading of the current draft: risk, and each finding with its place."""
+    reading = supervision.reading_for(detail.events, detail.task.current_draft_id)
+    if reading is None:
+        return
+    if reading.unavailable is not None:
+        out.print(plain(f"supervisor: unavailable ({reading.unavailable})", "yellow"))
+        return
+    found = len(reading.flags) + reading.dropped
+    heading = f"supervisor: risk {reading.risk}/100, {found} finding{'s' if found != 1 else ''}"
+    out.print(plain(heading, "bold red" if reading.risk >= HIGH_RISK else "bold"))
+    for flag in reading.flags:
+        place = "draft" if flag.field is None else f"input {flag.field}"
+        line = f"  {flag.type} in the {place} at {flag.start}-{flag.end}: {flag.why}"
+        out.print(plain(line))
 
 
 def execution_line(run: Execution) -> Text:

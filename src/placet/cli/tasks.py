@@ -267,16 +267,36 @@ def ls(
             "--overdue", help="Only tasks awaiting review that were reminded or escalated."
         ),
     ] = False,
+    flag: Annotated[
+        list[str],
+        typer.Option(
+            "--flag",
+            help="Only tasks whose current draft the supervisor flagged so (email, phone, "
+            "card, iban, national_id, api_key, token, private_key, internal_url, "
+            "unavailable); repeatable: any of them.",
+        ),
+    ] = [],  # noqa: B006
+    sort: Annotated[
+        str, typer.Option("--sort", help="newest (the default), or risk: the riskiest first.")
+    ] = "newest",
 ) -> None:
-    """List tasks, newest first."""
+    """List tasks, newest first (or the riskiest first with --sort risk)."""
+    if sort not in ("newest", "risk"):
+        fail(f"--sort must be newest or risk, not {sort!r}", code=EXIT_USAGE)
     if overdue:
         status = [TaskStatus.AWAITING_REVIEW]
-    wanted = 10000 if overdue else limit  # overdue is read from each waiting task's events
+    # Overdue, flags and risk are read from each task: look through more than are shown.
+    wanted = 10000 if overdue or flag or sort == "risk" else limit
     task_filter = TaskFilter(tuple(status), tuple(kind), limit=wanted, newest_first=True)
     with open_engine() as engine:
         tasks = engine.list_tasks(task_filter)
         if overdue:
-            tasks = [task for task in tasks if engine.overdue(task)][:limit]
+            tasks = [task for task in tasks if engine.overdue(task)]
+    if flag:
+        tasks = [task for task in tasks if set(flag) & set((task.flags or "").split(","))]
+    if sort == "risk":
+        tasks.sort(key=lambda task: -1 if task.risk is None else task.risk, reverse=True)
+    tasks = tasks[:limit]
     if not tasks:
         err.print("no tasks match")
         return

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from placet.domain.fastinit import one_step_init
+from placet.domain.supervision import Supervision
 
 JsonObject = dict[str, Any]
 
@@ -95,6 +96,8 @@ class TaskKind:
     deadline: float | None = None
     on_deadline: str = "reject"  # or "expire"; never approve
     hold: float | None = None  # how long taking an item holds it (domain/holds.py); None: 30m
+    # The supervisor's first reading of every draft (domain/supervision.py); None: off.
+    supervisor: Supervision | None = None
 
 
 @one_step_init
@@ -123,6 +126,10 @@ class Task:
     due_at: float | None = None  # when its next timer (reminder, escalation, deadline) is due
     held_by: str | None = None  # who took it to review (domain/holds.py); lapses at held_until
     held_until: float | None = None
+    # The supervisor's reading of the current draft (domain/supervision.py): its risk
+    # score 0-100 and the types it flagged, comma-joined; None where no supervisor read it.
+    risk: int | None = None
+    flags: str | None = None
 
 
 @one_step_init

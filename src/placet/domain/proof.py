@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from placet.domain import audit, jsontext, quorum
+from placet.domain import audit, jsontext, quorum, supervision
 from placet.domain.audit import ChainProblem
 from placet.domain.deliveries import DeliveryRecord, DeliveryStatus
 from placet.domain.diffs import unified_diff
@@ -47,6 +47,8 @@ class Replayed:
     edited_text: str | None = None  # a quorum's text, when an edit of the draft set it
     held_by: str | None = None  # who took the item (domain/holds.py), until when
     held_until: float | None = None
+    risk: int | None = None  # the supervisor's reading of the current draft
+    flags: str | None = None
 
 
 def record_problems(detail: TaskDetail) -> list[ChainProblem]:
@@ -177,6 +179,7 @@ def _apply(
         elif kind == "save_draft":
             state.current_draft_id = str(payload.get("draft_id"))
             state.pending_feedback = state.edited_text = None
+            state.risk, state.flags = supervision.row_values(payload)
     elif "decision_id" in payload:
         _decided(state, payload, drafts, decisions.get(str(payload["decision_id"])))
     elif kind == DEADLINE:  # nobody decided in time: never approved
@@ -236,6 +239,8 @@ def _task_problems(
         "final output": task.final_output == state.final_output,
         "pending feedback": task.pending_feedback == state.pending_feedback,
         "holder": task.held_by == state.held_by and task.held_until == state.held_until,
+        "supervisor's risk": task.risk == state.risk,
+        "supervisor's flags": task.flags == state.flags,
         "version": task.version == task.event_count,
         "creation time": task.created_at == events[0].created_at,
         "update time": task.updated_at == events[-1].created_at,

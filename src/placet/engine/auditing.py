@@ -20,6 +20,7 @@ from placet.domain.models import TaskDetail
 from placet.domain.proof import delivery_problems, record_problems
 from placet.engine.auditlog import LogCheck
 from placet.engine.reading import Reads
+from placet.engine.supervising import redacted
 
 Tick = Callable[[], None]  # called once per task done: progress for the caller to show
 
@@ -108,7 +109,7 @@ def verify_task(
 
 
 def iter_event_lines(
-    store: Reads, task_ids: list[str] | None = None, tick: Tick = _noop
+    store: Reads, task_ids: list[str] | None = None, tick: Tick = _noop, redact: bool = False
 ) -> Iterator[str]:
     """Every event (or the named tasks') as one JSON line, task by task, in chain order."""
     if task_ids is not None:
@@ -116,16 +117,28 @@ def iter_event_lines(
             store.get(task_id)  # an unknown id is an error, not an empty export
     for task_id in _task_ids(store, task_ids):
         for event in store.task_events(task_id):
-            yield json.dumps(asdict(event), ensure_ascii=False, sort_keys=True)
+            record = asdict(event)
+            if redact:  # the payload's text as well: it is what the event's hash covers
+                record["payload"] = redacted(record["payload"])
+                record["payload_json"] = audit.canonical_json(record["payload"])
+            yield json.dumps(record, ensure_ascii=False, sort_keys=True)
         tick()
 
 
 def export_jsonl(
-    store: Reads, out: IO[str], task_ids: list[str] | None = None, tick: Tick = _noop
+    store: Reads,
+    out: IO[str],
+    task_ids: list[str] | None = None,
+    tick: Tick = _noop,
+    redact: bool = False,
 ) -> int:
-    """Write the trail as JSON Lines; return how many events were written."""
+    """Write the trail as JSON Lines; return how many events were written.
+
+    With ``redact``, every span the supervisor's scanners find in the events' texts
+    (personal data, secrets, internal links) is masked.
+    """
     count = 0
-    for line in iter_event_lines(store, task_ids, tick):
+    for line in iter_event_lines(store, task_ids, tick, redact):
         out.write(line + "\n")
         count += 1
     return count

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from placet.config import Settings
-from placet.domain import audit, executions, holds, jsontext, quorum, timers
+from placet.domain import audit, executions, holds, jsontext, quorum, supervision, timers
 from placet.domain.actors import SYSTEM_ACTOR
 from placet.domain.changes import Change, change_for, next_event
 from placet.domain.controls import EVERYTHING, Pause
@@ -58,6 +58,7 @@ from placet.engine.auditlog import AuditLog
 from placet.engine.controls import Controls
 from placet.engine.identity import local_principal
 from placet.engine.reading import Reads
+from placet.engine.supervising import read_draft
 from placet.errors import (
     ConfigError,
     ConflictError,
@@ -463,6 +464,10 @@ class Engine(Reads):
         }
         if made.seed is not None:  # a caller's own draft had none
             payload["seed"] = made.seed
+        supervised = self._supervise(task, made.text)
+        if supervised is not None:
+            payload["supervisor"] = supervised.payload()
+        risk, flags = supervision.row_values(payload)
         change = self._change(
             task,
             Action.SAVE_DRAFT,
@@ -475,8 +480,20 @@ class Engine(Reads):
             lease_expires_at=None,
             pending_feedback=None,
             due_at=self._first_due(task.kind, now),
+            risk=risk,
+            flags=flags,
         )
         return self._apply(change)
+
+    def _supervise(self, task: Task, text: str) -> supervision.Reading | None:
+        """The kind's supervisor's reading of a draft about to be saved (None: no supervisor)."""
+        kind = self._kinds.get(task.kind)
+        if kind is None or kind.supervisor is None:
+            return None
+        try:
+            return read_draft(kind.supervisor, text, task.input)
+        except Exception as exc:
+            return supervision.unavailable(f"the scanners failed: {type(exc).__name__}: {exc}")
 
     def _first_due(self, kind_name: str, saved_at: float) -> float | None:
         """When a new draft's first timer is due (None for a kind without timers)."""

@@ -47,6 +47,9 @@ tasks = sa.Table(
     # Who took the item to review and until when (migration 0013; domain/holds.py).
     sa.Column("held_by", sa.String(200), nullable=True),
     sa.Column("held_until", sa.Float, nullable=True),
+    # The supervisor's reading of the current draft (migration 0014; domain/supervision.py).
+    sa.Column("risk", sa.Integer, nullable=True),
+    sa.Column("flags", sa.String(1000), nullable=True),
     # The store's own bookkeeping, not a field of a Task: how many of the task's
     # events the global audit log covers (migration 0009). A task whose count
     # differs waits for the sealer, found through ix_tasks_unlogged; the hot

@@ -53,6 +53,8 @@ MUTABLE = (
     "due_at",
     "held_by",
     "held_until",
+    "risk",
+    "flags",
 )
 UPDATE_ORDER = (*MUTABLE, "b_id", "b_version", "b_status")
 GET_MUTABLE = operator.attrgetter(*MUTABLE)

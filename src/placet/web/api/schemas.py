@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from placet.domain import supervision
 from placet.domain.controls import Pause
 from placet.domain.deliveries import DeliveryRecord, DeliveryStatus
 from placet.domain.holds import LONGEST_HOLD, hold_of
@@ -237,6 +238,13 @@ class TaskOut(BaseModel):
         None, description="Who is reviewing it now (took it), while the hold lasts."
     )
     held_until: datetime | None = Field(None, description="When that hold lapses.")
+    risk: int | None = Field(
+        None, description="The supervisor's risk score (0-100) of the current draft, if read."
+    )
+    flags: list[str] = Field(
+        default_factory=list,
+        description="What the supervisor flagged in the current draft (email, card, api_key...).",
+    )
     warnings: list[str] = Field(
         default_factory=list,
         description="Said about the request, such as a decision over someone else's hold.",
@@ -264,6 +272,8 @@ class TaskOut(BaseModel):
             head_hash=task.head_hash,
             held_by=hold.holder if hold else None,
             held_until=_time(hold.until) if hold else None,
+            risk=task.risk,
+            flags=task.flags.split(",") if task.flags else [],
             warnings=warnings or [],
         )
 
@@ -387,16 +397,24 @@ class TaskDetailOut(TaskOut):
         default=None,
         description="The count so far, while a kind with approvals > 1 awaits its quorum.",
     )
+    supervisor: JsonObject | None = Field(
+        default=None,
+        description="The supervisor's reading of the current draft: risk, flags, and each "
+        "finding (type, category, where: draft or input, field, start, end, why); or "
+        "unavailable with the reason. Null where no supervisor read it.",
+    )
 
     @classmethod
     def of_detail(cls, detail: TaskDetail, count: Tally | None = None) -> TaskDetailOut:
         """The response for a task's whole story."""
+        reading = supervision.reading_for(detail.events, detail.task.current_draft_id)
         return cls(
             **TaskOut.of(detail.task).model_dump(),
             drafts=[DraftOut.of(draft) for draft in detail.drafts],
             decisions=[DecisionOut.of(decision) for decision in detail.decisions],
             events=[EventOut.of(event) for event in detail.events],
             approvals=ApprovalsOut.of(count) if count is not None else None,
+            supervisor=reading.payload() if reading is not None else None,
         )
 
 

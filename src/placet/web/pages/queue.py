@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,11 +16,14 @@ from placet.domain import holds
 from placet.domain.models import Task, TaskStatus
 from placet.domain.policy import Permission
 from placet.domain.queries import TaskFilter
+from placet.domain.supervision import HIGH_RISK, RISK_OF_TYPE, UNAVAILABLE
 from placet.web.pages.common import SAFE_ID, Viewer, ViewerDep, fragment, notice_for, page
 
 PAGE_SIZE = 50
 # Views of what waits: past a reminder or escalation, and escalated to the viewer.
 VIEWS = {"overdue": "Overdue", "escalated": "Escalated to me"}
+FLAG_NAMES = (*sorted(RISK_OF_TYPE), UNAVAILABLE)  # what the queue's filter offers
+FLAG_NAME = re.compile(r"^[a-z_]{1,40}$")  # a supervisor flag, as the filter takes it
 MAX_SCAN = 1000  # tasks looked at to fill one page of "what awaits me"
 
 router = APIRouter()
@@ -34,10 +38,18 @@ class QueueQuery:
     newest: bool = False
     after: str | None = None
     view: str = ""  # "overdue" or "escalated" (to me): waiting tasks only
+    flag: str = ""  # only tasks whose current draft the supervisor flagged so
 
     @classmethod
     def parse(
-        cls, status: str, kind: str, sort: str, after: str, kinds: list[str], view: str = ""
+        cls,
+        status: str,
+        kind: str,
+        sort: str,
+        after: str,
+        kinds: list[str],
+        view: str = "",
+        flag: str = "",
     ) -> QueueQuery:
         """Read the query string; unknown values fall back to the defaults, never an error."""
         chosen: TaskStatus | None = TaskStatus.AWAITING_REVIEW
@@ -52,6 +64,7 @@ class QueueQuery:
             sort == "newest",
             after if SAFE_ID.match(after) else None,
             view,
+            flag if FLAG_NAME.match(flag) else "",
         )
 
     def params(self, **changes: Any) -> str:
@@ -62,6 +75,7 @@ class QueueQuery:
             "sort": "newest" if self.newest else "oldest",
             "after": self.after or "",
             "view": self.view,
+            "flag": self.flag,
         }
         values.update(changes)
         return urlencode({key: value for key, value in values.items() if value})
@@ -117,6 +131,8 @@ def load_queue(viewer: Viewer, query: QueueQuery) -> QueuePage:
             if len(result.rows) == PAGE_SIZE:
                 result.next_after = result.rows[-1].id
                 return result
+            if query.flag and query.flag not in (task.flags or "").split(","):
+                continue  # not what was asked for: not counted as hidden either
             if keep is not None and not keep(task):
                 result.skipped += 1
             elif held_by_other(task):
@@ -145,12 +161,12 @@ def _counts(viewer: Viewer) -> dict[str, Any]:
 
 
 def _queue_context(
-    viewer: Viewer, status: str, kind: str, sort: str, after: str, view: str = ""
+    viewer: Viewer, status: str, kind: str, sort: str, after: str, view: str = "", flag: str = ""
 ) -> dict[str, Any]:
     kinds = sorted(viewer.services.engine.settings.kinds)
     if not status and not viewer.can("view_queue"):
         status = "all"  # a requester follows their own tasks in every state
-    query = QueueQuery.parse(status, kind, sort, after, kinds, view)
+    query = QueueQuery.parse(status, kind, sort, after, kinds, view, flag)
     counts = _counts(viewer) if viewer.can("view_queue") else None
     decides, engine = viewer.principal, viewer.services.engine
     return {
@@ -162,6 +178,8 @@ def _queue_context(
         "may_decide": lambda task: engine.may_decide(decides, task).allowed,
         "hold_of": engine.hold_of,
         "views": VIEWS,
+        "flag_names": FLAG_NAMES,
+        "high_risk": HIGH_RISK,
     }
 
 
@@ -175,9 +193,10 @@ def queue_page(
     done: str = "",
     task: str = "",
     view: str = "",
+    flag: str = "",
 ) -> HTMLResponse:
     """What awaits me, with filters and counts; live through the script."""
-    context = _queue_context(viewer, status, kind, sort, after, view)
+    context = _queue_context(viewer, status, kind, sort, after, view, flag)
     return page("queue.html", viewer, title="Queue", notice=notice_for(done, task), **context)
 
 
@@ -189,7 +208,8 @@ def queue_rows(
     sort: str = "",
     after: str = "",
     view: str = "",
+    flag: str = "",
 ) -> HTMLResponse:
     """The live part of the queue page, for the script to swap in."""
-    context = _queue_context(viewer, status, kind, sort, after, view)
+    context = _queue_context(viewer, status, kind, sort, after, view, flag)
     return fragment("_queue_live.html", viewer, **context)

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from placet.domain import supervision
 from placet.domain.executions import UNFINISHED_ADVICE, execution_of
 from placet.domain.limits import MAX_NAME, MAX_NOTE, MAX_TEXT, MAX_VERSION, too_long
 from placet.domain.models import DecisionKind, Task, TaskDetail, TaskStatus
@@ -159,6 +160,9 @@ def _task_context(
         "approvals": viewer.services.engine.approvals(task),
         "timers": viewer.services.engine.timers_of(task),
         **_hold_context(viewer, task),
+        "reading": supervision.reading_for(detail.events, task.current_draft_id),
+        "segments": supervision.segments,
+        "high_risk": supervision.HIGH_RISK,
         "live": task.status in (TaskStatus.QUEUED, TaskStatus.DRAFTING),
         "can_decide": verdict.allowed and viewer.can("decide"),
         "refusal": None if instead is None else f"{verdict.reason}; {instead.text}",

@@ -1,0 +1,194 @@
+"""The supervisor's first reading of a draft: what it found, and how risky that looks. Pure.
+
+A kind with a ``[kinds.NAME.supervisor]`` table has every draft read before a
+person sees it: deterministic scanners look for personal data, secrets and
+internal links in the draft and, reported apart, in the task's input. What
+they found travels in the draft's ``save_draft`` event (so the audit chain
+proves it) and, as a risk score and flags, on the task row (for the queue).
+The supervisor points at what needs a human's eye; it never approves and never
+rejects: only people decide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+SCANS = ("pii", "secrets", "links")  # what a kind may ask to be scanned for
+MAX_FINDINGS = 100  # kept per draft: a draft full of numbers stays a readable record
+IN_DRAFT, IN_INPUT = "draft", "input"
+UNAVAILABLE = "unavailable"  # the flag of a draft the supervisor could not read
+
+# How risky a kind of finding in the draft is, 0-100: what leaking it would cost. A finding
+# only in the input (the requester gave it) counts for half: the draft did not repeat it.
+RISK_OF_TYPE = {
+    "private_key": 95,
+    "api_key": 90,
+    "token": 90,
+    "password": 90,
+    "card": 80,
+    "iban": 70,
+    "national_id": 70,
+    "internal_url": 40,
+    "phone": 30,
+    "email": 25,
+}
+UNKNOWN_TYPE_RISK = 50
+HIGH_RISK = 70  # from here a reading is shown as high risk (a card number, a secret)
+
+
+@dataclass(frozen=True)
+class Supervision:
+    """What a kind's supervisor does: which scanners read each draft."""
+
+    scan: tuple[str, ...] = SCANS
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One finding: its type, where (the draft or the input, and which input field),
+    the exact span, and why it was flagged."""
+
+    type: str
+    category: str
+    where: str  # "draft", or "input" (then ``field`` names the input)
+    start: int
+    end: int
+    why: str
+    field: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The flag as it is kept in the draft's event."""
+        shown: dict[str, Any] = {
+            "type": self.type,
+            "category": self.category,
+            "where": self.where,
+            "start": self.start,
+            "end": self.end,
+            "why": self.why,
+        }
+        if self.field is not None:
+            shown["field"] = self.field
+        return shown
+
+    @classmethod
+    def of(cls, raw: Mapping[str, Any]) -> Flag:
+        """A flag read back from an event."""
+        field = raw.get("field")
+        return cls(
+            str(raw["type"]),
+            str(raw["category"]),
+            str(raw["where"]),
+            int(raw["start"]),
+            int(raw["end"]),
+            str(raw["why"]),
+            None if field is None else str(field),
+        )
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The supervisor's reading of one draft."""
+
+    flags: tuple[Flag, ...]
+    risk: int
+    dropped: int = 0  # findings past MAX_FINDINGS, counted but not kept
+    unavailable: str | None = None  # why the supervisor could not read it, if it could not
+
+    def payload(self) -> dict[str, Any]:
+        """What the draft's ``save_draft`` event records (``"supervisor"``)."""
+        if self.unavailable is not None:
+            return {"unavailable": self.unavailable}
+        return {
+            "risk": self.risk,
+            "flags": flag_names(self.flags),
+            "findings": [flag.as_dict() for flag in self.flags],
+            "dropped": self.dropped,
+        }
+
+    def in_draft(self) -> list[Flag]:
+        """The findings in the draft itself."""
+        return [flag for flag in self.flags if flag.where == IN_DRAFT]
+
+    def in_input(self) -> list[Flag]:
+        """The findings in the task's input, reported apart."""
+        return [flag for flag in self.flags if flag.where == IN_INPUT]
+
+
+def reading(flags: Iterable[Flag]) -> Reading:
+    """A reading of these findings: kept up to MAX_FINDINGS, with its risk score."""
+    found = sorted(flags, key=lambda f: (f.where != IN_DRAFT, f.field or "", f.start, f.end))
+    kept = tuple(found[:MAX_FINDINGS])
+    return Reading(kept, risk_of(found), max(0, len(found) - MAX_FINDINGS))
+
+
+def risk_of(flags: Iterable[Flag]) -> int:
+    """0-100: the riskiest finding (one only in the input counts for half)."""
+    risk = 0
+    for flag in flags:
+        weight = RISK_OF_TYPE.get(flag.type, UNKNOWN_TYPE_RISK)
+        risk = max(risk, weight if flag.where == IN_DRAFT else weight // 2)
+    return risk
+
+
+def flag_names(flags: Iterable[Flag]) -> list[str]:
+    """The distinct types found in the draft, sorted: what the queue filters by."""
+    return sorted({flag.type for flag in flags if flag.where == IN_DRAFT})
+
+
+def reading_of(payload: Mapping[str, Any]) -> Reading | None:
+    """The reading a ``save_draft`` event recorded, or None for a draft nobody supervised."""
+    raw = payload.get("supervisor")
+    if not isinstance(raw, Mapping):
+        return None
+    if "unavailable" in raw:
+        return unavailable(str(raw["unavailable"]))
+    flags = tuple(Flag.of(item) for item in raw.get("findings", []))
+    return Reading(flags, int(raw.get("risk", 0)), int(raw.get("dropped", 0)))
+
+
+def reading_for(events: Iterable[Any], draft_id: str | None) -> Reading | None:
+    """The reading recorded with a draft (its ``save_draft`` event), if it had one."""
+    for event in events:
+        if event.type == "save_draft" and event.payload.get("draft_id") == draft_id:
+            return reading_of(event.payload)
+    return None
+
+
+def unavailable(why: str) -> Reading:
+    """A reading the supervisor could not make: the draft goes to people as usual."""
+    return Reading((), 0, unavailable=why)
+
+
+def flags_text(names: Iterable[str]) -> str | None:
+    """The task row's ``flags`` column: the draft's flag types, comma-joined; None if none."""
+    joined = ",".join(sorted(set(names)))
+    return joined or None
+
+
+def row_values(payload: Mapping[str, Any]) -> tuple[int | None, str | None]:
+    """The task row's ``risk`` and ``flags`` after a draft saved with this event payload."""
+    raw = payload.get("supervisor")
+    if not isinstance(raw, Mapping):
+        return None, None
+    if "unavailable" in raw:
+        return None, UNAVAILABLE
+    return int(raw.get("risk", 0)), flags_text(str(name) for name in raw.get("flags", []))
+
+
+def segments(text: str, flags: Iterable[Flag]) -> list[tuple[str, Flag | None]]:
+    """The text cut at each finding's span, for showing findings in place (overlaps merged
+    into the first): a list of (piece, the finding it is, or None)."""
+    pieces: list[tuple[str, Flag | None]] = []
+    at = 0
+    for flag in sorted(flags, key=lambda f: (f.start, -f.end)):
+        if flag.start < at or flag.end > len(text) or flag.start >= flag.end:
+            continue  # overlaps one already shown, or does not fit this text
+        if flag.start > at:
+            pieces.append((text[at : flag.start], None))
+        pieces.append((text[flag.start : flag.end], flag))
+        at = flag.end
+    if at < len(text):
+        pieces.append((text[at:], None))
+    return pieces
