@@ -21,7 +21,8 @@ import pytest
 from argon2 import PasswordHasher
 
 import placet
-from placet.domain.models import DecisionKind, Task, TaskStatus
+from placet.domain.models import DecisionKind, Task, TaskKind, TaskStatus
+from placet.domain.supervision import Supervision
 from placet.engine import DecisionRequest, accounts
 from placet.sdk.client import Client
 from placet.testing import person
@@ -412,3 +413,31 @@ def test_the_api_docs_work_offline(page: Page, site: Site, watch: Watch) -> None
     page.wait_for_selector("text=Idempotency-Key")
     assert outside == []
     watch.assert_quiet()
+
+
+def test_supervisor_findings_are_marked_and_the_xss_corpus_stays_text(
+    page: Page, site: Site, watch: Watch
+) -> None:
+    kind = TaskKind(name="watched", template="Reply: {message}", supervisor=Supervision())
+    site.world.engine.register_kind(kind)
+    card, mail = "4111 1111 1111 1111", "billing@example.com"
+    hostile = "\n".join(payload.text for payload in CORPUS)
+    draft = f"{hostile}\nYour card {card} was charged; write to {mail}.\n{hostile}"
+    task = site.world.engine.propose("watched", {"message": f"{hostile} {card}"}, "sam", draft)
+    sign_in(page, "rita")
+    page.goto(f"/tasks/{task.id}")
+    page.wait_for_selector("#supervisor")
+    assert page.evaluate("document.scripts.length") == 1  # ours, nothing else
+    marked = page.locator("#draft-findings mark.finding").all_inner_texts()
+    assert card in marked and mail in marked
+    shown = page.inner_text("#draft-findings")
+    for payload in CORPUS:
+        assert payload.text.strip() in shown, payload.name
+    assert "card" in page.inner_text("#input-findings")
+    page.goto("/?flag=card")
+    assert selected_or_listed(page, task.id)
+    watch.assert_quiet()
+
+
+def selected_or_listed(page: Page, task_id: str) -> bool:
+    return page.locator(f'#queue-table tr.row[data-id="{task_id}"]').count() == 1
