@@ -21,7 +21,9 @@ key off and nothing sealed: Placet's audit trail as it was before issue 14, so
 "keyed + global log / plain chains" is what the keyed chains and the global
 log cost, measured in the same run. The row "Placet, a 2-of-3 quorum kind" is
 the same loop for a kind with ``approvals = 2``: two people approve each
-item, so one more decision (and the count read before it).
+item, so one more decision (and the count read before it). The row "Placet, a supervised
+kind (scanners)" has the supervisor's scanners read every draft and its input before it
+is saved (issue 17).
 
 The contenders run interleaved, each repetition on a fresh database, and the
 table shows medians and the median of the per-repetition ratios.
@@ -109,13 +111,23 @@ def run_placet_quorum(folder: Path, items: int, level: str) -> float:
     return run_placet(folder, items, level, approvals=2)
 
 
+def run_placet_supervised(folder: Path, items: int, level: str) -> float:
+    """Placet with a kind whose supervisor scans every draft and its input (issue 17)."""
+    return run_placet(folder, items, level, supervised=True)
+
+
 def run_placet_plain(folder: Path, items: int, level: str) -> float:
     """Placet as it was before issue 14's audit: plain SHA-256 chains, no global log sealed."""
     return run_placet(folder, items, level, audited=False)
 
 
 def run_placet(
-    folder: Path, items: int, level: str, approvals: int = 1, audited: bool = True
+    folder: Path,
+    items: int,
+    level: str,
+    approvals: int = 1,
+    audited: bool = True,
+    supervised: bool = False,
 ) -> float:
     """Items per second through the Engine: submit+claim, draft, approve.
 
@@ -131,12 +143,16 @@ def run_placet(
     with synchronous(level):
         store = temp_store(folder)
         try:
-            quorum = {"approvals": approvals} if approvals > 1 else {}  # older kinds have none
+            extra: dict[str, object] = {"approvals": approvals} if approvals > 1 else {}
+            if supervised:  # older kinds have neither setting
+                from placet.domain.supervision import Supervision
+
+                extra["supervisor"] = Supervision()
             kind = TaskKind(
                 name="onboarding_email",
                 template="Write a short onboarding email to {name}.",
                 system="You write friendly onboarding emails.",
-                **quorum,
+                **extra,
             )
             reviewers = ["reviewer", "second"][:approvals]
             kinds = {kind.name: kind}
@@ -450,6 +466,9 @@ def _rounds(
         ),
         "plain@NORMAL": Series("Placet, plain chains, no global log", "NORMAL", run_placet_plain),
         "quorum@NORMAL": Series("Placet, a 2-of-3 quorum kind", "NORMAL", run_placet_quorum),
+        "supervised@NORMAL": Series(
+            "Placet, a supervised kind (scanners)", "NORMAL", run_placet_supervised
+        ),
     }
     if with_full:
         series["placet@FULL"] = Series("Placet (engine, SQLite)", "FULL", run_placet)
@@ -570,6 +589,15 @@ def report(series: dict[str, Series], items: int) -> bool:
             "NORMAL",
             paired_ratio(series["quorum@NORMAL"], placet),
             "(info: one more decision)",
+            "",
+        ]
+    )
+    ratios.append(
+        [
+            "Placet supervised kind / Placet unsupervised",
+            "NORMAL",
+            paired_ratio(series["supervised@NORMAL"], placet),
+            "(info: the scanners on every draft and input)",
             "",
         ]
     )
