@@ -214,3 +214,24 @@ def test_bad_policies_are_refused_naming_the_kind_and_the_setting(tmp_path: Path
             engine.register_kind(TaskKind("ops_note", "x", reviewers=("group:ops",)))
     finally:
         engine.store.close()
+
+
+def test_an_approval_seen_before_anothers_approval_counts_but_not_before_an_edit(
+    engine: Engine,
+) -> None:
+    task_id = drafted(engine)
+    seen = engine.get(task_id)
+    draft_id = seen.current_draft_id
+    decide(engine, task_id, "ana", DecisionKind.APPROVE)  # the same text, counted
+    late = DecisionRequest(task_id, DecisionKind.APPROVE, person("li"), draft_id, seen.version)
+    assert engine.decide(late).status is TaskStatus.APPROVED
+
+    task_id = drafted(engine)
+    seen = engine.get(task_id)
+    decide(engine, task_id, "ana", DecisionKind.EDIT, text="Liability is capped.")
+    stale = DecisionRequest(
+        task_id, DecisionKind.APPROVE, person("li"), seen.current_draft_id, seen.version
+    )
+    with pytest.raises(ConflictError, match="changed since you looked"):
+        engine.decide(stale)  # li saw the text before ana's edit: not what is under approval
+    assert engine.get(task_id).status is TaskStatus.AWAITING_REVIEW

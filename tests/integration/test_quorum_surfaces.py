@@ -8,20 +8,23 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from argon2 import PasswordHasher
 
 from placet.channels.folder import FolderChannel
 from placet.config import Settings
-from placet.domain.models import DecisionKind, TaskKind, TaskStatus
+from placet.domain.models import DecisionKind, Task, TaskKind, TaskStatus
 from placet.engine import DecisionRequest, Engine, accounts
+from placet.engine.auditing import verify_store
 from placet.testing import FakeProvider, person, temp_store
 from tests.integration.test_pages import decide
-from tests.integration.web_helpers import WebWorld, web_world
+from tests.integration.web_helpers import WebWorld, serving, web_world
 
 QUORUM = """\
 [groups]
@@ -122,3 +125,62 @@ def _eventually(probe):  # type: ignore[no-untyped-def]
             return found
         time.sleep(0.02)
     raise AssertionError("timed out")
+
+
+def test_three_reviewers_deciding_at_once_over_http_never_approve_on_one(
+    tmp_path: Path,
+) -> None:
+    """2-of-3 through the REST API of a real server: 100 tasks, three reviewers posting
+    their decisions at the same moment; every task ends approved by exactly two different
+    people, or rejected once; the audit verifies."""
+    with web_world(tmp_path, toml=QUORUM) as world:
+        people = ("rita", "rob", "ada")
+        for name in people:
+            world.add_user(name, "reviewer")
+        tokens = {name: world.token(name) for name in people}
+        tasks = [world.awaiting_review() for _ in range(100)]
+        answers: list[tuple[int, str]] = []
+        with serving(world.app) as live, httpx.Client(base_url=live.url, timeout=30) as http:
+            for index, task in enumerate(tasks):
+                rejecter = people[index % 3] if index % 10 == 0 else None
+                barrier = threading.Barrier(3)
+
+                def post(
+                    who: str,
+                    task: Task = task,
+                    rejecter: str | None = rejecter,
+                    barrier: threading.Barrier = barrier,
+                ) -> None:
+                    body: dict[str, object] = {
+                        "kind": "approve",
+                        "draft_id": task.current_draft_id,
+                        "version": task.version,  # as each saw it, before the others decided
+                    }
+                    if who == rejecter:
+                        body = {**body, "kind": "reject", "reason": "no"}
+                    barrier.wait()
+                    answer = http.post(
+                        f"/api/v1/tasks/{task.id}/decisions",
+                        json=body,
+                        headers={"Authorization": f"Bearer {tokens[who]}"},
+                    )
+                    answers.append((answer.status_code, answer.text))
+
+                threads = [threading.Thread(target=post, args=(who,)) for who in people]
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join()
+        assert len(answers) == 300
+        assert all(code in (200, 409) for code, _ in answers), answers
+        for task in tasks:
+            detail = world.engine.detail(task.id)
+            verdicts = [(d.actor, d.kind) for d in detail.decisions]
+            approvers = [actor for actor, kind in verdicts if kind is DecisionKind.APPROVE]
+            if detail.task.status is TaskStatus.APPROVED:
+                assert len(set(approvers)) == len(approvers) == 2, verdicts
+            else:
+                assert detail.task.status is TaskStatus.REJECTED, verdicts
+                assert [k for _, k in verdicts].count(DecisionKind.REJECT) == 1, verdicts
+                assert len(approvers) <= 1, verdicts
+        assert verify_store(world.engine).ok

@@ -17,9 +17,17 @@ from placet.domain.policy import Principal
 from placet.errors import ConflictError, InvalidInputError
 
 # Events that change nothing a reviewer decides on (who is reviewing it, a reminder, an
-# escalation): a decision made on the version before them still answers the task.
+# escalation, another person's approval of the same text toward a quorum): a decision made
+# on the version before them still answers the task. An edit changes the text: not these.
 UNCHANGING_EVENTS = frozenset(
-    {holds.TAKEN, holds.RELEASED, timers.REMINDER, timers.ESCALATED, timers.RESCHEDULED}
+    {
+        holds.TAKEN,
+        holds.RELEASED,
+        timers.REMINDER,
+        timers.ESCALATED,
+        timers.RESCHEDULED,
+        DecisionKind.APPROVE.value,  # on a waiting task, only ever a quorum's endorsement
+    }
 )
 
 
