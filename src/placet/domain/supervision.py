@@ -15,7 +15,23 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-SCANS = ("pii", "secrets", "links")  # what a kind may ask to be scanned for
+PII, SECRETS, LINKS = "pii", "secrets", "links"
+SCANS = (PII, SECRETS, LINKS)  # what a kind may ask to be scanned for: the categories
+# Each finding type and its category, in the order a conflict is settled: when two
+# findings overlap, the type listed first wins (a secret over the number inside it, an
+# IBAN, checked by its country's format and mod 97, over a Luhn-valid run of its digits).
+FINDING_TYPES: dict[str, str] = {
+    "private_key": SECRETS,
+    "api_key": SECRETS,
+    "token": SECRETS,
+    "password": SECRETS,
+    "iban": PII,
+    "card": PII,
+    "national_id": PII,
+    "email": PII,
+    "phone": PII,
+    "internal_url": LINKS,
+}
 MAX_FINDINGS = 100  # kept per draft: a draft full of numbers stays a readable record
 IN_DRAFT, IN_INPUT = "draft", "input"
 UNAVAILABLE = "unavailable"  # the flag of a draft the supervisor could not read
@@ -35,6 +51,7 @@ RISK_OF_TYPE = {
     "email": 25,
 }
 UNKNOWN_TYPE_RISK = 50
+assert set(RISK_OF_TYPE) == set(FINDING_TYPES)
 HIGH_RISK = 70  # from here a reading is shown as high risk (a card number, a secret)
 
 

@@ -10,24 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-PII, SECRETS, LINKS = "pii", "secrets", "links"
-CATEGORIES = (PII, SECRETS, LINKS)
+from placet.domain.supervision import FINDING_TYPES, LINKS, SCANS
 
-# Each finding type and its category, in the order a conflict is settled: when two
-# findings overlap, the type listed first wins (a secret over the number inside it, an
-# IBAN, checked by its country's format and mod 97, over a Luhn-valid run of its digits).
-TYPES: dict[str, str] = {
-    "private_key": SECRETS,
-    "api_key": SECRETS,
-    "token": SECRETS,
-    "password": SECRETS,
-    "iban": PII,
-    "card": PII,
-    "national_id": PII,
-    "email": PII,
-    "phone": PII,
-    "internal_url": LINKS,
-}
+# The categories and the finding types (in the order a conflict is settled: when two
+# findings overlap, the type listed first wins) are the domain's, which stores and
+# routes by them: domain/supervision.py.
+CATEGORIES = SCANS
+TYPES = FINDING_TYPES
 _RANK = {name: rank for rank, name in enumerate(TYPES)}
 
 

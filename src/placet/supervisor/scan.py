@@ -9,17 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from placet.domain.supervision import LINKS, PII, SECRETS
 from placet.errors import ConfigError
 from placet.supervisor.contacts import DEFAULT_PHONE_REGIONS, find_emails, find_phones
-from placet.supervisor.findings import (
-    CATEGORIES,
-    LINKS,
-    PII,
-    SECRETS,
-    Finding,
-    lower_case,
-    settle,
-)
+from placet.supervisor.findings import CATEGORIES, Finding, lower_case, settle
 from placet.supervisor.links import find_internal_urls
 from placet.supervisor.numbers import find_cards, find_ibans, find_national_ids
 from placet.supervisor.secrets import find_secrets
