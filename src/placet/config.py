@@ -23,6 +23,7 @@ from placet.domain.holds import LONGEST_HOLD
 from placet.domain.models import TaskKind
 from placet.domain.policy import kind_policy_problems
 from placet.domain.prompts import template_problem
+from placet.domain.routing import PRIORITIES, RouteSyntaxError, Rule, parse_when
 from placet.domain.starter import STARTER_KINDS
 from placet.domain.supervision import SCANS, Supervision
 from placet.domain.timers import ON_DEADLINE, parse_duration
@@ -58,7 +59,7 @@ KIND_KEYS = {
     "supervisor",
 }
 # Settings of a kind's supervisor that issue 17 names and a later version will take.
-LATER_SUPERVISOR_KEYS = {"model", "checks", "auto_revise", "route"}
+LATER_SUPERVISOR_KEYS = {"model", "checks", "auto_revise"}
 GLOBAL_KEYS = {
     "database",
     "model",
@@ -409,17 +410,49 @@ def _supervisor(table: dict[str, Any], where: str) -> Supervision | None:
     later = sorted(set(raw) & LATER_SUPERVISOR_KEYS)
     if later:
         raise ConfigError(
-            f"{where}: {', '.join(later)} (the supervisor's model checks, self-revision and "
-            "routing) are not in this version of Placet yet; scan is"
+            f"{where}: {', '.join(later)} (the supervisor's model checks and self-revision) "
+            "are not in this version of Placet yet; scan and route are"
         )
-    _reject_unknown(raw, {"scan"}, where)
+    _reject_unknown(raw, {"scan", "route"}, where)
     scan = raw.get("scan", list(SCANS))
     if not isinstance(scan, list) or not scan or any(item not in SCANS for item in scan):
         raise ConfigError(
             f"{where}: scan must be a list of {', '.join(repr(s) for s in SCANS)}, "
             f"not {_shown(scan)}"
         )
-    return Supervision(tuple(dict.fromkeys(scan)))
+    rules = raw.get("route", [])
+    if not isinstance(rules, list):
+        raise ConfigError(
+            f"{where}: route must be a list of rules, such as route = [{{ when = ... }}]"
+        )
+    route = tuple(_rule(rule, f"{where} route[{index}]") for index, rule in enumerate(rules))
+    return Supervision(tuple(dict.fromkeys(scan)), route)
+
+
+def _rule(raw: Any, where: str) -> Rule:
+    """One routing rule (domain/routing.py): when, and reviewers, approvals or priority."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f'{where} must be a table, such as {{ when = "risk >= 70", ... }}')
+    _reject_unknown(raw, {"when", "reviewers", "approvals", "priority"}, where)
+    when = raw.get("when")
+    if not isinstance(when, str):
+        raise ConfigError(f'{where}: when is required, such as when = "risk >= 70"')
+    try:
+        test = parse_when(when)
+    except RouteSyntaxError as exc:
+        raise ConfigError(f"{where}: when: {exc}") from None
+    reviewers = raw.get("reviewers", [])
+    reviewers = [reviewers] if isinstance(reviewers, str) else reviewers
+    approvals = raw.get("approvals")
+    if approvals is not None:
+        approvals = int(_number(approvals, f"{where}: approvals", APPROVALS, whole=True))
+    priority = raw.get("priority")
+    if priority is not None and priority not in PRIORITIES:
+        raise ConfigError(f'{where}: priority must be "high" or "low", not {_shown(priority)}')
+    if not (reviewers or approvals or priority):
+        raise ConfigError(f"{where}: a rule sets reviewers, approvals or priority")
+    names = _names(reviewers, f"{where} reviewers")
+    return Rule(when, test, names, approvals, priority)
 
 
 def _on_deadline(table: dict[str, Any], where: str) -> str:

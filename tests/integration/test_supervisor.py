@@ -19,11 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from placet.config import Settings, parse_kind
-from placet.domain.models import TaskKind, TaskStatus
+from placet.domain.models import DecisionKind, TaskKind, TaskStatus
 from placet.domain.supervision import Supervision
-from placet.engine import Engine, supervising
+from placet.engine import DecisionRequest, Engine, supervising
 from placet.engine.auditing import export_jsonl, verify_store
-from placet.errors import ConfigError
+from placet.errors import ConfigError, PermissionDeniedError
 from placet.store.sql import SqlStore
 from placet.testing import FakeProvider
 from tests.integration.web_helpers import WebWorld, web_world
@@ -224,3 +224,51 @@ def test_no_reading_ever_decides(
         assert task.final_output is None
     finally:
         engine.store.close()
+
+
+ROUTED_TOML = """\
+[groups]
+security = ["sec1", "sec2", "sec3"]
+
+[kinds.reply]
+template = "Reply to {customer}: {message}"
+reviewers = ["rita", "rob"]
+
+[kinds.reply.supervisor]
+route = [
+  { when = "risk >= 70 or flag == 'secret'", reviewers = "group:security", approvals = 2 },
+  { when = "no flags", priority = "low" },
+]
+"""
+
+
+def test_a_risky_draft_is_routed_to_other_people_and_needs_more_approvals(
+    tmp_path: Path,
+) -> None:
+    with web_world(tmp_path, toml=ROUTED_TOML) as world:
+        for name in ("rita", "rob", "sec1", "sec2", "sec3"):
+            world.add_user(name, "reviewer")
+        values = {"customer": "Maya", "message": "Hello"}
+        risky = world.engine.propose("reply", values, "sam", f"Card {CARD}")
+        clean = world.engine.propose("reply", values, "sam", "Thanks, Maya.")
+        engine = world.engine
+        rita, sec1 = (
+            engine.accounts.principal(engine.accounts.get_user(n)) for n in ("rita", "sec1")
+        )
+        assert not engine.may_decide(rita, risky).allowed  # routed away from the kind's list
+        assert engine.may_decide(sec1, risky).allowed  # though security reviews no kind
+        assert engine.approvals_needed(risky) == 2 and engine.approvals_needed(clean) == 1
+        assert engine.may_decide(rita, clean).allowed and not engine.may_decide(sec1, clean).allowed
+        with pytest.raises(PermissionDeniedError):
+            engine.decide(DecisionRequest(risky.id, DecisionKind.APPROVE, rita))
+        first = engine.decide(DecisionRequest(risky.id, DecisionKind.APPROVE, sec1))
+        assert first.status is TaskStatus.AWAITING_REVIEW  # 1 of 2
+        sec2 = engine.accounts.principal(engine.accounts.get_user("sec2"))
+        assert engine.decide(DecisionRequest(risky.id, DecisionKind.APPROVE, sec2)).status is (
+            TaskStatus.APPROVED
+        )
+        detail = world.client_as("rob").get(f"/api/v1/tasks/{clean.id}").json()
+        assert detail["route"] == "low priority (when no flags)"
+        page = world.session_client("rob")[0].get("/").text
+        assert "low priority" in page
+        assert verify_store(engine).ok

@@ -37,6 +37,7 @@ from placet.cli.render import (
     task_table,
 )
 from placet.config import CONFIG_FILE, load_settings
+from placet.domain import routing
 from placet.domain.models import Task, TaskStatus
 from placet.domain.prompts import template_inputs
 from placet.domain.queries import TaskFilter
@@ -311,6 +312,9 @@ def show(task_id: TaskArg) -> None:
         detail = engine.detail(task_id)
         task = detail.task
         show_detail(detail, engine.approvals(task), engine.timers_of(task), engine.hold_of(task))
+        rule = engine.route_of(task)
+        if rule is not None:
+            out.print(plain(f"routed by the supervisor {routing.described(rule)}", "bold"))
         show_deliveries(task_deliveries(engine, task_id))
 
 

@@ -138,24 +138,43 @@ def kind_policy_problems(kind: TaskKind, groups: Groups) -> list[str]:
     """What is wrong with a kind's reviewers and approvals, each naming the setting."""
     problems = []
     for setting, names in (("reviewers", kind.reviewers), ("escalate_to", kind.escalate_to)):
-        for name in names:
-            group = name[len(GROUP_PREFIX) :] if name.startswith(GROUP_PREFIX) else None
-            if group is not None and group not in groups:
-                known = ", ".join(sorted(groups)) or "none are defined; add a [groups] table"
-                problems.append(f"{setting}: unknown group {group!r} (groups: {known})")
+        problems += _unknown_groups(setting, names, groups)
     if (kind.escalate_after is None) != (not kind.escalate_to):
         problems.append(
             "escalate_after and escalate_to go together: when, and to whom "
             '(escalate_after = "4h", escalate_to = ["group:managers"])'
         )
-    eligible = reviewers_of(kind.reviewers, groups)
-    if kind.reviewers and kind.approvals > len(eligible):
-        problems.append(
-            f"approvals = {kind.approvals}, but only {len(eligible)} "
-            f"{'person' if len(eligible) == 1 else 'people'} may review it "
-            f"({', '.join(sorted(eligible)) or 'nobody'}): it could never be approved"
-        )
+    problems += _unreachable("approvals", kind.approvals, kind.reviewers, groups)
+    for index, rule in enumerate(kind.supervisor.route if kind.supervisor else ()):
+        setting = f"supervisor route[{index}]"
+        problems += _unknown_groups(f"{setting} reviewers", rule.reviewers, groups)
+        approvals, reviewers = rule.approvals or kind.approvals, rule.reviewers or kind.reviewers
+        problems += _unreachable(f"{setting} approvals", approvals, reviewers, groups)
     return problems
+
+
+def _unknown_groups(setting: str, names: Iterable[str], groups: Groups) -> list[str]:
+    problems = []
+    for name in names:
+        group = name[len(GROUP_PREFIX) :] if name.startswith(GROUP_PREFIX) else None
+        if group is not None and group not in groups:
+            known = ", ".join(sorted(groups)) or "none are defined; add a [groups] table"
+            problems.append(f"{setting}: unknown group {group!r} (groups: {known})")
+    return problems
+
+
+def _unreachable(
+    setting: str, approvals: int, reviewers: Sequence[str], groups: Groups
+) -> list[str]:
+    """A quorum larger than the people who may review: it could never be approved."""
+    eligible = reviewers_of(reviewers, groups)
+    if not reviewers or approvals <= len(eligible):
+        return []
+    return [
+        f"{setting} = {approvals}, but only {len(eligible)} "
+        f"{'person' if len(eligible) == 1 else 'people'} may review it "
+        f"({', '.join(sorted(eligible)) or 'nobody'}): it could never be approved"
+    ]
 
 
 def may(principal: Principal, permission: Permission, task: Task | None = None) -> Verdict:

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from placet.domain.routing import Rule
 
 PII, SECRETS, LINKS = "pii", "secrets", "links"
 SCANS = (PII, SECRETS, LINKS)  # what a kind may ask to be scanned for: the categories
@@ -57,9 +60,11 @@ HIGH_RISK = 70  # from here a reading is shown as high risk (a card number, a se
 
 @dataclass(frozen=True)
 class Supervision:
-    """What a kind's supervisor does: which scanners read each draft."""
+    """What a kind's supervisor does: which scanners read each draft, and where the
+    routing rules send it (domain/routing.py)."""
 
     scan: tuple[str, ...] = SCANS
+    route: tuple[Rule, ...] = ()
 
 
 @dataclass(frozen=True)

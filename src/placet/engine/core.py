@@ -51,6 +51,7 @@ from placet.domain.policy import (
     way_forward,
 )
 from placet.domain.prompts import build_messages, template_inputs, template_problem
+from placet.domain.routing import Facts, Rule, first_match
 from placet.domain.toolcalls import parse_edited_arguments
 from placet.domain.transitions import Action, next_status
 from placet.engine.accounts import Accounts
@@ -632,10 +633,30 @@ class Engine(Reads):
 
         Once a task was escalated, the people it was escalated to may decide it too.
         """
-        verdict = may_decide(principal, task, self._reviewer_lists)
+        lists = self._lists_for(task)
+        verdict = may_decide(principal, task, lists)
         if verdict.allowed or not self.escalated_to(principal, task):
             return verdict
-        return may_decide(principal, task, self._reviewer_lists, escalated_to=principal.name)
+        return may_decide(principal, task, lists, escalated_to=principal.name)
+
+    def route_of(self, task: Task) -> Rule | None:
+        """The routing rule the supervisor's reading of the task's draft matched, if any
+        (the kind's ``route``, first match: domain/routing.py)."""
+        kind = self._kinds.get(task.kind)
+        if kind is None or kind.supervisor is None or not kind.supervisor.route:
+            return None
+        if task.risk is None and task.flags is None:
+            return None  # no reading of this draft (yet)
+        facts = Facts.of(task.risk, (task.flags or "").split(",") if task.flags else ())
+        return first_match(kind.supervisor.route, facts)
+
+    def _lists_for(self, task: Task) -> ReviewerLists:
+        """Who may review this task: the kind's lists, or its routing rule's reviewers."""
+        rule = self.route_of(task)
+        if rule is None or not rule.reviewers:
+            return self._reviewer_lists
+        routed = reviewers_of(rule.reviewers, self.settings.groups)
+        return ReviewerLists({**self._reviewer_lists.by_kind, task.kind: routed})
 
     def escalated_to(self, principal: Principal, task: Task) -> bool:
         """True when the task was escalated and this person is one it was escalated to."""
@@ -881,8 +902,12 @@ class Engine(Reads):
         return self._apply(change)
 
     def approvals_needed(self, task: Task) -> int:
-        """How many distinct people must approve a task of this kind (1 unless ``approvals``)."""
+        """How many distinct people must approve a task of this kind (1 unless ``approvals``,
+        or its routing rule's)."""
         kind = self._kinds.get(task.kind)
+        rule = self.route_of(task)
+        if rule is not None and rule.approvals is not None:
+            return rule.approvals
         return kind.approvals if kind is not None else 1
 
     def approvals(self, task: Task) -> quorum.Tally | None:

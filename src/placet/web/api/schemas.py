@@ -404,8 +404,16 @@ class TaskDetailOut(TaskOut):
         "unavailable with the reason. Null where no supervisor read it.",
     )
 
+    route: str | None = Field(
+        default=None,
+        description="The supervisor's routing rule this draft matched, said for a person "
+        "(who may decide it, how many must approve, its priority).",
+    )
+
     @classmethod
-    def of_detail(cls, detail: TaskDetail, count: Tally | None = None) -> TaskDetailOut:
+    def of_detail(
+        cls, detail: TaskDetail, count: Tally | None = None, route: str | None = None
+    ) -> TaskDetailOut:
         """The response for a task's whole story."""
         reading = supervision.reading_for(detail.events, detail.task.current_draft_id)
         return cls(
@@ -415,6 +423,7 @@ class TaskDetailOut(TaskOut):
             events=[EventOut.of(event) for event in detail.events],
             approvals=ApprovalsOut.of(count) if count is not None else None,
             supervisor=reading.payload() if reading is not None else None,
+            route=route,
         )
 
 

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from placet.domain import holds
+from placet.domain import holds, routing
 from placet.domain.models import Task, TaskStatus
 from placet.domain.policy import Permission, Principal, Role
 from placet.domain.queries import TaskFilter
@@ -190,7 +190,9 @@ def get_task(task_id: TaskId, request: Request, svc: Svc, who: Caller) -> TaskDe
     A task you may not see answers as one that does not exist (404).
     """
     detail = visible_detail(request, svc, who, task_id)
-    return TaskDetailOut.of_detail(detail, svc.engine.approvals(detail.task))
+    rule = svc.engine.route_of(detail.task)
+    route = routing.described(rule) if rule is not None else None
+    return TaskDetailOut.of_detail(detail, svc.engine.approvals(detail.task), route)
 
 
 @router.post(

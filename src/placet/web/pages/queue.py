@@ -177,6 +177,7 @@ def _queue_context(
         "page": "queue",
         "may_decide": lambda task: engine.may_decide(decides, task).allowed,
         "hold_of": engine.hold_of,
+        "route_of": engine.route_of,
         "views": VIEWS,
         "flag_names": FLAG_NAMES,
         "high_risk": HIGH_RISK,

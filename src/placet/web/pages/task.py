@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from placet.domain import supervision
+from placet.domain import routing, supervision
 from placet.domain.executions import UNFINISHED_ADVICE, execution_of
 from placet.domain.limits import MAX_NAME, MAX_NOTE, MAX_TEXT, MAX_VERSION, too_long
 from placet.domain.models import DecisionKind, Task, TaskDetail, TaskStatus
@@ -161,6 +161,7 @@ def _task_context(
         "timers": viewer.services.engine.timers_of(task),
         **_hold_context(viewer, task),
         "reading": supervision.reading_for(detail.events, task.current_draft_id),
+        "route": _route_text(viewer, task),
         "segments": supervision.segments,
         "high_risk": supervision.HIGH_RISK,
         "live": task.status in (TaskStatus.QUEUED, TaskStatus.DRAFTING),
@@ -188,6 +189,11 @@ def _hold_context(viewer: Viewer, task: Task) -> dict[str, Any]:
         and viewer.can("manage_users")
         and viewer.services.engine.accounts.exist(),
     }
+
+
+def _route_text(viewer: Viewer, task: Task) -> str | None:
+    rule = viewer.services.engine.route_of(task)
+    return routing.described(rule) if rule is not None else None
 
 
 def _way_forward(viewer: Viewer, task: Task) -> WayForward | None:
