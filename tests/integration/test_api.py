@@ -594,6 +594,16 @@ def test_requests_are_logged_as_json_lines_with_the_user(world: WebWorld) -> Non
     assert JsonLines().format(logging.makeLogRecord({"msg": "\x1b[31mred"})).isascii()
 
 
+def test_the_log_never_prints_a_secret_or_a_card_number() -> None:
+    key, card = "AKIAIOSFODNN7EXAMPLE", "4111 1111 1111 1111"
+    record = logging.makeLogRecord({"msg": "provider said %s for %s", "args": (key, card)})
+    line = json.loads(JsonLines().format(record))["message"]
+    assert key not in line and card not in line
+    assert "[api_key]" in line and "[card]" in line
+    served = logging.makeLogRecord({"msg": "serving on http://127.0.0.1:8000/"})
+    assert "http://127.0.0.1:8000/" in JsonLines().format(served)  # its own address stays
+
+
 # -- live streams -----------------------------------------------------------------------
 
 

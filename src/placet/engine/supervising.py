@@ -34,11 +34,16 @@ def read_draft(supervision: Supervision, text: str, values: JsonObject) -> Readi
     return reading(flags)
 
 
+def masked(text: str, kinds: tuple[str, ...] = SCANS) -> str:
+    """The text with every span the scanners find (of these kinds) masked (``[api_key]``)."""
+    found = scan(text, kinds)
+    return redact(text, found) if found else text
+
+
 def redacted(value: Any) -> Any:
     """A JSON value with every span the scanners find in its texts masked (``[card]``)."""
     if isinstance(value, str):
-        found = scan(value, SCANS)
-        return redact(value, found) if found else value
+        return masked(value)
     if isinstance(value, list):
         return [redacted(item) for item in value]
     if isinstance(value, dict):
