@@ -20,9 +20,9 @@ from dotenv import load_dotenv
 
 from placet.auditkey import read_key
 from placet.domain.holds import LONGEST_HOLD
-from placet.domain.models import TaskKind
+from placet.domain.models import REVISE_FROM, Example, TaskKind
 from placet.domain.policy import kind_policy_problems
-from placet.domain.prompts import template_problem
+from placet.domain.prompts import template_inputs, template_problem
 from placet.domain.routing import PRIORITIES, RouteSyntaxError, Rule, parse_when
 from placet.domain.starter import STARTER_KINDS
 from placet.domain.supervision import SCANS, Supervision
@@ -48,6 +48,9 @@ KIND_KEYS = {
     "max_attempts",
     "max_tokens",
     "temperature",
+    "examples",
+    "stop",
+    "revise_from",
     "reviewers",
     "approvals",
     "remind_after",
@@ -85,6 +88,8 @@ TEMPERATURE = (0.0, 2.0)
 MAX_INPUT_BYTES = (1, 64 * 1024 * 1024)
 LEASE_SECONDS = (1.0, 24 * 3600.0)
 PROVIDER_TIMEOUT = (0.1, 3600.0)
+# OpenAI's API and Groq's take at most four stop sequences.
+MAX_STOP = 4
 
 
 @dataclass(frozen=True)
@@ -528,8 +533,12 @@ def parse_kind(
     on_deadline = attempt(lambda: _on_deadline(table, where), "reject")
     hold = attempt(lambda: _hold(table, where), None)
     supervisor = attempt(lambda: _supervisor(table, where), None)
+    stop = attempt(lambda: _stop(table, where), no_names)
+    revise_from = attempt(lambda: _revise_from(table, where), "draft")
     if template is None:
         return None
+    no_examples: tuple[Example, ...] = ()
+    examples = attempt(lambda: _examples(table, template, where), no_examples)
     return TaskKind(
         name=name,
         template=template,
@@ -539,6 +548,9 @@ def parse_kind(
         max_attempts=max_attempts,
         max_tokens=max_tokens,
         temperature=temperature,
+        examples=examples,
+        stop=stop,
+        revise_from=revise_from,
         reviewers=reviewers,
         approvals=approvals,
         escalate_to=escalate_to,
@@ -558,6 +570,65 @@ def _template(table: dict[str, Any], where: str) -> str:
     if problem is not None:
         raise ConfigError(f"{where}: template: {problem}")
     return template
+
+
+def _examples(table: dict[str, Any], template: str, where: str) -> tuple[Example, ...]:
+    """[[kinds.NAME.examples]]: each an ``input`` table for the template and its ``output``."""
+    found = table.get("examples", [])
+    if not isinstance(found, list):
+        raise ConfigError(
+            f"{where}: examples must be a list of tables ([[kinds.NAME.examples]]), "
+            f"not {_shown(found)}"
+        )
+    return tuple(
+        _example(item, template, f"{where}: example {n}") for n, item in enumerate(found, 1)
+    )
+
+
+def _example(item: Any, template: str, where: str) -> Example:
+    """One worked example, checked against the template it will fill."""
+    if not isinstance(item, dict):
+        raise ConfigError(f"{where} must be a table with input and output, not {_shown(item)}")
+    _reject_unknown(item, {"input", "output"}, where)
+    values = item.get("input")
+    if not isinstance(values, dict):
+        found = f"not {_shown(values)}" if "input" in item else "and is missing"
+        raise ConfigError(
+            f"{where}: input must be a table of the template's inputs "
+            f'(input = {{ name = "..." }}), {found}'
+        )
+    missing = [name for name in template_inputs(template) if name not in values]
+    if missing:
+        raise ConfigError(f"{where}: input lacks {', '.join(missing)}, which the template uses")
+    output = item.get("output")
+    if not isinstance(output, str) or not output.strip():
+        raise ConfigError(f"{where}: output must be the answer the example shows, as text")
+    return Example(input=dict(values), output=output)
+
+
+def _stop(table: dict[str, Any], where: str) -> tuple[str, ...]:
+    """stop: up to four texts, none empty, that end a draft where the model writes one."""
+    found = table.get("stop", [])
+    if (
+        not isinstance(found, list)
+        or not all(isinstance(item, str) and item for item in found)
+        or len(found) > MAX_STOP
+    ):
+        raise ConfigError(
+            f"{where}: stop must be a list of at most {MAX_STOP} texts, none empty "
+            f'(stop = ["\\n\\n\\n"]), not {_shown(found)}'
+        )
+    return tuple(found)
+
+
+def _revise_from(table: dict[str, Any], where: str) -> str:
+    value = table.get("revise_from", "draft")
+    if value not in REVISE_FROM:
+        raise ConfigError(
+            f'{where}: revise_from must be "draft" (the previous draft and the feedback) '
+            f'or "request" (the request again, with the feedback), not {_shown(value)}'
+        )
+    return str(value)
 
 
 def _setting(

@@ -208,3 +208,18 @@ def test_config_check_names_every_problem_with_its_kind_and_setting(cli: Cli) ->
     assert "kind 'summary' cannot be drafted with model groq:" in said["groq"]
     assert "(PLACET_MODEL): groq: models need GROQ_API_KEY" in said["groq"]
     assert said["count"] == "error: 5 problems: fix them, then run placet config check again"
+
+
+def test_config_check_names_a_bad_example_stop_and_revise_from(cli: Cli) -> None:
+    (cli.folder / "placet.toml").write_text(
+        '[kinds.note]\ntemplate = "Write about {topic}."\nstop = "END"\nrevise_from = "diff"\n'
+        '[[kinds.note.examples]]\ninput = { subject = "tides" }\noutput = "The sea."\n'
+    )
+    checked = cli("config", "check")
+    assert checked.returncode == EXIT_ERROR, checked.stderr
+    lines = checked.stderr.strip().splitlines()
+    said = dict(zip(["stop", "revise_from", "example", "count"], lines, strict=True))
+    assert "placet.toml [kinds.note]: stop must be a list of at most 4 texts" in said["stop"]
+    assert '[kinds.note]: revise_from must be "draft"' in said["revise_from"]
+    assert "[kinds.note]: example 1: input lacks topic" in said["example"]
+    assert said["count"] == "error: 3 problems: fix them, then run placet config check again"

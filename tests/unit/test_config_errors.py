@@ -136,3 +136,98 @@ def test_check_settings_of_a_good_folder_finds_nothing(tmp_path: Path) -> None:
     (tmp_path / "placet.toml").write_text('[kinds.note]\ntemplate = "About {topic}."\n')
     settings, problems = check_settings(tmp_path)
     assert problems == [] and settings == load_settings(tmp_path)
+
+
+TAUGHT = """[kinds.note]
+template = "Write about {topic} for {reader}."
+stop = ["\\n\\n\\n", "Topic:"]
+revise_from = "request"
+
+[[kinds.note.examples]]
+input = { topic = "tides", reader = "children" }
+output = "The sea rises and falls twice a day."
+"""
+
+
+def test_examples_stop_and_revise_from_are_read(tmp_path: Path) -> None:
+    (tmp_path / "placet.toml").write_text(TAUGHT)
+    kind = load_settings(tmp_path).kinds["note"]
+    assert kind.stop == ("\n\n\n", "Topic:")
+    assert kind.revise_from == "request"
+    assert [(e.input, e.output) for e in kind.examples] == [
+        ({"topic": "tides", "reader": "children"}, "The sea rises and falls twice a day.")
+    ]
+
+
+def test_a_kind_without_them_has_no_examples_no_stop_and_revises_its_draft(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "placet.toml").write_text('[kinds.note]\ntemplate = "About {topic}."\n')
+    kind = load_settings(tmp_path).kinds["note"]
+    assert (kind.examples, kind.stop, kind.revise_from) == ((), (), "draft")
+
+
+@pytest.mark.parametrize(
+    ("setting", "said"),
+    [
+        (
+            'stop = "\\n"',
+            'stop must be a list of at most 4 texts, none empty (stop = ["\\n\\n\\n"])',
+        ),
+        ('stop = ["a", ""]', "stop must be a list of at most 4 texts, none empty"),
+        ('stop = ["a", 1]', "stop must be a list of at most 4 texts"),
+        ('stop = ["a", "b", "c", "d", "e"]', "stop must be a list of at most 4 texts"),
+        ('revise_from = "both"', 'revise_from must be "draft" (the previous draft and the'),
+        ("revise_from = 1", 'or "request" (the request again, with the feedback), not 1'),
+        ('examples = "one"', "examples must be a list of tables ([[kinds.NAME.examples]])"),
+        ("examples = [1]", "example 1 must be a table with input and output, not 1"),
+        (
+            '[[kinds.note.examples]]\noutput = "x"',
+            "example 1: input must be a table of the template's inputs "
+            '(input = { name = "..." }), and is missing',
+        ),
+        (
+            '[[kinds.note.examples]]\ninput = "tides"\noutput = "x"',
+            "example 1: input must be a table of the template's inputs "
+            "(input = { name = \"...\" }), not 'tides'",
+        ),
+        (
+            '[[kinds.note.examples]]\ninput = { topic = "x", reader = "y" }\noutput = "x"\n'
+            '[[kinds.note.examples]]\ninput = { topic = "tides" }\noutput = "x"',
+            "example 2: input lacks reader, which the template uses",
+        ),
+        (
+            '[[kinds.note.examples]]\ninput = { topic = "x", reader = "y" }\noutput = "  "',
+            "example 1: output must be the answer the example shows, as text",
+        ),
+        (
+            '[[kinds.note.examples]]\ninput = { topic = "x", reader = "y" }\noutput = "x"\n'
+            "ouput = 1",
+            "example 1: unknown setting ouput (allowed: input, output)",
+        ),
+    ],
+)
+def test_a_bad_example_stop_or_revise_from_names_the_kind_and_the_setting(
+    tmp_path: Path, setting: str, said: str
+) -> None:
+    (tmp_path / "placet.toml").write_text(
+        '[kinds.note]\ntemplate = "Write about {topic} for {reader}."\n' + setting + "\n"
+    )
+    with pytest.raises(ConfigError) as raised:
+        load_settings(tmp_path)
+    assert raised.value.message.startswith(f"{tmp_path / 'placet.toml'} [kinds.note]: ")
+    assert said in raised.value.message, raised.value.message
+
+
+def test_check_settings_names_a_bad_example_and_a_bad_stop_together(tmp_path: Path) -> None:
+    (tmp_path / "placet.toml").write_text(
+        '[kinds.note]\ntemplate = "About {topic}."\nstop = [""]\nrevise_from = "draft"\n'
+        '[[kinds.note.examples]]\ninput = {}\noutput = "x"\n'
+    )
+    _, problems = check_settings(tmp_path)
+    where = f"{tmp_path / 'placet.toml'} [kinds.note]"
+    assert problems == [
+        f'{where}: stop must be a list of at most 4 texts, none empty (stop = ["\\n\\n\\n"]), '
+        "not ['']",
+        f"{where}: example 1: input lacks topic, which the template uses",
+    ]

@@ -1,6 +1,8 @@
+import dataclasses
+
 import pytest
 
-from placet.domain.models import TaskKind
+from placet.domain.models import Example, TaskKind
 from placet.domain.prompts import (
     build_messages,
     render_template,
@@ -79,3 +81,52 @@ def test_unused_inputs_are_those_the_template_never_names() -> None:
         "nmae",
     ]
     assert unused_inputs("Hi {name", {"name": "A"}) == ["name"]  # the brace hid the input
+
+
+EXAMPLE = Example(input={"name": "Maya", "product": "Docs"}, output="Hi Maya, welcome to Docs.")
+TAUGHT = TaskKind(name="email", template="Welcome {name} to {product}.", examples=(EXAMPLE,))
+
+
+def test_examples_come_first_as_the_request_they_answer_and_the_answer() -> None:
+    messages = build_messages(TAUGHT, {"name": "Rahul", "product": "Placet"})
+    assert messages == [
+        {"role": "user", "content": "Welcome Maya to Docs."},
+        {"role": "assistant", "content": "Hi Maya, welcome to Docs."},
+        {"role": "user", "content": "Welcome Rahul to Placet."},
+    ]
+
+
+def test_examples_follow_the_system_prompt() -> None:
+    kind = dataclasses.replace(TAUGHT, system="Be kind.")
+    roles = [m["role"] for m in build_messages(kind, {"name": "R", "product": "P"})]
+    assert roles == ["system", "user", "assistant", "user"]
+
+
+def test_a_revision_from_the_draft_keeps_the_examples_before_the_draft() -> None:
+    messages = build_messages(TAUGHT, {"name": "Rahul", "product": "P"}, "Hi.", "Shorter.")
+    assert [m["content"] for m in messages[:3]] == [
+        "Welcome Maya to Docs.",
+        "Hi Maya, welcome to Docs.",
+        "Welcome Rahul to P.",
+    ]
+    assert messages[3] == {"role": "assistant", "content": "Hi."}
+    assert "Reviewer feedback: Shorter." in messages[4]["content"]
+
+
+def test_a_revision_from_the_request_asks_again_with_the_feedback_as_a_requirement() -> None:
+    kind = dataclasses.replace(TAUGHT, revise_from="request")
+    first = build_messages(kind, {"name": "Rahul", "product": "P"})
+    messages = build_messages(
+        kind, {"name": "Rahul", "product": "P"}, "An earlier draft.", "Mention the free trial."
+    )
+    assert messages[:-1] == first[:-1]  # the same examples, and no earlier draft
+    assert all("An earlier draft." not in m["content"] for m in messages)
+    assert messages[-1]["role"] == "user"
+    assert messages[-1]["content"].startswith("Welcome Rahul to P.")
+    assert "Mention the free trial." in messages[-1]["content"]
+
+
+def test_a_revision_from_the_request_without_feedback_is_the_request() -> None:
+    kind = dataclasses.replace(TAUGHT, revise_from="request")
+    messages = build_messages(kind, {"name": "R", "product": "P"}, "Earlier.", "  ")
+    assert messages == build_messages(kind, {"name": "R", "product": "P"})

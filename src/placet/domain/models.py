@@ -73,6 +73,22 @@ class DecisionKind(str, enum.Enum):
     REJECT = "reject"
 
 
+REVISE_FROM = ("draft", "request")
+
+
+@dataclass(frozen=True)
+class Example:
+    """A worked example of a kind: an input and the answer it should get.
+
+    Sent before the real request as a user turn (the kind's template filled
+    with ``input``) and an assistant turn (``output``): a small model copies
+    the shape of an answer it has seen far better than one it is told about.
+    """
+
+    input: JsonObject
+    output: str
+
+
 @dataclass(frozen=True)
 class TaskKind:
     """A named kind of work: prompts, model and policy."""
@@ -85,6 +101,13 @@ class TaskKind:
     max_attempts: int = 3
     max_tokens: int = 512
     temperature: float = 0.7
+    # Worked examples sent before the request (domain/prompts.py).
+    examples: tuple[Example, ...] = ()
+    # Where the model stops writing: the first of these it writes ends the draft.
+    stop: tuple[str, ...] = ()
+    # What a revision is built from: "draft" (the previous draft and the feedback)
+    # or "request" (the request again, with the feedback as part of it).
+    revise_from: str = "draft"
     # People (or "group:NAME") who may decide this kind; empty means any reviewer.
     reviewers: tuple[str, ...] = ()
     # How many distinct people must approve the same text (domain/quorum.py).

@@ -102,24 +102,47 @@ def build_messages(
     previous_draft: str | None = None,
     feedback: str | None = None,
 ) -> list[Message]:
-    """The chat messages for a first draft, or for a revision of one."""
+    """The chat messages for a first draft, or for a revision of one.
+
+    The kind's worked examples come first, each as the request it answers and
+    the answer. A revision (``previous_draft`` given) is built as the kind's
+    ``revise_from`` says: from the draft, or from the request and the feedback.
+    """
     messages: list[Message] = []
     if kind.system:
         messages.append({"role": "system", "content": kind.system})
-    messages.append({"role": "user", "content": render_template(kind.template, values)})
-    if previous_draft is not None:
+    for example in kind.examples:
+        messages.append({"role": "user", "content": render_template(kind.template, example.input)})
+        messages.append({"role": "assistant", "content": example.output})
+    request = render_template(kind.template, values)
+    if previous_draft is None:
+        messages.append({"role": "user", "content": request})
+    elif kind.revise_from == "request":
+        # A small model follows a fresh instruction far better than it edits a
+        # text: the request again, with the reviewer's words as part of it.
+        messages.append({"role": "user", "content": request_with_feedback(request, feedback)})
+    else:
         # The model sees its own earlier attempt and the reviewer's words, so the
         # next draft answers the feedback instead of starting over blind.
+        messages.append({"role": "user", "content": request})
         messages.append({"role": "assistant", "content": previous_draft})
         messages.append({"role": "user", "content": revision_request(feedback)})
     return messages
 
 
 def revision_request(feedback: str | None) -> str:
-    """The user turn asking for a revision."""
+    """The user turn asking for a revision of the draft before it."""
     note = (feedback or "").strip() or "Please improve the draft."
     return (
         "A human reviewer read your draft and asked for a revision.\n"
         f"Reviewer feedback: {note}\n"
         "Write the full revised version now, and nothing else."
     )
+
+
+def request_with_feedback(request: str, feedback: str | None) -> str:
+    """The request again, with the reviewer's feedback as a requirement of it."""
+    note = (feedback or "").strip()
+    if not note:
+        return request
+    return f"{request}\n\nRequirement: {note}"

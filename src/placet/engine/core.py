@@ -406,7 +406,9 @@ class Engine(Reads):
             provider = self.provider(model)
             # A new seed for every attempt: asking again gives another draft, and
             # the seed kept with the draft lets a local model write it again.
-            request = CompletionRequest(messages, kind.max_tokens, kind.temperature, new_seed())
+            request = CompletionRequest(
+                messages, kind.max_tokens, kind.temperature, new_seed(), kind.stop
+            )
             text, usage = self._generate(task, worker, provider, request, on_chunk)
         except DRAFT_FAILURES as exc:
             self._fail(task, worker, exc)

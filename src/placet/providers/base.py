@@ -18,12 +18,15 @@ class CompletionRequest:
     ``seed`` makes sampling repeatable: a local model given the same request
     and seed writes the same answer; an OpenAI-compatible server is asked to
     (best effort, as its API says). None lets the provider choose.
+    ``stop``: the model stops before the first of these it would write (they
+    are not part of the answer).
     """
 
     messages: list[dict[str, str]]
     max_tokens: int = 512
     temperature: float = 0.7
     seed: int | None = None
+    stop: tuple[str, ...] = ()
 
 
 @one_step_init

@@ -161,6 +161,7 @@ class LocalProvider:
                     temperature=request.temperature,
                     repeat_penalty=repeat_penalty(),
                     seed=request.seed,
+                    stop=list(request.stop) or None,
                     stream=True,
                 )
                 completion_tokens = 0

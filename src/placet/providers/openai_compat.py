@@ -224,6 +224,7 @@ class OpenAICompatibleProvider:
             max_tokens=request.max_tokens,
             temperature=request.temperature,
             seed=_seed(request),
+            stop=_stop(request),
             stream=True,
             stream_options={"include_usage": True} if ask_for_usage else openai.omit,
         )
@@ -236,6 +237,7 @@ class OpenAICompatibleProvider:
                 max_tokens=request.max_tokens,
                 temperature=request.temperature,
                 seed=_seed(request),
+                stop=_stop(request),
             )
         choices = getattr(response, "choices", None) or ()
         if not choices:
@@ -320,6 +322,11 @@ def _seed(request: CompletionRequest) -> int | openai.Omit:
     # OpenAI, Groq, vLLM, Ollama and llama.cpp's server take a seed; sampling
     # repeats as far as the server's own batching allows.
     return openai.omit if request.seed is None else request.seed
+
+
+def _stop(request: CompletionRequest) -> list[str] | openai.Omit:
+    # Left out when there are none: some servers refuse an empty list.
+    return list(request.stop) if request.stop else openai.omit
 
 
 def _messages(request: CompletionRequest) -> list[ChatCompletionMessageParam]:
