@@ -25,7 +25,7 @@ from placet.domain.policy import kind_policy_problems
 from placet.domain.prompts import template_inputs, template_problem
 from placet.domain.routing import PRIORITIES, RouteSyntaxError, Rule, parse_when
 from placet.domain.starter import STARTER_KINDS
-from placet.domain.supervision import SCANS, Supervision
+from placet.domain.supervision import MAX_AUTO_REVISE, MAX_CHECKS, SCANS, Supervision
 from placet.domain.timers import ON_DEADLINE, parse_duration
 from placet.errors import ConfigError
 
@@ -61,8 +61,8 @@ KIND_KEYS = {
     "hold",
     "supervisor",
 }
-# Settings of a kind's supervisor that issue 17 names and a later version will take.
-LATER_SUPERVISOR_KEYS = {"model", "checks", "auto_revise"}
+SUPERVISOR_KEYS = {"scan", "route", "checks", "model", "auto_revise"}
+MAX_CHECK_CHARS = 300
 GLOBAL_KEYS = {
     "database",
     "model",
@@ -405,22 +405,23 @@ def _hold(table: dict[str, Any], where: str) -> float | None:
 
 
 def _supervisor(table: dict[str, Any], where: str) -> Supervision | None:
-    """``[kinds.NAME.supervisor]``: which scanners read every draft (domain/supervision.py)."""
+    """``[kinds.NAME.supervisor]``: the scanners and checks that read every draft, the
+    rounds a failing draft goes back, and the routing rules (domain/supervision.py)."""
     if "supervisor" not in table:
         return None
     raw = table["supervisor"]
     where = f"{where} supervisor"
     if not isinstance(raw, dict):
         raise ConfigError(f'{where} must be a table, such as supervisor = {{ scan = ["pii"] }}')
-    later = sorted(set(raw) & LATER_SUPERVISOR_KEYS)
-    if later:
-        raise ConfigError(
-            f"{where}: {', '.join(later)} (the supervisor's model checks and self-revision) "
-            "are not in this version of Placet yet; scan and route are"
-        )
-    _reject_unknown(raw, {"scan", "route"}, where)
+    _reject_unknown(raw, SUPERVISOR_KEYS, where)
+    checks = _checks(raw.get("checks", []), where)
+    # With checks, scanning may be turned off (scan = []); without, it is all there is.
     scan = raw.get("scan", list(SCANS))
-    if not isinstance(scan, list) or not scan or any(item not in SCANS for item in scan):
+    if (
+        not isinstance(scan, list)
+        or (not scan and not checks)
+        or any(item not in SCANS for item in scan)
+    ):
         raise ConfigError(
             f"{where}: scan must be a list of {', '.join(repr(s) for s in SCANS)}, "
             f"not {_shown(scan)}"
@@ -431,7 +432,44 @@ def _supervisor(table: dict[str, Any], where: str) -> Supervision | None:
             f"{where}: route must be a list of rules, such as route = [{{ when = ... }}]"
         )
     route = tuple(_rule(rule, f"{where} route[{index}]") for index, rule in enumerate(rules))
-    return Supervision(tuple(dict.fromkeys(scan)), route)
+    model = raw.get("model")
+    if model is not None and (not isinstance(model, str) or not model.strip()):
+        raise ConfigError(f'{where}: model must name a model, such as "local:smollm2"')
+    auto_revise = _auto_revise(raw.get("auto_revise", 0), checks, where)
+    return Supervision(tuple(dict.fromkeys(scan)), route, checks, model, auto_revise)
+
+
+def _checks(raw: Any, where: str) -> tuple[str, ...]:
+    """The supervisor's plain-language checks: up to MAX_CHECKS distinct short sentences."""
+    example = 'checks = ["Never promise a refund", "Answer the question asked"]'
+    if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
+        raise ConfigError(f"{where}: checks must be a list of sentences, such as {example}")
+    checks = tuple(dict.fromkeys(" ".join(item.split()) for item in raw))
+    if any(not check for check in checks):
+        raise ConfigError(f"{where}: a check is empty; each is a sentence, such as {example}")
+    if len(checks) > MAX_CHECKS:
+        raise ConfigError(f"{where}: at most {MAX_CHECKS} checks, not {len(checks)}")
+    long = [check for check in checks if len(check) > MAX_CHECK_CHARS]
+    if long:
+        raise ConfigError(
+            f"{where}: a check is at most {MAX_CHECK_CHARS} characters: {long[0][:60]!r}..."
+        )
+    return checks
+
+
+def _auto_revise(raw: Any, checks: tuple[str, ...], where: str) -> int:
+    """How many times a draft that fails a check goes back before a person sees it."""
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= MAX_AUTO_REVISE:
+        raise ConfigError(
+            f"{where}: auto_revise must be a whole number from 0 to {MAX_AUTO_REVISE} "
+            f"(rounds of revision before a person sees the draft), not {_shown(raw)}"
+        )
+    if raw and not checks:
+        raise ConfigError(
+            f"{where}: auto_revise sends back drafts that fail a check, but there are no "
+            "checks: add checks = [...], or leave auto_revise out"
+        )
+    return raw
 
 
 def _rule(raw: Any, where: str) -> Rule:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import collections
+import json
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -61,6 +62,50 @@ class FakeProvider:
         for index, word in enumerate(words):
             yield Chunk(word if index == 0 else " " + word)
         yield Chunk(usage=Usage(sum(len(m["content"]) for m in request.messages), len(words)))
+
+
+class FakeSupervisor:
+    """A supervisor's model for engine tests: answers the checks put to it (the JSON the
+    request's schema asks for), failing each check whose text ``fails`` says fails on the
+    draft. ``answers`` replaces the answers with these texts, one per call (garbage, say)."""
+
+    def __init__(
+        self,
+        fails: Callable[[str, str], bool] = lambda _check, _draft: False,
+        risk: int = 10,
+        answers: Iterable[str] = (),
+        name: str = "fake:supervisor",
+    ) -> None:
+        self._name = name
+        self._fails = fails
+        self._risk = risk
+        self._answers = list(answers)
+        self.requests: list[CompletionRequest] = []
+
+    @property
+    def name(self) -> str:
+        """The provider's full name."""
+        return self._name
+
+    def complete(self, request: CompletionRequest) -> Completion:
+        """The answer to the checks in the request."""
+        self.requests.append(request)
+        if self._answers:
+            return Completion(self._answers.pop(0))
+        prompt = request.messages[-1]["content"]
+        draft = prompt.split("<<<\n", 1)[-1].rsplit("\n>>>", 1)[0]
+        entries = (request.json_schema or {})["properties"]["checks"]["properties"]
+        answer = {}
+        for number, entry in entries.items():
+            check = entry["properties"]["check"]["enum"][0]
+            failed = self._fails(check, draft)
+            answer[number] = {"check": check, "evidence": draft[:40], "pass": not failed}
+        summary = "fails a check" if any(not a["pass"] for a in answer.values()) else "fine"
+        return Completion(json.dumps({"checks": answer, "risk": self._risk, "summary": summary}))
+
+    def stream(self, request: CompletionRequest) -> Iterator[Chunk]:
+        """The same answer, whole."""
+        yield Chunk(self.complete(request).text)
 
 
 def fake_text(request: CompletionRequest) -> str:

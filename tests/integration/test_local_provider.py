@@ -194,3 +194,18 @@ def test_a_provider_on_a_build_with_amx_is_refused_as_it_is_made(
     monkeypatch.delenv(ALLOW_AMX_ENV, raising=False)
     with pytest.raises(ConfigError, match="built with Intel AMX"):
         LocalProvider()
+
+
+@pytest.mark.slow
+def test_an_answer_asked_to_fit_a_json_schema_fits_it() -> None:
+    # The supervisor's checks ask for JSON that fits a schema; llama.cpp makes it a grammar.
+    from placet.supervisor.checks import answer_schema, check_messages, parse_answer
+
+    checks = ("Never promise a refund", "Sign as the support team")
+    draft = "Hi Maya,\nWe will refund you tomorrow.\nBest,\nThe support team"
+    request = CompletionRequest(
+        check_messages(checks, draft), 300, 0.0, 7, (), answer_schema(checks)
+    )
+    reading = parse_answer(LocalProvider().complete(request).text, checks, draft)
+    assert [result.check for result in reading.checks] == list(checks)
+    assert 0 <= reading.risk <= 100

@@ -127,7 +127,12 @@ def test_the_redacted_export_masks_what_the_scanners_find(engine: Engine) -> Non
     [
         ({"scan": ["pii", "dna"]}, "supervisor: scan must be a list of 'pii', 'secrets', 'links'"),
         ({"scan": []}, "supervisor: scan must be a list"),
-        ({"checks": ["No refunds"]}, "supervisor: checks (the supervisor's model checks"),
+        ({"auto_revise": 2}, "supervisor: auto_revise sends back drafts that fail a check"),
+        ({"checks": ["ok"], "auto_revise": 9}, "supervisor: auto_revise must be a whole number"),
+        ({"checks": "No refunds"}, "supervisor: checks must be a list of sentences"),
+        ({"checks": ["No refunds", " "]}, "supervisor: a check is empty"),
+        ({"checks": [f"rule {n}" for n in range(11)]}, "supervisor: at most 10 checks"),
+        ({"checks": ["x"], "model": 3}, "supervisor: model must name a model"),
         ({"sacn": ["pii"]}, "supervisor: unknown setting sacn"),
         ("yes", "supervisor must be a table"),
     ],

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from placet.domain import audit, holds, timers
+from placet.domain import audit, holds, supervision, timers
 from placet.domain.diffs import unified_diff
 from placet.domain.fastinit import one_step_init
 from placet.domain.models import Decision, DecisionKind, Draft, JsonObject, Task
@@ -108,3 +108,20 @@ def decision_payload(decision: Decision, principal: Principal) -> JsonObject:
     if principal.entered_by is not None:
         payload["entered_by"] = principal.entered_by
     return payload
+
+
+def round_decision(
+    task_id: str, draft_id: str, model: supervision.ModelReading, decision_id: str, now: float
+) -> Decision:
+    """The supervisor's revision of a draft that failed checks: always ``revise``, never a
+    verdict (domain/supervision.py: only people approve or reject)."""
+    return Decision(
+        id=decision_id,
+        task_id=task_id,
+        draft_id=draft_id,
+        kind=DecisionKind.REVISE,
+        actor=supervision.supervisor_actor(model.model),
+        created_at=now,
+        role=supervision.SUPERVISOR_ROLE,
+        feedback=supervision.revision_feedback(model),
+    )

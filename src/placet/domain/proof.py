@@ -205,6 +205,8 @@ def _decided(
     verdict = str(payload.get("kind"))
     state.pending_feedback = None
     if verdict == "revise":
+        if "max_attempts" in payload:  # a supervisor round adds an attempt of its own
+            state.max_attempts = int(payload["max_attempts"])
         state.pending_feedback = payload.get("feedback")
         exhausted = state.attempt >= state.max_attempts
         state.status = S.REJECTED if exhausted else S.QUEUED

@@ -10,10 +10,12 @@ A kind's supervisor may route each draft by its reading, first matching rule win
 ``when`` is a small expression language, parsed here (nothing is ever evaluated as
 Python): ``risk`` (0-100) compared with a number by ``<``, ``<=``, ``>``, ``>=``,
 ``==`` or ``!=``; ``flag == 'NAME'`` (``!=``) where NAME is a finding type (``card``,
-``api_key``...) or a category (``pii``, ``secrets``, ``links``; ``secret`` and
-``link`` too); ``no flags`` and ``any flags``; combined with ``and``, ``or``, ``not``
-and parentheses. A rule's ``reviewers`` and ``approvals`` take the place of the kind's
-for that draft; ``priority`` (``high`` or ``low``) is shown in the queue.
+``api_key``...), a category (``pii``, ``secrets``, ``links``; ``secret`` and
+``link`` too), ``failed_check`` (the model's checks found a failure) or
+``unavailable`` (the supervisor could not read the draft); ``no flags`` and
+``any flags``; combined with ``and``, ``or``, ``not`` and parentheses. A rule's
+``reviewers`` and ``approvals`` take the place of the kind's for that draft;
+``priority`` (``high`` or ``low``) is shown in the queue.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from placet.domain.supervision import FINDING_TYPES, SCANS
+from placet.domain.supervision import FINDING_TYPES, READING_FLAGS, SCANS
 
 PRIORITIES = ("high", "low")
 _TOKEN = re.compile(r"\s*(?:(\d+)|'([^']*)'|\"([^\"]*)\"|(<=|>=|==|!=|<|>|\(|\))|([a-z_]+))")
@@ -182,7 +184,7 @@ class _Parser:
         if not quoted.startswith("'"):
             raise RouteSyntaxError(f"flag is compared with a quoted name, not {quoted!r}")
         name = _SINGULAR.get(quoted[1:], quoted[1:])
-        if name not in FINDING_TYPES and name not in SCANS:
-            known = ", ".join([*SCANS, *FINDING_TYPES])
+        if name not in FINDING_TYPES and name not in SCANS and name not in READING_FLAGS:
+            known = ", ".join([*SCANS, *FINDING_TYPES, *READING_FLAGS])
             raise RouteSyntaxError(f"{quoted[1:]!r} is no flag ({known})")
         return lambda f: (name in f.flags) == equal

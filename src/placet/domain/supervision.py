@@ -37,7 +37,10 @@ FINDING_TYPES: dict[str, str] = {
 }
 MAX_FINDINGS = 100  # kept per draft: a draft full of numbers stays a readable record
 IN_DRAFT, IN_INPUT = "draft", "input"
-UNAVAILABLE = "unavailable"  # the flag of a draft the supervisor could not read
+UNAVAILABLE = "unavailable"  # the flag of a draft the supervisor could not (wholly) read
+FAILED_CHECK = "failed_check"  # the flag of a draft that failed one of the model's checks
+# What a routing rule and the queue's filter may name besides finding types and categories.
+READING_FLAGS = (FAILED_CHECK, UNAVAILABLE)
 
 # How risky a kind of finding in the draft is, 0-100: what leaking it would cost. A finding
 # only in the input (the requester gave it) counts for half: the draft did not repeat it.
@@ -58,13 +61,124 @@ assert set(RISK_OF_TYPE) == set(FINDING_TYPES)
 HIGH_RISK = 70  # from here a reading is shown as high risk (a card number, a secret)
 
 
+MAX_CHECKS = 10  # plain-language checks per kind: each one is a question the model answers
+MAX_AUTO_REVISE = 5  # supervisor rounds before a person sees a draft, at most
+
+
 @dataclass(frozen=True)
 class Supervision:
-    """What a kind's supervisor does: which scanners read each draft, and where the
-    routing rules send it (domain/routing.py)."""
+    """What a kind's supervisor does: which scanners read each draft, which plain-language
+    checks its model answers (``model``: None is the local model), how many times a draft
+    that fails a check goes back before a person sees it, and where the routing rules send
+    it (domain/routing.py)."""
 
     scan: tuple[str, ...] = SCANS
     route: tuple[Rule, ...] = ()
+    checks: tuple[str, ...] = ()
+    model: str | None = None
+    auto_revise: int = 0
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The model's answer to one check: pass or fail, and the sentence that shows it
+    (with its span when the sentence is quoted from the draft, to show it in place)."""
+
+    check: str
+    passed: bool
+    evidence: str
+    start: int | None = None
+    end: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The result as it is kept in the draft's event."""
+        return {
+            "check": self.check,
+            "pass": self.passed,
+            "evidence": self.evidence,
+            "start": self.start,
+            "end": self.end,
+        }
+
+    @classmethod
+    def of(cls, raw: Mapping[str, Any]) -> CheckResult:
+        """A result read back from an event."""
+        start, end = raw.get("start"), raw.get("end")
+        return cls(
+            str(raw["check"]),
+            bool(raw["pass"]),
+            str(raw.get("evidence", "")),
+            None if start is None else int(start),
+            None if end is None else int(end),
+        )
+
+
+@dataclass(frozen=True)
+class ModelReading:
+    """What the supervisor's model said of a draft: each check, a risk and a summary; or,
+    when its answers could not be used, why (``unavailable``)."""
+
+    model: str
+    checks: tuple[CheckResult, ...] = ()
+    risk: int = 0
+    summary: str = ""
+    unavailable: str | None = None
+
+    def failed(self) -> list[CheckResult]:
+        """The checks the draft failed."""
+        return [result for result in self.checks if not result.passed]
+
+    def payload(self) -> dict[str, Any]:
+        """What the draft's event records of it (the reading's ``model`` part)."""
+        if self.unavailable is not None:
+            return {"model": self.model, "unavailable": self.unavailable}
+        return {
+            "model": self.model,
+            "checks": [result.as_dict() for result in self.checks],
+            "risk": self.risk,
+            "summary": self.summary,
+        }
+
+    @classmethod
+    def of(cls, raw: Mapping[str, Any]) -> ModelReading:
+        """The model's part of a reading, read back from an event."""
+        model = str(raw.get("model", ""))
+        if "unavailable" in raw:
+            return cls(model, unavailable=str(raw["unavailable"]))
+        checks = tuple(CheckResult.of(item) for item in raw.get("checks", []))
+        return cls(model, checks, int(raw.get("risk", 0)), str(raw.get("summary", "")))
+
+
+SUPERVISOR_ROLE = "supervisor"
+ROUND = "round"  # the key a supervisor round's revise event carries: which round it was
+
+
+def supervisor_actor(model: str) -> str:
+    """The actor of the supervisor's steps: ``supervisor:local:smollm2``."""
+    return f"{SUPERVISOR_ROLE}:{model}"
+
+
+def rounds_taken(events: Iterable[Any]) -> int:
+    """How many supervisor rounds a task's events record."""
+    return sum(1 for event in events if event.type == "revise" and ROUND in event.payload)
+
+
+def sends_back(supervision: Supervision | None, reading: Reading | None, taken: int) -> bool:
+    """True when a draft goes back for another round before a person sees it: the kind
+    has rounds left (``auto_revise``), and the model read the draft and it failed a check.
+    Only ever a revision: no reading of the supervisor approves or rejects anything."""
+    if supervision is None or reading is None or reading.model is None:
+        return False
+    return taken < supervision.auto_revise and bool(reading.model.failed())
+
+
+def revision_feedback(model: ModelReading) -> str:
+    """The feedback a supervisor round sends back with a draft that failed checks."""
+    lines = ["The supervisor found that the draft fails these checks:"]
+    for result in model.failed():
+        lines.append(f"- {result.check}" + (f" ({result.evidence})" if result.evidence else ""))
+    lines.append("Write the draft again so that it passes every check.")
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True)
@@ -117,17 +231,36 @@ class Reading:
     risk: int
     dropped: int = 0  # findings past MAX_FINDINGS, counted but not kept
     unavailable: str | None = None  # why the supervisor could not read it, if it could not
+    model: ModelReading | None = None  # the model's checks, for a kind that has checks
 
     def payload(self) -> dict[str, Any]:
         """What the draft's ``save_draft`` event records (``"supervisor"``)."""
         if self.unavailable is not None:
             return {"unavailable": self.unavailable}
-        return {
+        shown: dict[str, Any] = {
             "risk": self.risk,
-            "flags": flag_names(self.flags),
+            "flags": self.shown_flags(),
             "findings": [flag.as_dict() for flag in self.flags],
             "dropped": self.dropped,
         }
+        if self.model is not None:
+            shown["model"] = self.model.payload()
+        return shown
+
+    def shown_flags(self) -> list[str]:
+        """What the queue filters and the routing rules read: the types found in the draft,
+        ``failed_check`` when a check failed, ``unavailable`` when the model could not read it."""
+        names = set(flag_names(self.flags))
+        if self.model is not None and self.model.unavailable is not None:
+            names.add(UNAVAILABLE)
+        elif self.model is not None and self.model.failed():
+            names.add(FAILED_CHECK)
+        return sorted(names)
+
+    def with_model(self, model: ModelReading) -> Reading:
+        """This reading with the model's checks: the risk is the higher of the two."""
+        risk = self.risk if model.unavailable is not None else max(self.risk, model.risk)
+        return Reading(self.flags, risk, self.dropped, self.unavailable, model)
 
     def in_draft(self) -> list[Flag]:
         """The findings in the draft itself."""
@@ -167,7 +300,9 @@ def reading_of(payload: Mapping[str, Any]) -> Reading | None:
     if "unavailable" in raw:
         return unavailable(str(raw["unavailable"]))
     flags = tuple(Flag.of(item) for item in raw.get("findings", []))
-    return Reading(flags, int(raw.get("risk", 0)), int(raw.get("dropped", 0)))
+    model = raw.get("model")
+    checked = ModelReading.of(model) if isinstance(model, Mapping) else None
+    return Reading(flags, int(raw.get("risk", 0)), int(raw.get("dropped", 0)), model=checked)
 
 
 def reading_for(events: Iterable[Any], draft_id: str | None) -> Reading | None:

@@ -25,6 +25,7 @@ from placet.domain.decisions import (
     check_answers_current,
     decision_payload,
     make_decision,
+    round_decision,
 )
 from placet.domain.fastinit import evolve, one_step_init
 from placet.domain.ids import new_id, new_seed
@@ -59,7 +60,7 @@ from placet.engine.auditlog import AuditLog
 from placet.engine.controls import Controls
 from placet.engine.identity import local_principal
 from placet.engine.reading import Reads
-from placet.engine.supervising import read_draft
+from placet.engine.supervising import supervise
 from placet.errors import (
     ConfigError,
     ConflictError,
@@ -90,6 +91,7 @@ DRAFT_FAILURES = (ProviderError, ConfigError, UnknownKindError, InvalidInputErro
 TASKS_KEPT = 128
 # How often a decision is tried when a race is lost (each try reads the task again).
 DECIDE_TRIES = 3
+CALLER = "caller"  # the provider of a draft its caller wrote (propose)
 PAUSE_LOOK_SECONDS = 0.25  # how often a draft being written looks for a pause
 _DECISION_ACTIONS = {
     DecisionKind.APPROVE: Action.APPROVE,
@@ -438,7 +440,7 @@ class Engine(Reads):
         task = self._create(kind_name, values, requester, idempotency_key, claim_as=requester)
         if task.status is not TaskStatus.DRAFTING or task.lease_owner != requester:
             return task  # the idempotency key named an existing task
-        return self._save_draft(task, requester, _Made("caller", requester, [], text, Usage(), 0.0))
+        return self._save_draft(task, requester, _Made(CALLER, requester, [], text, Usage(), 0.0))
 
     def _save_draft(self, task: Task, worker: str, made: _Made) -> Task:
         now = self._clock()
@@ -467,11 +469,11 @@ class Engine(Reads):
         }
         if made.seed is not None:  # a caller's own draft had none
             payload["seed"] = made.seed
-        supervised = self._supervise(task, made.text)
+        supervised = self._supervise(task, made.text, made.seed)
         if supervised is not None:
             payload["supervisor"] = supervised.payload()
         risk, flags = supervision.row_values(payload)
-        change = self._change(
+        saved = self._change(
             task,
             Action.SAVE_DRAFT,
             worker,
@@ -486,17 +488,58 @@ class Engine(Reads):
             risk=risk,
             flags=flags,
         )
-        return self._apply(change)
+        sent_back = self._supervisor_round(saved, supervised, made)
+        if sent_back is None:
+            return self._apply(saved)
+        task = self.store.apply_all([saved, sent_back])
+        self._written.keep(task.id, task)
+        return task
 
-    def _supervise(self, task: Task, text: str) -> supervision.Reading | None:
+    def _supervise(self, task: Task, text: str, seed: int | None) -> supervision.Reading | None:
         """The kind's supervisor's reading of a draft about to be saved (None: no supervisor)."""
         kind = self._kinds.get(task.kind)
         if kind is None or kind.supervisor is None:
             return None
-        try:
-            return read_draft(kind.supervisor, text, task.input)
-        except Exception as exc:
-            return supervision.unavailable(f"the scanners failed: {type(exc).__name__}: {exc}")
+        seed = new_seed() if seed is None else seed
+        return supervise(kind.supervisor, text, task.input, self.provider, seed)
+
+    def _supervisor_round(
+        self, saved: Change, reading: supervision.Reading | None, made: _Made
+    ) -> Change | None:
+        """The supervisor's revision of a just-drafted draft that failed a check, applied
+        with the draft in one transaction so no person sees it first; None when the draft
+        goes to people (no rounds left, nothing failed, or the caller wrote the draft).
+
+        A round adds an attempt to the task's own count, so the kind's ``max_attempts``
+        stay for people: the supervisor uses ``auto_revise`` rounds, never theirs.
+        """
+        kind = self._kinds.get(saved.task.kind)
+        if kind is None or reading is None or reading.model is None or made.provider == CALLER:
+            return None
+        taken = supervision.rounds_taken(self.store.events(saved.task.id))
+        if not supervision.sends_back(kind.supervisor, reading, taken):
+            return None
+        task = evolve(saved.task, max_attempts=saved.task.max_attempts + 1)
+        assert saved.draft is not None and kind.supervisor is not None
+        decision = round_decision(
+            task.id, saved.draft.id, reading.model, new_id(), saved.event.created_at
+        )
+        by = Principal(decision.actor, frozenset(), channel=supervision.SUPERVISOR_ROLE)
+        payload = decision_payload(decision, by)
+        payload[supervision.ROUND] = taken + 1
+        payload["auto_revise"] = kind.supervisor.auto_revise
+        payload["max_attempts"] = task.max_attempts
+        change = self._change(
+            task,
+            Action.REVISE,
+            decision.actor,
+            payload,
+            decision.created_at,
+            decision=decision,
+            pending_feedback=decision.feedback,
+        )
+        # Never anything but another draft: a round that would end the task is not taken.
+        return change if change.task.status is TaskStatus.QUEUED else None
 
     def _first_due(self, kind_name: str, saved_at: float) -> float | None:
         """When a new draft's first timer is due (None for a kind without timers)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from placet.domain.fastinit import one_step_init
 from placet.domain.models import Usage
@@ -20,6 +20,10 @@ class CompletionRequest:
     (best effort, as its API says). None lets the provider choose.
     ``stop``: the model stops before the first of these it would write (they
     are not part of the answer).
+    ``json_schema``: the answer must be a JSON value this schema accepts; the
+    provider constrains generation to it where it can (a grammar on llama.cpp,
+    ``response_format`` on OpenAI-compatible servers). The caller still
+    validates the answer: not every server honours a schema.
     """
 
     messages: list[dict[str, str]]
@@ -27,6 +31,7 @@ class CompletionRequest:
     temperature: float = 0.7
     seed: int | None = None
     stop: tuple[str, ...] = ()
+    json_schema: dict[str, Any] | None = None
 
 
 @one_step_init

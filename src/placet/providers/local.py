@@ -162,6 +162,8 @@ class LocalProvider:
                     repeat_penalty=repeat_penalty(),
                     seed=request.seed,
                     stop=list(request.stop) or None,
+                    # llama.cpp turns the schema into a grammar: only answers it accepts.
+                    response_format=_response_format(request),
                     stream=True,
                 )
                 completion_tokens = 0
@@ -181,6 +183,12 @@ class LocalProvider:
                 raise ProviderError(f"the local model failed: {exc}") from exc
         prompt_tokens = len(llama.tokenize(_prompt_text(request).encode("utf-8")))
         yield Chunk(usage=Usage(prompt_tokens, completion_tokens))
+
+
+def _response_format(request: CompletionRequest) -> dict[str, Any] | None:
+    if request.json_schema is None:
+        return None
+    return {"type": "json_object", "schema": request.json_schema}
 
 
 def repeat_penalty() -> float:

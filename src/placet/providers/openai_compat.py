@@ -28,7 +28,7 @@ from typing import Any, cast
 
 import httpx2
 import openai
-from openai.types.chat import ChatCompletionChunk, ChatCompletionMessageParam
+from openai.types.chat import ChatCompletion, ChatCompletionChunk, ChatCompletionMessageParam
 from openai.types.completion_usage import CompletionUsage
 
 from placet.domain.models import Usage
@@ -104,6 +104,7 @@ class OpenAICompatibleProvider:
         # Cleared the first time a server rejects ``stream_options``, so each
         # later request does not pay for a rejected attempt.
         self._ask_for_usage = True
+        self._schema_way = 0  # the index in SCHEMA_WAYS this server takes
         self._client = openai.OpenAI(
             base_url=base_url, api_key=api_key, timeout=timeout, max_retries=0
         )
@@ -215,6 +216,33 @@ class OpenAICompatibleProvider:
                 self._ask_for_usage = False
         return self._create_stream(request, ask_for_usage=False)
 
+    def _create(self, request: CompletionRequest) -> ChatCompletion:
+        while True:
+            try:
+                return self._client.chat.completions.create(
+                    model=self._model,
+                    messages=_messages(request),
+                    max_tokens=request.max_tokens,
+                    temperature=request.temperature,
+                    seed=_seed(request),
+                    stop=_stop(request),
+                    response_format=self._response_format(request),
+                )
+            except openai.APIStatusError as exc:
+                # A server or model without JSON Schema structured outputs (llama.cpp's
+                # server, many of Groq's models) may take JSON mode: try the next way of
+                # asking. The caller validates the answer whichever way it was asked.
+                last_way = self._schema_way >= len(SCHEMA_WAYS) - 1
+                if request.json_schema is None or last_way or not _refuses_schema(exc):
+                    raise
+                self._schema_way += 1
+
+    def _response_format(self, request: CompletionRequest) -> Any:
+        """How a request with a schema asks for it (SCHEMA_WAYS); nothing without one."""
+        if request.json_schema is None:
+            return openai.omit
+        return SCHEMA_WAYS[self._schema_way](request.json_schema)
+
     def _create_stream(
         self, request: CompletionRequest, *, ask_for_usage: bool
     ) -> openai.Stream[ChatCompletionChunk]:
@@ -225,20 +253,14 @@ class OpenAICompatibleProvider:
             temperature=request.temperature,
             seed=_seed(request),
             stop=_stop(request),
+            response_format=self._response_format(request),
             stream=True,
             stream_options={"include_usage": True} if ask_for_usage else openai.omit,
         )
 
     def _complete_once(self, request: CompletionRequest) -> Generator[Chunk, None, None]:
         with self._translated_errors():
-            response = self._client.chat.completions.create(
-                model=self._model,
-                messages=_messages(request),
-                max_tokens=request.max_tokens,
-                temperature=request.temperature,
-                seed=_seed(request),
-                stop=_stop(request),
-            )
+            response = self._create(request)
         choices = getattr(response, "choices", None) or ()
         if not choices:
             raise ProviderError(f"{self.name} answered with no choices")
@@ -316,6 +338,27 @@ class OpenAICompatibleProvider:
 
 
 # --- helpers ------------------------------------------------------------------
+
+
+def _refuses_schema(exc: openai.APIStatusError) -> bool:
+    """True when the server said no to how the answer's format was asked for (a 400 or
+    422; llama.cpp's server answers 500 to a response_format it does not know)."""
+    detail = _server_message(exc).lower()
+    named = any(word in detail for word in ("response_format", "response format", "json_schema"))
+    return exc.status_code in (400, 422, 500) and named
+
+
+# The ways to ask an OpenAI-compatible server for JSON that fits a schema, best first:
+# structured outputs (OpenAI, vLLM, Groq's newer models), JSON mode with the schema
+# (llama.cpp's server makes it a grammar), plain JSON mode.
+SCHEMA_WAYS: tuple[Callable[[dict[str, Any]], dict[str, Any]], ...] = (
+    lambda schema: {
+        "type": "json_schema",
+        "json_schema": {"name": "answer", "schema": schema, "strict": True},
+    },
+    lambda schema: {"type": "json_object", "schema": schema},
+    lambda _schema: {"type": "json_object"},
+)
 
 
 def _seed(request: CompletionRequest) -> int | openai.Omit:

@@ -102,6 +102,11 @@ class Store(Protocol):
         """Apply a compare-and-set change, or raise ``ConflictError``."""
         ...
 
+    def apply_all(self, changes: Sequence[Change]) -> Task:
+        """Apply compare-and-set changes in order in one transaction (the second made on
+        the task the first leaves): all of them, or, on a conflict, none; the last task."""
+        ...
+
     def claim(
         self,
         now: float,

@@ -286,6 +286,13 @@ class PostgresBackend:
             self._apply(conn, change)
         return change.task
 
+    def apply_all(self, changes: Sequence[Change]) -> Task:
+        """Apply changes in order in one transaction: all of them, or (on a conflict) none."""
+        with self._connection() as conn, conn.transaction():
+            for change in changes:
+                self._apply(conn, change)
+        return changes[-1].task
+
     def _apply(self, conn: _Connection, change: Change) -> None:
         params: list[Any] = [*rows.update_values(change)]
         if change.draft is not None:

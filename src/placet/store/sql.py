@@ -81,6 +81,10 @@ class Backend(Protocol):
         """Apply a compare-and-set change, or raise ``ConflictError``."""
         ...
 
+    def apply_all(self, changes: Sequence[Change]) -> Task:
+        """Apply changes in order in one transaction, or raise ``ConflictError``."""
+        ...
+
     def claim(
         self, now: float, change_for: ClaimChange, task_id: str | None, skip_kinds: frozenset[str]
     ) -> Task | None:
@@ -164,6 +168,14 @@ class SqlStore:
         task = self._db.apply(change)
         if change.draft is not None:
             self._drafts.keep(change.draft.id, change.draft)
+        return task
+
+    def apply_all(self, changes: Sequence[Change]) -> Task:
+        """Apply changes in order in one transaction: all of them, or (on a conflict) none."""
+        task = self._db.apply_all(changes)
+        for change in changes:
+            if change.draft is not None:
+                self._drafts.keep(change.draft.id, change.draft)
         return task
 
     def claim(

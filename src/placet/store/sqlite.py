@@ -311,6 +311,13 @@ class SqliteBackend:
             self._apply(cursor, change)
         return change.task
 
+    def apply_all(self, changes: Sequence[Change]) -> Task:
+        """Apply changes in order in one transaction: all of them, or (on a conflict) none."""
+        with self._write() as cursor:
+            for change in changes:
+                self._apply(cursor, change)
+        return changes[-1].task
+
     def _apply(self, cursor: Any, change: Change) -> None:
         update = self._sql[id(UPDATE_TASK)]
         cursor.execute(update.text, update.bind_values(UPDATE_ORDER, rows.update_values(change)))

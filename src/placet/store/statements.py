@@ -55,6 +55,7 @@ MUTABLE = (
     "held_until",
     "risk",
     "flags",
+    "max_attempts",  # a supervisor round adds one (domain/supervision.py)
 )
 UPDATE_ORDER = (*MUTABLE, "b_id", "b_version", "b_status")
 GET_MUTABLE = operator.attrgetter(*MUTABLE)

@@ -16,13 +16,13 @@ from placet.domain import holds
 from placet.domain.models import Task, TaskStatus
 from placet.domain.policy import Permission
 from placet.domain.queries import TaskFilter
-from placet.domain.supervision import HIGH_RISK, RISK_OF_TYPE, UNAVAILABLE
+from placet.domain.supervision import HIGH_RISK, READING_FLAGS, RISK_OF_TYPE
 from placet.web.pages.common import SAFE_ID, Viewer, ViewerDep, fragment, notice_for, page
 
 PAGE_SIZE = 50
 # Views of what waits: past a reminder or escalation, and escalated to the viewer.
 VIEWS = {"overdue": "Overdue", "escalated": "Escalated to me"}
-FLAG_NAMES = (*sorted(RISK_OF_TYPE), UNAVAILABLE)  # what the queue's filter offers
+FLAG_NAMES = (*sorted(RISK_OF_TYPE), *READING_FLAGS)  # what the queue's filter offers
 FLAG_NAME = re.compile(r"^[a-z_]{1,40}$")  # a supervisor flag, as the filter takes it
 MAX_SCAN = 1000  # tasks looked at to fill one page of "what awaits me"
 
