@@ -67,7 +67,8 @@ class FakeProvider:
 class FakeSupervisor:
     """A supervisor's model for engine tests: answers the checks put to it (the JSON the
     request's schema asks for), failing each check whose text ``fails`` says fails on the
-    draft. ``answers`` replaces the answers with these texts, one per call (garbage, say)."""
+    draft. ``answers`` replaces the answers with these texts, one per call (garbage, say).
+    Asked to draft (a request with no schema), it drafts as FakeProvider does."""
 
     def __init__(
         self,
@@ -90,11 +91,13 @@ class FakeSupervisor:
     def complete(self, request: CompletionRequest) -> Completion:
         """The answer to the checks in the request."""
         self.requests.append(request)
+        if request.json_schema is None:  # asked to draft, not to check: as FakeProvider
+            return Completion(fake_text(request))
         if self._answers:
             return Completion(self._answers.pop(0))
         prompt = request.messages[-1]["content"]
         draft = prompt.split("<<<\n", 1)[-1].rsplit("\n>>>", 1)[0]
-        entries = (request.json_schema or {})["properties"]["checks"]["properties"]
+        entries = request.json_schema["properties"]["checks"]["properties"]
         answer = {}
         for number, entry in entries.items():
             check = entry["properties"]["check"]["enum"][0]

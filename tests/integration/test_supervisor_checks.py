@@ -7,7 +7,11 @@ that answers garbage or fails leaves the draft to people as usual; nothing here 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -24,6 +28,7 @@ from placet.errors import ProviderUnavailableError
 from placet.providers.base import Provider
 from placet.store.sql import SqlStore
 from placet.testing import FakeProvider, FakeSupervisor, person
+from tests.integration.web_helpers import web_world
 
 REFUND = "Never promise a refund"
 DATES = "No dates or deadlines"
@@ -218,3 +223,68 @@ def test_no_supervisor_answer_ever_approves_or_rejects(
     assert task.final_output is None
     kinds = {d.kind for d in engine.detail(task.id).decisions}
     assert kinds <= {DecisionKind.REVISE}
+
+
+# -- where the checks show -----------------------------------------------------------------
+
+TOML = f"""\
+[kinds.reply]
+template = "Reply to {{message}}"
+[kinds.reply.supervisor]
+scan = ["pii"]
+checks = ["{REFUND}", "{DATES}"]
+model = "{MODEL}"
+"""
+HOSTILE = "<script>alert(1)</script>"
+SENT = f"We will refund you. {HOSTILE}"
+
+
+def hostile_answer() -> str:
+    checks = {
+        "1": {"check": REFUND, "evidence": "We will refund you.", "pass": False},
+        "2": {"check": DATES, "evidence": f"none {HOSTILE}", "pass": True},
+    }
+    return json.dumps({"checks": checks, "risk": 65, "summary": f"Refund {HOSTILE}"})
+
+
+def test_the_page_the_api_and_the_terminal_show_each_check_escaped(tmp_path: Path) -> None:
+    supervisor = FakeSupervisor(answers=[hostile_answer()])
+    with web_world(tmp_path, toml=TOML, provider=supervisor) as world:
+        world.add_user("rita", "reviewer")
+        task = world.engine.propose("reply", {"message": "Hi"}, "sam", SENT)
+        rita, _ = world.session_client("rita")
+        page = rita.get(f"/tasks/{task.id}").text
+        assert HOSTILE not in page and "&lt;script&gt;" in page
+        assert f"Checks, answered by {MODEL}" in page
+        assert '<span class="tag risk-high">fail</span> Never promise a refund' in page
+        assert '<mark class="finding check-mark" title="failed check: ' in page
+        assert ">We will refund you.</mark>" in page
+        assert "risk 65 of 100" in page
+        assert f'data-id="{task.id}"' in rita.get("/?flag=failed_check").text
+        detail = world.client_as("rita").get(f"/api/v1/tasks/{task.id}").json()
+        assert detail["flags"] == ["failed_check"]
+        assert detail["supervisor"]["model"]["checks"][0]["pass"] is False
+        env = {**os.environ, "PLACET_DATABASE_URL": world.engine.settings.database_url}
+        command = [sys.executable, "-m", "placet", "show", task.id]
+        shown = subprocess.run(command, cwd=world.root, env=env, capture_output=True, text=True)
+        assert f"checks by {MODEL}: 1 of 2 failed" in shown.stdout
+        assert 'FAIL Never promise a refund: "We will refund you."' in shown.stdout
+
+
+def test_the_supervisors_rounds_show_in_the_history(tmp_path: Path) -> None:
+    toml = TOML + "auto_revise = 1\n"
+    supervisor = FakeSupervisor(first_draft_fails)
+    with web_world(tmp_path, toml=toml, provider=supervisor) as world:
+        world.add_user("rita", "reviewer")
+        # The supervisor's model also drafts here (one fake for every model): its drafts
+        # start "Draft N" as FakeProvider's do.
+        task = world.engine.submit("reply", {"message": "Hi"}, "sam")
+        for _ in range(2):
+            claimed = world.engine.claim("w", task.id)
+            assert claimed is not None
+            task = world.engine.draft(claimed, "w")
+        assert task.status is TaskStatus.AWAITING_REVIEW
+        rita, _ = world.session_client("rita")
+        page = rita.get(f"/tasks/{task.id}").text
+        assert f"supervisor:{MODEL}" in page
+        assert "The supervisor found that the draft fails these checks" in page

@@ -250,6 +250,24 @@ def _show_reading(detail: TaskDetail) -> None:
         place = "draft" if flag.field is None else f"input {flag.field}"
         line = f"  {flag.type} in the {place} at {flag.start}-{flag.end}: {flag.why}"
         out.print(plain(line))
+    if reading.model is not None:
+        _show_checks(reading.model)
+
+
+def _show_checks(model: supervision.ModelReading) -> None:
+    """The model's answer to each check: pass or fail, and the sentence that shows it."""
+    if model.unavailable is not None:
+        said = f"  checks: could not be made by {model.model} ({model.unavailable})"
+        out.print(plain(said, "yellow"))
+        return
+    failed = len(model.failed())
+    out.print(plain(f"  checks by {model.model}: {failed} of {len(model.checks)} failed"))
+    for result in model.checks:
+        verdict = "pass" if result.passed else "FAIL"
+        evidence = f': "{result.evidence}"' if result.evidence else ""
+        out.print(plain(f"    {verdict} {result.check}{evidence}", "" if result.passed else "red"))
+    if model.summary:
+        out.print(plain(f"  summary: {model.summary}"))
 
 
 def execution_line(run: Execution) -> Text:

@@ -266,6 +266,21 @@ class Reading:
         """The findings in the draft itself."""
         return [flag for flag in self.flags if flag.where == IN_DRAFT]
 
+    def marks(self) -> list[Flag]:
+        """What to mark in place in the draft: the findings in it, and the sentence the
+        model quoted for each check it failed (as a ``failed_check`` flag)."""
+        failed = self.model.failed() if self.model is not None else []
+        quoted = [
+            Flag(FAILED_CHECK, "check", IN_DRAFT, result.start, result.end, result.check)
+            for result in failed
+            if result.start is not None and result.end is not None
+        ]
+        return self.in_draft() + quoted
+
+    def has_news(self) -> bool:
+        """True when there is anything to show: a finding, or the model's checks."""
+        return bool(self.flags) or self.model is not None
+
     def in_input(self) -> list[Flag]:
         """The findings in the task's input, reported apart."""
         return [flag for flag in self.flags if flag.where == IN_INPUT]

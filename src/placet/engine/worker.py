@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from placet.domain.models import Task
+from placet.domain.models import Task, TaskStatus
 from placet.engine import DRAFT_FAILURES, ChunkSink, Engine
 from placet.errors import ConflictError, PlacetError
 
@@ -109,6 +109,9 @@ class Worker:
             self._report(f"gave up {task.id}: {exc.message}")
             return
         self.drafted += 1
+        if drafted.status is TaskStatus.QUEUED:  # the supervisor sent it back (auto_revise)
+            self._report(f"the supervisor sent {drafted.id} back for another draft: a check failed")
+            return
         self._report(f"ready for review {drafted.id} (attempt {drafted.attempt})")
 
     def stop(self) -> None:
