@@ -223,3 +223,17 @@ def test_config_check_names_a_bad_example_stop_and_revise_from(cli: Cli) -> None
     assert '[kinds.note]: revise_from must be "draft"' in said["revise_from"]
     assert "[kinds.note]: example 1: input lacks topic" in said["example"]
     assert said["count"] == "error: 3 problems: fix them, then run placet config check again"
+
+
+def test_config_check_names_a_supervisor_whose_model_cannot_be_used(cli: Cli) -> None:
+    (cli.folder / "placet.toml").write_text(
+        '[kinds.reply]\ntemplate = "Reply to {customer}."\nmodel = "local:smollm2"\n'
+        '[kinds.reply.supervisor]\nchecks = ["Never promise a refund"]\nauto_revise = 1\n'
+        'model = "groq:llama-3.3-70b-versatile"\n'
+    )
+    checked = cli("config", "check")
+    assert checked.returncode == EXIT_ERROR, checked.stderr
+    problem, count = checked.stderr.strip().splitlines()
+    assert "[kinds.reply.supervisor] model groq:llama-3.3-70b-versatile: " in problem
+    assert "GROQ_API_KEY" in problem and "recorded as unavailable" in problem
+    assert count == "error: 1 problem: fix them, then run placet config check again"

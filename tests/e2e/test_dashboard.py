@@ -10,6 +10,7 @@ test also takes the README's screenshots: into a temporary folder, or into
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import time
 from collections.abc import Iterator
@@ -441,3 +442,37 @@ def test_supervisor_findings_are_marked_and_the_xss_corpus_stays_text(
 
 def selected_or_listed(page: Page, task_id: str) -> bool:
     return page.locator(f'#queue-table tr.row[data-id="{task_id}"]').count() == 1
+
+
+def test_the_supervisors_checks_keep_the_xss_corpus_as_text(
+    page: Page, site: Site, watch: Watch
+) -> None:
+    # The model's evidence and summary are untrusted text, as a draft is.
+    payloads = [payload.text for payload in CORPUS if len(payload.text) <= 100]
+    groups: list[str] = []
+    for text in payloads:
+        if groups and len(groups[-1]) + len(text) < 280:
+            groups[-1] += " | " + text
+        else:
+            groups.append(text)
+    checks = tuple(f"Rule {number}" for number in range(1, len(groups) + 1))
+    supervisor = Supervision(checks=checks, model="fake:story")
+    site.world.engine.register_kind(
+        TaskKind(name="checked", template="Reply: {message}", supervisor=supervisor)
+    )
+    answers = {
+        str(number): {"check": check, "evidence": group, "pass": False}
+        for number, (check, group) in enumerate(zip(checks, groups, strict=True), 1)
+    }
+    summary = payloads[0]
+    site.provider.script(json.dumps({"checks": answers, "risk": 50, "summary": summary}))
+    task = site.world.engine.propose("checked", {"message": "hi"}, "sam", "A plain draft.")
+    sign_in(page, "rita")
+    page.goto(f"/tasks/{task.id}")
+    page.wait_for_selector("#supervisor-checks")
+    assert page.evaluate("document.scripts.length") == 1  # ours, nothing else
+    shown = " ".join(page.inner_text("#supervisor").split())
+    for text in payloads:
+        assert " ".join(text.split()) in shown, text
+    assert page.locator("#supervisor-checks li.check-fail").count() == len(checks)
+    watch.assert_quiet()

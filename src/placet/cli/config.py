@@ -7,6 +7,7 @@ import typer
 from placet.cli.common import EXIT_ERROR, fail_line, handle_errors, warn
 from placet.cli.render import out
 from placet.config import Settings, check_settings
+from placet.engine import supervising
 from placet.errors import ConfigError
 from placet.providers.registry import check as check_model
 
@@ -40,13 +41,25 @@ def check() -> None:
 
 
 def _model_problems(settings: Settings) -> list[str]:
-    """Each kind whose model cannot be used, as a submit of it would be refused."""
+    """Each kind whose model cannot be used, as a submit of it would be refused; and each
+    supervisor whose model cannot (its checks would be recorded as unavailable)."""
     problems = []
     for kind in settings.kinds.values():
         try:
             check_model(settings.model_for(kind), settings)
         except ConfigError as exc:
             problems.append(settings.unusable_model(kind, exc.message))
+        if kind.supervisor is None or not kind.supervisor.checks:
+            continue
+        model = kind.supervisor.model or supervising.DEFAULT_MODEL
+        try:
+            check_model(model, settings)
+        except ConfigError as exc:
+            where = settings.config_path or "placet.toml"
+            problems.append(
+                f"{where} [kinds.{kind.name}.supervisor] model {model}: {exc.message} "
+                "(its checks would be recorded as unavailable on every draft)"
+            )
     return problems
 
 
