@@ -20,6 +20,7 @@ from dotenv import load_dotenv
 
 from placet.auditkey import read_key
 from placet.domain.holds import LONGEST_HOLD
+from placet.domain.learning import MAX_EVERY, MAX_EXAMPLES, Learning
 from placet.domain.models import REVISE_FROM, Example, TaskKind
 from placet.domain.policy import kind_policy_problems
 from placet.domain.prompts import template_inputs, template_problem
@@ -60,6 +61,7 @@ KIND_KEYS = {
     "on_deadline",
     "hold",
     "supervisor",
+    "learn",
 }
 SUPERVISOR_KEYS = {"scan", "route", "checks", "model", "auto_revise"}
 MAX_CHECK_CHARS = 300
@@ -439,6 +441,34 @@ def _supervisor(table: dict[str, Any], where: str) -> Supervision | None:
     return Supervision(tuple(dict.fromkeys(scan)), route, checks, model, auto_revise)
 
 
+def _learn(table: dict[str, Any], where: str) -> Learning:
+    """``learn = { every = 20, examples = 3 }``: what the kind learns from its reviewers."""
+    raw = table.get("learn")
+    if raw is None:
+        return Learning()
+    example = "learn = { every = 20, examples = 3 }"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: learn must be a table, such as {example}")
+    _reject_unknown(raw, {"every", "examples"}, f"{where} learn")
+    every = raw.get("every")
+    if every is not None and (
+        isinstance(every, bool) or not isinstance(every, int) or not 1 <= every <= MAX_EVERY
+    ):
+        raise ConfigError(
+            f"{where}: learn.every must be a whole number from 1 to {MAX_EVERY} (decisions "
+            f"between lesson proposals), not {_shown(every)}"
+        )
+    examples = raw.get("examples", 0)
+    if isinstance(examples, bool) or not isinstance(examples, int):
+        examples = -1
+    if not 0 <= examples <= MAX_EXAMPLES:
+        raise ConfigError(
+            f"{where}: learn.examples must be a whole number from 0 to {MAX_EXAMPLES} (approved "
+            f"drafts put into each prompt), not {_shown(raw.get('examples'))}"
+        )
+    return Learning(every, examples)
+
+
 def _checks(raw: Any, where: str) -> tuple[str, ...]:
     """The supervisor's plain-language checks: up to MAX_CHECKS distinct short sentences."""
     example = 'checks = ["Never promise a refund", "Answer the question asked"]'
@@ -571,6 +601,7 @@ def parse_kind(
     on_deadline = attempt(lambda: _on_deadline(table, where), "reject")
     hold = attempt(lambda: _hold(table, where), None)
     supervisor = attempt(lambda: _supervisor(table, where), None)
+    learn = attempt(lambda: _learn(table, where), Learning())
     stop = attempt(lambda: _stop(table, where), no_names)
     revise_from = attempt(lambda: _revise_from(table, where), "draft")
     if template is None:
@@ -595,6 +626,7 @@ def parse_kind(
         on_deadline=on_deadline,
         hold=hold,
         supervisor=supervisor,
+        learn=learn,
         **timers,
     )
 

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from placet.domain.fastinit import one_step_init
+from placet.domain.learning import Learning
 from placet.domain.supervision import Supervision
 
 JsonObject = dict[str, Any]
@@ -121,6 +122,8 @@ class TaskKind:
     hold: float | None = None  # how long taking an item holds it (domain/holds.py); None: 30m
     # The supervisor's first reading of every draft (domain/supervision.py); None: off.
     supervisor: Supervision | None = None
+    # What the kind learns from its reviewers (domain/learning.py): lessons, examples.
+    learn: Learning = field(default_factory=Learning)
 
 
 @one_step_init

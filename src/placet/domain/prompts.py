@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 
+from placet.domain.learning import MAX_EXAMPLE_CHARS, NOTHING, Learned, lessons_block
 from placet.domain.models import JsonObject, TaskKind
 from placet.errors import InvalidInputError
 
@@ -101,19 +102,34 @@ def build_messages(
     values: JsonObject,
     previous_draft: str | None = None,
     feedback: str | None = None,
+    learned: Learned = NOTHING,
 ) -> list[Message]:
     """The chat messages for a first draft, or for a revision of one.
 
-    The kind's worked examples come first, each as the request it answers and
-    the answer. A revision (``previous_draft`` given) is built as the kind's
-    ``revise_from`` says: from the draft, or from the request and the feedback.
+    The system prompt comes first, then the kind's active lessons (delimited, in
+    the same system turn), then the kind's worked examples and the approved work
+    most like this task, each as the request it answers and the answer. A
+    revision (``previous_draft`` given) is built as the kind's ``revise_from``
+    says: from the draft, or from the request and the feedback.
     """
     messages: list[Message] = []
-    if kind.system:
-        messages.append({"role": "system", "content": kind.system})
+    system = "\n\n".join(
+        part
+        for part in (kind.system, lessons_block(learned.lessons) if learned.lessons else "")
+        if part
+    )
+    if system:
+        messages.append({"role": "system", "content": system})
     for example in kind.examples:
         messages.append({"role": "user", "content": render_template(kind.template, example.input)})
         messages.append({"role": "assistant", "content": example.output})
+    for earlier in learned.examples:
+        try:
+            asked = render_template(kind.template, earlier.input)
+        except InvalidInputError:
+            continue  # made under another template: it no longer shows the kind's request
+        messages.append({"role": "user", "content": asked})
+        messages.append({"role": "assistant", "content": earlier.output[:MAX_EXAMPLE_CHARS]})
     request = render_template(kind.template, values)
     if previous_draft is None:
         messages.append({"role": "user", "content": request})

@@ -15,7 +15,16 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from placet.config import Settings
-from placet.domain import audit, executions, holds, jsontext, quorum, supervision, timers
+from placet.domain import (
+    audit,
+    executions,
+    holds,
+    jsontext,
+    lessons,
+    quorum,
+    supervision,
+    timers,
+)
 from placet.domain.actors import SYSTEM_ACTOR
 from placet.domain.changes import Change, change_for, next_event
 from placet.domain.controls import EVERYTHING, Pause
@@ -29,6 +38,7 @@ from placet.domain.decisions import (
 )
 from placet.domain.fastinit import evolve, one_step_init
 from placet.domain.ids import new_id, new_seed
+from placet.domain.learning import Learned
 from placet.domain.models import (
     Decision,
     DecisionKind,
@@ -59,6 +69,7 @@ from placet.engine.accounts import Accounts
 from placet.engine.auditlog import AuditLog
 from placet.engine.controls import Controls
 from placet.engine.identity import local_principal
+from placet.engine.learning import Learner
 from placet.engine.reading import Reads
 from placet.engine.supervising import supervise
 from placet.errors import (
@@ -113,6 +124,7 @@ class _Made:
     usage: Usage
     latency_ms: float
     seed: int | None = None
+    lessons: str | None = None  # the version of the lesson set the prompt carried
 
 
 class Engine(Reads):
@@ -136,29 +148,43 @@ class Engine(Reads):
         self._usable_models: set[str] = set()
         self._providers: dict[str, Provider] = {}
         self._clock = clock
+        # Every kind, and the kind of each one's lesson proposals (domain/lessons.py).
         self._kinds: dict[str, TaskKind] = {}
+        self._own_kinds: dict[str, TaskKind] = {}
         for kind in settings.kinds.values():
             self._check_policy(kind)
-            self._kinds[kind.name] = kind
+            self._add_kind(kind)
         self._reviewer_lists = _reviewer_lists(self._kinds, self.settings.groups)
         self._written: KeptRecords[Task] = KeptRecords(TASKS_KEPT)
         self.audit_chain = audit.ChainHash(settings.audit_key)
         self.accounts = Accounts(store.accounts(), self.audit_chain)
         self.controls = Controls(self.accounts)  # the kill switch
         self.audit_log = AuditLog(store.audit_log(), self.audit_chain)
+        self.learning = Learner(self)  # lessons and examples (engine/learning.py)
 
     # -- kinds and providers ---------------------------------------------------
 
     @property
     def kinds(self) -> Mapping[str, TaskKind]:
-        """Every kind: from placet.toml and registered in code."""
-        return self._kinds
+        """Every kind: from placet.toml and registered in code (not their lesson kinds)."""
+        return self._own_kinds
+
+    @property
+    def reviewer_lists(self) -> ReviewerLists:
+        """Who may review which kind, as placet.toml's lists say."""
+        return self._reviewer_lists
+
+    def _add_kind(self, kind: TaskKind) -> None:
+        self._kinds[kind.name] = kind
+        if lessons.learner_of(kind.name) is None:  # a kind of proposals learns nothing
+            self._own_kinds[kind.name] = kind
+            self._kinds[lessons.name_for(kind.name)] = lessons.proposal_kind(kind)
 
     def kind(self, name: str) -> TaskKind:
         """The kind with that name, or an error listing the known ones."""
         kind = self._kinds.get(name)
         if kind is None:
-            known = ", ".join(sorted(self._kinds)) or "none"
+            known = ", ".join(sorted(self._own_kinds)) or "none"
             raise UnknownKindError(f"unknown task kind {name!r}; known kinds: {known}")
         return kind
 
@@ -171,7 +197,7 @@ class Engine(Reads):
         if problem is not None:
             raise ConfigError(f"kind {kind.name!r}: template: {problem}")
         self._check_policy(kind)
-        self._kinds[kind.name] = kind
+        self._add_kind(kind)
         self._reviewer_lists = _reviewer_lists(self._kinds, self.settings.groups)
 
     def pause(self, principal: Principal, reason: str, kind: str | None = None) -> Pause:
@@ -223,7 +249,7 @@ class Engine(Reads):
         model is loaded or called. Drafting a task of such a kind fails it.
         """
         problems: dict[str, str] = {}
-        for name, kind in self._kinds.items():
+        for name, kind in self._own_kinds.items():
             model = self.settings.model_for(kind)
             try:
                 self.provider(model)
@@ -403,7 +429,8 @@ class Engine(Reads):
         try:
             kind = self.kind(task.kind)
             previous = self._previous_output(task)
-            messages = build_messages(kind, task.input, previous, task.pending_feedback)
+            learned = self.learned_for(kind, task)
+            messages = build_messages(kind, task.input, previous, task.pending_feedback, learned)
             model = self.settings.model_for(kind)
             provider = self.provider(model)
             # A new seed for every attempt: asking again gives another draft, and
@@ -412,6 +439,9 @@ class Engine(Reads):
                 messages, kind.max_tokens, kind.temperature, new_seed(), kind.stop
             )
             text, usage = self._generate(task, worker, provider, request, on_chunk)
+            learner = lessons.learner_of(kind.name)
+            if learner is not None:  # a proposal: new lessons only, one per line
+                text = lessons.proposal_text(text, self.learning.active_lessons(learner))
         except DRAFT_FAILURES as exc:
             self._fail(task, worker, exc)
             raise
@@ -422,8 +452,16 @@ class Engine(Reads):
             self._release(task, worker, "drafting was interrupted")
             raise
         latency_ms = (time.monotonic() - started) * 1000
-        made = _Made(provider.name, model, messages, text, usage, latency_ms, request.seed)
+        made = _Made(
+            provider.name, model, messages, text, usage, latency_ms, request.seed, learned.version
+        )
         return self._save_draft(task, worker, made)
+
+    def learned_for(self, kind: TaskKind, task: Task) -> Learned:
+        """What the kind learned that goes into this task's prompt: its active lessons
+        (approved by people) and the approved work most like this task."""
+        taught = self.learning.active_lessons(kind.name)
+        return Learned(taught, self.learning.examples_for(kind, task))
 
     def propose(
         self,
@@ -469,6 +507,8 @@ class Engine(Reads):
         }
         if made.seed is not None:  # a caller's own draft had none
             payload["seed"] = made.seed
+        if made.lessons is not None:  # the lesson set the prompt carried (domain/learning.py)
+            payload["lessons"] = made.lessons
         supervised = self._supervise(task, made.text, made.seed)
         if supervised is not None:
             payload["supervisor"] = supervised.payload()
@@ -644,6 +684,14 @@ class Engine(Reads):
     # -- decide ------------------------------------------------------------------
 
     def decide(self, request: DecisionRequest) -> Task:
+        """Record a verdict on the draft the task waits on (see _decide); then, for a kind
+        that learns every N decisions, propose lessons when a round is complete."""
+        task = self._decide(request)
+        with contextlib.suppress(PlacetError):  # the decision stands; a later one proposes
+            self.learning.after_decision(task)
+        return task
+
+    def _decide(self, request: DecisionRequest) -> Task:
         """Record a verdict on the draft the task waits on: exactly one per draft.
 
         The one path every channel's decision takes: the principal is checked

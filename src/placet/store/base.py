@@ -98,6 +98,10 @@ class Store(Protocol):
         """Push a drafting lease further out; False if ``owner`` no longer holds it."""
         ...
 
+    def count_decisions(self, kind: str) -> int:
+        """How many decisions were made on tasks of a kind."""
+        ...
+
     def apply(self, change: Change) -> Task:
         """Apply a compare-and-set change, or raise ``ConflictError``."""
         ...

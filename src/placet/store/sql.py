@@ -22,7 +22,7 @@ from placet.domain.changes import Change
 from placet.domain.models import Decision, Draft, Event, Task, TaskDetail, TaskStatus
 from placet.domain.queries import TaskFilter
 from placet.errors import NotFoundError, StoreError
-from placet.store import rows
+from placet.store import rows, schema
 from placet.store.accounts import SqlAccountStore
 from placet.store.auditlog import SqlAuditLog
 from placet.store.base import ClaimChange
@@ -259,6 +259,16 @@ class SqlStore:
         """How many tasks there are of each kind in each status."""
         query = sa.select(_T.c.kind, _T.c.status, sa.func.count()).group_by(_T.c.kind, _T.c.status)
         return {(k, TaskStatus(s)): n for k, s, n in self._db.select(query, {})}
+
+    def count_decisions(self, kind: str) -> int:
+        """How many decisions were made on tasks of a kind (every verdict, any draft)."""
+        decisions = schema.decisions
+        query = (
+            sa.select(sa.func.count())
+            .select_from(decisions.join(_T, decisions.c.task_id == _T.c.id))
+            .where(_T.c.kind == sa.bindparam("kind"))
+        )
+        return int(self._db.select(query, {"kind": kind})[0][0])
 
     def iter_tasks(self) -> Iterator[Task]:
         """Every task, oldest first, a page at a time."""
