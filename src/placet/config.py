@@ -20,7 +20,7 @@ from dotenv import load_dotenv
 
 from placet.auditkey import read_key
 from placet.domain.holds import LONGEST_HOLD
-from placet.domain.learning import MAX_EVERY, MAX_EXAMPLES, Learning
+from placet.domain.learning import DISTILL, MAX_EVERY, MAX_EXAMPLES, Learning
 from placet.domain.models import REVISE_FROM, Example, TaskKind
 from placet.domain.policy import kind_policy_problems
 from placet.domain.prompts import template_inputs, template_problem
@@ -449,7 +449,7 @@ def _learn(table: dict[str, Any], where: str) -> Learning:
     example = "learn = { every = 20, examples = 3 }"
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: learn must be a table, such as {example}")
-    _reject_unknown(raw, {"every", "examples"}, f"{where} learn")
+    _reject_unknown(raw, {"every", "examples", "distill"}, f"{where} learn")
     every = raw.get("every")
     if every is not None and (
         isinstance(every, bool) or not isinstance(every, int) or not 1 <= every <= MAX_EVERY
@@ -466,7 +466,13 @@ def _learn(table: dict[str, Any], where: str) -> Learning:
             f"{where}: learn.examples must be a whole number from 0 to {MAX_EXAMPLES} (approved "
             f"drafts put into each prompt), not {_shown(raw.get('examples'))}"
         )
-    return Learning(every, examples)
+    distill = raw.get("distill", "model")
+    if distill not in DISTILL:
+        raise ConfigError(
+            f'{where}: learn.distill must be "model" (the kind\'s model writes the lessons) or '
+            f'"feedback" (the reviewers\' own words, most often said first), not {_shown(distill)}'
+        )
+    return Learning(every, examples, distill)
 
 
 def _checks(raw: Any, where: str) -> tuple[str, ...]:

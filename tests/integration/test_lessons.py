@@ -195,3 +195,30 @@ def test_every_n_decisions_a_proposal_is_made_once(engine: Engine) -> None:
     assert proposal.requester == "learning:reply"
     reviewed_with_feedback(engine)  # six: the same round
     assert len(proposals(engine)) == 1
+
+
+def test_without_a_model_the_reviewers_own_words_are_proposed_most_said_first(url: str) -> None:
+    kind = TaskKind(name="reply", template="Reply to {message}", learn=Learning(distill="feedback"))
+    provider = FakeProvider()
+    engine = Engine(
+        SqlStore(url), Settings(database_url=url, kinds={"reply": kind}), lambda _: provider
+    )
+    try:
+        for feedback in [
+            "Please sign as The Support Team. Keep it short",
+            "Sign as the Support Team, and never start with Dear",
+        ]:
+            task = drafted(engine, engine.submit("reply", {"message": "Hi"}, "sam").id)
+            decide(engine, task, DecisionKind.REVISE, feedback=feedback)
+        calls = len(provider.requests)
+        proposal = engine.learning.propose("reply", "sam")
+        assert proposal.status is TaskStatus.AWAITING_REVIEW and len(provider.requests) == calls
+        draft = engine.detail(proposal.id).current_draft
+        assert draft is not None and draft.output.splitlines() == [
+            "Sign as the Support Team",  # as said most recently
+            "Never start with Dear",
+            "Keep it short",
+        ]
+        assert verify_store(engine).ok
+    finally:
+        engine.store.close()

@@ -26,14 +26,20 @@ MAX_EVERY = 10_000
 MAX_EXAMPLES = 10  # learned examples in one prompt, at most
 
 
+DISTILL = ("model", "feedback")
+
+
 @dataclass(frozen=True)
 class Learning:
     """A kind's ``learn`` settings: propose lessons after every ``every`` decisions
     (None: only on demand, ``placet learn KIND``), and put the ``examples`` most
-    similar approved tasks into each prompt (0: none)."""
+    similar approved tasks into each prompt (0: none). ``distill``: how a proposal
+    is made: by the kind's model ("model"), or from the reviewers' own words, most
+    often said first ("feedback": no model; what a small model does best)."""
 
     every: int | None = None
     examples: int = 0
+    distill: str = "model"
 
 
 LESSONS_OPEN = "Lessons from reviewers of earlier drafts (follow them):"

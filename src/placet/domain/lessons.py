@@ -137,6 +137,32 @@ def proposal_input(kind_name: str, said: Sequence[Said], active: Sequence[str]) 
     }
 
 
+_CLAUSES = re.compile(r"(?<=[.!?;])\s+|\n+|,\s+(?:and|but)\s+|\s+-\s+")
+_POLITE = re.compile(r"^(please|pls|kindly)\s+|[,\s]+please[.!]?$", re.IGNORECASE)
+
+
+def from_feedback(said: Sequence[Said], active: Sequence[str]) -> str:
+    """A proposal made without a model (``learn.distill = "feedback"``): the reviewers'
+    own instructions, clause by clause, those given most often first. What reviewers
+    say to a draft is most often already a rule ("Sign as The Support Team")."""
+    counts: dict[str, int] = {}
+    shown: dict[str, str] = {}
+    last: dict[str, float] = {}
+    for item in said:
+        if item.what == "edit":
+            continue  # a diff is not a sentence to follow
+        for clause in _CLAUSES.split(item.text):
+            lesson = _POLITE.sub("", clean_lesson(clause)).strip(" .,;")
+            if len(lesson.split()) < 2:
+                continue
+            key = _key(lesson)
+            counts[key] = counts.get(key, 0) + 1
+            shown.setdefault(key, lesson[:1].upper() + lesson[1:])
+            last[key] = max(last.get(key, 0.0), item.at)
+    ranked = sorted(counts, key=lambda key: (-counts[key], -last[key]))
+    return proposal_text("\n".join(shown[key] for key in ranked), active)
+
+
 def proposed(text: str, active: Sequence[str]) -> list[str]:
     """The new lessons in a proposal's text: one per line, cleaned, without those already
     active (or repeated), at most MAX_PROPOSED."""

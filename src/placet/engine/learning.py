@@ -124,6 +124,13 @@ class Learner:
 
     # -- proposing --------------------------------------------------------------------------
 
+    def propose_as(self, principal: Principal, kind_name: str) -> Task:
+        """``placet learn``: a person asks for a lesson proposal (those who may submit or
+        decide tasks; the proposal is theirs, so in a team another person decides it)."""
+        if not (principal.has(Permission.SUBMIT) or principal.has(Permission.DECIDE)):
+            raise PermissionDeniedError(f"{principal.name} may not ask for lessons")
+        return self.propose(kind_name, principal.name)
+
     def propose(self, kind_name: str, requester: str, key: str | None = None) -> Task:
         """Submit a lesson proposal for a kind, from its reviewers' latest feedback, edits and
         rejection reasons; a person decides it like any draft. InvalidInputError when there
@@ -140,8 +147,13 @@ class Learner:
                 f"nothing to learn from yet: no revision feedback, edits or rejection reasons "
                 f"on drafts of {kind.name}"
             )
-        values = lessons.proposal_input(kind.name, said, self.active_lessons(kind.name))
-        return self._engine.submit(lessons.name_for(kind.name), dict(values), requester, key)
+        active = self.active_lessons(kind.name)
+        values: dict[str, object] = dict(lessons.proposal_input(kind.name, said, active))
+        name = lessons.name_for(kind.name)
+        if kind.learn.distill == "feedback":  # Placet writes the proposal: no model
+            text = lessons.from_feedback(said, active)
+            return self._engine.propose(name, values, requester, text, key)
+        return self._engine.submit(name, values, requester, key)
 
     def _recent(self, kind_name: str) -> Iterator[Task]:
         after: str | None = None
