@@ -9,11 +9,11 @@ outcome handlers fared, and retrying them), ``controls`` (the kill switch),
 
 from fastapi import APIRouter
 
-from placet.web.api import accounts, controls, docs, handlers, live, tasks
+from placet.web.api import accounts, controls, docs, handlers, lessons, live, tasks
 
 router = APIRouter(prefix="/api/v1")
 # In this order in the OpenAPI document.
-for part in (tasks, live, accounts, handlers, controls):
+for part in (tasks, live, accounts, handlers, controls, lessons):
     router.include_router(part.router)
 
 __all__ = ["docs", "router"]

@@ -34,6 +34,7 @@ from placet.domain.models import (
 )
 from placet.domain.quorum import Tally
 from placet.engine.accounts import ApiToken, User
+from placet.engine.learning import Lesson
 
 # The field limits are placet.domain.limits', so the dashboard's forms keep the same ones.
 
@@ -161,6 +162,31 @@ class ResumeIn(_Request):
     """Lift a pause of everything, or of one kind."""
 
     kind: Name | None = Field(None, description="Only this kind's pause; everything's if left out.")
+
+
+class LessonOut(BaseModel):
+    """One lesson of a kind."""
+
+    number: int = Field(description="Its number in the kind's list (placet lessons KIND).")
+    text: str
+    active: bool = Field(description="In every prompt of the kind; false once retired.")
+    approved_by: str
+    approved_at: datetime
+    proposal: str = Field(description="The lessons:KIND task that approved it.")
+    retired_by: str | None = None
+
+    @classmethod
+    def of(cls, lesson: Lesson) -> LessonOut:
+        """The response for a lesson."""
+        return cls(
+            number=lesson.number,
+            text=lesson.text,
+            active=lesson.active,
+            approved_by=lesson.approved_by,
+            approved_at=_time(lesson.approved_at),
+            proposal=lesson.task_id,
+            retired_by=lesson.retired_by,
+        )
 
 
 class PauseOut(BaseModel):

@@ -73,6 +73,10 @@ class Viewer:
         """The pauses in force (the kill switch), for the header on every page."""
         return list(self.services.engine.controls.pauses().values())
 
+    def first_kind(self) -> str | None:
+        """The kind the Lessons link opens (the first, by name); None with no kinds."""
+        return min(self.services.engine.kinds, default=None)
+
     def roles(self) -> str:
         """The roles, for display."""
         return ", ".join(sorted(role.value for role in self.principal.roles))

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from placet.domain import routing, supervision
+from placet.domain import lessons, routing, supervision
 from placet.domain.executions import UNFINISHED_ADVICE, execution_of
 from placet.domain.limits import MAX_NAME, MAX_NOTE, MAX_TEXT, MAX_VERSION, too_long
 from placet.domain.models import DecisionKind, Task, TaskDetail, TaskStatus
@@ -176,6 +176,29 @@ def _task_context(
         # The page looks again while a handler is still to run (its stream has ended).
         "handlers_running": handlers_to_run(viewer.services.engine, detail, deliveries),
         "can_retry_handlers": may(viewer.principal, Permission.RETRY_HANDLERS, task).allowed,
+        **_learning_context(viewer, detail),
+    }
+
+
+def _learning_context(viewer: Viewer, detail: TaskDetail) -> dict[str, Any]:
+    """The lesson set the current draft was made with; for a lesson proposal, the kind it
+    teaches and which proposed lessons may contradict those in use."""
+    task, draft = detail.task, detail.current_draft
+    saved = [
+        event.payload
+        for event in detail.events
+        if event.type == "save_draft" and draft and event.payload.get("draft_id") == draft.id
+    ]
+    learner = lessons.learner_of(task.kind)
+    clashes: list[tuple[str, str]] = []
+    if learner is not None and draft is not None:
+        active = viewer.services.engine.learning.active_lessons(learner)
+        clashes = lessons.contradictions(lessons.proposed(draft.output, ()), active)
+    return {
+        "lessons_used": saved[-1].get("lessons") if saved else None,
+        "lessons_kind": learner or task.kind,
+        "teaches": learner,
+        "clashes": clashes,
     }
 
 
