@@ -222,3 +222,20 @@ def test_without_a_model_the_reviewers_own_words_are_proposed_most_said_first(ur
         assert verify_store(engine).ok
     finally:
         engine.store.close()
+
+
+def test_the_stats_show_first_pass_approvals_drafts_per_approval_and_lessons(
+    engine: Engine,
+) -> None:
+    from placet.engine.stats import collect_stats
+    from placet.web.charts import learning_chart
+
+    reviewed_with_feedback(engine)  # two drafts
+    first = drafted(engine, engine.submit("reply", {"message": "Hi"}, "sam").id)
+    decide(engine, first, DecisionKind.APPROVE)  # one
+    decide(engine, proposed_and_drafted(engine), DecisionKind.APPROVE)
+    (day,) = collect_stats(engine).learning("reply")
+    assert (day.approved, day.first_pass_rate, day.mean_attempts) == (2, 0.5, 1.5)
+    assert day.lessons_approved == 1
+    chart = learning_chart(collect_stats(engine), "reply").decode()
+    assert "First-pass approvals (%)" in chart and "Lessons approved" in chart

@@ -16,6 +16,9 @@ trail.
   to (``[groups]`` as configured now): a person in two groups counts in both,
   a person in none under ``NO_GROUP``.
 - **Escalations**: each ``escalated`` event, on the day it fired.
+- **Learning** (per kind): each approved task on the day it was approved, with how
+  many drafts it took and whether the first one was approved (first pass); and each
+  approved lesson proposal (``lessons:KIND``), on the day its lessons came into use.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from placet.domain.actors import is_person
+from placet.domain.lessons import learner_of
 from placet.domain.models import Event, TaskStatus
 from placet.domain.policy import Groups
 from placet.domain.timers import DEADLINE, ESCALATED, TimerState, is_overdue
@@ -37,6 +41,7 @@ NO_GROUP = "(no group)"  # where a deciding person in no reviewer group is count
 # A drafting worker's own steps: never a person's touch, whatever the worker is called.
 _DRAFTING = frozenset({"claim", "reclaim", "save_draft", "release", "fail"})
 _DECIDED = (TaskStatus.APPROVED, TaskStatus.REJECTED)
+LEARNING_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,32 @@ class Escalation:
     kind: str
 
 
+@dataclass(frozen=True)
+class Approval:
+    """One approved task: the day, the kind, the drafts it took, and whether the first
+    one was approved (with or without an edit)."""
+
+    day: str
+    kind: str
+    attempts: int
+
+    @property
+    def first_pass(self) -> bool:
+        """Approved on its first draft."""
+        return self.attempts == 1
+
+
+@dataclass(frozen=True)
+class LearningDay:
+    """One day of a kind's learning: first-pass approvals, drafts per approval, lessons."""
+
+    day: str
+    approved: int
+    first_pass_rate: float | None  # 0-1, None without approvals that day
+    mean_attempts: float | None
+    lessons_approved: int
+
+
 @dataclass
 class Stats:
     """Decisions, first touches, final decisions by group and escalations in the newest tasks."""
@@ -99,6 +130,8 @@ class Stats:
     touches: list[Timed] = field(default_factory=list)  # labelled by kind
     group_decisions: list[Timed] = field(default_factory=list)  # labelled by group
     escalations: list[Escalation] = field(default_factory=list)
+    approvals: list[Approval] = field(default_factory=list)
+    lessons_days: list[Escalation] = field(default_factory=list)  # (day, kind) taught
 
     def add(self, kind: str, status: TaskStatus, events: list[Event], groups: Groups) -> None:
         """Count one task, from its events."""
@@ -111,6 +144,24 @@ class Stats:
             for group in groups_of(times.final.actor, groups):
                 self.group_decisions.append(Timed(group, times.final.seconds))
         self.escalations.extend(Escalation(day, kind) for day in times.escalation_days)
+        approved = approval_of(kind, status, events)
+        learner = learner_of(kind)
+        if approved is not None and learner is not None:
+            self.lessons_days.append(Escalation(approved.day, learner))
+        elif approved is not None:
+            self.approvals.append(approved)
+
+    def learning(self, kind: str | None = None) -> list[LearningDay]:
+        """Per day (the last MAX_DAYS with any): the first-pass approval rate, the mean
+        drafts per approval, and the lesson proposals approved (for one kind, or all)."""
+        found = [a for a in self.approvals if kind is None or a.kind == kind]
+        taught = Counter(d.day for d in self.lessons_days if kind is None or d.kind == kind)
+        days = sorted({a.day for a in found} | set(taught))[-LEARNING_DAYS:]
+        by_day: dict[str, list[Approval]] = {day: [] for day in days}
+        for approval in found:
+            if approval.day in by_day:
+                by_day[approval.day].append(approval)
+        return [_learning_day(day, by_day[day], taught.get(day, 0)) for day in days]
 
     def kinds(self) -> list[str]:
         """The kinds that have decisions or escalations, by name."""
@@ -140,6 +191,29 @@ class Stats:
     def total(self) -> KindSummary:
         """The summary over every kind."""
         return _summary("all kinds", self.points)
+
+
+def _learning_day(day: str, approvals: list[Approval], taught: int) -> LearningDay:
+    if not approvals:
+        return LearningDay(day, 0, None, None, taught)
+    first = sum(1 for approval in approvals if approval.first_pass)
+    attempts = statistics.fmean(approval.attempts for approval in approvals)
+    return LearningDay(day, len(approvals), first / len(approvals), attempts, taught)
+
+
+def approval_of(kind: str, status: TaskStatus, events: Iterable[Event]) -> Approval | None:
+    """The approval of an approved task: its day, and the drafts it took."""
+    if status is not TaskStatus.APPROVED:
+        return None
+    drafts, approved_at = 0, None
+    for event in events:
+        if event.type == "save_draft":
+            drafts += 1
+        elif event.type in ("approve", "edit"):
+            approved_at = event.created_at
+    if approved_at is None or drafts == 0:
+        return None
+    return Approval(day_of(approved_at), kind, drafts)
 
 
 def _summary(kind: str, points: list[DecisionPoint]) -> KindSummary:

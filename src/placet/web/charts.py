@@ -78,6 +78,22 @@ def decisions_chart(stats: Stats, kind: str | None = None) -> bytes:
     return _svg(chart)
 
 
+def learning_chart(stats: Stats, kind: str | None = None) -> bytes:
+    """Per day: the share of approvals made on the first draft and the mean drafts per
+    approval; a dot at the top marks each day lessons came into use (for one kind, or all)."""
+    days = stats.learning(kind)
+    title = f"Learning — {kind or 'all kinds'}"
+    chart = pygal.Line(**_config(title, "No approvals yet"), secondary_range=(0, 5), range=(0, 100))
+    chart.x_labels = [day.day[5:] for day in days]
+    rates = [None if d.first_pass_rate is None else round(100 * d.first_pass_rate) for d in days]
+    chart.add("First-pass approvals (%)", rates)
+    mean = [None if d.mean_attempts is None else round(d.mean_attempts, 2) for d in days]
+    chart.add("Drafts per approval", mean, secondary=True)
+    marks = [100 if d.lessons_approved else None for d in days]
+    chart.add("Lessons approved", marks, stroke=False, dots_size=6)
+    return _svg(chart)
+
+
 def waits_chart(stats: Stats) -> bytes:
     """A bar chart of the time to decision per kind: median and 90th percentile."""
     rows = [

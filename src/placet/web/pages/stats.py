@@ -82,6 +82,14 @@ def overdue_svg(request: Request, viewer: ViewerDep) -> Response:
     return _svg(charts.overdue_chart(_numbers(request, viewer).overdue))
 
 
+@router.get("/stats/learning.svg")
+def learning_svg(request: Request, viewer: ViewerDep, kind: str = "") -> Response:
+    """The learning chart: first-pass approvals and drafts per approval, lessons marked."""
+    stats = _numbers(request, viewer).stats
+    known = {approval.kind for approval in stats.approvals}
+    return _svg(charts.learning_chart(stats, kind if kind in known else None))
+
+
 @router.get("/stats/escalations.svg")
 def escalations_svg(request: Request, viewer: ViewerDep, kind: str = "") -> Response:
     """The escalations-per-day chart."""
