@@ -12,7 +12,14 @@ from typing import IO, Annotated, Optional
 
 import typer
 
-from placet.cli.common import EXIT_ERROR, EXIT_USAGE, fail, handle_errors, open_engine
+from placet.cli.common import (
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    fail,
+    handle_errors,
+    open_engine,
+)
 from placet.cli.render import err, progress, safe
 from placet.domain.datasets import Dataset, DatasetQuery, RowFormat, parse_since
 from placet.engine.datasets import export_dataset, task_count
@@ -30,9 +37,9 @@ EXPORT_HELP = "\n\n".join(
         'and the approved text weight 1; {"input": {"messages": [...]}, '
         '"preferred_output": [...], "non_preferred_output": [...]} for preferences. '
         "--format trl writes TRL's conversational rows: "
-        '{"prompt": [...], "completion": [...]} for sft (TRL\'s SFT trainer reads the '
-        'openai file too); {"prompt": [...], "chosen": [...], "rejected": [...]} for '
-        "preferences.",
+        '{"prompt": [...], "completion": [...]} for sft, which learn the completion alone '
+        "(TRL's SFT trainer reads the openai file too, but ignores its weights); "
+        '{"prompt": [...], "chosen": [...], "rejected": [...]} for preferences.',
         "The same store and options give the same bytes. What was written, and how many "
         "each filter dropped (not approved, before --since, duplicate, ...), goes to stderr.",
     ]
@@ -97,9 +104,13 @@ def export(
                 tally = export_dataset(engine, query, write, tick)
         except OSError as exc:
             fail(f"cannot write {out_path}: {exc.strerror or exc}", EXIT_ERROR)
+        except KeyboardInterrupt:
+            left = f": {target} was left as it was" if target is not None else ""
+            fail(f"interrupted{left}", EXIT_INTERRUPTED)
     where = "stdout" if target is None else str(target)
     masked = ", redacted" if redact else ""
-    err.print(safe(f"{dataset.value} of {kind} to {where}{masked}: {tally.summary()}"))
+    said = f"{dataset.value} of {kind} to {where}{masked}: {tally.summary()}"
+    err.print(safe(said), soft_wrap=True)  # one line, for scripts to read
 
 
 @contextlib.contextmanager
@@ -107,7 +118,7 @@ def _destination(target: Path | None) -> Iterator[Callable[[str], object]]:
     """Where the lines go: stdout as UTF-8, or a file written whole or not at all."""
     if target is None:
         yield lambda text: sys.stdout.buffer.write(text.encode("utf-8"))
-        sys.stdout.flush()
+        sys.stdout.buffer.flush()
         return
     with write_atomically(target) as handle:
         yield handle.write
