@@ -8,6 +8,7 @@ from placet.cli import (
     audit,
     config,
     controls,
+    datasets,
     db,
     decide,
     groups,
@@ -54,6 +55,7 @@ for command in (
 ):
     app.command()(command)
 app.command()(web.serve)
+app.command(help=datasets.EXPORT_HELP)(datasets.export)
 app.add_typer(audit.audit_app, name="audit")
 app.add_typer(handlers.handlers_app, name="handlers")
 app.add_typer(web.users_app, name="users")
