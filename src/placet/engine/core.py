@@ -509,7 +509,7 @@ class Engine(Reads):
             payload["seed"] = made.seed
         if made.lessons is not None:  # the lesson set the prompt carried (domain/learning.py)
             payload["lessons"] = made.lessons
-        supervised = self._supervise(task, made.text, made.seed)
+        supervised = self._supervise(task, worker, made.text, made.seed)
         if supervised is not None:
             payload["supervisor"] = supervised.payload()
         risk, flags = supervision.row_values(payload)
@@ -535,11 +535,15 @@ class Engine(Reads):
         self._written.keep(task.id, task)
         return task
 
-    def _supervise(self, task: Task, text: str, seed: int | None) -> supervision.Reading | None:
+    def _supervise(
+        self, task: Task, worker: str, text: str, seed: int | None
+    ) -> supervision.Reading | None:
         """The kind's supervisor's reading of a draft about to be saved (None: no supervisor)."""
         kind = self._kinds.get(task.kind)
         if kind is None or kind.supervisor is None:
             return None
+        if kind.supervisor.checks:  # a model reads it next: a lease's worth of time for that
+            self._renew_lease(task, worker)
         seed = new_seed() if seed is None else seed
         return supervise(kind.supervisor, text, task.input, self.provider, seed)
 
