@@ -11,8 +11,8 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -131,17 +131,20 @@ class World:
         return [e for e in self.engine.task_events(task_id) if e.type in decisions][-1]
 
 
-def http_client(
+@asynccontextmanager
+async def http_client(
     url: str,
     token: str | None,
     mode: str = "auto",
     elicitation: ElicitationCallback | None = None,
-) -> Client:
+) -> AsyncIterator[Client]:
     """An MCP client over streamable HTTP, sending the token as a bearer token."""
     headers = {"Authorization": f"Bearer {token}"} if token is not None else None
-    http = httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30.0, read=300.0))
-    transport: AbstractAsyncContextManager[Any] = streamable_http_client(url, http_client=http)
-    return Client(transport, mode=mode, elicitation_callback=elicitation)
+    timeout = httpx2.Timeout(30.0, read=300.0)
+    async with httpx2.AsyncClient(headers=headers, timeout=timeout) as http:  # ours to close
+        transport = streamable_http_client(url, http_client=http)
+        async with Client(transport, mode=mode, elicitation_callback=elicitation) as client:
+            yield client
 
 
 def result(call: CallToolResult) -> dict[str, Any]:

@@ -162,13 +162,6 @@ class Desk:
             raise NotFoundError(f"no task {task_id}")  # the same answer as for no such task
         return task
 
-    def own_task(self, principal: Principal, task_id: str) -> Task:
-        """A task this principal asked for (a request being answered in place)."""
-        task = self.task_for(principal, task_id)
-        if task.requester != principal.name:
-            raise NotFoundError(f"no task {task_id}")
-        return task
-
     def wait(self, task_id: str, timeout: float) -> Task:
         """The task once it has ended, or as it stands when the timeout passes."""
         return self.engine.wait(task_id, _ended, timeout)

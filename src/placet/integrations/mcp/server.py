@@ -223,12 +223,16 @@ class Tools:
         return await _run(self.identity.principal, None if access is None else access.token)
 
     async def _resumed(self, ctx: Ctx, principal: Principal) -> Task | None:
-        """The task a form answered on a 2026-07-28 retry is about (from the sealed state)."""
+        """The task a form answered on a 2026-07-28 retry is about.
+
+        The state is the one this server returned with the form: the SDK seals it, and
+        on HTTP binds it to the token it was given to, so a client cannot forge it.
+        """
         state = ctx.request_state
         if not state:
             return None
         task_id = state.split(" ", 1)[0]
-        return await _run(self.desk.own_task, principal, task_id)
+        return await _run(self.desk.task_for, principal, task_id)
 
     # -- waiting, and asking in place -------------------------------------------------------
 
