@@ -94,6 +94,14 @@ class World:
         finally:
             server.kill()
 
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """A placet command here, its stdin closed (a stdio server then ends at once)."""
+        return subprocess.run(
+            [sys.executable, "-m", "placet", *args],
+            cwd=self.folder, env=self.env, input="", capture_output=True, text=True,
+            timeout=WAIT_SECONDS,
+        )  # fmt: skip
+
     # -- people ---------------------------------------------------------------------------
 
     def waiting(self, count: int = 1) -> list[Task]:

@@ -179,10 +179,15 @@ def test_who_may_ask_and_who_sees_what(world: World) -> None:
             seen["bob"] = result(await bob.call_tool("ask_person", ask))
             hidden = await bob.call_tool("check_request", {"task_id": seen["asked"]["task_id"]})
             seen["hidden"] = error_text(hidden)
+            with pytest.raises(Exception, match="no task"):
+                await bob.read_resource(f"placet://tasks/{seen['asked']['task_id']}")
         async with http_client(url, people.tokens["vera"]) as vera:
             seen["viewer"] = error_text(await vera.call_tool("request_approval", CALL))
         for name in ("agent", "rita", "vera"):
             seen[name] = await pending_of(name)
+        async with http_client(url, people.tokens["agent"]) as agent:
+            read = await agent.read_resource(f"placet://tasks/{seen['asked']['task_id']}")
+            seen["task"] = json.loads(read.contents[0].text)  # type: ignore[union-attr]
 
     with world.http_server() as url:
         run(scenario)
@@ -192,6 +197,7 @@ def test_who_may_ask_and_who_sees_what(world: World) -> None:
     own = seen["agent"]
     assert [item["task_id"] for item in own] == [seen["asked"]["task_id"]]
     assert own[0]["tool"] == "deploy" and own[0]["summary"] == "Ship the invoice fix."
+    assert seen["task"]["status"] == "pending" and seen["task"]["tool"] == "deploy"
     for name in ("rita", "vera"):  # people who see the queue see every waiting request
         assert {item["requester"] for item in seen[name]} == {"agent", "bob"}
 
@@ -223,3 +229,17 @@ def test_a_decision_made_elsewhere_reaches_the_agent_over_http(world: World) -> 
     assert view["status"] == "rejected" and view["approved"] is False
     assert "arguments" not in view and view["reason"] == "Freeze until Monday."
     assert view["decided_by"] == "lena"
+
+
+def test_http_needs_accounts_and_stdio_needs_an_account_once_there_are_some(
+    sqlite_world: World,
+) -> None:
+    world = sqlite_world
+    no_accounts = world.cli("mcp", "--http", "--port", "0")
+    assert no_accounts.returncode == 1
+    assert "placet mcp --http needs Placet accounts" in no_accounts.stderr
+    world.engine.accounts.add_user("rita", PASSWORD, "reviewer")
+    stranger = world.cli("mcp")  # PLACET_USER is agent, who has no account
+    assert stranger.returncode == 1
+    assert "agent has no Placet account" in stranger.stderr
+    assert stranger.stdout == ""  # stdout is the wire: nothing but MCP goes there

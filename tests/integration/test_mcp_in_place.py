@@ -135,6 +135,27 @@ def test_a_form_still_open_at_the_timeout_is_withdrawn_and_the_call_says_pending
     assert engine.get(seen["view"]["task_id"]).status is TaskStatus.AWAITING_REVIEW
 
 
+def test_a_waiting_call_reports_progress_so_clients_keep_waiting(engine: Engine) -> None:
+    reports: list[tuple[float, float | None, str | None]] = []
+
+    async def progress(done: float, total: float | None, message: str | None) -> None:
+        reports.append((done, total, message))
+
+    async def scenario() -> None:
+        server = build_server(
+            Desk(engine), LocalIdentity(engine, "agent"), Options(progress_every=0.1)
+        )
+        async with Client(server) as agent:
+            ask = {**CALL, "timeout_seconds": 2.5}
+            await agent.call_tool("request_approval", ask, progress_callback=progress)
+
+    anyio.run(scenario)
+    assert reports, "no progress while waiting"
+    done, total, message = reports[0]
+    assert 0 < done <= 2.5 and total == pytest.approx(2.5, abs=0.1)
+    assert message is not None and "waiting for a person to decide task" in message
+
+
 def test_a_cancelled_form_leaves_the_request_to_the_queue(engine: Engine) -> None:
     """Cancel is no decision: the call waits on, and a reviewer's decision reaches it."""
     seen: dict[str, Any] = {}

@@ -130,7 +130,7 @@ class Desk:
 
     def _check_may_ask(self, principal: Principal) -> None:
         verdict = may(principal, Permission.SUBMIT)
-        if not verdict.allowed and not principal.single_user:
+        if not verdict.allowed:
             self.engine.accounts.record(
                 principal.name, Permission.SUBMIT.value, "refused", "mcp", verdict.reason
             )

@@ -66,7 +66,6 @@ Reply = dict[str, Any] | InputRequiredResult
 ANSWER_KEY = "placet_answer"  # the form's key in an InputRequiredResult
 MAX_ASKS = 3  # how often a person is asked again after an answer that could not be recorded
 WAIT_STEP = 2.0  # a waiting thread looks at the clock this often (bounds a cancelled wait)
-PROGRESS_EVERY = 10.0  # seconds between progress notifications while waiting
 
 INSTRUCTIONS = """\
 Placet is a human approval queue: AI proposes, people decide.
@@ -87,6 +86,7 @@ class Options:
     wait: float = 30.0  # seconds a tool waits for a decision when the agent says nothing
     max_wait: float = 600.0  # the most a tool waits, whatever the agent asks
     ask_in_place: bool = True
+    progress_every: float = 10.0  # seconds between progress notifications while waiting
 
 
 def build_server(
@@ -326,7 +326,7 @@ class Tools:
             if task.status.is_final or task.status is TaskStatus.FAILED:
                 break
             now = time.monotonic()
-            if now - last_report >= PROGRESS_EVERY:
+            if now - last_report >= self.options.progress_every:
                 last_report = now
                 message = f"waiting for a person to decide task {task_id}"
                 await ctx.report_progress(now - started, total, message)
