@@ -115,8 +115,9 @@ def test_only_a_live_token_of_an_enabled_account_gets_in(sqlite_world: World) ->
     assert all(event.outcome == "refused" for event in refusals)
 
 
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
 def test_a_reviewer_answers_in_place_and_a_requester_never_approves_their_own(
-    world: World,
+    world: World, mode: str
 ) -> None:
     """The agent's own client is never asked (separation of duties); a reviewer's client
     waiting on the same request is, and their answer is their decision, through the
@@ -138,8 +139,8 @@ def test_a_reviewer_answers_in_place_and_a_requester_never_approves_their_own(
         agent_form = at_client("agent", {"decision": "approve"})
         rita_form = at_client("rita", {"decision": "edit", "arguments": json.dumps(edited)})
         async with (
-            http_client(url, people.tokens["agent"], elicitation=agent_form) as agent,
-            http_client(url, people.tokens["rita"], elicitation=rita_form) as rita,
+            http_client(url, people.tokens["agent"], mode, agent_form) as agent,
+            http_client(url, people.tokens["rita"], mode, rita_form) as rita,
         ):
             asked = await agent.call_tool("request_approval", {**CALL, "timeout_seconds": 1})
             seen["first"] = first = result(asked)

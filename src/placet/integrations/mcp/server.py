@@ -45,7 +45,7 @@ from mcp.types import (
     ToolAnnotations,
 )
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
-from pydantic import AnyHttpUrl
+from pydantic import AnyHttpUrl, ValidationError
 
 from placet.domain.models import Task, TaskStatus
 from placet.domain.policy import Principal
@@ -285,8 +285,8 @@ class Tools:
                 result = await ctx.session.elicit_form(
                     form.asking(problem), form.schema, ctx.request_id
                 )
-            except MCPError:
-                return  # the client could not ask; the queue still can
+            except (MCPError, ValidationError):
+                return  # the client could not ask, or answered nonsense; the queue still can
             problem = await self._record(principal, form, result)
             if problem is None:
                 return
