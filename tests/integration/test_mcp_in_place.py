@@ -260,6 +260,37 @@ def test_no_way_of_ending_but_approval_carries_arguments(engine: Engine, clock: 
     assert "nobody decided within the deadline" in ended["expired"]["reason"]
 
 
+def test_an_approved_call_of_a_paused_kind_is_paused_until_resumed(engine: Engine) -> None:
+    """The kill switch holds an approved call as it holds the SDK's: not to be run now."""
+    desk = Desk(engine)
+    agent = engine.local_principal("mcp", "agent")
+    task = desk.request_approval(agent, _request())
+    engine.decide(DecisionRequest(task.id, DecisionKind.APPROVE, person("rita")))
+    admin = engine.local_principal("cli", "ana")  # single-user mode: may pause
+    engine.pause(admin, "the mailer sends twice", "tool_call")
+    paused = desk.view(task.id)
+    assert paused["status"] == "paused" and paused["approved"] is False
+    assert "arguments" not in paused and "the mailer sends twice" in paused["message"]
+    seen: dict[str, Any] = {}
+
+    async def scenario() -> None:
+        async with (
+            client(engine, "agent", None, "auto") as agent_client,
+            anyio.create_task_group() as group,
+        ):
+            wait = {"task_id": task.id, "timeout_seconds": 20}
+
+            async def resume_soon() -> None:
+                await anyio.sleep(0.5)
+                await anyio.to_thread.run_sync(lambda: engine.resume(admin, "tool_call"))
+
+            group.start_soon(resume_soon)
+            seen["view"] = result(await agent_client.call_tool("wait_for_decision", wait))
+
+    anyio.run(scenario)
+    assert seen["view"]["status"] == "approved" and seen["view"]["arguments"] == ARGUMENTS
+
+
 def _request(kind: str | None = None, request_id: str | None = None) -> CallRequest:
     return CallRequest("send_email", dict(ARGUMENTS), kind, request_id=request_id)
 

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from placet.domain import jsontext
+from placet.domain.controls import Pause
 from placet.domain.decisions import DecisionRequest
 from placet.domain.limits import MAX_NAME, MAX_NOTE
 from placet.domain.models import DecisionKind, JsonObject, Task, TaskKind, TaskStatus
@@ -162,13 +163,26 @@ class Desk:
             raise NotFoundError(f"no task {task_id}")  # the same answer as for no such task
         return task
 
-    def wait(self, task_id: str, timeout: float) -> Task:
-        """The task once it has ended, or as it stands when the timeout passes."""
-        return self.engine.wait(task_id, _ended, timeout)
+    def wait(self, task_id: str, timeout: float) -> bool:
+        """Wait until the task has ended (an approved call: and may run); False on timeout."""
+        return self.ended(self.engine.wait(task_id, self.ended, timeout))
+
+    def ended(self, task: Task) -> bool:
+        """True when the agent can be told how it ended: final, and no pause holds its call."""
+        if not (task.status.is_final or task.status is TaskStatus.FAILED):
+            return False
+        return self._pause_holding(task) is None
 
     def view(self, task_id: str) -> JsonObject:
         """What the agent is told about a task: its status, and what to do now."""
-        return views.view_of(self.engine.detail(task_id))
+        detail = self.engine.detail(task_id)
+        return views.view_of(detail, self._pause_holding(detail.task))
+
+    def _pause_holding(self, task: Task) -> Pause | None:
+        """The kill switch's pause that holds an approved call of this task's kind, if any."""
+        if task.status is not TaskStatus.APPROVED or "call" not in task.input:
+            return None
+        return self.engine.controls.paused(task.kind)
 
     def pending(self, principal: Principal) -> list[JsonObject]:
         """The tasks waiting for people that this principal may see, oldest first."""
@@ -197,10 +211,6 @@ class Desk:
             reason=answer.reason,
         )
         return self.engine.decide(request)
-
-
-def _ended(task: Task) -> bool:
-    return task.status.is_final or task.status is TaskStatus.FAILED
 
 
 def _call_input(request: CallRequest) -> JsonObject:

@@ -47,7 +47,7 @@ from mcp.types import (
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import AnyHttpUrl, ValidationError
 
-from placet.domain.models import Task, TaskStatus
+from placet.domain.models import Task
 from placet.domain.policy import Principal
 from placet.errors import (
     ConflictError,
@@ -72,10 +72,11 @@ Placet is a human approval queue: AI proposes, people decide.
 Before you run an action that needs a person's approval, call request_approval with
 the tool's name and its exact arguments. Run the action only when the answer's status
 is "approved", once, with the answer's "arguments" (a reviewer may have edited them;
-never run the original ones then). Any other status (rejected, pending, cancelled,
-expired, failed) means do not run it. "pending" means nobody has decided yet: call
-wait_for_decision with the task_id later. Give a request_id of your own so that a
-retried request is the same request. ask_person asks a person a question.
+never run the original ones then). Any other status (rejected, pending, paused,
+cancelled, expired, failed) means do not run it. "pending" means nobody has decided yet,
+"paused" that Placet's kill switch holds it: call wait_for_decision with the task_id
+later. Give a request_id of your own so that a retried request is the same request.
+ask_person asks a person a question.
 """
 
 
@@ -322,8 +323,8 @@ class Tools:
         started = last_report = time.monotonic()
         total = max(deadline - started, 0.0)
         while (remaining := deadline - time.monotonic()) > 0:
-            task = await _run(self.desk.wait, task_id, min(remaining, WAIT_STEP), cancellable=True)
-            if task.status.is_final or task.status is TaskStatus.FAILED:
+            step = min(remaining, WAIT_STEP)
+            if await _run(self.desk.wait, task_id, step, cancellable=True):
                 break
             now = time.monotonic()
             if now - last_report >= self.options.progress_every:

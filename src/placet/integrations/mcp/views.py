@@ -4,20 +4,22 @@ Every view has ``status`` and a sentence, ``message``, saying what to do now. A
 call's view has ``approved`` (true only for ``approved``) and, only then,
 ``arguments``: the arguments to run, as a person edited them when they did. A
 question's view has ``answer`` only when ``answered``. Anything else (pending,
-rejected, cancelled, expired, failed) carries no arguments and says not to run
-the call.
+paused, rejected, cancelled, expired, failed) carries no arguments and says not
+to run the call.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from placet.domain.controls import Pause
 from placet.domain.models import Decision, Event, JsonObject, Task, TaskDetail, TaskStatus
 from placet.domain.outcomes import outcome_of
 from placet.domain.toolcalls import parse_edited_arguments
 from placet.sdk.client import ANSWER_PLACEHOLDER, QUESTION_KIND
 
 PENDING = "pending"
+PAUSED = "paused"  # approved, but the kill switch stops its kind: not to be run now
 _ENDED = {
     TaskStatus.APPROVED: "approved",
     TaskStatus.REJECTED: "rejected",
@@ -32,11 +34,12 @@ def status_of(task: Task) -> str:
     return _ENDED.get(task.status, PENDING)
 
 
-def view_of(detail: TaskDetail) -> JsonObject:
-    """The view of a call, a question, or any other task."""
+def view_of(detail: TaskDetail, pause: Pause | None = None) -> JsonObject:
+    """The view of a call (``pause``: the kill switch stopping its kind), a question, or any
+    other task."""
     task = detail.task
     if isinstance(task.input.get("call"), dict):
-        return call_view(detail)
+        return call_view(detail, pause)
     if task.kind == QUESTION_KIND:
         return question_view(detail)
     view = _base(detail, status_of(task))
@@ -44,12 +47,24 @@ def view_of(detail: TaskDetail) -> JsonObject:
     return view
 
 
-def call_view(detail: TaskDetail) -> JsonObject:
-    """A call's view: approved with the arguments to run, or why not."""
+def call_view(detail: TaskDetail, pause: Pause | None = None) -> JsonObject:
+    """A call's view: approved with the arguments to run, or why not.
+
+    An approved call whose kind is paused (``placet pause``) is ``paused``: not to be
+    run until ``placet resume``, as the SDK's guarded calls wait.
+    """
     task = detail.task
     call = task.input["call"]
     tool = str(call.get("function", "the tool"))
     status = status_of(task)
+    if status == "approved" and pause is not None:
+        view = _base(detail, PAUSED, approved=False, tool=tool)
+        view["message"] = (
+            f"Approved by {view.get('decided_by') or 'a person'}, but Placet is {pause.shown()}: "
+            f"do not run {tool} now; call wait_for_decision with this task_id to wait until "
+            "placet resume lifts the pause."
+        )
+        return view
     view = _base(detail, status, approved=status == "approved", tool=tool)
     if status != "approved":
         view["message"] = _not_approved(detail, status, f"do not run {tool}")
