@@ -94,12 +94,12 @@ class World:
         finally:
             server.kill()
 
-    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        """A placet command here, its stdin closed (a stdio server then ends at once)."""
+    def cli(self, *args: str, user: str = "agent") -> subprocess.CompletedProcess[str]:
+        """A placet command here as ``user``, its stdin closed (a stdio server then ends)."""
         return subprocess.run(
             [sys.executable, "-m", "placet", *args],
-            cwd=self.folder, env=self.env, input="", capture_output=True, text=True,
-            timeout=WAIT_SECONDS,
+            cwd=self.folder, env={**self.env, "PLACET_USER": user}, input="",
+            capture_output=True, text=True, timeout=WAIT_SECONDS,
         )  # fmt: skip
 
     # -- people ---------------------------------------------------------------------------

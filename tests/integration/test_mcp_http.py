@@ -18,8 +18,7 @@ import httpx2
 import pytest
 from mcp.types import ElicitRequestFormParams, ElicitResult
 
-from placet.domain.models import DecisionKind, TaskStatus
-from placet.testing import person
+from placet.domain.models import TaskStatus
 from tests.integration.mcp_world import World, error_text, http_client, result, run
 
 pytestmark = pytest.mark.slow
@@ -203,25 +202,23 @@ def test_who_may_ask_and_who_sees_what(world: World) -> None:
         assert {item["requester"] for item in seen[name]} == {"agent", "bob"}
 
 
-def test_a_decision_made_elsewhere_reaches_the_agent_over_http(world: World) -> None:
+def test_a_decision_made_in_another_process_reaches_the_agent_over_http(world: World) -> None:
+    """A reviewer's `placet reject` in a terminal wakes the agent's waiting call."""
     people = People(world)
     seen: dict[str, Any] = {}
+
+    def reject_in_a_terminal() -> None:
+        task = world.waiting()[0]
+        done = world.cli("reject", task.id, "--reason", "Freeze until Monday.", user="lena")
+        assert done.returncode == 0, done.stderr
 
     async def scenario() -> None:
         async with (
             http_client(url, people.tokens["agent"]) as agent,
             anyio.create_task_group() as group,
         ):
-
-            async def reject() -> None:
-                await anyio.to_thread.run_sync(
-                    lambda: world.decide_when_waiting(
-                        person("lena"), DecisionKind.REJECT, reason="Freeze until Monday."
-                    )
-                )
-
-            group.start_soon(reject)
-            call = await agent.call_tool("request_approval", {**CALL, "timeout_seconds": 30})
+            group.start_soon(anyio.to_thread.run_sync, reject_in_a_terminal)
+            call = await agent.call_tool("request_approval", {**CALL, "timeout_seconds": 60})
             seen["view"] = result(call)
 
     with world.http_server() as url:
@@ -230,6 +227,7 @@ def test_a_decision_made_elsewhere_reaches_the_agent_over_http(world: World) -> 
     assert view["status"] == "rejected" and view["approved"] is False
     assert "arguments" not in view and view["reason"] == "Freeze until Monday."
     assert view["decided_by"] == "lena"
+    assert world.decision_event(view["task_id"]).payload["channel"] == "cli"
 
 
 def test_http_needs_accounts_and_stdio_needs_an_account_once_there_are_some(
