@@ -156,6 +156,21 @@ def test_a_waiting_call_reports_progress_so_clients_keep_waiting(engine: Engine)
     assert message is not None and "waiting for a person to decide task" in message
 
 
+def test_a_question_is_answered_in_place(engine: Engine, mode: str) -> None:
+    forms = Forms(("accept", {"answer": "  "}), ("accept", {"answer": "The main branch."}))
+    seen: dict[str, Any] = {}
+
+    async def scenario() -> None:
+        async with client(engine, "agent", forms, mode) as agent:
+            ask = {"question": "Which branch?", "context": "release 1.4", "timeout_seconds": 10}
+            seen["view"] = result(await agent.call_tool("ask_person", ask))
+
+    anyio.run(scenario)
+    assert "Which branch?" in forms.shown[0] and "Context: release 1.4" in forms.shown[0]
+    assert "That answer was not recorded: the answer is empty" in forms.shown[1]
+    assert seen["view"]["status"] == "answered" and seen["view"]["answer"] == "The main branch."
+
+
 def test_a_cancelled_form_leaves_the_request_to_the_queue(engine: Engine) -> None:
     """Cancel is no decision: the call waits on, and a reviewer's decision reaches it."""
     seen: dict[str, Any] = {}
