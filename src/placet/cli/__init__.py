@@ -15,6 +15,7 @@ from placet.cli import (
     handlers,
     holds,
     learn,
+    mcp_server,
     ops,
     review,
     tasks,
@@ -55,6 +56,7 @@ for command in (
 ):
     app.command()(command)
 app.command()(web.serve)
+app.command()(mcp_server.mcp)
 app.command(help=datasets.EXPORT_HELP)(datasets.export)
 app.add_typer(audit.audit_app, name="audit")
 app.add_typer(handlers.handlers_app, name="handlers")

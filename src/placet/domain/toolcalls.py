@@ -25,6 +25,15 @@ _SIMPLE_TYPES: dict[str, tuple[type, ...]] = {
     "list": (list,),
     "dict": (dict,),
 }
+# A JSON value's type as a parameter's; bool before int, as bool is an int in Python.
+_JSON_TYPES: tuple[tuple[type, str], ...] = (
+    (bool, "bool"),
+    (str, "str"),
+    (int, "float"),
+    (float, "float"),
+    (list, "list"),
+    (dict, "dict"),
+)
 
 
 def describe_parameters(signature: inspect.Signature) -> list[JsonObject]:
@@ -45,6 +54,22 @@ def describe_parameters(signature: inspect.Signature) -> list[JsonObject]:
             }
         )
     return described
+
+
+def parameters_of(arguments: JsonObject) -> list[JsonObject]:
+    """Parameters read off the arguments of a call that has no signature here (an agent's).
+
+    Each is required and keeps its JSON type, so an edit may change values but
+    neither drop an argument nor change its type; any number is a ``float``.
+    """
+    return [
+        {"name": name, "type": _json_type(value), "required": True, "variadic": False}
+        for name, value in arguments.items()
+    ]
+
+
+def _json_type(value: Any) -> str:
+    return next((name for kind, name in _JSON_TYPES if isinstance(value, kind)), "any")
 
 
 def parse_edited_arguments(call: JsonObject, text: str) -> JsonObject:

@@ -73,6 +73,7 @@ from langgraph.types import interrupt as langgraph_interrupt
 from placet.domain import executions, jsontext
 from placet.domain.models import Decision, DecisionKind, JsonObject, Task, TaskKind, TaskStatus
 from placet.domain.queries import TaskFilter
+from placet.domain.toolcalls import parameters_of
 from placet.engine.worker import worker_name
 from placet.errors import ConflictError, InvalidInputError, PlacetError, UsageError
 from placet.sdk.client import Client
@@ -83,14 +84,6 @@ ReviewAction = Literal["approve", "edit", "revise", "reject"]
 Graph = Pregel[Any, Any, Any, Any]
 _DECIDED = (TaskStatus.APPROVED, TaskStatus.REJECTED, TaskStatus.CANCELLED, TaskStatus.EXPIRED)
 _TASK_MARK, _KIND_MARK = "placet_task_id", "placet_kind"
-_JSON_TYPES = (
-    (bool, "bool"),
-    (str, "str"),
-    (int, "float"),
-    (float, "float"),
-    (list, "list"),
-    (dict, "dict"),
-)
 # Resumes of one LangGraph thread must not overlap (two invokes would fork its
 # history); a fixed set of striped locks bounds memory however many threads come.
 _STRIPES = tuple(threading.Lock() for _ in range(64))
@@ -502,7 +495,7 @@ def _task_input(
         values["call"] = {
             "function": f"langgraph node {node}",
             "arguments": payload,
-            "parameters": _parameters(payload),
+            "parameters": parameters_of(payload),
             "redacted": [],
         }
     else:
@@ -513,17 +506,6 @@ def _task_input(
 
 def _payload(values: JsonObject) -> Any:
     return values["call"]["arguments"] if "call" in values else values.get("payload")
-
-
-def _parameters(payload: JsonObject) -> list[JsonObject]:
-    return [
-        {"name": name, "type": _json_type(value), "required": True, "variadic": False}
-        for name, value in payload.items()
-    ]
-
-
-def _json_type(value: Any) -> str:
-    return next((name for kind, name in _JSON_TYPES if isinstance(value, kind)), "any")
 
 
 def _draft_text(payload: Any) -> str:

@@ -240,7 +240,7 @@ class Client:
 
     def ask(self, question: str, *, context: str = "", timeout: float | None = None) -> str:
         """Ask a person a free-form question and return their answer."""
-        self.engine.register_kind(_question_kind())
+        self.engine.register_kind(question_kind())
         values = {"question": question, **({"context": context} if context else {})}
         task = self.engine.propose(QUESTION_KIND, values, self.requester, ANSWER_PLACEHOLDER)
         outcome = self.wait(task.id, timeout)
@@ -388,7 +388,8 @@ class _HandlerOptions:
     retry_delay: float
 
 
-def _question_kind() -> TaskKind:
+def question_kind() -> TaskKind:
+    """The kind of an agent's question to a person (``ask``; the MCP server's ``ask_person``)."""
     return TaskKind(
         QUESTION_KIND, template="", description="A question from an agent", max_attempts=1
     )
