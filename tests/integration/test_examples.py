@@ -130,13 +130,12 @@ def test_the_latest_approved_fill_up_when_nothing_matches(url: str) -> None:
 def test_work_marked_not_an_example_is_left_out_until_the_mark_is_undone(world: World) -> None:
     kettle = world.approve("My kettle arrived broken, can I get a refund?")
     parcel = world.approve("Where is my parcel?")
-    world.engine.examples.mark(REVIEWER, kettle, example=False)
+    assert world.engine.examples.mark(REVIEWER, kettle, example=False)
     world.draft("My kettle is broken, I want a refund")
     assert world.examples_sent() == [(asked("Where is my parcel?"), world_output(world, parcel))]
     mark = world.engine.examples.mark_of(kettle)
     assert mark is not None and (mark.excluded, mark.by) == (True, "rita")
-    with pytest.raises(InvalidInputError, match="already marked not an example"):
-        world.engine.examples.mark(REVIEWER, kettle, example=False)
+    assert not world.engine.examples.mark(REVIEWER, kettle, example=False)  # it already is
 
     world.engine.examples.mark(person("ola", Role.ADMIN), kettle, example=True)
     world.draft("My kettle is broken, I want a refund")
@@ -159,8 +158,8 @@ def test_who_may_mark_and_what(world: World) -> None:
     waiting = world.draft("Where is my parcel?")
     with pytest.raises(InvalidInputError, match="only approved work is an example"):
         world.engine.examples.mark(REVIEWER, waiting.id, example=False)
-    with pytest.raises(InvalidInputError, match="already an example"):
-        world.engine.examples.mark(REVIEWER, kettle, example=True)
+    assert not world.engine.examples.mark(REVIEWER, kettle, example=True)  # it is one
+    assert [e.type for e in world.engine.task_events(kettle)][-1] != EXAMPLE_AGAIN
 
 
 def test_only_reviewers_of_the_kind_mark_its_work(url: str) -> None:

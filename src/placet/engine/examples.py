@@ -89,42 +89,59 @@ class Examples:
         with self._lock:
             self._indexed.add(kind_name)
 
-    def mark(self, principal: Principal, task_id: str, example: bool) -> Task:
+    def mark(self, principal: Principal, task_id: str, example: bool) -> bool:
         """Mark an approved task "not an example" (``example`` False), or undo that (True).
 
-        Recorded as an event on the task, with who marked it; InvalidInputError when
-        the task is not approved or is already marked so.
+        Recorded as an event on the task, with who marked it. False when the task
+        already was so (nothing is recorded); InvalidInputError when it is not approved.
         """
         task = self._engine.get(task_id)
-        self._check_may_mark(principal, task.kind)
+        self._check_may_mark(principal, task)
         if task.status is not APPROVED:
             raise InvalidInputError(
                 f"task {task.id} is {task.status.value}: only approved work is an example"
             )
         if examples.is_excluded(self._engine.task_events(task.id)) is not example:
-            state = "an example" if example else "marked not an example"
-            raise InvalidInputError(f"task {task.id} is already {state}; nothing was changed")
+            return False
         event = examples.EXAMPLE_AGAIN if example else examples.NOT_AN_EXAMPLE
-        return self._engine.record(task.id, principal.name, event, {})
+        self._engine.record(task.id, principal.name, event, {})
+        return True
 
     def mark_of(self, task_id: str) -> Mark | None:
         """The task's latest mark (who marked it, when), or None when never marked."""
         return examples.mark_of(self._engine.task_events(task_id))
 
-    def _check_may_mark(self, principal: Principal, kind_name: str) -> None:
+    def may_mark(self, principal: Principal, kind_name: str) -> bool:
+        """True when this person may mark the kind's approved work as an example or not."""
+        return self._refusal(principal, kind_name) is None
+
+    def _check_may_mark(self, principal: Principal, task: Task) -> None:
+        """Refuse, and record the refusal in the security log as a refused decision is."""
+        refusal = self._refusal(principal, task.kind)
+        if refusal is None:
+            return
+        who = principal.name if principal.entered_by is None else principal.entered_by
+        detail = f"{refusal} (through the {principal.channel})"
+        self._engine.accounts.record(
+            who, "mark_example", "refused", task.id, detail, principal.remote
+        )
+        raise PermissionDeniedError(f"{refusal}; nothing was changed")
+
+    def _refusal(self, principal: Principal, kind_name: str) -> str | None:
         """Those who may decide the kind's drafts (or admins) say what is an example of it."""
         if principal.has(Permission.MANAGE_USERS):
-            return
+            return None
         if not principal.has(Permission.DECIDE):
-            raise PermissionDeniedError(
+            return (
                 f"{principal.name} may not mark work of {kind_name} as an example or not: "
                 "its reviewers and admins may"
             )
         if not self._engine.reviewer_lists.allows(principal.name, kind_name):
-            raise PermissionDeniedError(
+            return (
                 f"{principal.name} is not a reviewer of {kind_name}: only its reviewers "
                 "(or an admin) mark its approved work as an example or not"
             )
+        return None
 
 
 def _fills(kind: TaskKind, earlier: Task) -> bool:
