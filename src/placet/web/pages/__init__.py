@@ -18,6 +18,7 @@ from placet.web.pages import (
     admin,
     audit,
     controls,
+    examples,
     handlers,
     holds,
     queue,
@@ -32,5 +33,5 @@ __all__ = ["mount_static", "router", "templates"]
 
 router = APIRouter(include_in_schema=False)
 # The order the routes were declared in as one module, so matching is unchanged.
-for part in (signin, queue, submit, task, holds, audit, stats, admin, handlers, controls):
+for part in (signin, queue, submit, task, holds, examples, audit, stats, admin, handlers, controls):
     router.include_router(part.router)
