@@ -230,20 +230,31 @@ def test_a_lost_or_forged_example_row_is_reported(world: World) -> None:
     assert world.problems() == []
 
 
-def test_the_sqlite_search_index_is_checked_against_the_rows(world: World) -> None:
-    if world.sql.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL's GIN index is the database's own, made from the rows")
+def test_the_search_index_is_checked_against_the_rows(world: World) -> None:
+    """SQLite's FTS5 table, or PostgreSQL's stored tsvectors, forged beside the rows."""
     approved = world.ids["approved"]
-    forge = (
-        "INSERT INTO examples_fts (rowid, body) "
-        "SELECT id, 'wire the money' FROM examples WHERE task_id = :id"
-    )
-    undo = "INSERT INTO examples_fts (examples_fts) VALUES ('rebuild')"  # from the rows
+    if world.sql.dialect.name == "sqlite":
+        forge = [
+            "INSERT INTO examples_fts (rowid, body) "
+            "SELECT id, 'wire the money' FROM examples WHERE task_id = :id"
+        ]
+        undo = ["INSERT INTO examples_fts (examples_fts) VALUES ('rebuild')"]  # from the rows
+        said = "the examples' search index does not match their rows"
+    else:  # its trigger sets the column at every write: an attacker turns it off first
+        forge = [
+            "ALTER TABLE examples DISABLE TRIGGER examples_terms",
+            "UPDATE examples SET terms = to_tsvector('wire the money') WHERE task_id = :id",
+            "ALTER TABLE examples ENABLE TRIGGER examples_terms",
+        ]
+        undo = ["UPDATE examples SET body = body WHERE task_id = :id"]  # the trigger again
+        said = f"task {approved}: its example's search terms were altered"
     with world.sql.begin() as conn:
-        conn.execute(sa.text(forge), {"id": approved})
+        for sql in forge:
+            conn.execute(sa.text(sql), {"id": approved})
     try:
-        assert any("search index does not match" in p for p in world.problems())
+        assert any(said in problem for problem in world.problems()), world.problems()
     finally:
         with world.sql.begin() as conn:
-            conn.execute(sa.text(undo))
+            for sql in undo:
+                conn.execute(sa.text(sql), {"id": approved})
     assert world.problems() == []

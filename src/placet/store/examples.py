@@ -6,7 +6,8 @@ approves a task or marks it (``EXAMPLE_UPSERT_*``, run by the backends'
 
 - SQLite: an FTS5 table on the rows' bodies (porter stemming, kept by triggers),
   ranked by ``bm25``;
-- PostgreSQL: a GIN index on ``to_tsvector('english', body)``, ranked by ``ts_rank``.
+- PostgreSQL: a GIN index on the rows' ``tsvector`` (set from the body by a trigger),
+  ranked by ``ts_rank``.
 
 Both look at no more than SEARCH_CANDIDATES matching rows, the latest first,
 before ranking them: a query's cost is bounded however many tasks share a
@@ -59,18 +60,23 @@ SIMILAR_SQLITE = sa.text(
 )
 SIMILAR_PG = sa.text(
     f"SELECT {_TASK} FROM ("
-    "SELECT e.id AS example_id, e.task_id AS task_id, e.body AS body FROM examples e "
-    f"WHERE to_tsvector('{_CONFIG}', e.body) @@ to_tsquery('{_CONFIG}', :query) "
-    "AND e.kind = :kind AND NOT e.excluded "
+    "SELECT e.id AS example_id, e.task_id AS task_id, e.terms AS terms FROM examples e "
+    f"WHERE e.terms @@ to_tsquery('{_CONFIG}', :query) AND e.kind = :kind AND NOT e.excluded "
     "ORDER BY e.id DESC LIMIT :candidates"
     f") AS m JOIN tasks t ON t.id = m.task_id WHERE {_USABLE} "
-    f"ORDER BY ts_rank(to_tsvector('{_CONFIG}', m.body), to_tsquery('{_CONFIG}', :query)) DESC, "
+    f"ORDER BY ts_rank(m.terms, to_tsquery('{_CONFIG}', :query)) DESC, "
     "m.example_id DESC LIMIT :limit"
 )
+# The kind's latest rows first, walking ix_examples_kind_id backwards, then their tasks:
+# joined the other way round, SQLite read every approved task of the kind to sort them.
 LATEST = sa.text(
-    f"SELECT {_TASK} FROM examples e JOIN tasks t ON t.id = e.task_id "
-    f"WHERE e.kind = :kind AND NOT e.excluded AND {_USABLE} ORDER BY e.id DESC LIMIT :limit"
+    f"SELECT {_TASK} FROM ("
+    "SELECT e.id AS example_id, e.task_id AS task_id FROM examples e "
+    "WHERE e.kind = :kind AND NOT e.excluded ORDER BY e.id DESC LIMIT :window"
+    f") AS m JOIN tasks t ON t.id = m.task_id WHERE {_USABLE} "
+    "ORDER BY m.example_id DESC LIMIT :limit"
 )
+LATEST_SLACK = 10  # rows the window reads beyond those wanted (one a forged row may cost)
 ENTRY = sa.select(X.c.task_id, X.c.kind, X.c.body, X.c.excluded).where(
     X.c.task_id == sa.bindparam("id")
 )
@@ -90,6 +96,10 @@ UNINDEXED = (
     .limit(BACKFILL_BATCH)
 )
 FTS_INTEGRITY = "INSERT INTO examples_fts (examples_fts, rank) VALUES ('integrity-check', 1)"
+TERMS_ASTRAY = sa.text(  # PostgreSQL: rows whose stored tsvector is not their body's
+    "SELECT task_id FROM examples "
+    f"WHERE terms IS DISTINCT FROM to_tsvector('{_CONFIG}', body) ORDER BY id LIMIT 10"
+)
 
 
 def fts5_query(terms: Sequence[str]) -> str:

@@ -191,12 +191,17 @@ class _Connection(psycopg.Connection[tuple[Any, ...]]):
 
     _kept: psycopg.Cursor[tuple[Any, ...]] | None = None
 
-    def run(self, query: str, params: Sequence[Any] | Params | None = None) -> psycopg.Cursor[Any]:
-        """Execute one statement on the kept cursor."""
+    def run(
+        self,
+        query: str,
+        params: Sequence[Any] | Params | None = None,
+        prepare: bool | None = None,
+    ) -> psycopg.Cursor[Any]:
+        """Execute one statement on the kept cursor (``prepare`` as psycopg takes it)."""
         cursor = self._kept
         if cursor is None or cursor.closed:
             cursor = self._kept = self.cursor()
-        return cursor.execute(query, params)
+        return cursor.execute(query, params, prepare=prepare)
 
 
 class PostgresBackend:
@@ -248,7 +253,7 @@ class PostgresBackend:
         self, conn: _Connection, statement: sa.sql.ClauseElement, params: Params
     ) -> list[Row]:
         sql = self._sql.get(id(statement)) or compile_statement(statement, self._dialect)
-        return conn.run(sql.text, sql.bind(params)).fetchall()
+        return conn.run(sql.text, sql.bind(params), sql.prepare).fetchall()
 
     def select(self, statement: sa.sql.ClauseElement, params: Params) -> list[Row]:
         """The rows of one statement, in its own (implicit) transaction."""

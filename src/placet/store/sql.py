@@ -12,6 +12,7 @@ LISTEN/NOTIFY).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol
 
@@ -119,6 +120,10 @@ class SqlStore:
         self._similar = examples.SIMILAR_SQLITE if on_sqlite else examples.SIMILAR_PG
         for statement in (self._similar, examples.LATEST, examples.ENTRY, examples.UNINDEXED):
             self._sql[id(statement)] = compile_statement(statement, self._engine.dialect)
+        # Planned for its words each time: a plan made once for any words walked thousands
+        # of rows for a word that the GIN index finds in a few (store/examples.py).
+        similar = self._sql[id(self._similar)]
+        self._sql[id(self._similar)] = dataclasses.replace(similar, prepare=False)
         self._drafts: KeptRecords[Draft] = KeptRecords(DRAFTS_KEPT)
         self._accounts: SqlAccountStore | None = None
         self._db: Backend
@@ -309,7 +314,9 @@ class SqlStore:
             found = [rows.task(r) for r in self._db.select(self._similar, params)]
         if len(found) < limit:
             chosen = {task.id for task in found}
-            params = {"kind": kind, "besides": besides, "limit": limit + len(chosen)}
+            wanted = limit + len(chosen)
+            window = wanted + examples.LATEST_SLACK
+            params = {"kind": kind, "besides": besides, "limit": wanted, "window": window}
             latest = [rows.task(r) for r in self._db.select(examples.LATEST, params)]
             found += [task for task in latest if task.id not in chosen][: limit - len(found)]
         return found
@@ -337,10 +344,13 @@ class SqlStore:
         return examples.entry(found[0]) if found else None
 
     def examples_index_problems(self) -> list[str]:
-        """Where the full-text index of the examples differs from their rows (SQLite's FTS5
-        table is kept beside them; PostgreSQL's index is its own)."""
+        """Where the full-text index of the examples differs from their rows: SQLite's FTS5
+        table beside them, PostgreSQL's stored tsvectors (each row's, read in full)."""
         if not self._sqlite:
-            return []
+            astray = [str(row[0]) for row in self._db.select(examples.TERMS_ASTRAY, {})]
+            return [
+                f"task {task_id}: its example's search terms were altered" for task_id in astray
+            ]
         with SideTables(self._engine).write() as conn:
             try:
                 conn.exec_driver_sql(examples.FTS_INTEGRITY)

@@ -7,8 +7,8 @@ A kind with ``learn = { examples = N }`` puts the N approved tasks most like
 the task at hand into its prompt (domain/examples.py). ``examples`` keeps a row
 per approved task: the words of its input and whether a reviewer marked it
 "not an example". It is searched with the database's own full-text search: on
-PostgreSQL a GIN index on the body's ``tsvector``; on SQLite an FTS5 table
-whose content is ``examples``, kept current by triggers.
+PostgreSQL a GIN index on the body's ``tsvector`` (a column a trigger sets);
+on SQLite an FTS5 table whose content is ``examples``, kept current by triggers.
 
 Every task approved before this revision gets its row here, oldest approval
 first, so that the latest approvals have the highest ids (the order a search
@@ -22,6 +22,7 @@ import json
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 from placet.domain.examples import example_text
 
@@ -45,6 +46,12 @@ SQLITE_ONLY = (
 )
 
 
+POSTGRESQL_ONLY = (
+    "CREATE TRIGGER examples_terms BEFORE INSERT OR UPDATE ON examples FOR EACH ROW "
+    "EXECUTE FUNCTION tsvector_update_trigger(terms, 'pg_catalog.english', body)",
+)
+
+
 def upgrade() -> None:
     op.create_table(
         "examples",
@@ -53,17 +60,16 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(200), nullable=False),
         sa.Column("excluded", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("terms", sa.Text().with_variant(postgresql.TSVECTOR(), "postgresql")),
     )
     op.create_index("ux_examples_task_id", "examples", ["task_id"], unique=True)
     op.create_index("ix_examples_kind_id", "examples", ["kind", "id"])
-    if op.get_bind().dialect.name == "sqlite":
-        for statement in SQLITE_ONLY:
-            op.execute(statement)
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    for statement in SQLITE_ONLY if sqlite else POSTGRESQL_ONLY:
+        op.execute(statement)
     _backfill()
-    if op.get_bind().dialect.name == "postgresql":  # built once, after the rows are in
-        op.execute(
-            "CREATE INDEX ix_examples_terms ON examples USING gin (to_tsvector('english', body))"
-        )
+    if not sqlite:  # built once, after the rows are in
+        op.create_index("ix_examples_terms", "examples", ["terms"], postgresql_using="gin")
 
 
 def _backfill() -> None:
@@ -95,6 +101,7 @@ def downgrade() -> None:
         op.execute("DROP TABLE examples_fts")
     else:
         op.drop_index("ix_examples_terms", "examples")
+        op.execute("DROP TRIGGER examples_terms ON examples")
     op.drop_index("ix_examples_kind_id", "examples")
     op.drop_index("ux_examples_task_id", "examples")
     op.drop_table("examples")
