@@ -8,6 +8,8 @@ round) is found, not assumed away.
 
 from __future__ import annotations
 
+import json
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from placet.domain.examples import example_text
 from placet.errors import StoreError
 from placet.store import schema
 from placet.store.engines import make_engine
@@ -37,6 +40,11 @@ def differences(engine: sa.engine.Engine) -> list[object]:
         # Alembic's comparison does not read an index's ddl_if (schema.ONLY_ON).
         return type_ != "index" or schema.ONLY_ON.get(name or "", dialect) == dialect
 
+    def described(name: str | None, type_: str, *_: object) -> bool:
+        # SQLite's full-text table of the examples (and FTS5's own tables behind it) is
+        # no SQLAlchemy table: schema.SQLITE_ONLY holds its statements, compared below.
+        return type_ != "table" or not (name or "").startswith(schema.EXAMPLES_FTS)
+
     dialect = engine.dialect.name
     with engine.connect() as conn:
         context = MigrationContext.configure(
@@ -45,9 +53,38 @@ def differences(engine: sa.engine.Engine) -> list[object]:
                 "compare_type": True,
                 "compare_server_default": True,
                 "include_object": on_this_dialect,
+                "include_name": described,
             },
         )
-        return list(compare_metadata(context, metadata))
+        with warnings.catch_warnings():
+            # The examples' GIN index is PostgreSQL's alone (schema.ONLY_ON); Alembic warns
+            # that SQLite cannot compare an index on an expression before it asks the filter.
+            warnings.filterwarnings(
+                "ignore", r".*expression-based index 'ix_examples_terms'; dialect 'sqlite'"
+            )
+            return list(compare_metadata(context, metadata))
+
+
+def postgresql_triggers(engine: sa.engine.Engine) -> list[str]:
+    """The examples table's triggers as PostgreSQL describes them (the schema name left out)."""
+    with engine.connect() as conn:
+        schema_name = conn.exec_driver_sql("SELECT current_schema()").scalar_one()
+        found = conn.exec_driver_sql(
+            "SELECT pg_get_triggerdef(oid) FROM pg_trigger "
+            "WHERE tgrelid = 'examples'::regclass AND NOT tgisinternal ORDER BY tgname"
+        )
+        return [str(row[0]).replace(f"{schema_name}.", "") for row in found]
+
+
+def sqlite_only_statements(engine: sa.engine.Engine) -> tuple[str, ...]:
+    """The statements that made the examples' FTS5 table and its triggers, as SQLite keeps them."""
+    with engine.connect() as conn:
+        found = conn.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE name = ? OR (type = 'trigger' AND tbl_name = ?) "
+            "ORDER BY type = 'trigger', name",
+            (schema.EXAMPLES_FTS, "examples"),
+        )
+        return tuple(str(row[0]) for row in found)
 
 
 def index_names(engine: sa.engine.Engine) -> set[str]:
@@ -71,6 +108,19 @@ def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.
 def test_upgrading_an_empty_database_matches_the_models(empty_engine: sa.engine.Engine) -> None:
     upgrade(empty_engine)
     assert differences(empty_engine) == []
+    if empty_engine.dialect.name == "sqlite":
+        # The FTS5 table first, then its triggers by name: delete, insert, update.
+        assert sqlite_only_statements(empty_engine) == schema.SQLITE_ONLY[:1] + tuple(
+            sorted(schema.SQLITE_ONLY[1:], key=lambda sql: sql.split()[2])
+        )
+    else:
+        assert not sa.inspect(empty_engine).has_table(schema.EXAMPLES_FTS)
+        # As PostgreSQL spells it back: the trigger function's arguments quoted.
+        found = [
+            sql.replace("'terms'", "terms").replace("'body'", "body")
+            for sql in postgresql_triggers(empty_engine)
+        ]
+        assert found == list(schema.POSTGRESQL_ONLY)
     with empty_engine.connect() as conn:
         assert current_revision(conn) == HEAD_REVISION
 
@@ -98,6 +148,7 @@ def test_status_names_the_pending_revisions(empty_engine: sa.engine.Engine) -> N
         "0012",
         "0013",
         "0014",
+        "0015",
     )
     expected = (None, HEAD_REVISION, ("0001", *after_first))
     assert (before.current, before.head, before.pending) == expected
@@ -302,3 +353,38 @@ def test_a_database_a_newer_placet_migrated_is_refused_with_a_message(tmp_path: 
     with engine.connect() as conn:  # and left as it was
         assert current_revision(conn) == "0099"
     engine.dispose()
+
+
+def test_tasks_approved_before_examples_become_searchable(empty_engine: sa.engine.Engine) -> None:
+    """0015 gives every approved task an example row, oldest approval first, searchable by
+    its input's words; its downgrade drops the rows, the full-text index and its triggers."""
+    upgrade(empty_engine, "0014")
+    later = {**task_row("T1", None), "status": "approved", "updated_at": 9.0}
+    later["input"] = '{"question": "My kettle arrived broken: a refund?"}'
+    earlier = {**task_row("T2", None), "status": "approved", "updated_at": 5.0}
+    earlier["input"] = '{"question": "Where is my parcel?", "order": 1234}'
+    rejected = {**task_row("T3", None), "status": "rejected", "input": later["input"]}
+    with empty_engine.begin() as conn:
+        conn.execute(sa.insert(schema.tasks), [later, earlier, rejected])
+    upgrade(empty_engine)
+    assert differences(empty_engine) == []
+    rows = sa.select(schema.examples).order_by(schema.examples.c.id)
+    with empty_engine.connect() as conn:
+        found = [(r.task_id, r.kind, r.excluded, r.body) for r in conn.execute(rows)]
+    assert found == [
+        ("T2", "note", False, "Where is my parcel\n1234"),
+        ("T1", "note", False, "My kettle arrived broken a refund"),
+    ]
+    assert found[1][3] == example_text(json.loads(later["input"]))
+    if empty_engine.dialect.name == "sqlite":
+        match = "SELECT e.task_id FROM examples_fts f JOIN examples e ON e.id = f.rowid "
+        match += "WHERE examples_fts MATCH 'kettles'"  # the porter stemmer's doing
+    else:
+        match = "SELECT task_id FROM examples WHERE terms @@ to_tsquery('english', 'kettles')"
+    with empty_engine.connect() as conn:
+        assert list(conn.exec_driver_sql(match).scalars()) == ["T1"]
+    with empty_engine.connect() as conn:
+        command.downgrade(alembic_config(conn), "0014")
+        conn.commit()
+    assert not sa.inspect(empty_engine).has_table("examples")
+    assert not sa.inspect(empty_engine).has_table(schema.EXAMPLES_FTS)

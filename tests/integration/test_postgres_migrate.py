@@ -19,20 +19,26 @@ import pytest
 import sqlalchemy as sa
 
 from placet.config import Settings
+from placet.domain.learning import Learning
 from placet.domain.models import DecisionKind, TaskKind
 from placet.engine import DecisionRequest, Engine
 from placet.engine.accounts import Accounts
 from placet.engine.auditing import verify_store
 from placet.errors import ProviderError, UsageError
 from placet.sdk.client import Client
-from placet.store.copy import TABLES, TargetNotEmptyError, copy_store
+from placet.store import schema
+from placet.store.copy import RENUMBERED, TABLES, TargetNotEmptyError, copy_store
 from placet.store.engines import make_engine
 from placet.store.migrate import HEAD_REVISION, upgrade
 from placet.store.sql import SqlStore
 from placet.testing import FakeProvider, person
 from tests.conformance import postgres as pg
 
-KIND = TaskKind(name="onboarding_email", template="Write a short onboarding email to {name}.")
+KIND = TaskKind(
+    name="onboarding_email",
+    template="Write a short onboarding email to {name}.",
+    learn=Learning(examples=1),  # approved tasks have example rows, searched in full text
+)
 
 
 @pytest.fixture
@@ -68,7 +74,9 @@ def build_installation(url: str) -> None:
         engine.decide(
             DecisionRequest(drafted("Bo"), DecisionKind.REJECT, person("bob"), reason="No.")
         )
-        engine.decide(DecisionRequest(drafted("Cy"), DecisionKind.APPROVE, person("bob")))
+        approved = drafted("Cy")
+        engine.decide(DecisionRequest(approved, DecisionKind.APPROVE, person("bob")))
+        engine.examples.mark(person("bob"), approved, example=False)
         drafted("Di")  # awaiting review
         engine.cancel(engine.submit(KIND.name, {"name": "Ed"}, "dev").id, "dev", "not needed")
         engine.submit(KIND.name, {"name": "Fay"}, "dev", claim_as="w")  # drafting, leased
@@ -95,16 +103,20 @@ def all_rows(url: str) -> dict[str, list[tuple[Any, ...]]]:
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            return {
-                table.name: [
-                    # The queue's numbers are the target's own; its order is what is kept.
-                    tuple(row)[1:] if table.name == "audit_pending" else tuple(row)
-                    for row in conn.execute(sa.select(table).order_by(*table.primary_key.columns))
-                ]
-                for table in TABLES
-            }
+            return {table.name: _rows(conn, table) for table in TABLES}
     finally:
         engine.dispose()
+
+
+def _rows(conn: sa.Connection, table: sa.Table) -> list[tuple[Any, ...]]:
+    # The queue's numbers are the target's own (its order is what is kept), and so are
+    # the columns a database derives itself (PostgreSQL's tsvector of an example).
+    derived = schema.DERIVED.get(table.name, ())
+    columns = [
+        c for c in table.c if c.name not in derived and not (table in RENUMBERED and c.name == "id")
+    ]
+    query = sa.select(*columns).order_by(*table.primary_key.columns)
+    return [tuple(row) for row in conn.execute(query)]
 
 
 @pytest.fixture
@@ -117,7 +129,8 @@ def source(tmp_path: Path) -> str:
 def test_every_row_arrives_as_it_left_and_verifies(source: str, pg_url: str) -> None:
     reports: list[tuple[str, int, int]] = []
     counts = copy_store(source, pg_url, batch_size=7, progress=lambda *r: reports.append(r))
-    assert counts["tasks"] == 37 and counts["events"] == 53 and counts["users"] == 1
+    assert counts["tasks"] == 37 and counts["events"] == 54 and counts["users"] == 1
+    assert counts["examples"] == 2
     assert counts["handlers"] == 1 and counts["handler_deliveries"] == 2
     before, after = all_rows(source), all_rows(pg_url)
     assert after == before  # floats compare bit for bit, text character for character
@@ -126,6 +139,8 @@ def test_every_row_arrives_as_it_left_and_verifies(source: str, pg_url: str) -> 
     try:
         report = verify_store(Engine(store, Settings()))
         assert report.ok and report.tasks == 37 and report.events == counts["events"]
+        found = store.similar_examples(KIND.name, ["zoë"], 2, "none")  # the target's tsvectors
+        assert [task.input["name"] for task in found] == ["Zoë ☃"]
     finally:
         store.close()
 
@@ -135,6 +150,13 @@ def test_a_copy_back_to_sqlite_verifies_too(source: str, pg_url: str, tmp_path: 
     back = f"sqlite:///{tmp_path / 'back.db'}"
     copy_store(pg_url, back)
     assert all_rows(back) == all_rows(source)
+    store = SqlStore(back)  # its full-text index was made as the rows arrived
+    try:
+        found = store.similar_examples(KIND.name, ["zoë"], 2, "none")
+        assert [task.input["name"] for task in found] == ["Zoë ☃"]  # Cy is not an example
+        assert store.examples_index_problems() == []
+    finally:
+        store.close()
 
 
 def test_a_non_empty_target_is_refused_unless_forced(source: str, pg_url: str) -> None:

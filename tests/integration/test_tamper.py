@@ -17,14 +17,19 @@ import pytest
 import sqlalchemy as sa
 
 from placet.config import Settings
+from placet.domain.learning import Learning
 from placet.domain.models import DecisionKind, TaskKind
 from placet.engine import DecisionRequest, Engine
 from placet.engine.auditing import verify_store
+from placet.store import schema
 from placet.store.sql import SqlStore
 from placet.testing import FakeProvider, person
 from tests.conformance import postgres as pg
 
-KIND = TaskKind(name="note", template="Write a note about {topic}.", max_attempts=3)
+# Approved notes are examples for later ones: each has a row in the examples table.
+KIND = TaskKind(
+    name="note", template="Write a note about {topic}.", max_attempts=3, learn=Learning(examples=2)
+)
 
 
 @dataclass
@@ -59,12 +64,16 @@ def populate(engine: Engine) -> dict[str, str]:
     decide(approved, DecisionKind.APPROVE)
     held = drafted("pie")
     engine.take(held, person("lena"))
+    marked = drafted("scones")
+    decide(marked, DecisionKind.APPROVE)
+    engine.examples.mark(person("lena"), marked, example=False)
     detail = engine.detail(edited)
     return {
         "edited": edited,
         "rejected": rejected,
         "approved": approved,
         "held": held,
+        "marked": marked,
         "first_draft": detail.drafts[0].id,
         "second_draft": detail.drafts[1].id,
         "revise": detail.decisions[0].id,
@@ -133,8 +142,18 @@ EDITS: list[tuple[str, str, str, Any, str]] = [
     ("decisions", "feedback", "revise", "Colder.", "decision {revise}: its feedback"),
     ("decisions", "created_at", "edit", 1.0, "decision {edit}: its time was altered"),
     ("decisions", "draft_id", "edit", "{first_draft}", "decision {edit}: its draft was altered"),
+    ("examples", "excluded", "marked", False, "task {marked}: its example's not-an-example mark"),
+    ("examples", "excluded", "approved", True, "task {approved}: its example's not-an-example"),
+    (
+        "examples",
+        "body",
+        "approved",
+        "forged words",
+        "task {approved}: its example's searched text",
+    ),
+    ("examples", "kind", "approved", "other", "task {approved}: its example's kind was altered"),
 ]
-KEYS = {"tasks": "id", "drafts": "id", "decisions": "id"}
+KEYS = {"tasks": "id", "drafts": "id", "decisions": "id", "examples": "task_id"}
 
 
 @pytest.mark.parametrize(("table", "column", "row", "forged", "said"), EDITS)
@@ -177,4 +196,65 @@ def test_a_deleted_or_added_row_is_reported(world: World) -> None:
                 ),
                 {f"c{i}": v for i, v in enumerate(row)},
             )
+    assert world.problems() == []
+
+
+def test_a_lost_or_forged_example_row_is_reported(world: World) -> None:
+    examples = sa.table("examples", sa.column("task_id"), sa.column("kind"), sa.column("body"))
+    marked = world.ids["marked"]
+    with world.sql.begin() as conn:
+        row = conn.execute(sa.text("SELECT * FROM examples WHERE task_id = :id"), {"id": marked})
+        kept = row.one()._mapping
+        conn.execute(examples.delete().where(examples.c.task_id == marked))
+    try:
+        assert any(f"task {marked}: its example row" in p for p in world.problems())
+        # Nor does the row come back unmarked when a process adds the rows a kind lacks.
+        assert world.engine.store.index_examples("note") == 1
+        assert world.engine.store.example_entry(marked).excluded  # type: ignore[union-attr]
+        assert world.problems() == []
+    finally:
+        with world.sql.begin() as conn:
+            conn.execute(examples.delete().where(examples.c.task_id == marked))
+            conn.execute(sa.insert(schema.examples), [dict(kept)])
+    assert world.problems() == []
+    rejected = world.ids["rejected"]
+    forged = {"task_id": rejected, "kind": "note", "excluded": False, "body": "coffee"}
+    with world.sql.begin() as conn:
+        conn.execute(sa.insert(schema.examples), [forged])
+    try:
+        said = f"task {rejected}: it is kept as an example but was never approved"
+        assert said in world.problems()
+    finally:
+        with world.sql.begin() as conn:
+            conn.execute(examples.delete().where(examples.c.task_id == rejected))
+    assert world.problems() == []
+
+
+def test_the_search_index_is_checked_against_the_rows(world: World) -> None:
+    """SQLite's FTS5 table, or PostgreSQL's stored tsvectors, forged beside the rows."""
+    approved = world.ids["approved"]
+    if world.sql.dialect.name == "sqlite":
+        forge = [
+            "INSERT INTO examples_fts (rowid, body) "
+            "SELECT id, 'wire the money' FROM examples WHERE task_id = :id"
+        ]
+        undo = ["INSERT INTO examples_fts (examples_fts) VALUES ('rebuild')"]  # from the rows
+        said = "the examples' search index does not match their rows"
+    else:  # its trigger sets the column at every write: an attacker turns it off first
+        forge = [
+            "ALTER TABLE examples DISABLE TRIGGER examples_terms",
+            "UPDATE examples SET terms = to_tsvector('wire the money') WHERE task_id = :id",
+            "ALTER TABLE examples ENABLE TRIGGER examples_terms",
+        ]
+        undo = ["UPDATE examples SET body = body WHERE task_id = :id"]  # the trigger again
+        said = f"task {approved}: its example's search terms were altered"
+    with world.sql.begin() as conn:
+        for sql in forge:
+            conn.execute(sa.text(sql), {"id": approved})
+    try:
+        assert any(said in problem for problem in world.problems()), world.problems()
+    finally:
+        with world.sql.begin() as conn:
+            for sql in undo:
+                conn.execute(sa.text(sql), {"id": approved})
     assert world.problems() == []

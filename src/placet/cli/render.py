@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from placet.domain import jsontext, supervision
+from placet.domain import examples, jsontext, supervision
 from placet.domain.deliveries import DeliveryRecord
 from placet.domain.diffs import unified_diff
 from placet.domain.executions import UNFINISHED_ADVICE, Execution, execution_of
@@ -220,6 +220,7 @@ def show_detail(
     for key, value in task.input.items():
         out.print(plain(f"  {key}: {jsontext.readable(value)}"))
     _show_drafts(detail)
+    _show_examples(detail)
     _show_reading(detail)
     if task.final_output is not None:
         print_boxed(out, Panel(plain(task.final_output), title="final text", title_align="left"))
@@ -233,6 +234,18 @@ def show_detail(
     if run is not None:
         out.print(Text("execution", "bold"))
         out.print(Text("  ").append(execution_line(run)))
+
+
+def _show_examples(detail: TaskDetail) -> None:
+    """The approved tasks the current draft was shown as examples; an approved task's mark."""
+    current = detail.current_draft
+    used = examples.used_examples(detail.events, current.id) if current is not None else ()
+    if used:
+        out.print(plain(f"made with examples: {', '.join(used)}"))
+    mark = examples.mark_of(detail.events)
+    if mark is not None and mark.excluded and detail.task.status is TaskStatus.APPROVED:
+        said = f"not an example (marked by {mark.by}, {when(mark.at)}; placet example --again)"
+        out.print(plain(said, "yellow"))
 
 
 def _show_reading(detail: TaskDetail) -> None:

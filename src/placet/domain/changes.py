@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from placet.domain import audit
+from placet.domain.examples import ExampleEntry
 from placet.domain.fastinit import evolve, one_step_init
 from placet.domain.models import Decision, Draft, Event, JsonObject, Task, TaskStatus
 from placet.domain.transitions import Action, next_status
@@ -23,7 +24,8 @@ class Change:
     The store applies it only if the task is still at ``expected_version`` in
     ``expected_status``; otherwise it raises ``ConflictError`` and changes
     nothing. The new task row, the event and any draft or decision are written
-    in one transaction.
+    in one transaction, with the task's example row when the change approves
+    it or marks it "not an example" (domain/examples.py).
     """
 
     task: Task
@@ -32,6 +34,7 @@ class Change:
     event: Event
     draft: Draft | None = None
     decision: Decision | None = None
+    example: ExampleEntry | None = None
 
 
 def next_event(

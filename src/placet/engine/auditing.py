@@ -16,6 +16,7 @@ from placet.domain import audit
 from placet.domain.audit import ChainProblem
 from placet.domain.auditlog import Checkpoint, covering
 from placet.domain.deliveries import DeliveryRecord
+from placet.domain.examples import entry_problems
 from placet.domain.models import TaskDetail
 from placet.domain.proof import delivery_problems, record_problems
 from placet.engine.auditlog import LogCheck
@@ -70,6 +71,9 @@ def verify_store(
         keyed = report.log.keyed
     if task_ids is None:
         report.problems += _delivery_problems(store)
+        report.problems += [
+            ChainProblem("examples", None, s) for s in store.examples_index_problems()
+        ]
     for task_id in _task_ids(store, task_ids):
         detail = store.detail(task_id)
         report.tasks += 1
@@ -105,7 +109,8 @@ def verify_task(
         return entry is not None and (entry.legacy or entry.key_id is None)
 
     problems, unchecked = check.judge(chain.keyed, keys_in_use, made_before_the_key)
-    return problems + record_problems(detail), unchecked
+    example = entry_problems(task, detail.events, store.example_entry(task.id))
+    return problems + record_problems(detail) + example, unchecked
 
 
 def iter_event_lines(

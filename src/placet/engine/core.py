@@ -68,6 +68,7 @@ from placet.domain.transitions import Action, next_status
 from placet.engine.accounts import Accounts
 from placet.engine.auditlog import AuditLog
 from placet.engine.controls import Controls
+from placet.engine.examples import Examples, with_example
 from placet.engine.identity import local_principal
 from placet.engine.learning import Learner
 from placet.engine.reading import Reads
@@ -125,6 +126,7 @@ class _Made:
     latency_ms: float
     seed: int | None = None
     lessons: str | None = None  # the version of the lesson set the prompt carried
+    examples: tuple[str, ...] = ()  # the approved tasks put into the prompt as examples
 
 
 class Engine(Reads):
@@ -161,6 +163,7 @@ class Engine(Reads):
         self.controls = Controls(self.accounts)  # the kill switch
         self.audit_log = AuditLog(store.audit_log(), self.audit_chain)
         self.learning = Learner(self)  # lessons and examples (engine/learning.py)
+        self.examples = Examples(self)  # examples from approved work (engine/examples.py)
 
     # -- kinds and providers ---------------------------------------------------
 
@@ -452,8 +455,17 @@ class Engine(Reads):
             self._release(task, worker, "drafting was interrupted")
             raise
         latency_ms = (time.monotonic() - started) * 1000
+        used = tuple(example.task_id for example in learned.examples)
         made = _Made(
-            provider.name, model, messages, text, usage, latency_ms, request.seed, learned.version
+            provider.name,
+            model,
+            messages,
+            text,
+            usage,
+            latency_ms,
+            request.seed,
+            learned.version,
+            used,
         )
         return self._save_draft(task, worker, made)
 
@@ -509,6 +521,8 @@ class Engine(Reads):
             payload["seed"] = made.seed
         if made.lessons is not None:  # the lesson set the prompt carried (domain/learning.py)
             payload["lessons"] = made.lessons
+        if made.examples:  # the approved tasks the prompt showed (engine/examples.py)
+            payload["examples"] = list(made.examples)
         supervised = self._supervise(task, worker, made.text, made.seed)
         if supervised is not None:
             payload["supervisor"] = supervised.payload()
@@ -657,8 +671,11 @@ class Engine(Reads):
         self._release(task, worker, reason)
 
     def _apply(self, change: Change) -> Task:
-        """Apply a change; the task as written is kept for a decision on it (see decide)."""
-        task = self.store.apply(change)
+        """Apply a change; the task as written is kept for a decision on it (see decide).
+
+        A change that approves a task of a kind using examples, or marks one "not an
+        example", writes the task's example row with it (engine/examples.py)."""
+        task = self.store.apply(with_example(change, self._kinds))
         self._written.keep(task.id, task)
         return task
 

@@ -238,4 +238,4 @@ class Learner:
 
     def examples_for(self, kind: TaskKind, task: Task) -> tuple[LearnedExample, ...]:
         """The approved work of the kind most like this task (``learn.examples``)."""
-        return ()
+        return self._engine.examples.for_task(kind, task)

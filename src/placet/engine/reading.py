@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 
 from placet.domain import audit
+from placet.domain.examples import ExampleEntry
 from placet.domain.ids import ID_LENGTH, IdPart, id_part
 from placet.domain.models import Draft, Event, Task, TaskDetail, TaskStatus
 from placet.domain.queries import TaskFilter
@@ -106,6 +107,14 @@ class Reads:
     def events(self, task_ids: Iterable[str]) -> dict[str, list[Event]]:
         """The events of each task."""
         return {task_id: self.store.events(task_id) for task_id in task_ids}
+
+    def example_entry(self, task_id: str) -> ExampleEntry | None:
+        """The task's example row (domain/examples.py), or None when it has none."""
+        return self.store.example_entry(task_id)
+
+    def examples_index_problems(self) -> list[str]:
+        """Where the examples' full-text index differs from their rows, in words."""
+        return self.store.examples_index_problems()
 
     def count_by_status(self) -> dict[tuple[str, TaskStatus], int]:
         """How many tasks there are of each kind in each status."""

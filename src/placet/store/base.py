@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from placet.domain.accounts import ApiToken, SecurityEvent, User
 from placet.domain.changes import Change
+from placet.domain.examples import ExampleEntry
 from placet.domain.models import (
     Decision,
     Draft,
@@ -177,6 +178,26 @@ class Store(Protocol):
 
     def decisions(self, task_id: str) -> list[Decision]:
         """One task's decisions in order."""
+        ...
+
+    def similar_examples(
+        self, kind: str, terms: Sequence[str], limit: int, besides: str
+    ) -> list[Task]:
+        """Up to ``limit`` approved tasks of the kind that are examples (domain/examples.py),
+        those whose input shares most with ``terms`` first, by the database's full-text
+        search; the latest approved fill up and break ties. Never the task ``besides``."""
+        ...
+
+    def index_examples(self, kind: str) -> int:
+        """Give every approved task of the kind that has no example row one; how many did."""
+        ...
+
+    def example_entry(self, task_id: str) -> ExampleEntry | None:
+        """The task's example row, or None when it has none."""
+        ...
+
+    def examples_index_problems(self) -> list[str]:
+        """Where the examples' full-text index differs from their rows, in words."""
         ...
 
     def change_token(self) -> int:

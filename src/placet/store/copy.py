@@ -36,7 +36,10 @@ TABLES = (
     schema.audit_pending,
     schema.handlers,
     schema.handler_deliveries,
+    schema.examples,  # on SQLite, its full-text index follows by trigger
 )
+# Tables whose integer ids the target numbers itself, in the source's order.
+RENUMBERED = (schema.audit_pending, schema.examples)
 BATCH_SIZE = 1000
 
 Progress = Callable[[str, int, int], None]  # table, rows copied so far, rows in all
@@ -111,8 +114,10 @@ def _copy(
             copied = 0
             progress(table.name, copied, totals[table.name])
             for batch in _batches(src, table, batch_size):
-                if table is schema.audit_pending:  # the target numbers its own queue, in order
-                    batch = [{k: v for k, v in row.items() if k != "id"} for row in batch]
+                left = {"id"} if table in RENUMBERED else set()  # e.g. the audit queue, in order
+                left.update(schema.DERIVED.get(table.name, ()))  # the target makes its own
+                if left:
+                    batch = [{k: v for k, v in row.items() if k not in left} for row in batch]
                 dst.execute(table.insert(), batch)
                 copied += len(batch)
                 progress(table.name, copied, totals[table.name])

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import itertools
 import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -32,6 +33,7 @@ from placet.errors import ConfigError, NotFoundError, StoreError
 from placet.store import rows, schema
 from placet.store.base import ClaimChange
 from placet.store.engines import libpq_url
+from placet.store.examples import EXAMPLE_UPSERT_PG, entry_values
 from placet.store.pgnotify import PgNotifySignal
 from placet.store.statements import (
     EVENT_COLUMNS,
@@ -67,8 +69,9 @@ def _insert_from_moved(table: sa.Table, name: str) -> str:
     return f"{name} AS (INSERT INTO {table.name} ({columns}) SELECT {params} FROM moved)"
 
 
-def _apply_sql(with_draft: bool, with_decision: bool) -> str:
-    """The compare-and-set statement; parameters: update, draft, decision, event, channel."""
+def _apply_sql(with_draft: bool, with_decision: bool, with_example: bool = False) -> str:
+    """The compare-and-set statement; parameters: update, draft, decision, event, the
+    example row (store/examples.py), channel."""
     sets = ", ".join(f"{name} = %s" for name in MUTABLE)
     ctes = [
         f"moved AS (UPDATE tasks SET {sets} WHERE id = %s AND version = %s AND status = %s "
@@ -79,13 +82,15 @@ def _apply_sql(with_draft: bool, with_decision: bool) -> str:
     if with_decision:
         ctes.append(_insert_from_moved(schema.decisions, "new_decision"))
     ctes.append(_insert_from_moved(schema.events, "new_event"))
+    if with_example:
+        ctes.append(EXAMPLE_UPSERT_PG)
     return f"WITH {', '.join(ctes)} SELECT pg_notify(%s, id) FROM moved"
 
 
 # Positional parameters: the values go to the driver as tuples in column order,
 # with no per-call dict; the SQL text is generated from the schema, so it
 # cannot drift from the columns.
-_APPLY = {(d, c): _apply_sql(d, c) for d in (False, True) for c in (False, True)}
+_APPLY = {shape: _apply_sql(*shape) for shape in itertools.product((False, True), repeat=3)}
 assert EVENT_COLUMNS[0] == "task_id"  # an event row below is the other columns, in order
 _EVENT_ROW = "(" + ", ".join(_cast(c) for c in schema.events.c if c.name != "task_id") + ")"
 
@@ -186,12 +191,17 @@ class _Connection(psycopg.Connection[tuple[Any, ...]]):
 
     _kept: psycopg.Cursor[tuple[Any, ...]] | None = None
 
-    def run(self, query: str, params: Sequence[Any] | Params | None = None) -> psycopg.Cursor[Any]:
-        """Execute one statement on the kept cursor."""
+    def run(
+        self,
+        query: str,
+        params: Sequence[Any] | Params | None = None,
+        prepare: bool | None = None,
+    ) -> psycopg.Cursor[Any]:
+        """Execute one statement on the kept cursor (``prepare`` as psycopg takes it)."""
         cursor = self._kept
         if cursor is None or cursor.closed:
             cursor = self._kept = self.cursor()
-        return cursor.execute(query, params)
+        return cursor.execute(query, params, prepare=prepare)
 
 
 class PostgresBackend:
@@ -243,7 +253,7 @@ class PostgresBackend:
         self, conn: _Connection, statement: sa.sql.ClauseElement, params: Params
     ) -> list[Row]:
         sql = self._sql.get(id(statement)) or compile_statement(statement, self._dialect)
-        return conn.run(sql.text, sql.bind(params)).fetchall()
+        return conn.run(sql.text, sql.bind(params), sql.prepare).fetchall()
 
     def select(self, statement: sa.sql.ClauseElement, params: Params) -> list[Row]:
         """The rows of one statement, in its own (implicit) transaction."""
@@ -300,8 +310,11 @@ class PostgresBackend:
         if change.decision is not None:
             params.extend(rows.decision_values(change.decision))
         params.extend(rows.event_values(change.event))
+        if change.example is not None:
+            params.extend(entry_values(change.example))
         params.append(self.channel)
-        statement = _APPLY[(change.draft is not None, change.decision is not None)]
+        shape = (change.draft is not None, change.decision is not None, change.example is not None)
+        statement = _APPLY[shape]
         if conn.run(statement, params).fetchall():
             return
         found = self._execute(conn, SELECT_TASK, {"id": change.task.id})

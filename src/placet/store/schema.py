@@ -7,6 +7,7 @@ byte-identical documents and the audit hashes match after a migration.
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 metadata = sa.MetaData()
 
@@ -18,7 +19,7 @@ CONTROLS = sa.text(
 )  # the kill switch's security events  # tasks with events the log lacks
 STORE_ONLY = {"tasks": ("logged_count",)}  # columns that are no field of the record
 # Indexes that only some dialects have, by name: the dialect that has each.
-ONLY_ON = {"ix_tasks_status_id": "postgresql"}
+ONLY_ON = {"ix_tasks_status_id": "postgresql", "ix_examples_terms": "postgresql"}
 ID = sa.String(26)  # ULIDs: time-ordered, so inserts land at the end of the index
 
 tasks = sa.Table(
@@ -125,6 +126,57 @@ events = sa.Table(
     sa.Column("payload", sa.Text, nullable=False),
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
+)
+
+# -- examples from approved work (migration 0015; domain/examples.py) ----------------------
+# One row per approved task of a kind that puts earlier approved work into its
+# prompts: the words of its input that are searched, and whether a reviewer
+# marked it "not an example". Written in the transaction that approves the task
+# or records the mark; proved from the task's chain by placet audit verify.
+
+TEXT_SEARCH_CONFIG = "english"  # PostgreSQL's: English stemming and stop words
+examples = sa.Table(
+    "examples",
+    metadata,
+    # SQLite's full-text index names rows by an integer that VACUUM keeps: this one.
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("task_id", ID, sa.ForeignKey("tasks.id"), nullable=False),
+    sa.Column("kind", sa.String(200), nullable=False),
+    sa.Column("excluded", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("body", sa.Text, nullable=False),
+    # PostgreSQL's: the body's tsvector, set by a trigger (POSTGRESQL_ONLY) and read by
+    # the search through a GIN index. Stored, not an index on an expression: a search
+    # that walks the latest rows then costs no to_tsvector per row. NULL on SQLite.
+    sa.Column("terms", sa.Text().with_variant(postgresql.TSVECTOR(), "postgresql")),
+    sa.Index("ux_examples_task_id", "task_id", unique=True),
+    # A kind's latest examples, for a task whose input has no words to search by.
+    sa.Index("ix_examples_kind_id", "kind", "id"),
+    sa.Index("ix_examples_terms", "terms", postgresql_using="gin").ddl_if(
+        dialect=ONLY_ON["ix_examples_terms"]
+    ),
+)
+# Columns a database derives itself, which a copy leaves to the target (store/copy.py).
+DERIVED = {"examples": ("terms",)}
+POSTGRESQL_ONLY = (
+    "CREATE TRIGGER examples_terms BEFORE INSERT OR UPDATE ON examples FOR EACH ROW "
+    f"EXECUTE FUNCTION tsvector_update_trigger(terms, 'pg_catalog.{TEXT_SEARCH_CONFIG}', body)",
+)
+# SQLite searches the body through an FTS5 table whose content is the examples table,
+# kept current by triggers. SQLAlchemy describes no trigger nor FTS5 table, so the
+# statements that make them are kept here (migration 0015 runs the same; a test
+# compares them).
+EXAMPLES_FTS = "examples_fts"
+SQLITE_ONLY = (
+    "CREATE VIRTUAL TABLE examples_fts USING fts5(body, content='examples', "
+    "content_rowid='id', tokenize='porter unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER examples_fts_insert AFTER INSERT ON examples BEGIN "
+    "INSERT INTO examples_fts (rowid, body) VALUES (new.id, new.body); END",
+    "CREATE TRIGGER examples_fts_delete AFTER DELETE ON examples BEGIN "
+    "INSERT INTO examples_fts (examples_fts, rowid, body) VALUES ('delete', old.id, old.body); "
+    "END",
+    "CREATE TRIGGER examples_fts_update AFTER UPDATE OF body ON examples BEGIN "
+    "INSERT INTO examples_fts (examples_fts, rowid, body) VALUES ('delete', old.id, old.body); "
+    "INSERT INTO examples_fts (rowid, body) VALUES (new.id, new.body); END",
 )
 
 # -- the global audit log ----------------------------------------------------------

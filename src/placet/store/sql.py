@@ -12,6 +12,7 @@ LISTEN/NOTIFY).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol
 
@@ -19,10 +20,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from placet.domain.changes import Change
+from placet.domain.examples import ExampleEntry, is_excluded
 from placet.domain.models import Decision, Draft, Event, Task, TaskDetail, TaskStatus
 from placet.domain.queries import TaskFilter
 from placet.errors import NotFoundError, StoreError
-from placet.store import rows, schema
+from placet.store import examples, rows, schema
 from placet.store.accounts import SqlAccountStore
 from placet.store.auditlog import SqlAuditLog
 from placet.store.base import ClaimChange
@@ -37,6 +39,7 @@ from placet.store.listing import (
     requester_probe,
 )
 from placet.store.migrate import ensure_schema
+from placet.store.sidetables import SideTables
 from placet.store.signals import ChangeSignal, SqliteDataVersionSignal
 from placet.store.sqlite import SqliteBackend, sqlite_path
 from placet.store.statements import (
@@ -50,6 +53,7 @@ from placet.store.statements import (
     Params,
     Row,
     compile_all,
+    compile_statement,
 )
 from placet.store.statements import T as _T
 
@@ -112,6 +116,14 @@ class SqlStore:
             self._engine.dispose()
             raise StoreError(f"cannot open the database at {url}: {exc}") from exc
         self._sql = compile_all(self._engine.dialect)
+        on_sqlite = self._engine.dialect.name == "sqlite"
+        self._similar = examples.SIMILAR_SQLITE if on_sqlite else examples.SIMILAR_PG
+        for statement in (self._similar, examples.LATEST, examples.ENTRY, examples.UNINDEXED):
+            self._sql[id(statement)] = compile_statement(statement, self._engine.dialect)
+        # Planned for its words each time: a plan made once for any words walked thousands
+        # of rows for a word that the GIN index finds in a few (store/examples.py).
+        similar = self._sql[id(self._similar)]
+        self._sql[id(self._similar)] = dataclasses.replace(similar, prepare=False)
         self._drafts: KeptRecords[Draft] = KeptRecords(DRAFTS_KEPT)
         self._accounts: SqlAccountStore | None = None
         self._db: Backend
@@ -287,6 +299,65 @@ class SqlStore:
     def decisions(self, task_id: str) -> list[Decision]:
         """One task's decisions in order."""
         return [rows.decision(r) for r in self._db.select(SELECT_DECISIONS, {"id": task_id})]
+
+    # -- examples from approved work (store/examples.py) --------------------------
+
+    def similar_examples(
+        self, kind: str, terms: Sequence[str], limit: int, besides: str
+    ) -> list[Task]:
+        """Up to ``limit`` approved tasks of the kind, not marked "not an example", whose
+        input shares the most with ``terms``; the latest approved fill up and break ties."""
+        found: list[Task] = []
+        if terms:
+            query = examples.fts5_query(terms) if self._sqlite else examples.tsquery(terms)
+            params = examples.similar_params(kind, query, limit, besides)
+            found = [rows.task(r) for r in self._db.select(self._similar, params)]
+        if len(found) < limit:
+            chosen = {task.id for task in found}
+            wanted = limit + len(chosen)
+            window = wanted + examples.LATEST_SLACK
+            params = {"kind": kind, "besides": besides, "limit": wanted, "window": window}
+            latest = [rows.task(r) for r in self._db.select(examples.LATEST, params)]
+            found += [task for task in latest if task.id not in chosen][: limit - len(found)]
+        return found
+
+    def index_examples(self, kind: str) -> int:
+        """Give every approved task of the kind that has no example row one; how many were."""
+        tables = SideTables(self._engine)
+        insert = examples.insert_missing(self._engine.dialect.name)
+        added = 0
+        while True:
+            found = self._db.select(examples.UNINDEXED, {"kind": kind})
+            if found:
+                made = examples.backfill_rows(
+                    found, lambda task_id: is_excluded(self.events(task_id))
+                )
+                with tables.write() as conn:
+                    conn.execute(insert, made)
+                added += len(found)
+            if len(found) < examples.BACKFILL_BATCH:
+                return added
+
+    def example_entry(self, task_id: str) -> ExampleEntry | None:
+        """The task's example row, or None when it has none."""
+        found = self._db.select(examples.ENTRY, {"id": task_id})
+        return examples.entry(found[0]) if found else None
+
+    def examples_index_problems(self) -> list[str]:
+        """Where the full-text index of the examples differs from their rows: SQLite's FTS5
+        table beside them, PostgreSQL's stored tsvectors (each row's, read in full)."""
+        if not self._sqlite:
+            astray = [str(row[0]) for row in self._db.select(examples.TERMS_ASTRAY, {})]
+            return [
+                f"task {task_id}: its example's search terms were altered" for task_id in astray
+            ]
+        with SideTables(self._engine).write() as conn:
+            try:
+                conn.exec_driver_sql(examples.FTS_INTEGRITY)
+            except sa.exc.DatabaseError as exc:
+                said = getattr(exc.orig, "args", ("",))[0] if exc.orig else str(exc)
+                return [f"the examples' search index does not match their rows ({said})"]
+        return []
 
     # -- change signal ---------------------------------------------------------
 

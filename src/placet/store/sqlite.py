@@ -29,6 +29,7 @@ from placet.domain.models import Event, Task
 from placet.errors import ConfigError, NotFoundError, StoreError
 from placet.store import checkpoints, rows, schema
 from placet.store.base import ClaimChange
+from placet.store.examples import EXAMPLE_UPSERT_SQLITE, entry_values
 from placet.store.statements import (
     CLAIM_EXPIRED,
     CLAIM_QUEUED,
@@ -328,6 +329,8 @@ class SqliteBackend:
         if change.decision is not None:
             self._insert(cursor, schema.decisions, rows.decision_values(change.decision))
         self._insert_event(cursor, change.event)
+        if change.example is not None:  # its full-text index follows by trigger
+            cursor.execute(EXAMPLE_UPSERT_SQLITE, entry_values(change.example))
 
     def _conflict(self, cursor: Any, change: Change) -> Exception:
         row = self._run(cursor, SELECT_TASK, {"id": change.task.id}).fetchone()

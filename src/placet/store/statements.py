@@ -179,6 +179,9 @@ class Sql:
     text: str
     names: tuple[str, ...] | None  # bind order for positional paramstyles; None: by name
     defaults: Mapping[str, Any]  # values bound inside the statement (literals, limits)
+    # PostgreSQL: False keeps the server from preparing it. A prepared statement is
+    # planned once for any values; a full-text search's best plan depends on its words.
+    prepare: bool | None = None
 
     def bind(self, params: Params) -> Any:
         """The parameters in the shape the driver's paramstyle wants."""

@@ -1,6 +1,7 @@
 """The REST API, ``/api/v1``: tasks, decisions, live streams, tokens, users and handlers.
 
-The rooms: ``tasks`` (submit, list, read, decide, cancel), ``live``
+The rooms: ``tasks`` (submit, list, read, decide, cancel), ``examples``
+(is an approved task an example; marking it "not an example"), ``live``
 (Server-Sent Events), ``accounts`` (tokens and users), ``handlers`` (how
 outcome handlers fared, and retrying them), ``controls`` (the kill switch),
 ``common`` (who is asking, the documented errors), ``schemas`` (the request and response bodies) and
@@ -9,11 +10,11 @@ outcome handlers fared, and retrying them), ``controls`` (the kill switch),
 
 from fastapi import APIRouter
 
-from placet.web.api import accounts, controls, docs, handlers, lessons, live, tasks
+from placet.web.api import accounts, controls, docs, examples, handlers, lessons, live, tasks
 
 router = APIRouter(prefix="/api/v1")
 # In this order in the OpenAPI document.
-for part in (tasks, live, accounts, handlers, controls, lessons):
+for part in (tasks, examples, live, accounts, handlers, controls, lessons):
     router.include_router(part.router)
 
 __all__ = ["docs", "router"]

@@ -20,6 +20,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from placet.domain import supervision
 from placet.domain.controls import Pause
 from placet.domain.deliveries import DeliveryRecord, DeliveryStatus
+from placet.domain.examples import mark_of, used_examples
 from placet.domain.holds import LONGEST_HOLD, hold_of
 from placet.domain.limits import MAX_INPUT_DEPTH, MAX_NAME, MAX_NOTE, MAX_TEXT, MAX_VERSION
 from placet.domain.models import (
@@ -324,9 +325,14 @@ class DraftOut(BaseModel):
         "draft made before seeds were kept); a local model given the same messages and seed "
         "writes the same draft.",
     )
+    examples: list[str] = Field(
+        default_factory=list,
+        description="The ids of the approved tasks put into its prompt as examples "
+        "(learn.examples), as its event recorded them.",
+    )
 
     @classmethod
-    def of(cls, draft: Draft) -> DraftOut:
+    def of(cls, draft: Draft, examples: tuple[str, ...] = ()) -> DraftOut:
         """The response for a draft."""
         return cls(
             id=draft.id,
@@ -341,6 +347,7 @@ class DraftOut(BaseModel):
             created_at=_time(draft.created_at),
             feedback=draft.feedback,
             seed=draft.seed,
+            examples=list(examples),
         )
 
 
@@ -413,6 +420,28 @@ class ApprovalsOut(BaseModel):
         return cls(needed=count.needed, approved_by=list(count.approvers), shown=count.shown())
 
 
+class ExampleOut(BaseModel):
+    """Whether an approved task may be put into later prompts of its kind as an example."""
+
+    task_id: str
+    example: bool = Field(
+        description='False once someone marked it "not an example" (and did not undo it).'
+    )
+    marked_by: str | None = Field(None, description="Who marked it last, or undid the mark.")
+    marked_at: datetime | None = Field(None, description="When.")
+
+    @classmethod
+    def of(cls, task_id: str, events: list[Event]) -> ExampleOut:
+        """The response for an approved task, from its events."""
+        mark = mark_of(events)
+        return cls(
+            task_id=task_id,
+            example=mark is None or not mark.excluded,
+            marked_by=mark.by if mark else None,
+            marked_at=_time(mark.at) if mark else None,
+        )
+
+
 class TaskDetailOut(TaskOut):
     """A task with its drafts, decisions and audit events, oldest first."""
 
@@ -435,6 +464,11 @@ class TaskDetailOut(TaskOut):
         description="The supervisor's routing rule this draft matched, said for a person "
         "(who may decide it, how many must approve, its priority).",
     )
+    example: ExampleOut | None = Field(
+        default=None,
+        description='For an approved task: whether it is an example, or was marked "not an '
+        'example", and by whom.',
+    )
 
     @classmethod
     def of_detail(
@@ -442,14 +476,19 @@ class TaskDetailOut(TaskOut):
     ) -> TaskDetailOut:
         """The response for a task's whole story."""
         reading = supervision.reading_for(detail.events, detail.task.current_draft_id)
+        approved = detail.task.status is TaskStatus.APPROVED
         return cls(
             **TaskOut.of(detail.task).model_dump(),
-            drafts=[DraftOut.of(draft) for draft in detail.drafts],
+            drafts=[
+                DraftOut.of(draft, used_examples(detail.events, draft.id))
+                for draft in detail.drafts
+            ],
             decisions=[DecisionOut.of(decision) for decision in detail.decisions],
             events=[EventOut.of(event) for event in detail.events],
             approvals=ApprovalsOut.of(count) if count is not None else None,
             supervisor=reading.payload() if reading is not None else None,
             route=route,
+            example=ExampleOut.of(detail.task.id, detail.events) if approved else None,
         )
 
 

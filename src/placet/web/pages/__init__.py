@@ -18,6 +18,7 @@ from placet.web.pages import (
     admin,
     audit,
     controls,
+    examples,
     handlers,
     holds,
     lessons,
@@ -33,5 +34,18 @@ __all__ = ["mount_static", "router", "templates"]
 
 router = APIRouter(include_in_schema=False)
 # The order the routes were declared in as one module, so matching is unchanged.
-for part in (signin, queue, submit, task, holds, audit, stats, lessons, admin, handlers, controls):
+for part in (
+    signin,
+    queue,
+    submit,
+    task,
+    holds,
+    examples,
+    audit,
+    stats,
+    lessons,
+    admin,
+    handlers,
+    controls,
+):
     router.include_router(part.router)

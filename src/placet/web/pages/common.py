@@ -41,6 +41,8 @@ NOTICES = {
     "handlers-retried": "The failed handlers will run again at the worker's next look.",
     "released": "Let go: it is back in everyone's queue.",
     "handed-over": "Handed over; they now see it as theirs to review.",
+    "not-an-example": "Marked not an example: later drafts of its kind are not shown it.",
+    "an-example": "An example again: later drafts of its kind may be shown it.",
 }
 
 

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from placet.domain import lessons, routing, supervision
+from placet.domain import examples, lessons, routing, supervision
 from placet.domain.executions import UNFINISHED_ADVICE, execution_of
 from placet.domain.limits import MAX_NAME, MAX_NOTE, MAX_TEXT, MAX_VERSION, too_long
 from placet.domain.models import DecisionKind, Task, TaskDetail, TaskStatus
@@ -160,6 +160,7 @@ def _task_context(
         "approvals": viewer.services.engine.approvals(task),
         "timers": viewer.services.engine.timers_of(task),
         **_hold_context(viewer, task),
+        **_examples_context(viewer, detail),
         "reading": supervision.reading_for(detail.events, task.current_draft_id),
         "route": _route_text(viewer, task),
         "segments": supervision.segments,
@@ -199,6 +200,22 @@ def _learning_context(viewer: Viewer, detail: TaskDetail) -> dict[str, Any]:
         "lessons_kind": learner or task.kind,
         "teaches": learner,
         "clashes": clashes,
+    }
+
+
+def _examples_context(viewer: Viewer, detail: TaskDetail) -> dict[str, Any]:
+    """What the task page shows of examples: those the current draft was made with, and
+    for an approved task its mark and whether this viewer may change it."""
+    task, draft = detail.task, detail.current_draft
+    approved = task.status is TaskStatus.APPROVED
+    engine = viewer.services.engine
+    kind = engine.kinds.get(task.kind)
+    return {
+        "made_with": examples.used_examples(detail.events, draft.id) if draft else (),
+        "example_shown": approved,
+        "example_mark": examples.mark_of(detail.events) if approved else None,
+        "kind_uses_examples": kind is not None and kind.learn.examples > 0,
+        "can_mark_example": approved and engine.examples.may_mark(viewer.principal, task.kind),
     }
 
 
