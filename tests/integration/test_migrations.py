@@ -98,6 +98,7 @@ def test_status_names_the_pending_revisions(empty_engine: sa.engine.Engine) -> N
         "0012",
         "0013",
         "0014",
+        "0016",  # notifications (0015 is on another branch; re-chained at merge)
     )
     expected = (None, HEAD_REVISION, ("0001", *after_first))
     assert (before.current, before.head, before.pending) == expected

@@ -70,6 +70,7 @@ from placet.engine.auditlog import AuditLog
 from placet.engine.controls import Controls
 from placet.engine.identity import local_principal
 from placet.engine.learning import Learner
+from placet.engine.notifying import Notifier
 from placet.engine.reading import Reads
 from placet.engine.supervising import supervise
 from placet.errors import (
@@ -161,6 +162,8 @@ class Engine(Reads):
         self.controls = Controls(self.accounts)  # the kill switch
         self.audit_log = AuditLog(store.audit_log(), self.audit_chain)
         self.learning = Learner(self)  # lessons and examples (engine/learning.py)
+        # Who hears of which changes: their notifications are written with them (the outbox).
+        self.notifier = Notifier(settings, self._kinds.get)
 
     # -- kinds and providers ---------------------------------------------------
 
@@ -531,7 +534,7 @@ class Engine(Reads):
         sent_back = self._supervisor_round(saved, supervised, made)
         if sent_back is None:
             return self._apply(saved)
-        task = self.store.apply_all([saved, sent_back])
+        task = self.store.apply_all(self.notifier.attach_last([saved, sent_back]))
         self._written.keep(task.id, task)
         return task
 
@@ -653,8 +656,9 @@ class Engine(Reads):
         self._release(task, worker, reason)
 
     def _apply(self, change: Change) -> Task:
-        """Apply a change; the task as written is kept for a decision on it (see decide)."""
-        task = self.store.apply(change)
+        """Apply a change, with the notifications it makes; the task as written is kept for
+        a decision on it (see decide)."""
+        task = self.store.apply(self.notifier.attach(change))
         self._written.keep(task.id, task)
         return task
 

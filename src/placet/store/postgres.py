@@ -67,8 +67,20 @@ def _insert_from_moved(table: sa.Table, name: str) -> str:
     return f"{name} AS (INSERT INTO {table.name} ({columns}) SELECT {params} FROM moved)"
 
 
-def _apply_sql(with_draft: bool, with_decision: bool) -> str:
-    """The compare-and-set statement; parameters: update, draft, decision, event, channel."""
+def _insert_rows_from_moved(table: sa.Table, name: str, count: int) -> str:
+    """A CTE inserting ``count`` rows, but only if the task row was moved."""
+    columns = ", ".join(table.c.keys())
+    row = "(" + ", ".join(_cast(column) for column in table.c) + ")"
+    return (
+        f"{name} AS (INSERT INTO {table.name} ({columns}) SELECT v.* FROM "
+        f"(VALUES {', '.join([row] * count)}) AS v ({columns}), moved)"
+    )
+
+
+@functools.cache
+def _apply_sql(with_draft: bool, with_decision: bool, notices: int = 0) -> str:
+    """The compare-and-set statement; parameters: update, draft, decision, event,
+    notifications (the outbox, written in the same statement), channel."""
     sets = ", ".join(f"{name} = %s" for name in MUTABLE)
     ctes = [
         f"moved AS (UPDATE tasks SET {sets} WHERE id = %s AND version = %s AND status = %s "
@@ -79,6 +91,8 @@ def _apply_sql(with_draft: bool, with_decision: bool) -> str:
     if with_decision:
         ctes.append(_insert_from_moved(schema.decisions, "new_decision"))
     ctes.append(_insert_from_moved(schema.events, "new_event"))
+    if notices:
+        ctes.append(_insert_rows_from_moved(schema.notifications, "new_notices", notices))
     return f"WITH {', '.join(ctes)} SELECT pg_notify(%s, id) FROM moved"
 
 
@@ -300,8 +314,11 @@ class PostgresBackend:
         if change.decision is not None:
             params.extend(rows.decision_values(change.decision))
         params.extend(rows.event_values(change.event))
+        for notice in change.notices:
+            params.extend(rows.notice_values(notice))
         params.append(self.channel)
-        statement = _APPLY[(change.draft is not None, change.decision is not None)]
+        shape = (change.draft is not None, change.decision is not None)
+        statement = _apply_sql(*shape, len(change.notices)) if change.notices else _APPLY[shape]
         if conn.run(statement, params).fetchall():
             return
         found = self._execute(conn, SELECT_TASK, {"id": change.task.id})

@@ -328,6 +328,8 @@ class SqliteBackend:
         if change.decision is not None:
             self._insert(cursor, schema.decisions, rows.decision_values(change.decision))
         self._insert_event(cursor, change.event)
+        for notice in change.notices:  # the outbox: sent after this commits, never before
+            self._insert(cursor, schema.notifications, rows.notice_values(notice))
 
     def _conflict(self, cursor: Any, change: Change) -> Exception:
         row = self._run(cursor, SELECT_TASK, {"id": change.task.id}).fetchone()
