@@ -60,6 +60,13 @@ class Answer:
     body: bytes = b""
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """Says nothing of a client gone before its answer (a sender killed mid-request)."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass
+
+
 class Receiver:
     """A threaded HTTP server on 127.0.0.1 taking webhook POSTs."""
 
@@ -102,7 +109,7 @@ class Receiver:
             def log_message(self, *_: object) -> None:
                 pass
 
-        server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        server = _QuietServer(("127.0.0.1", self.port), Handler)
         server.daemon_threads = True
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -35,7 +35,7 @@ from placet.errors import UsageError
 Report = Callable[[str], None]
 IDLE_SECONDS = 1.0  # the longest sleep: also when nothing signals, a due retry is noticed
 MIN_IDLE_SECONDS = 0.05
-LEASE_MARGIN_SECONDS = 5.0  # beyond the longest send: a lease never lapses mid-send
+LEASE_MARGIN_SECONDS = 2.0  # beyond the longest send: a lease never lapses mid-send
 LOST = "the last try never finished (the worker sending it was lost)"
 
 
