@@ -247,7 +247,7 @@ def _load(base: Path, problems: Problems) -> Settings:
         ),
         audit_key=attempt(lambda: read_key(env, base), None),
         channels=attempt(lambda: read_channels(document or {}, path, env, attempt), NO_CHANNELS),
-        notify=attempt(lambda: read_notify(globals_, f"{path} [placet]"), None) or (),
+        notify=attempt(lambda: read_notify(globals_, f"{path} [placet]") or (), ()),
         base_url=attempt(
             lambda: read_base_url(read.text("base_url"), _where(read, "base_url")), None
         ),
