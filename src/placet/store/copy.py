@@ -36,6 +36,8 @@ TABLES = (
     schema.audit_pending,
     schema.handlers,
     schema.handler_deliveries,
+    schema.notifications,  # the outbox: what was sent, what gave up, what is still to send
+    schema.channel_health,
 )
 BATCH_SIZE = 1000
 
