@@ -139,12 +139,18 @@ class Receiver:
 
     # -- scripting and reading -----------------------------------------------------
 
-    def answer(self, *statuses: int, delay: float = 0.0, retry_after: str | None = None) -> None:
+    def answer(
+        self,
+        *statuses: int,
+        delay: float = 0.0,
+        retry_after: str | None = None,
+        body: bytes = b"busy\x1b[31m now",
+    ) -> None:
         """Answer the next requests with these statuses (then 204 again)."""
         headers = (("retry-after", retry_after),) if retry_after is not None else ()
         with self._lock:
             for status in statuses:
-                self._script.append(Answer(status, delay, headers, b"busy\x1b[31m now"))
+                self._script.append(Answer(status, delay, headers, body))
 
     def _arrive(self, path: str, headers: dict[str, str], body: bytes) -> Answer:
         try:
