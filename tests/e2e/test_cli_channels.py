@@ -102,6 +102,9 @@ def test_a_notification_that_gave_up_is_listed_and_retried(
         row = next(line for line in listed.stdout.splitlines() if record.id in line)
         assert task.id in row and "webhook:ops" in row and "awaiting_review" in row
         assert "HTTP 503: busy" in row
+        detail = cli("show", task.id).stdout
+        assert "notifications" in detail and record.webhook_id in detail
+        assert f"webhook:ops (127.0.0.1:{receiver.port})  awaiting_review  failed  1 try" in detail
         shown = cli("channels", "list")
         assert "webhook:ops" in shown.stdout and "failing for" in shown.stdout
         retried = cli("channels", "retry", record.webhook_id)
