@@ -205,3 +205,41 @@ def test_a_channels_health_says_since_when_it_fails(engine: Engine) -> None:
     late = outbox.claim("w", now + 61, 30.0)
     assert late is not None and outbox.fail(late, "old news", None, now + 90, now + 2.5)
     assert outbox.health()[0].failing_since is None
+
+
+def test_reminders_escalations_and_a_deadline_are_told(url: str) -> None:
+    timed = TaskKind(
+        "timed",
+        template="Note {q}",
+        remind_after=3600.0,
+        escalate_after=7200.0,
+        escalate_to=("lena",),
+        deadline=10800.0,
+        on_deadline="expire",
+    )
+    config = settings(url)
+    config.kinds[timed.name] = timed
+    engine = Engine(open_store(url), config, provider_for=lambda _name: FakeProvider())
+    try:
+        task = waiting(engine, timed.name)
+        start = engine.get(task.id).updated_at
+        assert engine.fire_timers(start + 3600) == 1
+        assert engine.fire_timers(start + 7200) == 2  # the escalation, then reminder 2
+        assert engine.fire_timers(start + 10800) >= 1
+        found = engine.notifications().for_task(task.id)
+        told = [(n.event, n.channel) for n in found]
+        assert told == [
+            ("awaiting_review", "webhook:ops"),
+            ("reminder", "webhook:ops"),
+            ("escalated", "webhook:ops"),
+            ("reminder", "webhook:ops"),
+            ("decided", "webhook:ops"),
+            ("decided", "webhook:audit"),
+        ]
+        bodies = [json.loads(n.body)["data"] for n in found]
+        assert bodies[1]["reminder"] == 1 and bodies[3]["reminder"] == 2
+        assert bodies[2]["escalated_to"] == ["lena"]
+        assert bodies[4]["outcome"] == "expired" and bodies[4]["deadline"] == {"after": "3h"}
+        assert bodies[4]["event"] == {"seq": 6, "type": "deadline", "actor": "placet"}
+    finally:
+        engine.close(store_too=True)

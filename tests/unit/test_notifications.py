@@ -197,3 +197,30 @@ def test_a_webhook_shows_its_host_never_its_secret() -> None:
     settings = ch.ChannelSettings({"ops": hook})
     assert settings.find("ops") is settings.find("webhook:ops") is hook
     assert settings.find("email:ops") is None and settings.addresses == ("webhook:ops",)
+
+
+def test_changes_applied_together_tell_only_where_the_last_leaves_the_task() -> None:
+    from placet.config import Settings
+    from placet.engine.notifying import Notifier
+
+    hook = ch.Webhook("ops", "https://hooks.example.com/placet", SECRET)
+    settings = Settings(channels=ch.ChannelSettings({"ops": hook}), notify=(hook.address,))
+    notifier = Notifier(settings, lambda _name: None)
+    draft_saved = saved()
+    # The supervisor sends the draft straight back: nobody is told it awaits review.
+    decision = Decision("01R", task().id, draft().id, DecisionKind.REVISE, "supervisor:m", NOW)
+    sent_back = change_for(
+        draft_saved.task, Action.REVISE, "supervisor:m", {}, NOW, decision=decision
+    )
+    both = notifier.attach_last([draft_saved, sent_back])
+    assert [change.notices for change in both] == [(), ()]
+    (alone,) = notifier.attach_last([draft_saved])
+    (notice,) = alone.notices
+    assert (notice.event, notice.channel, notice.recipient, notice.event_seq) == (
+        "awaiting_review",
+        "webhook:ops",
+        "hooks.example.com",
+        3,
+    )
+    quiet = Notifier(Settings(), lambda _name: None)
+    assert quiet.attach(draft_saved) is draft_saved  # no channel: the change as it was
