@@ -177,17 +177,20 @@ def notify_problems(
     """Each address of a ``notify`` list that names no configured channel, in words."""
     problems = []
     configured = ", ".join(channels.addresses) or "none; add [channels.webhook.NAME]"
+    said = f"{where} notify" if where else "notify"
     for item in notify or ():
-        channel_type, _ = ch.split_address(item)
+        try:
+            channel_type, _ = ch.split_address(item)
+        except ValueError as exc:
+            problems.append(f"{said}: {exc}")
+            continue
         if channel_type not in ch.CHANNEL_TYPES:
             problems.append(
-                f"{where} notify: {item!r}: unknown channel type {channel_type!r} "
+                f"{said}: {item!r}: unknown channel type {channel_type!r} "
                 f"(known: {', '.join(ch.CHANNEL_TYPES)})"
             )
         elif channels.get(item) is None:
-            problems.append(
-                f"{where} notify: {item!r} is no configured channel (configured: {configured})"
-            )
+            problems.append(f"{said}: {item!r} is no configured channel (configured: {configured})")
     return problems
 
 

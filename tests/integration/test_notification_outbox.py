@@ -14,7 +14,7 @@ from placet.domain.deliveries import DeliveryStatus
 from placet.domain.models import DecisionKind, Task, TaskKind
 from placet.engine import DecisionRequest, Engine
 from placet.engine.auditing import verify_store
-from placet.errors import ConflictError, ProviderError
+from placet.errors import ConfigError, ConflictError, ProviderError
 from placet.store import open_store
 from placet.testing import FakeProvider, person
 
@@ -243,3 +243,11 @@ def test_reminders_escalations_and_a_deadline_are_told(url: str) -> None:
         assert bodies[4]["event"] == {"seq": 6, "type": "deadline", "actor": "placet"}
     finally:
         engine.close(store_too=True)
+
+
+def test_a_kind_made_in_code_must_name_configured_channels(engine: Engine) -> None:
+    engine.register_kind(TaskKind("told", template="x", notify=("webhook:ops",)))
+    with pytest.raises(ConfigError, match="kind 'lost': notify: 'webhook:gone' is no config"):
+        engine.register_kind(TaskKind("lost", template="x", notify=("webhook:gone",)))
+    with pytest.raises(ConfigError, match="kind 'odd': notify: a channel is named TYPE:NAME"):
+        engine.register_kind(TaskKind("odd", template="x", notify=("ops",)))

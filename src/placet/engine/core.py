@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from placet.channel_config import notify_problems
 from placet.config import Settings
 from placet.domain import (
     audit,
@@ -219,6 +220,7 @@ class Engine(Reads):
 
     def _check_policy(self, kind: TaskKind) -> None:
         problems = kind_policy_problems(kind, self.settings.groups)
+        problems += notify_problems(kind.notify, "", self.settings.channels)
         if problems:
             raise ConfigError(f"kind {kind.name!r}: {problems[0]}")
 
