@@ -48,7 +48,10 @@ def worker(
         ),
     ] = None,
     drafting: Annotated[
-        bool, typer.Option(help="Draft queued tasks (--no-drafting: only run handlers).")
+        bool,
+        typer.Option(
+            help="Draft queued tasks (--no-drafting: only run handlers and send notifications)."
+        ),
     ] = True,
     handler_threads: Annotated[
         int,
