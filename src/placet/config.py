@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 from dotenv import load_dotenv
 
 from placet.auditkey import read_key
+from placet.channel_config import notify_problems, read_base_url, read_channels, read_notify
+from placet.domain.channels import ChannelSettings
 from placet.domain.holds import LONGEST_HOLD
 from placet.domain.learning import DISTILL, MAX_EVERY, MAX_EXAMPLES, Learning
 from placet.domain.models import REVISE_FROM, Example, TaskKind
@@ -36,6 +38,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 T = TypeVar("T")
+NO_CHANNELS = ChannelSettings()
 CONFIG_FILE = "placet.toml"
 DEFAULT_DATABASE = "sqlite:///placet.db"
 DEFAULT_REVIEW_DIR = "human_feedback"
@@ -62,6 +65,7 @@ KIND_KEYS = {
     "hold",
     "supervisor",
     "learn",
+    "notify",
 }
 SUPERVISOR_KEYS = {"scan", "route", "checks", "model", "auto_revise"}
 MAX_CHECK_CHARS = 300
@@ -72,6 +76,8 @@ GLOBAL_KEYS = {
     "review_as",
     "max_input_bytes",
     "lease_seconds",
+    "notify",
+    "base_url",
 }
 # The environment variable that overrides each [placet] setting.
 ENV_FOR = {
@@ -80,6 +86,7 @@ ENV_FOR = {
     "review_dir": "PLACET_REVIEW_DIR",
     "review_as": "PLACET_REVIEW_AS",
     "max_input_bytes": "PLACET_MAX_INPUT_BYTES",
+    "base_url": "PLACET_BASE_URL",
 }
 # What each number may be, inclusive: anything outside is a typo, not a wish, and a
 # number past these would only fail later (a database column, a provider's API).
@@ -117,10 +124,21 @@ class Settings:
     # Where a setting was read from ("review_dir in /srv/placet.toml", "PLACET_REVIEW_DIR"),
     # so a problem found later can name it; unset settings are simply named.
     sources: dict[str, str] = field(default_factory=dict)
+    # Who hears what (domain/channels.py): the channels configured once, the global
+    # notify list (a kind's own replaces it), and the dashboard's address for links.
+    channels: ChannelSettings = field(default_factory=ChannelSettings)
+    notify: tuple[str, ...] = ()
+    base_url: str | None = None
 
     def source_of(self, name: str) -> str:
         """Where a setting came from, for messages: its file or variable, else its name."""
         return self.sources.get(name, name)
+
+    def notify_for(self, kind: TaskKind | None) -> tuple[str, ...]:
+        """The channels that hear of a kind's tasks: its own list, else the global one."""
+        if kind is not None and kind.notify is not None:
+            return kind.notify
+        return self.notify
 
     def model_for(self, kind: TaskKind) -> str:
         """The model a kind drafts with: its own, the global one, or the default."""
@@ -210,7 +228,7 @@ def _load(base: Path, problems: Problems) -> Settings:
     ) -> float:
         return attempt(lambda: read.number(name, default, bounds, whole), default)
 
-    return Settings(
+    settings = Settings(
         database_url=attempt(lambda: read.text("database"), None) or DEFAULT_DATABASE,
         model=attempt(lambda: read.text("model"), None),
         review_dir=Path(attempt(lambda: _review_dir(read), DEFAULT_REVIEW_DIR)),
@@ -227,9 +245,32 @@ def _load(base: Path, problems: Problems) -> Settings:
         provider_timeout=attempt(
             lambda: _env_number("PLACET_PROVIDER_TIMEOUT", 60.0, PROVIDER_TIMEOUT), 60.0
         ),
-        sources=read.sources,
         audit_key=attempt(lambda: read_key(env, base), None),
+        channels=attempt(lambda: read_channels(document or {}, path, env, attempt), NO_CHANNELS),
+        notify=attempt(lambda: read_notify(globals_, f"{path} [placet]") or (), ()),
+        base_url=attempt(
+            lambda: read_base_url(read.text("base_url"), _where(read, "base_url")), None
+        ),
+        sources=read.sources,
     )
+    for problem in _notify_problems(settings, path):
+        problems.note(ConfigError(problem))
+    return settings
+
+
+def _where(read: _Reader, name: str) -> str:
+    """How a problem names a [placet] setting: its variable, or its file and table."""
+    source = read.sources.get(name, "")
+    return source if source.startswith("PLACET_") else f"{read.where} {name}"
+
+
+def _notify_problems(settings: Settings, path: Path) -> list[str]:
+    """Each notify list's channels that are not configured: [placet]'s, then each kind's."""
+    channels = settings.channels
+    found = notify_problems(settings.notify, f"{path} [placet]", channels)
+    for name, kind in settings.kinds.items():
+        found += notify_problems(kind.notify, f"{path} [kinds.{name}]", channels)
+    return found
 
 
 def _kinds_and_groups(
@@ -610,6 +651,7 @@ def parse_kind(
     learn = attempt(lambda: _learn(table, where), Learning())
     stop = attempt(lambda: _stop(table, where), no_names)
     revise_from = attempt(lambda: _revise_from(table, where), "draft")
+    notify = attempt(lambda: read_notify(table, where), None)
     if template is None:
         return None
     no_examples: tuple[Example, ...] = ()
@@ -633,6 +675,7 @@ def parse_kind(
         hold=hold,
         supervisor=supervisor,
         learn=learn,
+        notify=notify,
         **timers,
     )
 

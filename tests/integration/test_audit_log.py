@@ -266,8 +266,8 @@ def test_an_upgraded_database_is_sealed_as_it_was_and_verifies(tmp_path: Path) -
     source = make_engine(made)
     with source.connect() as src, target.begin() as dst:
         for table in store_copy.TABLES:
-            if table.name.startswith("audit_"):
-                continue
+            if table.name.startswith("audit_") or not sa.inspect(target).has_table(table.name):
+                continue  # the global log is what is tested; later tables were not there
             # Only the columns a database at 0007 has (later migrations add some).
             columns = {column["name"] for column in sa.inspect(target).get_columns(table.name)}
             rows = [

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from placet.config import Settings
+from placet.domain.channels import ChannelSettings, Webhook
 from placet.domain.learning import Learning
 from placet.domain.models import DecisionKind, TaskKind
 from placet.engine import DecisionRequest, Engine
@@ -39,6 +41,8 @@ KIND = TaskKind(
     template="Write a short onboarding email to {name}.",
     learn=Learning(examples=1),  # approved tasks have example rows, searched in full text
 )
+WEBHOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+KIND = TaskKind(name="onboarding_email", template="Write a short onboarding email to {name}.")
 
 
 @pytest.fixture
@@ -51,7 +55,13 @@ def build_installation(url: str) -> None:
     """Tasks in every state, with revisions, edits, an execution, accounts, handler deliveries."""
     store = SqlStore(url)
     provider = FakeProvider()
-    settings = Settings(database_url=url, kinds={KIND.name: KIND})
+    ops = Webhook("ops", "https://hooks.example.com/placet", WEBHOOK_SECRET)
+    settings = Settings(
+        database_url=url,
+        kinds={KIND.name: KIND},
+        channels=ChannelSettings({"ops": ops}),
+        notify=(ops.address,),  # the notifications outbox fills as tasks move
+    )
     engine = Engine(store, settings, provider_for=lambda _model: provider)
     try:
 
@@ -93,6 +103,9 @@ def build_installation(url: str) -> None:
         handlers = Client(engine, requester="dev")  # delivered to both approved tasks
         handlers.on_approved(KIND.name, name="app.send", backfill=True)(lambda _o, _k: None)
         assert handlers.run_pending_handlers() == 2
+        outbox = engine.notifications()  # one notification tried, and failed for good
+        tried = outbox.claim("w", time.time() + 1, 30.0)
+        assert tried is not None and outbox.fail(tried, "HTTP 500", 500, None, time.time())
     finally:
         engine.close()
         store.close()
@@ -132,6 +145,8 @@ def test_every_row_arrives_as_it_left_and_verifies(source: str, pg_url: str) -> 
     assert counts["tasks"] == 37 and counts["events"] == 54 and counts["users"] == 1
     assert counts["examples"] == 2
     assert counts["handlers"] == 1 and counts["handler_deliveries"] == 2
+    assert counts["notifications"] == 9 and counts["channel_health"] == 1
+    assert {table.name for table in TABLES} == set(schema.metadata.tables)  # none left behind
     before, after = all_rows(source), all_rows(pg_url)
     assert after == before  # floats compare bit for bit, text character for character
     assert ("events", counts["events"], counts["events"]) in reports

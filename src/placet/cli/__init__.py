@@ -6,6 +6,7 @@ import typer
 
 from placet.cli import (
     audit,
+    channels,
     config,
     controls,
     datasets,
@@ -62,6 +63,7 @@ app.command()(mcp_server.mcp)
 app.command(help=datasets.EXPORT_HELP)(datasets.export)
 app.add_typer(audit.audit_app, name="audit")
 app.add_typer(handlers.handlers_app, name="handlers")
+app.add_typer(channels.channels_app, name="channels")
 app.add_typer(web.users_app, name="users")
 app.add_typer(web.tokens_app, name="tokens")
 app.add_typer(db.db_app, name="db")

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from placet.channels.folder import FolderChannel
+from placet.channels.outbox import NotificationPool
 from placet.cli.apps import load_client
 from placet.cli.common import (
     EXIT_ERROR,
@@ -47,7 +48,10 @@ def worker(
         ),
     ] = None,
     drafting: Annotated[
-        bool, typer.Option(help="Draft queued tasks (--no-drafting: only run handlers).")
+        bool,
+        typer.Option(
+            help="Draft queued tasks (--no-drafting: only run handlers and send notifications)."
+        ),
     ] = True,
     handler_threads: Annotated[
         int,
@@ -58,17 +62,31 @@ def worker(
             "the network).",
         ),
     ] = 1,
+    notify: Annotated[
+        bool,
+        typer.Option(
+            help="Send the notifications to the configured channels (placet channels --help)."
+        ),
+    ] = True,
+    notify_threads: Annotated[
+        int,
+        typer.Option(
+            min=1, max=64, help="How many notifications are sent at once (slow receivers)."
+        ),
+    ] = 1,
 ) -> None:
-    """Draft queued tasks, and run an app's handlers, until stopped (Ctrl-C or SIGTERM)."""
+    """Draft queued tasks, send notifications, and run an app's handlers, until stopped
+    (Ctrl-C or SIGTERM)."""
     if app is None and handler_threads != 1:
         raise UsageError("--handler-threads runs an app's handlers: give the app with --app")
+    sending = notify_threads if notify else 0
     if app is None:
         with open_engine() as engine:
-            _work(engine, max_tasks, folder, drafting, None)
+            _work(engine, max_tasks, folder, drafting, None, notify_threads=sending)
         return
     client = load_client(app)
     try:
-        _work(client.engine, max_tasks, folder, drafting, client, handler_threads)
+        _work(client.engine, max_tasks, folder, drafting, client, handler_threads, sending)
     finally:
         client.close()
 
@@ -80,6 +98,7 @@ def _work(
     drafting: bool,
     client: Client | None,
     handler_threads: int = 1,
+    notify_threads: int = 1,
 ) -> None:
     drafter = Worker(engine, report=_say)
     stop = threading.Event()
@@ -90,6 +109,7 @@ def _work(
 
     signal.signal(signal.SIGTERM, request_stop)
     handlers = _start_handlers(client, stop, handler_threads)
+    notifier = _start_notifications(engine, stop, notify_threads)
     channel = FolderChannel(engine, engine.settings.review_dir, on_message=_say)
     try:
         if folder:
@@ -105,19 +125,24 @@ def _work(
     finally:
         request_stop()
         channel.stop()
-        if handlers is not None:
-            handlers.join()
-    if handlers is not None and handlers.failed:
+        for thread in (handlers, notifier):
+            if thread is not None:
+                thread.join()
+    if any(thread is not None and thread.failed for thread in (handlers, notifier)):
         raise typer.Exit(EXIT_ERROR)
 
 
 class _HandlerThread(threading.Thread):
-    """The app's handlers, run beside the drafting loop until ``stop`` is set."""
+    """The app's handlers (or the notifications), run beside the drafting loop until
+    ``stop`` is set."""
 
-    def __init__(self, pool: HandlerPool, stop: threading.Event) -> None:
-        super().__init__(name="placet-handlers")
+    def __init__(
+        self, pool: HandlerPool | NotificationPool, stop: threading.Event, what: str = "handlers"
+    ) -> None:
+        super().__init__(name=f"placet-{what}")
         self.pool = pool
         self.stop = stop
+        self.what = what
         self.failed = False
 
     def run(self) -> None:
@@ -125,8 +150,23 @@ class _HandlerThread(threading.Thread):
             self.pool.run(self.stop)
         except PlacetError as exc:  # the database went away: stop the whole worker, visibly
             self.failed = True
-            _say(f"handlers stopped: {exc.message}")
+            _say(f"{self.what} stopped: {exc.message}")
             os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _start_notifications(
+    engine: Engine, stop: threading.Event, threads: int
+) -> _HandlerThread | None:
+    """Send the configured channels' notifications beside the drafting loop (0: not here)."""
+    channels = engine.settings.channels.addresses
+    if not threads or not channels:
+        return None
+    at_once = f" ({threads} at a time)" if threads > 1 else ""
+    err.print(plain(f"sending notifications{at_once} to: {', '.join(channels)}"))
+    pool = NotificationPool(engine, threads, _say)
+    thread = _HandlerThread(pool, stop, "notifications")
+    thread.start()
+    return thread
 
 
 def _start_handlers(

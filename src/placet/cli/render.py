@@ -20,6 +20,7 @@ from placet.domain.diffs import unified_diff
 from placet.domain.executions import UNFINISHED_ADVICE, Execution, execution_of
 from placet.domain.holds import Hold, hold_of
 from placet.domain.models import Decision, Draft, Task, TaskDetail, TaskStatus
+from placet.domain.notifications import NotificationRecord
 from placet.domain.quorum import Tally
 from placet.domain.supervision import HIGH_RISK
 
@@ -330,6 +331,24 @@ def show_deliveries(records: list[DeliveryRecord]) -> None:
         line = Text("  ").append(plain(record.handler, "bold")).append("  ")
         line.append(record.status.value, _DELIVERY_STYLES.get(record.status.value, ""))
         line.append(f"  {attempts(record.attempts)}")
+        if record.status.value == "pending" and record.attempts:
+            line.append(f", next try {when(record.next_try_at)}")
+        if record.last_error:
+            line.append(": ").append(plain(record.last_error, "red"))
+        out.print(line)
+
+
+def show_notifications(records: list[NotificationRecord]) -> None:
+    """What the task's channels were told and whether it got there, for ``placet show``."""
+    if not records:
+        return
+    out.print(Text("notifications", "bold"))
+    for record in records:
+        line = Text("  ").append(plain(record.channel, "bold")).append(f" ({record.recipient})  ")
+        line.append(record.event).append("  ")
+        line.append(record.status.value, _DELIVERY_STYLES.get(record.status.value, ""))
+        tries = "1 try" if record.attempts == 1 else f"{record.attempts} tries"
+        line.append(f"  {tries}  {record.webhook_id}")
         if record.status.value == "pending" and record.attempts:
             line.append(f", next try {when(record.next_try_at)}")
         if record.last_error:

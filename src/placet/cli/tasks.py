@@ -11,6 +11,7 @@ from rich.text import Text
 
 from placet.auditkey import KEY_ENV, key_path, make_key_file
 from placet.channels.folder import FolderChannel
+from placet.channels.notices import task_notifications
 from placet.cli.audit import KEY_ADVICE
 from placet.cli.common import (
     EXIT_INTERRUPTED,
@@ -34,6 +35,7 @@ from placet.cli.render import (
     print_table,
     show_deliveries,
     show_detail,
+    show_notifications,
     task_table,
 )
 from placet.config import CONFIG_FILE, load_settings
@@ -316,6 +318,7 @@ def show(task_id: TaskArg) -> None:
         if rule is not None:
             out.print(plain(f"routed by the supervisor {routing.described(rule)}", "bold"))
         show_deliveries(task_deliveries(engine, task_id))
+        show_notifications(task_notifications(engine, task_id))
 
 
 @handle_errors

@@ -100,8 +100,13 @@ def serve(
             "connecting peer is the client.",
         ),
     ] = "",
+    notify: Annotated[
+        bool,
+        typer.Option(help="Send the notifications to the configured channels in this process."),
+    ] = True,
 ) -> None:
-    """Run the REST API, the review dashboard and a drafting worker in one process."""
+    """Run the REST API, the review dashboard, a drafting worker and the notifications'
+    sender in one process."""
     from placet.web.app import AppOptions, create_app
     from placet.web.ops import configure_request_logs
 
@@ -116,7 +121,12 @@ def serve(
         if worker:
             warn_of_model_problems(engine)
         options = AppOptions(
-            secret_key(), secure_cookies, worker, folder, forwarded_allow_ips=forwarded_allow_ips
+            secret_key(),
+            secure_cookies,
+            worker,
+            folder,
+            forwarded_allow_ips=forwarded_allow_ips,
+            send_notifications=notify,
         )
         app = create_app(engine, accounts, options)
         configure_request_logs()  # one JSON line per request on stderr (uvicorn's own are off)

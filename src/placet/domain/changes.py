@@ -7,13 +7,16 @@ change the store then applies in one transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from placet.domain import audit
 from placet.domain.examples import ExampleEntry
 from placet.domain.fastinit import evolve, one_step_init
 from placet.domain.models import Decision, Draft, Event, JsonObject, Task, TaskStatus
 from placet.domain.transitions import Action, next_status
+
+if TYPE_CHECKING:  # notifications are built from changes (domain/notifications.py)
+    from placet.domain.notifications import Notice
 
 
 @one_step_init
@@ -23,9 +26,10 @@ class Change:
 
     The store applies it only if the task is still at ``expected_version`` in
     ``expected_status``; otherwise it raises ``ConflictError`` and changes
-    nothing. The new task row, the event and any draft or decision are written
-    in one transaction, with the task's example row when the change approves
-    it or marks it "not an example" (domain/examples.py).
+    nothing. The new task row, the event, any draft or decision, the task's
+    example row when the change approves it or marks it "not an example"
+    (domain/examples.py), and the notifications the change makes (the outbox)
+    are written in one transaction.
     """
 
     task: Task
@@ -35,6 +39,7 @@ class Change:
     draft: Draft | None = None
     decision: Decision | None = None
     example: ExampleEntry | None = None
+    notices: tuple[Notice, ...] = ()
 
 
 def next_event(

@@ -94,6 +94,7 @@ def proposal_kind(kind: TaskKind) -> TaskKind:
         temperature=0.3,
         reviewers=kind.reviewers,
         approvals=kind.approvals,
+        notify=kind.notify,  # the kind's reviewers hear of its proposals as of its tasks
     )
 
 

@@ -124,6 +124,9 @@ class TaskKind:
     supervisor: Supervision | None = None
     # What the kind learns from its reviewers (domain/learning.py): lessons, examples.
     learn: Learning = field(default_factory=Learning)
+    # The channels that hear of its tasks ("webhook:ops"; domain/channels.py); None: the
+    # global [placet] notify list, which a kind's own list replaces.
+    notify: tuple[str, ...] | None = None
 
 
 @one_step_init

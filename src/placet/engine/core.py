@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from placet.channel_config import notify_problems
 from placet.config import Settings
 from placet.domain import (
     audit,
@@ -71,6 +72,7 @@ from placet.engine.controls import Controls
 from placet.engine.examples import Examples, with_example
 from placet.engine.identity import local_principal
 from placet.engine.learning import Learner
+from placet.engine.notifying import Notifier
 from placet.engine.reading import Reads
 from placet.engine.supervising import supervise
 from placet.errors import (
@@ -164,6 +166,8 @@ class Engine(Reads):
         self.audit_log = AuditLog(store.audit_log(), self.audit_chain)
         self.learning = Learner(self)  # lessons and examples (engine/learning.py)
         self.examples = Examples(self)  # examples from approved work (engine/examples.py)
+        # Who hears of which changes: their notifications are written with them (the outbox).
+        self.notifier = Notifier(settings, self._kinds.get)
 
     # -- kinds and providers ---------------------------------------------------
 
@@ -219,6 +223,7 @@ class Engine(Reads):
 
     def _check_policy(self, kind: TaskKind) -> None:
         problems = kind_policy_problems(kind, self.settings.groups)
+        problems += notify_problems(kind.notify, "", self.settings.channels)
         if problems:
             raise ConfigError(f"kind {kind.name!r}: {problems[0]}")
 
@@ -545,7 +550,7 @@ class Engine(Reads):
         sent_back = self._supervisor_round(saved, supervised, made)
         if sent_back is None:
             return self._apply(saved)
-        task = self.store.apply_all([saved, sent_back])
+        task = self.store.apply_all(self.notifier.attach_last([saved, sent_back]))
         self._written.keep(task.id, task)
         return task
 
@@ -671,11 +676,12 @@ class Engine(Reads):
         self._release(task, worker, reason)
 
     def _apply(self, change: Change) -> Task:
-        """Apply a change; the task as written is kept for a decision on it (see decide).
+        """Apply a change, with the notifications it makes; the task as written is kept for
+        a decision on it (see decide).
 
         A change that approves a task of a kind using examples, or marks one "not an
         example", writes the task's example row with it (engine/examples.py)."""
-        task = self.store.apply(with_example(change, self._kinds))
+        task = self.store.apply(self.notifier.attach(with_example(change, self._kinds)))
         self._written.keep(task.id, task)
         return task
 

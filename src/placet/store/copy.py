@@ -37,6 +37,8 @@ TABLES = (
     schema.handlers,
     schema.handler_deliveries,
     schema.examples,  # on SQLite, its full-text index follows by trigger
+    schema.notifications,  # the outbox: what was sent, what gave up, what is still to send
+    schema.channel_health,
 )
 # Tables whose integer ids the target numbers itself, in the source's order.
 RENUMBERED = (schema.audit_pending, schema.examples)

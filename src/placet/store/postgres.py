@@ -69,9 +69,23 @@ def _insert_from_moved(table: sa.Table, name: str) -> str:
     return f"{name} AS (INSERT INTO {table.name} ({columns}) SELECT {params} FROM moved)"
 
 
-def _apply_sql(with_draft: bool, with_decision: bool, with_example: bool = False) -> str:
+def _insert_rows_from_moved(table: sa.Table, name: str, count: int) -> str:
+    """A CTE inserting ``count`` rows, but only if the task row was moved."""
+    columns = ", ".join(table.c.keys())
+    row = "(" + ", ".join(_cast(column) for column in table.c) + ")"
+    return (
+        f"{name} AS (INSERT INTO {table.name} ({columns}) SELECT v.* FROM "
+        f"(VALUES {', '.join([row] * count)}) AS v ({columns}), moved)"
+    )
+
+
+@functools.cache
+def _apply_sql(
+    with_draft: bool, with_decision: bool, with_example: bool = False, notices: int = 0
+) -> str:
     """The compare-and-set statement; parameters: update, draft, decision, event, the
-    example row (store/examples.py), channel."""
+    example row (store/examples.py), notifications (the outbox, written in the same
+    statement), channel."""
     sets = ", ".join(f"{name} = %s" for name in MUTABLE)
     ctes = [
         f"moved AS (UPDATE tasks SET {sets} WHERE id = %s AND version = %s AND status = %s "
@@ -84,6 +98,8 @@ def _apply_sql(with_draft: bool, with_decision: bool, with_example: bool = False
     ctes.append(_insert_from_moved(schema.events, "new_event"))
     if with_example:
         ctes.append(EXAMPLE_UPSERT_PG)
+    if notices:
+        ctes.append(_insert_rows_from_moved(schema.notifications, "new_notices", notices))
     return f"WITH {', '.join(ctes)} SELECT pg_notify(%s, id) FROM moved"
 
 
@@ -312,9 +328,11 @@ class PostgresBackend:
         params.extend(rows.event_values(change.event))
         if change.example is not None:
             params.extend(entry_values(change.example))
+        for notice in change.notices:
+            params.extend(rows.notice_values(notice))
         params.append(self.channel)
         shape = (change.draft is not None, change.decision is not None, change.example is not None)
-        statement = _APPLY[shape]
+        statement = _apply_sql(*shape, len(change.notices)) if change.notices else _APPLY[shape]
         if conn.run(statement, params).fetchall():
             return
         found = self._execute(conn, SELECT_TASK, {"id": change.task.id})

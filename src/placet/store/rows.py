@@ -24,6 +24,7 @@ from placet.domain.models import (
     TaskStatus,
     Usage,
 )
+from placet.domain.notifications import Notice
 from placet.errors import ConflictError
 from placet.store.statements import (
     DECISION_COLUMNS,
@@ -31,6 +32,7 @@ from placet.store.statements import (
     EVENT_COLUMNS,
     GET_MUTABLE,
     TASK_COLUMNS,
+    N,
     Row,
 )
 
@@ -138,6 +140,23 @@ def event(row: Row) -> Event:
     values["payload_json"] = values["payload"]
     values["payload"] = json.loads(values["payload"])
     return restore(Event, values)
+
+
+NOTICE_COLUMNS = tuple(column.name for column in N.c)
+assert NOTICE_COLUMNS[:7] == ("id", "task_id", "event_seq", "event", "channel", "recipient", "body")
+assert NOTICE_COLUMNS[7:] == (
+    "status", "attempts", "next_try_at", "lease_owner", "created_at", "finished_at",
+    "last_error", "last_code",
+)  # fmt: skip
+
+
+def notice_values(notice: Notice) -> tuple[Any, ...]:
+    """A change's notification as its outbox row: pending, due at once, never tried."""
+    return (
+        notice.id, notice.task_id, notice.event_seq, notice.event, notice.channel,
+        notice.recipient, notice.body, "pending", 0, notice.created_at, None,
+        notice.created_at, None, None, None,
+    )  # fmt: skip
 
 
 def conflict(current: Task, change: Change) -> ConflictError:

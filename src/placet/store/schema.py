@@ -286,3 +286,59 @@ handler_deliveries = sa.Table(
     sa.Index("ix_handler_deliveries_status_next_try_at", "status", "next_try_at"),
     sa.Index("ix_handler_deliveries_task_id", "task_id"),
 )
+
+# -- notifications: the outbox of messages to channels (see placet.store.notifications) --
+# A notification is written in the transaction of the change it tells of, and sent after
+# commit, at least once; migration 0016.
+
+PENDING_NOTICE = sa.text("status = 'pending'")  # to send, sending, or waiting for a retry
+FAILED_NOTICE = sa.text("status = 'failed'")  # gave up; waiting for a person
+
+notifications = sa.Table(
+    "notifications",
+    metadata,
+    sa.Column("id", ID, primary_key=True),  # the webhook-id is msg_<id>, on every try
+    sa.Column("task_id", ID, sa.ForeignKey("tasks.id"), nullable=False),
+    sa.Column("event_seq", sa.Integer, nullable=False),  # the task event it tells of
+    sa.Column("event", sa.String(30), nullable=False),  # awaiting_review, reminder, ...
+    sa.Column("channel", sa.String(200), nullable=False),  # webhook:ops
+    sa.Column("recipient", sa.String(300), nullable=False),  # as shown: a webhook's host
+    sa.Column("body", sa.Text, nullable=False),  # the JSON sent, fixed when recorded
+    sa.Column("status", sa.String(20), nullable=False),  # pending, delivered, failed
+    sa.Column("attempts", sa.Integer, nullable=False),
+    # When it may be tried next; while a worker sends it, when that worker's lease ends.
+    sa.Column("next_try_at", sa.Float, nullable=False),
+    sa.Column("lease_owner", sa.String(200), nullable=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("finished_at", sa.Float, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("last_code", sa.Integer, nullable=True),  # the receiver's last HTTP status
+    sa.Index("ix_notifications_task_id", "task_id"),
+    # Only the few still to send, soonest first: what a worker claims from.
+    sa.Index(
+        "ix_notifications_pending",
+        "next_try_at",
+        sqlite_where=PENDING_NOTICE,
+        postgresql_where=PENDING_NOTICE,
+    ),
+    # Only those that gave up, newest first: `placet channels failed`.
+    sa.Index(
+        "ix_notifications_failed",
+        "finished_at",
+        sqlite_where=FAILED_NOTICE,
+        postgresql_where=FAILED_NOTICE,
+    ),
+)
+
+# How each channel's sending has gone lately: what the dashboard's banner, /readyz and
+# the metrics read to say a channel has been failing (one small row per channel).
+channel_health = sa.Table(
+    "channel_health",
+    metadata,
+    sa.Column("channel", sa.String(200), primary_key=True),
+    sa.Column("failing_since", sa.Float, nullable=True),  # first failure after the last success
+    sa.Column("last_ok_at", sa.Float, nullable=True),
+    sa.Column("last_failed_at", sa.Float, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("failures", sa.Integer, nullable=False),  # failed tries in a row
+)

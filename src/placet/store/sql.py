@@ -39,6 +39,7 @@ from placet.store.listing import (
     requester_probe,
 )
 from placet.store.migrate import ensure_schema
+from placet.store.notifications import NotificationStore
 from placet.store.sidetables import SideTables
 from placet.store.signals import ChangeSignal, SqliteDataVersionSignal
 from placet.store.sqlite import SqliteBackend, sqlite_path
@@ -157,6 +158,10 @@ class SqlStore:
     def audit_log(self) -> SqlAuditLog:
         """The global audit log, in the same database."""
         return SqlAuditLog(self._engine)
+
+    def notifications(self) -> NotificationStore:
+        """The notifications outbox and the channels' health, in the same database."""
+        return NotificationStore(self._engine)
 
     def accounts(self) -> SqlAccountStore:
         """The accounts kept in the same database."""

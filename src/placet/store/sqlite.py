@@ -331,6 +331,8 @@ class SqliteBackend:
         self._insert_event(cursor, change.event)
         if change.example is not None:  # its full-text index follows by trigger
             cursor.execute(EXAMPLE_UPSERT_SQLITE, entry_values(change.example))
+        for notice in change.notices:  # the outbox: sent after this commits, never before
+            self._insert(cursor, schema.notifications, rows.notice_values(notice))
 
     def _conflict(self, cursor: Any, change: Change) -> Exception:
         row = self._run(cursor, SELECT_TASK, {"id": change.task.id}).fetchone()

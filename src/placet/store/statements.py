@@ -20,12 +20,13 @@ from placet.domain.models import TaskStatus
 from placet.store import schema
 
 T, D, DC, E = schema.tasks, schema.drafts, schema.decisions, schema.events
+N = schema.notifications
 
 COLUMNS = {  # a record's columns: the table's, less the store's own bookkeeping
     table.name: tuple(
         c.name for c in table.c if c.name not in schema.STORE_ONLY.get(table.name, ())
     )
-    for table in (T, D, DC, E)
+    for table in (T, D, DC, E, N)
 }
 TASK_COLUMNS = COLUMNS[T.name]
 DRAFT_COLUMNS = COLUMNS[D.name]
@@ -37,6 +38,7 @@ INSERT_TASK = T.insert().values({name: sa.bindparam(name) for name in TASK_COLUM
 INSERT_DRAFT = D.insert()
 INSERT_DECISION = DC.insert()
 INSERT_EVENT = E.insert()
+INSERT_NOTICE = N.insert()  # a change's notifications, in its transaction (the outbox)
 # What a compare-and-set change may write; everything else about a task is fixed.
 MUTABLE = (
     "status",
@@ -148,12 +150,14 @@ INSERTS = {
     D.name: INSERT_DRAFT,
     DC.name: INSERT_DECISION,
     E.name: INSERT_EVENT,
+    N.name: INSERT_NOTICE,
 }
 PREBUILT = (
     INSERT_TASK,
     INSERT_DRAFT,
     INSERT_DECISION,
     INSERT_EVENT,
+    INSERT_NOTICE,
     UPDATE_TASK,
     SELECT_TASK,
     SELECT_DRAFT,

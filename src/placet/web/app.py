@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from placet.channels.folder import FolderChannel
+from placet.channels.outbox import NotificationRunner
 from placet.engine import Engine
 from placet.engine.accounts import Accounts
 from placet.errors import (
@@ -37,6 +38,7 @@ from placet.web.metrics import MeteredWorker, Metrics
 from placet.web.services import Services
 
 log = logging.getLogger("placet.web")
+RESTART_SECONDS = 5.0  # before the notifications' sender starts again after a database error
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -57,6 +59,7 @@ class AppOptions:
     # The proxies whose X-Forwarded-For and X-Forwarded-Proto are believed, as uvicorn's
     # --forwarded-allow-ips takes them (addresses, networks, "*"); empty: none.
     forwarded_allow_ips: str = ""
+    send_notifications: bool = True  # send the configured channels' notifications
 
 
 def create_app(engine: Engine, accounts: Accounts, options: AppOptions) -> FastAPI:
@@ -108,20 +111,43 @@ def _lifespan(
         worker = MeteredWorker(engine, metrics, report=log.info, stream_to=broker.sink_for)
         thread = threading.Thread(target=worker.run, name="placet-worker", daemon=True)
         channel = FolderChannel(engine, engine.settings.review_dir, on_message=log.info)
+        sending = threading.Event()
+        notifier = None
         if options.run_worker:
             thread.start()
         if options.watch_folder:
             channel.start()
+        if options.send_notifications and engine.settings.channels.webhooks:
+            notifier = _send_notifications(engine, sending)
         try:
             yield
         finally:
             worker.stop()
+            sending.set()
             channel.stop()
             broker.stop()
-            if thread.is_alive():
-                thread.join(timeout=30)
+            for running in (thread, notifier):
+                if running is not None and running.is_alive():
+                    running.join(timeout=30)
 
     return lifespan
+
+
+def _send_notifications(engine: Engine, stop: threading.Event) -> threading.Thread:
+    """The notifications' sender, on a thread of its own until ``stop`` is set; when the
+    database fails under it, it says so and starts again a few seconds later."""
+
+    def run() -> None:
+        while not stop.is_set():
+            try:
+                NotificationRunner(engine, report=log.info).run(stop)
+            except PlacetError as exc:
+                log.error("notifications paused: %s; starting again in a few seconds", exc.message)
+                stop.wait(RESTART_SECONDS)
+
+    thread = threading.Thread(target=run, name="placet-notifications", daemon=True)
+    thread.start()
+    return thread
 
 
 _STATUS_FOR: list[tuple[type[PlacetError], int]] = [

@@ -14,13 +14,16 @@ in-process worker reports drafts (``MeteredWorker``).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Iterator
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from placet.domain.models import Draft, Task, TaskDetail, TaskStatus
+from placet.domain.notifications import ChannelHealth
 from placet.engine import ChunkSink, Engine
 from placet.engine.reading import Reads
 from placet.engine.stats import ReviewNumbers
@@ -163,6 +166,70 @@ class ReviewStats(Collector):
         )
 
 
+class Outbox(Protocol):
+    """What the metrics read of the notifications outbox (the engine's ``notifications()``)."""
+
+    def health(self) -> list[ChannelHealth]:
+        """Each channel's health row."""
+        ...
+
+    def undelivered(self) -> dict[tuple[str, str], int]:
+        """Notifications pending or failed, by channel and status."""
+        ...
+
+
+class ChannelStats(Collector):
+    """The notification channels, when scraped: how long each has been failing, what
+    waits or gave up, and how many outages this process found (each counted once)."""
+
+    def __init__(
+        self,
+        alerts: Callable[[], object],
+        outbox: Callable[[], Outbox],
+        counter: Counter,
+    ) -> None:
+        self._alerts = alerts
+        self._outbox = outbox
+        self._counter = counter
+
+    def describe(self) -> Iterator[Metric]:
+        """The metric families (without touching the database)."""
+        yield from self._families()
+        yield from self._counter.describe()
+
+    def collect(self) -> Iterator[Metric]:
+        """Read the channels' health and the outbox's backlog; then the outage counter."""
+        failing, undelivered = self._families()
+        try:
+            self._alerts()  # first: an outage found now is counted in this very scrape
+            outbox = self._outbox()
+            now = time.time()
+            for row in outbox.health():
+                failing.add_metric([row.channel], row.failing_for(now))
+            for (channel, status), count in sorted(outbox.undelivered().items()):
+                undelivered.add_metric([channel, status], count)
+        except PlacetError as exc:  # placet_store_up (QueueDepth) says the store is down
+            log.warning("metrics: could not read the channels: %s", exc.message)
+        yield failing
+        yield undelivered
+        yield from self._counter.collect()
+
+    @staticmethod
+    def _families() -> tuple[GaugeMetricFamily, GaugeMetricFamily]:
+        return (
+            GaugeMetricFamily(
+                "placet_channel_failing_seconds",
+                "How long each channel's tries have all failed (0: its last try succeeded).",
+                labels=["channel"],
+            ),
+            GaugeMetricFamily(
+                "placet_notifications_undelivered",
+                "Notifications waiting to be sent (pending) or given up (failed), by channel.",
+                labels=["channel", "status"],
+            ),
+        )
+
+
 class Metrics:
     """The app's metrics; ``render()`` gives the Prometheus text format."""
 
@@ -200,8 +267,20 @@ class Metrics:
             ["kind"],
             registry=self.registry,
         )
+        # Collected with the channels' other numbers (``watch_channels``), after they are read.
+        self.channel_alerts = Counter(
+            "placet_channel_alerts",
+            "Outages found: a channel failing for longer than [channels] alert_after "
+            "(each outage counted once by this process).",
+            ["channel"],
+            registry=None,
+        )
         if state is not None:
             self.registry.register(QueueDepth(state, kinds))
+
+    def watch_channels(self, alerts: Callable[[], object], outbox: Callable[[], Outbox]) -> None:
+        """Report the notification channels' health, read through these when scraped."""
+        self.registry.register(ChannelStats(alerts, outbox, self.channel_alerts))
 
     def watch_reviews(self, read: Callable[[], ReviewNumbers]) -> None:
         """Report the stats page's review numbers, read through ``read`` when scraped."""

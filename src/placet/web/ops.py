@@ -36,16 +36,23 @@ async def healthz() -> HealthOut:
 @router.get(
     "/readyz",
     response_model=HealthOut,
-    summary="Can the process serve? (the database answers)",
+    summary="Can the process serve? (the database answers; are notifications getting out?)",
     responses={503: {"model": HealthOut, "description": "The database did not answer."}},
 )
 def readyz(svc: Svc) -> Any:
-    """Ok when the database answers a one-row query; 503 otherwise."""
+    """Ok when the database answers a one-row query; 503 otherwise. ``degraded`` (still
+    200: the process serves) while a notification channel has failed for longer than
+    ``[channels] alert_after``, naming each such channel."""
     try:
         svc.engine.list_tasks(TaskFilter(limit=1))
     except PlacetError as exc:
         body = HealthOut(status="unavailable", detail=exc.message)
         return JSONResponse(body.model_dump(), status_code=503)
+    alerts = svc.channel_alerts()
+    if alerts:
+        assert svc.channel_watch is not None
+        said = "; ".join(svc.channel_watch.said(alert) for alert in alerts)
+        return HealthOut(status="degraded", detail=f"notifications are not getting out: {said}")
     return HealthOut(status="ok")
 
 

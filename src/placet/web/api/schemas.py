@@ -33,6 +33,7 @@ from placet.domain.models import (
     TaskDetail,
     TaskStatus,
 )
+from placet.domain.notifications import NotificationRecord
 from placet.domain.quorum import Tally
 from placet.engine.accounts import ApiToken, User
 from placet.engine.learning import Lesson
@@ -530,6 +531,47 @@ class FailedDeliveryOut(DeliveryOut):
     def of_failed(cls, record: DeliveryRecord) -> FailedDeliveryOut:
         """The response for a failed delivery."""
         return cls(**DeliveryOut.of(record).model_dump(), task_id=record.task_id)
+
+
+class NotificationOut(BaseModel):
+    """One notification of a task to a channel: what it told, and whether it got there."""
+
+    id: str
+    webhook_id: str = Field(description="The webhook-id header every try carries: msg_<id>.")
+    task_id: str
+    event: str = Field(description="awaiting_review, reminder, escalated, decided or failed.")
+    channel: str = Field(description="The channel, TYPE:NAME (webhook:ops).")
+    recipient: str = Field(description="Who hears it, as shown: a webhook's host.")
+    status: DeliveryStatus = Field(
+        description="pending (to send, or waiting for its next try), delivered (a 2xx), or "
+        "failed (it gave up: send it again once the cause is fixed)."
+    )
+    attempts: int
+    created_at: datetime
+    next_try_at: datetime | None = Field(description="When a pending notification is tried next.")
+    finished_at: datetime | None
+    last_error: str | None
+    last_code: int | None = Field(description="The receiver's last HTTP status, if it answered.")
+
+    @classmethod
+    def of(cls, record: NotificationRecord) -> NotificationOut:
+        """The response for a notification."""
+        pending = record.status is DeliveryStatus.PENDING
+        return cls(
+            id=record.id,
+            webhook_id=record.webhook_id,
+            task_id=record.task_id,
+            event=record.event,
+            channel=record.channel,
+            recipient=record.recipient,
+            status=record.status,
+            attempts=record.attempts,
+            created_at=_time(record.created_at),
+            next_try_at=_time(record.next_try_at) if pending else None,
+            finished_at=None if record.finished_at is None else _time(record.finished_at),
+            last_error=record.last_error,
+            last_code=record.last_code,
+        )
 
 
 class TaskPage(BaseModel):

@@ -39,6 +39,7 @@ NOTICES = {
     "sessions-ended": "Signed out everywhere: every session of that user has ended.",
     "token-revoked": "Token revoked.",
     "handlers-retried": "The failed handlers will run again at the worker's next look.",
+    "notification-retried": "The notification will be sent again, with the same id.",
     "released": "Let go: it is back in everyone's queue.",
     "handed-over": "Handed over; they now see it as theirs to review.",
     "not-an-example": "Marked not an example: later drafts of its kind are not shown it.",
@@ -74,6 +75,13 @@ class Viewer:
     def pauses(self) -> list[Pause]:
         """The pauses in force (the kill switch), for the header on every page."""
         return list(self.services.engine.controls.pauses().values())
+
+    def channel_alerts(self) -> list[str]:
+        """Each notification channel failing too long, in words, for the banner on every page."""
+        watch = self.services.channel_watch
+        if watch is None:
+            return []
+        return [watch.said(alert) for alert in watch.alerts()]
 
     def first_kind(self) -> str | None:
         """The kind the Lessons link opens (the first, by name); None with no kinds."""

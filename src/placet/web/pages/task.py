@@ -12,7 +12,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from placet.channels.notices import retry_notification, task_notifications
 from placet.domain import examples, lessons, routing, supervision
+from placet.domain.deliveries import DeliveryStatus
 from placet.domain.executions import UNFINISHED_ADVICE, execution_of
 from placet.domain.limits import MAX_NAME, MAX_NOTE, MAX_TEXT, MAX_VERSION, too_long
 from placet.domain.models import DecisionKind, Task, TaskDetail, TaskStatus
@@ -147,6 +149,7 @@ def _task_context(
     }
     upcoming = _next_task(viewer, task.id) if viewer.can("decide") else None
     deliveries = task_deliveries(viewer.services.engine, task.id)
+    notifications = task_notifications(viewer.services.engine, task.id)
     return {
         "task": task,
         "detail": detail,
@@ -174,8 +177,11 @@ def _task_context(
         "execution": execution_of(detail.events),
         "unfinished_advice": UNFINISHED_ADVICE,
         "deliveries": deliveries,
-        # The page looks again while a handler is still to run (its stream has ended).
-        "handlers_running": handlers_to_run(viewer.services.engine, detail, deliveries),
+        # The page looks again while a handler is still to run (its stream has ended), or a
+        # notification has yet to be tried for the first time.
+        "handlers_running": handlers_to_run(viewer.services.engine, detail, deliveries)
+        or any(n.status is DeliveryStatus.PENDING and not n.attempts for n in notifications),
+        "notifications": notifications,
         "can_retry_handlers": may(viewer.principal, Permission.RETRY_HANDLERS, task).allowed,
         **_learning_context(viewer, detail),
     }
@@ -345,6 +351,30 @@ def retry_handlers(
         where = FAILED_HANDLERS_PAGE if back == FAILED_HANDLERS_PAGE else f"/tasks/{task_id}"
         return RedirectResponse(f"{where}?{done}", 303)
     return _task_page(viewer, detail, 409, error=nothing_to_retry(task_id, handler or None))
+
+
+@router.post("/tasks/{task_id}/notifications/retry")
+def retry_notification_page(
+    request: Request,
+    task_id: str,
+    viewer: ViewerDep,
+    csrf_token: FormText = "",
+    notification: FormText = "",
+) -> Response:
+    """Send a notification of the task that gave up again, with the same id (admins)."""
+    check_csrf(request, viewer, csrf_token)
+    detail = visible_detail(request, viewer, task_id)
+    check(request, viewer, Permission.RETRY_HANDLERS, detail.task)
+    if not SAFE_ID.match(notification) or not any(
+        n.id == notification for n in task_notifications(viewer.services.engine, task_id)
+    ):
+        return _task_page(viewer, detail, 404, error="No such notification of this task.")
+    try:
+        retry_notification(viewer.services.engine, notification, viewer.name)
+    except ConflictError as exc:
+        return _task_page(viewer, detail, 409, error=exc.message)
+    done = urlencode({"done": "notification-retried", "task": task_id})
+    return RedirectResponse(f"/tasks/{task_id}?{done}", 303)
 
 
 def _count_decision(svc: Services, task_id: str, draft_id: str) -> None:

@@ -1,0 +1,147 @@
+"""Who hears what: the channels configured once, and each kind's ``notify`` list. Pure.
+
+``placet.toml`` names each channel once (``[channels.webhook.ops] url = ...``)
+and says, globally (``[placet] notify``) or per kind (``[kinds.NAME] notify``,
+which then replaces the global list), which of them hear about the kind's
+tasks, as addresses such as ``"webhook:ops"``. A channel's signing secret is
+never in ``placet.toml``: it comes from the environment or ``.env``, under a
+name made from the channel's (``PLACET_WEBHOOK_OPS_SECRET``).
+
+Only webhooks exist so far; e-mail and Slack join ``CHANNEL_TYPES`` with a
+record of their own beside ``Webhook``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+WEBHOOK = "webhook"
+CHANNEL_TYPES = (WEBHOOK,)
+# What a channel may hear of; "decided" is approved, rejected or expired.
+AWAITING_REVIEW, REMINDER, ESCALATED, DECIDED, FAILED = (
+    "awaiting_review",
+    "reminder",
+    "escalated",
+    "decided",
+    "failed",
+)
+EVENTS = (AWAITING_REVIEW, REMINDER, ESCALATED, DECIDED, FAILED)
+NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+SECRET_PREFIX = "whsec_"
+# The Standard Webhooks specification: a secret of 24 to 64 random bytes, base64 after whsec_.
+SECRET_BYTES = (24, 64)
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_MAX_ATTEMPTS = 10
+DEFAULT_RETRY_DELAY = 5.0  # before the second try; then doubling, with jitter, up to an hour
+DEFAULT_ALERT_AFTER = 600.0
+
+
+def address(channel_type: str, name: str) -> str:
+    """``webhook:ops``: how ``notify`` lists name a channel."""
+    return f"{channel_type}:{name}"
+
+
+def split_address(text: str) -> tuple[str, str]:
+    """``("webhook", "ops")`` from ``"webhook:ops"``; ValueError when it is no address."""
+    channel_type, colon, name = text.partition(":")
+    if not colon or not channel_type or not name:
+        raise ValueError(f'a channel is named TYPE:NAME, such as "webhook:ops", not {text!r}')
+    return channel_type, name
+
+
+def secret_variable(channel_type: str, name: str) -> str:
+    """The environment variable holding a channel's secret: ``PLACET_WEBHOOK_OPS_SECRET``."""
+    return f"PLACET_{channel_type}_{name}_SECRET".upper().replace("-", "_")
+
+
+def secret_problem(secret: str) -> str | None:
+    """What is wrong with a Standard Webhooks secret (``whsec_`` then base64), or None."""
+    if not secret.startswith(SECRET_PREFIX):
+        return f"must start with {SECRET_PREFIX} (the Standard Webhooks form: whsec_ and base64)"
+    try:
+        key = base64.b64decode(secret[len(SECRET_PREFIX) :], validate=True)
+    except (binascii.Error, ValueError):
+        return "is not base64 after whsec_"
+    low, high = SECRET_BYTES
+    if not low <= len(key) <= high:
+        return f"must hold {low} to {high} random bytes, not {len(key)}"
+    return None
+
+
+def url_problem(url: str) -> str | None:
+    """What is wrong with a webhook's URL, or None: http(s), a host, no credentials in it."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # a bad port raises here
+    except ValueError:
+        return "is not a URL"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "must be an http:// or https:// address with a host"
+    if parts.username is not None or parts.password is not None:
+        return "must not carry a user name or password (a secret never goes in placet.toml)"
+    if parts.fragment:
+        return "must not have a #fragment"
+    del port
+    return None
+
+
+def host_of(url: str) -> str:
+    """The host (and port, if any) a URL names: what is shown of a webhook's recipient."""
+    parts = urlsplit(url)
+    return parts.netloc.rpartition("@")[2] or url
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """One outbound webhook: where it posts, what it hears, how hard it tries."""
+
+    name: str
+    url: str
+    secret: str = field(repr=False)  # whsec_...; from the environment, never placet.toml
+    events: tuple[str, ...] = EVENTS
+    timeout: float = DEFAULT_TIMEOUT
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    retry_delay: float = DEFAULT_RETRY_DELAY
+
+    @property
+    def address(self) -> str:
+        """``webhook:NAME``."""
+        return address(WEBHOOK, self.name)
+
+    @property
+    def recipient(self) -> str:
+        """Who hears it, as shown: the URL's host."""
+        return host_of(self.url)
+
+    def hears(self, event: str) -> bool:
+        """True when this channel is configured to hear of ``event``."""
+        return event in self.events
+
+
+@dataclass(frozen=True)
+class ChannelSettings:
+    """Every configured channel, and when a failing one raises the alarm."""
+
+    webhooks: Mapping[str, Webhook] = field(default_factory=dict)
+    alert_after: float = DEFAULT_ALERT_AFTER  # seconds a channel may fail before the alarm
+
+    def get(self, channel: str) -> Webhook | None:
+        """The channel at an address (``webhook:ops``), if configured."""
+        channel_type, _, name = channel.partition(":")
+        return self.webhooks.get(name) if channel_type == WEBHOOK else None
+
+    @property
+    def addresses(self) -> tuple[str, ...]:
+        """Every configured channel's address, sorted."""
+        return tuple(sorted(webhook.address for webhook in self.webhooks.values()))
+
+    def find(self, typed: str) -> Webhook | None:
+        """The channel a person named: ``webhook:ops``, or just ``ops`` when that is unique."""
+        if ":" in typed:
+            return self.get(typed)
+        return self.webhooks.get(typed)
