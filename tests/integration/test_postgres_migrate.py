@@ -42,7 +42,6 @@ KIND = TaskKind(
     learn=Learning(examples=1),  # approved tasks have example rows, searched in full text
 )
 WEBHOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-KIND = TaskKind(name="onboarding_email", template="Write a short onboarding email to {name}.")
 
 
 @pytest.fixture
