@@ -23,7 +23,13 @@ log cost, measured in the same run. The row "Placet, a 2-of-3 quorum kind" is
 the same loop for a kind with ``approvals = 2``: two people approve each
 item, so one more decision (and the count read before it). The row "Placet, a supervised
 kind (scanners)" has the supervisor's scanners read every draft and its input before it
-is saved (issue 17).
+is saved (issue 17). The row "Placet, a supervised kind with model checks (fake model)"
+adds the supervisor's model: the three checks of the labelled corpus
+(tests/corpus/phrases.py) put to ``placet.testing.FakeSupervisor`` (a deterministic model
+that answers the schema's JSON at once and passes every check, so no draft goes back)
+through the engine's own path (``check_draft``: the request, the schema validation, the
+reading kept in the draft's event): what the supervisor costs besides the model's own time
+(bench/supervisor_agreement.py measures that, and what the model's answers are worth).
 
 The contenders run interleaved, each repetition on a fresh database, and the
 table shows medians and the median of the per-repetition ratios.
@@ -46,13 +52,16 @@ import argparse
 import contextlib
 import os
 import sqlite3
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import baseline
 from common import (
+    ROOT,
     approval_request,
     audit_sealer,
     audit_settings,
@@ -67,6 +76,7 @@ from common import (
 NEEDS = ("holdpoint",)  # the packages of the contenders (the bench extra)
 SYNC_ENV = "PLACET_SQLITE_SYNCHRONOUS"
 WARMUP_ITEMS = 30
+SUPERVISOR_MODEL = "fake:supervisor"  # the supervised kind's model when it has checks
 MIN_REPS = 3  # a time budget never cuts the run below this many repetitions
 
 
@@ -116,6 +126,22 @@ def run_placet_supervised(folder: Path, items: int, level: str) -> float:
     return run_placet(folder, items, level, supervised=True)
 
 
+def run_placet_model_checks(folder: Path, items: int, level: str) -> float:
+    """Placet with a supervised kind whose model (a fake) also answers three checks."""
+    return run_placet(folder, items, level, supervised=True, model_checks=True)
+
+
+def corpus_checks() -> tuple[str, ...]:
+    """The labelled corpus's checks (tests/corpus/phrases.py), as bench/supervisor_agreement.py
+    puts them to a real model."""
+    folder = str(ROOT / "tests" / "corpus")
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    from phrases import CHECKS
+
+    return tuple(CHECKS.values())
+
+
 def run_placet_plain(folder: Path, items: int, level: str) -> float:
     """Placet as it was before issue 14's audit: plain SHA-256 chains, no global log sealed."""
     return run_placet(folder, items, level, audited=False)
@@ -128,6 +154,7 @@ def run_placet(
     approvals: int = 1,
     audited: bool = True,
     supervised: bool = False,
+    model_checks: bool = False,
 ) -> float:
     """Items per second through the Engine: submit+claim, draft, approve.
 
@@ -147,7 +174,9 @@ def run_placet(
             if supervised:  # older kinds have neither setting
                 from placet.domain.supervision import Supervision
 
-                extra["supervisor"] = Supervision()
+                checks = corpus_checks() if model_checks else ()
+                model = SUPERVISOR_MODEL if model_checks else None
+                extra["supervisor"] = Supervision(checks=checks, model=model)
             kind = TaskKind(
                 name="onboarding_email",
                 template="Write a short onboarding email to {name}.",
@@ -158,8 +187,18 @@ def run_placet(
             kinds = {kind.name: kind}
             keyed = audit_settings() if audited else {}
             settings = Settings(database_url=store.url, kinds=kinds, **keyed)
-            provider = FakeProvider()
-            engine = Engine(store, settings, provider_for=lambda _model: provider)
+            provider, supervisor = FakeProvider(), None
+            if model_checks:  # older Placets have no FakeSupervisor (bench/baseline.py)
+                from placet.testing import FakeSupervisor
+
+                supervisor = FakeSupervisor(name=SUPERVISOR_MODEL)
+
+            def provider_for(model: str) -> Any:
+                return (
+                    supervisor if supervisor is not None and model == SUPERVISOR_MODEL else provider
+                )
+
+            engine = Engine(store, settings, provider_for=provider_for)
             # Seals the global log every SEAL_EVERY items (never, for the plain row).
             after_item = audit_sealer(engine) if audited else (lambda: None)
 
@@ -170,10 +209,19 @@ def run_placet(
                     done = engine.decide(approval_request(task.id, reviewer))
                 assert done.status is TaskStatus.APPROVED
                 after_item()
+                if supervisor is not None:
+                    # Counted and let go: the fake keeps every request (its schema, the
+                    # messages), and a thousand kept requests make the garbage collector's
+                    # passes dearer (~0.6x items/s here), which no real provider costs.
+                    asked.append(len(supervisor.requests))
+                    supervisor.requests.clear()
 
+            asked: list[int] = []
             rate = _timed(one, items)
             counts = store.count_by_status()
             assert counts[(kind.name, TaskStatus.APPROVED)] == items + WARMUP_ITEMS, counts
+            # Every draft was put to the supervisor's model once (it passed: none went back).
+            assert asked == ([1] * (items + WARMUP_ITEMS) if supervisor else []), asked
             return rate
         finally:
             store.close()
@@ -469,6 +517,11 @@ def _rounds(
         "supervised@NORMAL": Series(
             "Placet, a supervised kind (scanners)", "NORMAL", run_placet_supervised
         ),
+        "checked@NORMAL": Series(
+            "Placet, a supervised kind with model checks (fake model)",
+            "NORMAL",
+            run_placet_model_checks,
+        ),
     }
     if with_full:
         series["placet@FULL"] = Series("Placet (engine, SQLite)", "FULL", run_placet)
@@ -598,6 +651,24 @@ def report(series: dict[str, Series], items: int) -> bool:
             "NORMAL",
             paired_ratio(series["supervised@NORMAL"], placet),
             "(info: the scanners on every draft and input)",
+            "",
+        ]
+    )
+    ratios.append(
+        [
+            "Placet supervised, model checks (fake) / Placet unsupervised",
+            "NORMAL",
+            paired_ratio(series["checked@NORMAL"], placet),
+            "(info: scanners + checks put to a fake model)",
+            "",
+        ]
+    )
+    ratios.append(
+        [
+            "Placet supervised, model checks (fake) / scanners only",
+            "NORMAL",
+            paired_ratio(series["checked@NORMAL"], series["supervised@NORMAL"]),
+            "(info: what the checks add, but the model's time)",
             "",
         ]
     )
