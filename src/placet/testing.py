@@ -81,7 +81,9 @@ class FakeSupervisor:
         self._fails = fails
         self._risk = risk
         self._answers = list(answers)
-        self.requests: list[CompletionRequest] = []
+        self.requests: collections.deque[CompletionRequest] = collections.deque(
+            maxlen=REQUESTS_KEPT
+        )
 
     @property
     def name(self) -> str:

@@ -93,3 +93,10 @@ def test_the_feedback_of_a_round_names_each_failed_check() -> None:
     said = revision_feedback(ModelReading("fake", reading.checks, 60, ""))
     assert "- Never promise a refund (We will refund you tomorrow.)" in said
     assert "Sign as the support team" not in said
+
+
+def test_a_raw_newline_inside_a_string_is_read() -> None:
+    # llama.cpp's grammar lets a control character into a JSON string; it is only whitespace.
+    text = answer().replace("Promises a\\nrefund.", "Promises a\nrefund.")
+    assert "\n" in text
+    assert parse_answer(text, CHECKS, DRAFT).summary == "Promises a refund."

@@ -577,13 +577,15 @@ class Engine(Reads):
         stay for people: the supervisor uses ``auto_revise`` rounds, never theirs.
         """
         kind = self._kinds.get(saved.task.kind)
-        if kind is None or reading is None or reading.model is None or made.provider == CALLER:
+        if kind is None or reading is None or made.provider == CALLER:
             return None
+        if not supervision.sends_back(kind.supervisor, reading, 0):
+            return None  # nothing failed, or no rounds at all: no need to count them
         taken = supervision.rounds_taken(self.store.events(saved.task.id))
         if not supervision.sends_back(kind.supervisor, reading, taken):
             return None
         task = evolve(saved.task, max_attempts=saved.task.max_attempts + 1)
-        assert saved.draft is not None and kind.supervisor is not None
+        assert saved.draft is not None and kind.supervisor is not None and reading.model is not None
         decision = round_decision(
             task.id, saved.draft.id, reading.model, new_id(), saved.event.created_at
         )

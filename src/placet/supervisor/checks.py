@@ -13,19 +13,22 @@ supervisor never blocks or hides a draft, and never decides anything.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
 import jsonschema
 
 from placet.domain.supervision import CheckResult, ModelReading
-from placet.errors import PlacetError
+from placet.errors import PlacetError, ProviderRequestTooLargeError
 from placet.providers.base import CompletionRequest, Provider
 
 TRIES = 2  # answers asked for before the reading is recorded as unavailable
 MAX_EVIDENCE = 300  # characters of evidence per check: a sentence, not an essay
 MAX_SUMMARY = 200
-MAX_DRAFT_SHOWN = 6000  # characters of the draft put to the model (a small model's context)
+# Characters of the draft put to the model: with the checks and the answer, this fits the
+# local model's 2,048-token context (6,000 characters came to 2,550-3,700 tokens, too many).
+MAX_DRAFT_SHOWN = 3000
 TOKENS_PER_CHECK = 110
 TOKENS_BASE = 90
 
@@ -80,6 +83,11 @@ def answer_schema(checks: tuple[str, ...]) -> dict[str, Any]:
     }
 
 
+@functools.lru_cache(maxsize=64)
+def _validator(checks: tuple[str, ...]) -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(answer_schema(checks))
+
+
 def check_messages(checks: tuple[str, ...], draft: str) -> list[dict[str, str]]:
     """The chat messages that put the checks and the draft to the model."""
     shown = draft if len(draft) <= MAX_DRAFT_SHOWN else draft[:MAX_DRAFT_SHOWN] + "\n[...]"
@@ -96,10 +104,11 @@ def parse_answer(text: str, checks: tuple[str, ...], draft: str) -> ModelReading
     """The reading in a model's answer, validated against the schema, or raise
     CheckAnswerError saying what is wrong with it. ``model`` is left empty."""
     try:
-        answer = json.loads(text)
+        # strict=False: a grammar lets a raw newline into a string; it is whitespace anyway.
+        answer = json.loads(text, strict=False)
     except ValueError as exc:
         raise CheckAnswerError(f"the answer is not JSON ({exc})") from None
-    validator = jsonschema.Draft202012Validator(answer_schema(checks))
+    validator = _validator(checks)
     error = jsonschema.exceptions.best_match(validator.iter_errors(answer))
     if error is not None:
         where = "/".join(str(part) for part in error.absolute_path) or "the answer"
@@ -150,6 +159,8 @@ def check_draft(provider: Provider, checks: tuple[str, ...], draft: str, seed: i
         except CheckAnswerError as exc:
             why = f"its answer did not fit the schema: {exc}"
             continue
+        except ProviderRequestTooLargeError as exc:  # asking again cannot help
+            return ModelReading(provider.name, unavailable=f"the model failed: {exc.message}")
         except PlacetError as exc:
             why = f"the model failed: {exc.message}"
             continue
