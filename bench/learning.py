@@ -41,7 +41,10 @@ Reported per arm: the first-pass approval rate over the last half of the tasks
 (the target: on >= off + 20 points with the local model), over the first half,
 the share approved within the attempts and the mean attempts to approval (last
 half), and the lessons active at the end, with the difference in points against
-``off`` measured in the same run.
+``off`` measured in the same run; then, rule by rule, the share of first drafts
+(last half) that keep it. ``--arms off,given`` adds an arm whose lessons are the
+four rules, written by the reviewer and approved before the first task: what the
+model does with perfect lessons, a ceiling for the learning arms.
 
     PLACET_LOCAL_THREADS=1 nice -n 19 .venv/bin/python bench/learning.py [--tasks N] [--seeds N]
     .venv/bin/python bench/learning.py --provider groq:llama-3.3-70b-versatile  # needs its key
@@ -64,6 +67,7 @@ from common import SRC, machine_info, print_table, scratch_dir
 from learning_models import Replay, RuleFollower, Seeds, seeded
 
 from placet.config import Settings, load_settings
+from placet.domain import lessons
 from placet.domain.learning import Learning
 from placet.domain.models import DecisionKind, Task, TaskKind, TaskStatus
 from placet.domain.policy import Role
@@ -79,7 +83,14 @@ REVIEWER = person("rita", Role.REVIEWER, channel="bench")
 TARGET_POINTS = 20.0
 # Settings from the environment only (keys, endpoints): a folder with no placet.toml or .env.
 NO_CONFIG = Path("/nonexistent/placet-bench-learning")
-ARMS: dict[str, str | None] = {"off": None, "on/model": "model", "on/feedback": "feedback"}
+# Each arm and how its proposals are made (None: it asks for none).
+ARMS: dict[str, str | None] = {
+    "off": None,
+    "on/model": "model",
+    "on/feedback": "feedback",
+    "given": None,  # the rules as lessons from the start (a ceiling), with --arms only
+}
+DEFAULT_ARMS = ("off", "on/model", "on/feedback")
 
 
 def support_kind(model: str, distill: str | None) -> TaskKind:
@@ -162,6 +173,7 @@ class Config:
     model: str
     tasks: int = 40
     seeds: tuple[int, ...] = (1, 2, 3)
+    arms: tuple[str, ...] = DEFAULT_ARMS
     every: int = 8
     attempts: int = 3
     smoke: bool = False
@@ -217,6 +229,14 @@ class Desk:
                 self.decide(task, DecisionKind.REVISE, feedback=said)
         return outcome
 
+    def teach(self, lines: Sequence[str]) -> ProposalOutcome:
+        """Lessons a person writes and the reviewer approves (the ``given`` arm)."""
+        text = "\n".join(lines)
+        values = {"kind": KIND, "feedback": "(written by the reviewer)", "active": "(none)"}
+        task = self.engine.propose(lessons.name_for(KIND), values, REQUESTER, text)
+        self.decide(task, DecisionKind.APPROVE)
+        return ProposalOutcome(0, text, list(lines), "approved")
+
     def lesson_round(self, after: int) -> ProposalOutcome | None:
         """Ask for lessons and decide the proposal as the reviewer would (None: nothing
         to learn from)."""
@@ -260,6 +280,8 @@ def run_arm(config: Config, arm: str, seed: int, make_provider: Callable[[], Pro
         desk = Desk(engine, seeds)
         try:
             with seeded(seeds):
+                if arm == "given":
+                    result.proposals.append(desk.teach(reviewer.RULE_LESSONS))
                 for index, (customer, message) in enumerate(reviewer.TASKS[: config.tasks]):
                     values = {"customer": customer, "message": message}
                     outcome = desk.review(index, values, config.attempts)
@@ -267,7 +289,7 @@ def run_arm(config: Config, arm: str, seed: int, make_provider: Callable[[], Pro
                     if config.verbose:
                         print_task(arm, seed, outcome)
                     done = index + 1
-                    if ARMS[arm] and done % config.every == 0 and done < config.tasks:
+                    if arm.startswith("on/") and done % config.every == 0 and done < config.tasks:
                         proposal = desk.lesson_round(done)
                         if proposal is not None:
                             result.proposals.append(proposal)
@@ -349,7 +371,7 @@ def report(runs: list[ArmRun], config: Config) -> None:
     rows = []
     for seed in seeds:
         off = figures(by[("off", seed)]) if ("off", seed) in by else None
-        for arm in ARMS:
+        for arm in config.arms:
             if (arm, seed) in by:
                 rows.append(seed_row(by[(arm, seed)], off))
     half = config.tasks - config.tasks // 2
@@ -365,12 +387,28 @@ def report(runs: list[ArmRun], config: Config) -> None:
         f"+ {TARGET_POINTS:.0f} points, first pass over the last half)",
         ["arm", "first pass, last half", "vs off (points)", "per-seed differences",
          "first half", "approved, last half", "mean attempts to approval", "verdict"],
-        [summary_row(arm, [by[(arm, s)] for s in seeds if (arm, s) in by], by) for arm in ARMS],
+        [summary_row(arm, [by[(arm, s)] for s in seeds if (arm, s) in by], by)
+         for arm in config.arms],
     )  # fmt: skip
+    print_table(
+        "First drafts keeping each rule, last half, all seeds (what the model takes from "
+        "its lessons, rule by rule)",
+        ["arm", *reviewer.RULES, "all four"],
+        [rule_row([r for r in runs if r.arm == arm]) for arm in config.arms],
+    )
     for run in runs:
         if run.arm != "off":
             shown = "; ".join(run.lessons) or "(none)"
             print(f"lessons at the end, {run.arm}, seed {run.seed}: {shown}")
+
+
+def rule_row(runs: list[ArmRun]) -> list[object]:
+    """One arm: the share of its first drafts (last half) keeping each rule."""
+    if not runs:
+        return ["-"] * (len(reviewer.RULES) + 2)
+    firsts = [t.attempts[0].broken for run in runs for t in halves(run)[1]]
+    kept = [counted([rule not in broken for broken in firsts]) for rule in reviewer.RULES]
+    return [runs[0].arm, *kept, counted([not broken for broken in firsts])]
 
 
 def seed_row(run: ArmRun, off: dict[str, float] | None) -> list[object]:
@@ -410,8 +448,8 @@ def summary_row(arm: str, runs: list[ArmRun], by: dict[tuple[str, int], ArmRun])
         (f["first_pass_last"] - o["first_pass_last"]) * 100 for f, o in zip(mine, offs, strict=True)
     ]
     ours, base = mean("first_pass_last", mine), mean("first_pass_last", offs)
-    verdict = "-"
-    if arm != "off" and gain:
+    verdict = "(ceiling)" if arm == "given" else "-"
+    if arm.startswith("on/") and gain:
         verdict = "met" if statistics.mean(gain) >= TARGET_POINTS else "NOT met"
     return [
         arm,
@@ -456,7 +494,7 @@ def run(config: Config, json_path: Path | None = None) -> list[ArmRun]:
     make = provider_maker(config)
     runs: list[ArmRun] = []
     for number, seed in enumerate(config.seeds, 1):
-        for arm in ARMS:
+        for arm in config.arms:
             runs.append(run_arm(config, arm, seed, make))
         if json_path is not None:
             write_json(runs, json_path)
@@ -484,6 +522,15 @@ def seed_list(text: str) -> tuple[int, ...]:
     return tuple(dict.fromkeys(numbers))
 
 
+def arm_list(text: str) -> tuple[str, ...]:
+    """Arms by name, comma-separated; off always runs (the baseline of the same run)."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in ARMS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"no arm {unknown[0]!r}: {', '.join(ARMS)}")
+    return tuple(arm for arm in ARMS if arm == "off" or arm in names)
+
+
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(
@@ -504,6 +551,14 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         help="the model: local:smollm2 (default), or an OpenAI-compatible one such as "
         "groq:llama-3.3-70b-versatile or openai:gpt-4o-mini (skipped without its key)",
     )
+    parser.add_argument(
+        "--arms",
+        type=arm_list,
+        default=DEFAULT_ARMS,
+        help=f"which arms, comma-separated (default {','.join(DEFAULT_ARMS)}); 'given' has "
+        "the four rules as approved lessons from the first task on: what the model does "
+        "with perfect lessons",
+    )
     parser.add_argument("--smoke", action="store_true", help="no model: a FakeProvider")
     parser.add_argument("--no-replay", action="store_true", help="ask the model every time")
     parser.add_argument("--json", type=Path, help="write every draft and decision here")
@@ -521,7 +576,7 @@ def main(argv: Sequence[str] | None = None) -> list[ArmRun]:
     args = parse(argv)
     model = "fake:rule-follower" if args.smoke else args.provider
     config = Config(
-        model, args.tasks, args.seeds, args.every, args.attempts, args.smoke,
+        model, args.tasks, args.seeds, args.arms, args.every, args.attempts, args.smoke,
         not args.no_replay, not args.quiet,
     )  # fmt: skip
     if not args.smoke:

@@ -43,6 +43,13 @@ FEEDBACK = {
     "length": f"Keep it to {MAX_WORDS} words or fewer, please.",
     "no_dear": "Please don't use 'Dear' in our replies.",
 }
+# The rules as the reviewer would write them down (the bench's ``given`` arm).
+RULE_LESSONS = (
+    f"Sign the reply as '{SIGNATURE}'.",
+    f"Include our address {ADDRESS}.",
+    f"Keep it to {MAX_WORDS} words or fewer.",
+    "Never use 'Dear'.",
+)
 NOTHING_RIGHT = "None of these lines is how we write replies."
 
 _MARKUP = " \t*_#>`\"'.,;:!-"

@@ -34,7 +34,7 @@ def test_a_reply_keeping_every_rule_is_approved() -> None:
     ("text", "broken"),
     [
         (GOOD.replace("The Support Team", "Sam"), ["signed"]),
-        (GOOD.replace("The Support Team\n", "The Support Team\nP.S. Have a nice day\n"), ["signed"]),
+        (GOOD.replace("Team\n", "Team\nP.S. Have a nice day\n"), ["signed"]),
         (GOOD.replace("The Support Team", "[Your Name]"), ["signed"]),
         (GOOD.replace("support@example.com", "our help desk"), ["email"]),
         (GOOD.replace("support@example.com", "help@example.com"), ["email"]),
@@ -130,6 +130,8 @@ def test_placets_own_distillation_of_the_feedback_states_every_rule() -> None:
     assert reviewer.rules_taught(proposal.splitlines()) == list(reviewer.RULES)
     for rule, text in reviewer.FEEDBACK.items():
         assert reviewer.read_lesson(text).right == {rule}
+    for rule, text in zip(reviewer.RULES, reviewer.RULE_LESSONS, strict=True):
+        assert reviewer.read_lesson(text) == reviewer.Reading(frozenset({rule}), frozenset())
 
 
 def test_forty_fixed_tasks() -> None:
