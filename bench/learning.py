@@ -509,6 +509,46 @@ def write_json(runs: list[ArmRun], path: Path) -> None:
     path.write_text(json.dumps([dataclasses.asdict(r) for r in runs], indent=1) + "\n")
 
 
+def read_json(path: Path) -> list[ArmRun]:
+    """The runs a --json file holds, every draft judged again by this reviewer (the
+    decisions stay as they were made)."""
+    runs = []
+    for record in json.loads(path.read_text()):
+        tasks = [
+            TaskOutcome(
+                t["index"],
+                t["customer"],
+                [
+                    Attempt(a["text"], reviewer.breaks(a["text"]), a["lessons"])
+                    for a in t["attempts"]
+                ],
+                t["approved_at"],
+            )
+            for t in record["tasks"]
+        ]
+        proposals = [ProposalOutcome(**p) for p in record["proposals"]]
+        runs.append(
+            ArmRun(
+                record["arm"],
+                record["seed"],
+                tasks,
+                proposals,
+                record["lessons"],
+                record["seconds"],
+            )
+        )
+    return runs
+
+
+def rescore(path: Path) -> list[ArmRun]:
+    """Report a --json file again (no drafting)."""
+    runs = read_json(path)
+    seeds = tuple(sorted({run.seed for run in runs}))
+    arms = tuple(arm for arm in ARMS if any(run.arm == arm for run in runs))
+    report(runs, Config("(saved)", len(runs[0].tasks), seeds, arms))
+    return runs
+
+
 def seed_list(text: str) -> tuple[int, ...]:
     """``3`` is seeds 1, 2, 3; ``2,3`` is seeds 2 and 3."""
     try:
@@ -563,6 +603,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-replay", action="store_true", help="ask the model every time")
     parser.add_argument("--json", type=Path, help="write every draft and decision here")
     parser.add_argument("--quiet", action="store_true", help="no line per task")
+    parser.add_argument("--rescore", type=Path, help="report a --json file again; draft nothing")
     args = parser.parse_args(argv)
     if not 1 <= args.tasks <= len(reviewer.TASKS) or args.every < 1:
         parser.error(f"--tasks 1..{len(reviewer.TASKS)}, --every at least 1")
@@ -574,6 +615,8 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> list[ArmRun]:
     """Run the bench; the runs (empty when the model cannot be used here)."""
     args = parse(argv)
+    if args.rescore:
+        return rescore(args.rescore)
     model = "fake:rule-follower" if args.smoke else args.provider
     config = Config(
         model, args.tasks, args.seeds, args.arms, args.every, args.attempts, args.smoke,

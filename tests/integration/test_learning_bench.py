@@ -71,3 +71,15 @@ def test_an_openai_compatible_model_without_its_key_is_skipped(
     monkeypatch.delenv("GROQ_API_KEY", raising=False)
     assert learning.main(["--provider", "groq:llama-3.3-70b-versatile", "--quiet"]) == []
     assert "skipped groq:llama-3.3-70b-versatile" in capsys.readouterr().out
+
+
+def test_a_saved_run_reports_the_same_figures(tmp_path: Path) -> None:
+    saved = tmp_path / "learning.json"
+    made = learning.main([*SMOKE, "--json", str(saved)])
+    again = learning.main(["--rescore", str(saved)])
+
+    def shown(runs: list[learning.ArmRun]) -> str:
+        return repr([learning.figures(run) for run in runs])  # NaN where none was approved
+
+    assert shown(again) == shown(made)
+    assert [run.lessons for run in again] == [run.lessons for run in made]
