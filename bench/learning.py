@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import json
 import statistics
 import sys
@@ -396,6 +397,12 @@ def report(runs: list[ArmRun], config: Config) -> None:
         ["arm", *reviewer.RULES, "all four"],
         [rule_row([r for r in runs if r.arm == arm]) for arm in config.arms],
     )
+    print_table(
+        "Revisions keeping the rule their feedback named (the rule said in the request "
+        "itself), all tasks, all seeds",
+        ["arm", *reviewer.RULES],
+        [revision_row([r for r in runs if r.arm == arm]) for arm in config.arms],
+    )
     for run in runs:
         if run.arm != "off":
             shown = "; ".join(run.lessons) or "(none)"
@@ -409,6 +416,17 @@ def rule_row(runs: list[ArmRun]) -> list[object]:
     firsts = [t.attempts[0].broken for run in runs for t in halves(run)[1]]
     kept = [counted([rule not in broken for broken in firsts]) for rule in reviewer.RULES]
     return [runs[0].arm, *kept, counted([not broken for broken in firsts])]
+
+
+def revision_row(runs: list[ArmRun]) -> list[object]:
+    """One arm: of the revisions asked for each rule, the share that keep it."""
+    asked: dict[str, list[bool]] = {rule: [] for rule in reviewer.RULES}
+    for run in runs:
+        for task in run.tasks:
+            for before, after in itertools.pairwise(task.attempts):
+                named = before.broken[0]
+                asked[named].append(named not in after.broken)
+    return [runs[0].arm if runs else "-", *(counted(asked[rule]) for rule in reviewer.RULES)]
 
 
 def seed_row(run: ArmRun, off: dict[str, float] | None) -> list[object]:
