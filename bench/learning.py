@@ -49,6 +49,8 @@ model does with perfect lessons, a ceiling for the learning arms.
     PLACET_LOCAL_THREADS=1 nice -n 19 .venv/bin/python bench/learning.py [--tasks N] [--seeds N]
     .venv/bin/python bench/learning.py --provider groq:llama-3.3-70b-versatile  # needs its key
     .venv/bin/python bench/learning.py --smoke   # FakeProvider that follows the lessons it is given
+    .venv/bin/python bench/learning.py --arms off,given --tasks 20   # the model with perfect lessons
+    .venv/bin/python bench/learning.py --rescore FILE   # report a --json file again
 """
 
 from __future__ import annotations
@@ -94,7 +96,7 @@ ARMS: dict[str, str | None] = {
 DEFAULT_ARMS = ("off", "on/model", "on/feedback")
 
 
-def support_kind(model: str, distill: str | None) -> TaskKind:
+def support_kind(model: str, distill: str | None, attempts: int = 3) -> TaskKind:
     """The kind under test: a support reply whose prompt says nothing of the team's rules.
 
     Shaped like the tuned starter kinds (bench/starter_candidate.toml) for a small model:
@@ -114,7 +116,7 @@ def support_kind(model: str, distill: str | None) -> TaskKind:
             "Write a helpful, polite reply that answers their message."
         ),
         model=model,
-        max_attempts=3,
+        max_attempts=attempts,
         max_tokens=220,
         temperature=0.4,
         stop=("\n\n\n", "\nCustomer "),
@@ -273,7 +275,7 @@ def run_arm(config: Config, arm: str, seed: int, make_provider: Callable[[], Pro
     result = ArmRun(arm, seed)
     with scratch_dir("placet-bench-learning-") as folder:
         url = f"sqlite:///{folder / 'placet.db'}"
-        kind = support_kind(config.model, ARMS[arm])
+        kind = support_kind(config.model, ARMS[arm], config.attempts)
         settings = Settings(database_url=url, model=config.model, kinds={KIND: kind})
         provider = make_provider()
         engine = Engine(SqlStore(url), settings, provider_for=lambda _name: provider)
@@ -592,7 +594,9 @@ def arm_list(text: str) -> tuple[str, ...]:
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(
-        description=__doc__.split("\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+        description=__doc__.split("\n")[0],
+        epilog=__doc__.rsplit("\n\n", 1)[-1],  # the commands
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--tasks", type=int, default=40, help="the first N of the 40 tasks")
     parser.add_argument(
@@ -617,7 +621,11 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         "the four rules as approved lessons from the first task on: what the model does "
         "with perfect lessons",
     )
-    parser.add_argument("--smoke", action="store_true", help="no model: a FakeProvider")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="no model: a FakeProvider that follows the rules in its prompt (checks the plumbing)",
+    )
     parser.add_argument("--no-replay", action="store_true", help="ask the model every time")
     parser.add_argument("--json", type=Path, help="write every draft and decision here")
     parser.add_argument("--quiet", action="store_true", help="no line per task")
