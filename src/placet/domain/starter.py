@@ -37,9 +37,10 @@ review_dir = "human_feedback"
 #       the feedback) or "request" (it is asked again, with the feedback as a
 #       requirement of the request: a small model follows a new instruction far
 #       better than it edits a text).
-# The kinds below are tuned for local:smollm2 (bench/draft_quality.py scores
-# them): plain instructions saying the exact shape of the answer, a low
-# temperature, one worked example each; larger models do well with them too.
+# The kinds below are written for the built-in local:smollm2: plain
+# instructions that state the exact shape of the answer, a low temperature and
+# worked examples (Placet's bench/draft_quality.py scores their drafts). A model
+# this small still gets facts wrong: review what a draft says, not only its shape.
 
 [kinds.onboarding_email]
 description = "A warm welcome email for a new customer"
@@ -111,7 +112,7 @@ Question: {question}
 
 Answer in two or three sentences, quoting the policy where you can."""
 max_attempts = 2
-temperature = 0.4
+temperature = 0.3
 max_tokens = 150
 stop = ["\\n\\n", "Question:", "Policy:"]
 revise_from = "request"
@@ -129,6 +130,26 @@ Visitors may park in the front row for up to two hours."""
 input.question = "Can visitors charge electric cars?"
 output = """The policy does not say whether visitors can charge electric cars. \\
 It only says that visitors may park in the front row for up to two hours."""
+
+# The last two examples show a revision as revise_from = "request" sends it: the
+# request again, with the reviewer's feedback as a last line "Requirement: ...".
+[[kinds.policy_answer.examples]]
+input.policy = """Parking spaces are assigned by the facilities team. \\
+Visitors may park in the front row for up to two hours."""
+input.question = """Who assigns parking spaces?
+
+Requirement: Mention the front desk."""
+output = """The policy says: "Parking spaces are assigned by the facilities team." \\
+So the facilities team assigns them, and the front desk can tell you who to ask."""
+
+[[kinds.policy_answer.examples]]
+input.policy = """Parking spaces are assigned by the facilities team. \\
+Visitors may park in the front row for up to two hours."""
+input.question = """Can a visitor park all day?
+
+Requirement: Start the answer with 'No,'."""
+output = """No, the policy says: "Visitors may park in the front row for up to two hours." \\
+So a visitor cannot park all day."""
 '''
 
 STARTER_KINDS: dict[str, dict[str, Any]] = tomllib.loads(STARTER_TOML)["kinds"]
