@@ -131,8 +131,8 @@ input.question = "Can visitors charge electric cars?"
 output = """The policy does not say whether visitors can charge electric cars. \\
 It only says that visitors may park in the front row for up to two hours."""
 
-# The last two examples show a revision as revise_from = "request" sends it: the
-# request again, with the reviewer's feedback as a last line "Requirement: ...".
+# The last two examples show the model a revision request: revise_from = "request"
+# sends the request again with the reviewer's feedback on a line "Requirement: ...".
 [[kinds.policy_answer.examples]]
 input.policy = """Parking spaces are assigned by the facilities team. \\
 Visitors may park in the front row for up to two hours."""
