@@ -131,7 +131,7 @@ input.question = "Can visitors charge electric cars?"
 output = """The policy does not say whether visitors can charge electric cars. \\
 It only says that visitors may park in the front row for up to two hours."""
 
-# The last two examples show the model a revision request: revise_from = "request"
+# The last example shows the model a revision request: revise_from = "request"
 # sends the request again with the reviewer's feedback on a line "Requirement: ...".
 [[kinds.policy_answer.examples]]
 input.policy = """Parking spaces are assigned by the facilities team. \\
@@ -141,15 +141,6 @@ input.question = """Who assigns parking spaces?
 Requirement: Mention the front desk."""
 output = """The policy says: "Parking spaces are assigned by the facilities team." \\
 So the facilities team assigns them, and the front desk can tell you who to ask."""
-
-[[kinds.policy_answer.examples]]
-input.policy = """Parking spaces are assigned by the facilities team. \\
-Visitors may park in the front row for up to two hours."""
-input.question = """Can a visitor park all day?
-
-Requirement: Start the answer with 'No,'."""
-output = """No, the policy says: "Visitors may park in the front row for up to two hours." \\
-So a visitor cannot park all day."""
 '''
 
 STARTER_KINDS: dict[str, dict[str, Any]] = tomllib.loads(STARTER_TOML)["kinds"]
