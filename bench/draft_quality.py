@@ -18,12 +18,17 @@ the share of revisions that fix what the feedback named, then the pass rate of
 each rubric item. ``--rounds N`` drafts every input N times (new attempts, so
 new seeds where Placet gives each attempt one).
 
-Placet at another revision: point ``PLACET_BENCH_SRC`` at that revision's
-``src/`` (``git worktree add /tmp/wt-before main``; then
-``PLACET_BENCH_SRC=/tmp/wt-before/src``); the script drives only the engine's
-public calls, which both have, and that revision's starter kinds.
+The kinds are those of the starter ``placet.toml`` that ``placet init`` writes
+(``placet.domain.starter.STARTER_TOML``, written into the scratch folder), or
+those of any ``placet.toml`` given with ``--config FILE`` (to try a change to
+the starter before making it one). Placet at another revision: point
+``PLACET_BENCH_SRC`` at that revision's ``src/`` (``git worktree add
+/tmp/wt-before main``; then ``PLACET_BENCH_SRC=/tmp/wt-before/src``); the
+script drives only the engine's public calls, which both have, and that
+revision's starter kinds.
 
     .venv/bin/python bench/draft_quality.py [--rounds N] [--limit N] [--kind K] [--json FILE]
+    .venv/bin/python bench/draft_quality.py --config my/placet.toml   # another file's kinds
     .venv/bin/python bench/draft_quality.py --rescore FILE   # judge saved drafts again
 """
 
@@ -138,13 +143,13 @@ def judge(outcome: Outcome, case: Case) -> Outcome:
 class Drafter:
     """Placet's engine on a scratch SQLite store, drafting with local:smollm2."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, config: Path | None = None) -> None:
         from placet.config import load_settings
         from placet.engine import Engine
         from placet.testing import temp_store
 
         self.store = temp_store(folder)
-        # No placet.toml in the scratch folder: the starter kinds of the Placet under test.
+        (folder / "placet.toml").write_text(config_text(config), encoding="utf-8")
         settings = load_settings(folder)
         settings = dataclasses.replace(settings, database_url=self.store.url, model="local:smollm2")
         self.engine = Engine(self.store, settings)
@@ -195,10 +200,21 @@ def run_case(drafter: Drafter, case: Case, index: int) -> Outcome:
     return judge(outcome, case)
 
 
-def run(kinds: list[str], rounds: int, limit: int | None) -> Iterator[Outcome]:
+def config_text(config: Path | None) -> str:
+    """The placet.toml drafted with: the given file, else the starter ``placet init`` writes."""
+    if config is not None:
+        return config.read_text(encoding="utf-8")
+    from placet.domain.starter import STARTER_TOML
+
+    return STARTER_TOML
+
+
+def run(
+    kinds: list[str], rounds: int, limit: int | None, config: Path | None = None
+) -> Iterator[Outcome]:
     """Every input of every kind, ``rounds`` times, one outcome at a time."""
     with scratch_dir("placet-bench-quality-") as folder:
-        drafter = Drafter(folder)
+        drafter = Drafter(folder, config)
         try:
             for _ in range(rounds):
                 for kind in kinds:
@@ -281,15 +297,21 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="write every draft and verdict here")
     parser.add_argument("--quiet", action="store_true", help="no line per draft")
     parser.add_argument("--rescore", type=Path, help="judge a --json file again; draft nothing")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        help="draft with the kinds of this placet.toml (default: the starter `placet init` writes)",
+    )
     args = parser.parse_args()
     kinds = args.kind or list(KINDS)
     if args.rescore:
         report(rescore(args.rescore), kinds)
         return
-    print(f"draft_quality: Placet from {SRC}; {machine_info()}")
+    drafted_with = args.config or "the starter placet.toml `placet init` writes"
+    print(f"draft_quality: Placet from {SRC}, kinds from {drafted_with}; {machine_info()}")
     started = time.monotonic()
     outcomes = []
-    for outcome in run(kinds, args.rounds, args.limit):
+    for outcome in run(kinds, args.rounds, args.limit, args.config):
         outcomes.append(outcome)
         if not args.quiet:
             failed = [item for item, ok in outcome.scores.items() if not ok]
