@@ -49,7 +49,7 @@ model does with perfect lessons, a ceiling for the learning arms.
     PLACET_LOCAL_THREADS=1 nice -n 19 .venv/bin/python bench/learning.py [--tasks N] [--seeds N]
     .venv/bin/python bench/learning.py --provider groq:llama-3.3-70b-versatile  # needs its key
     .venv/bin/python bench/learning.py --smoke   # FakeProvider that follows the lessons it is given
-    .venv/bin/python bench/learning.py --arms off,given --tasks 20   # the model with perfect lessons
+    .venv/bin/python bench/learning.py --arms off,given --tasks 20   # with perfect lessons
     .venv/bin/python bench/learning.py --rescore FILE   # report a --json file again
 """
 
