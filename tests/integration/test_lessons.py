@@ -239,3 +239,21 @@ def test_the_stats_show_first_pass_approvals_drafts_per_approval_and_lessons(
     assert day.lessons_approved == 1
     chart = learning_chart(collect_stats(engine), "reply").decode()
     assert "First-pass approvals (%)" in chart and "Lessons approved" in chart
+
+
+def test_without_a_model_nothing_new_makes_no_proposal(url: str) -> None:
+    kind = TaskKind(name="reply", template="Reply to {message}", learn=Learning(distill="feedback"))
+    provider = FakeProvider()
+    engine = Engine(
+        SqlStore(url), Settings(database_url=url, kinds={"reply": kind}), lambda _: provider
+    )
+    try:
+        task = drafted(engine, engine.submit("reply", {"message": "Hi"}, "sam").id)
+        decide(engine, task, DecisionKind.REVISE, feedback="A: Sign as The Support Team")
+        proposal = engine.learning.propose("reply", "sam")
+        decide(engine, proposal, DecisionKind.APPROVE)
+        assert engine.learning.active_lessons("reply") == ("Sign as The Support Team",)
+        with pytest.raises(InvalidInputError, match="nothing new to learn"):
+            engine.learning.propose("reply", "sam")
+    finally:
+        engine.store.close()

@@ -12,6 +12,7 @@ worked examples.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -42,6 +43,7 @@ class Learning:
     distill: str = "model"
 
 
+_SPEAKER = re.compile(r"^(?:[A-Z]|Rule|Lesson|Answer)\s*:\s*")
 LESSONS_OPEN = "Lessons from reviewers of earlier drafts (follow them):"
 LESSONS_CLOSE = "(end of lessons)"
 
@@ -85,6 +87,7 @@ def clean_lesson(text: str) -> str:
     """A lesson as it is kept: one line, no list markers, at most MAX_LESSON_CHARS."""
     line = " ".join(text.split())
     line = line.lstrip("-*•0123456789.) ").strip()
+    line = _SPEAKER.sub("", line)  # "A: Please ...", "Rule: ..." : a label, not the lesson
     return line[:MAX_LESSON_CHARS]
 
 

@@ -152,6 +152,11 @@ class Learner:
         name = lessons.name_for(kind.name)
         if kind.learn.distill == "feedback":  # Placet writes the proposal: no model
             text = lessons.from_feedback(said, active)
+            if text == lessons.NOTHING_NEW:  # nothing for a person to decide
+                raise InvalidInputError(
+                    f"nothing new to learn for {kind.name}: every instruction its reviewers "
+                    "gave is already a lesson in use"
+                )
             return self._engine.propose(name, values, requester, text, key)
         return self._engine.submit(name, values, requester, key)
 
