@@ -112,7 +112,7 @@ Question: {question}
 
 Answer in two or three sentences, quoting the policy where you can."""
 max_attempts = 2
-temperature = 0.3
+temperature = 0.4
 max_tokens = 150
 stop = ["\\n\\n", "Question:", "Policy:"]
 revise_from = "request"
@@ -130,17 +130,6 @@ Visitors may park in the front row for up to two hours."""
 input.question = "Can visitors charge electric cars?"
 output = """The policy does not say whether visitors can charge electric cars. \\
 It only says that visitors may park in the front row for up to two hours."""
-
-# The last example shows the model a revision request: revise_from = "request"
-# sends the request again with the reviewer's feedback on a line "Requirement: ...".
-[[kinds.policy_answer.examples]]
-input.policy = """Parking spaces are assigned by the facilities team. \\
-Visitors may park in the front row for up to two hours."""
-input.question = """Who assigns parking spaces?
-
-Requirement: Mention the front desk."""
-output = """The policy says: "Parking spaces are assigned by the facilities team." \\
-So the facilities team assigns them, and the front desk can tell you who to ask."""
 '''
 
 STARTER_KINDS: dict[str, dict[str, Any]] = tomllib.loads(STARTER_TOML)["kinds"]
