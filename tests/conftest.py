@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from placet.config import load_settings
+from placet.config import Settings, load_settings
 from placet.engine import Engine
 from placet.testing import FakeProvider, temp_store
 
@@ -34,9 +34,20 @@ def fake() -> FakeProvider:
     return FakeProvider()
 
 
+def plain_kinds(settings: Settings) -> Settings:
+    """The starter kinds without their worked examples, revised from the draft: the engine's
+    tests read prompts and FakeProvider's "Draft N" (its N counts assistant turns), so they
+    test the engine's mechanics, not the starter's tuning for the embedded model."""
+    kinds = {
+        name: replace(kind, examples=(), revise_from="draft", stop=())
+        for name, kind in settings.kinds.items()
+    }
+    return replace(settings, kinds=kinds)
+
+
 @pytest.fixture
 def engine(tmp_path: Path, fake: FakeProvider, clock: Clock) -> Iterator[Engine]:
-    settings = replace(load_settings(tmp_path), review_dir=tmp_path / "human_feedback")
+    settings = plain_kinds(replace(load_settings(tmp_path), review_dir=tmp_path / "human_feedback"))
     store = temp_store(tmp_path)
     yield Engine(store, settings, provider_for=lambda _model: fake, clock=clock)
     store.close()

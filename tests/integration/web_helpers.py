@@ -43,6 +43,7 @@ from placet.testing import FakeProvider, temp_store
 from placet.web.app import AppOptions, create_app
 from placet.web.auth import SESSION_COOKIE
 from placet.web.services import Services
+from tests.conftest import plain_kinds
 from tests.integration.fault_server import free_port
 
 PASSWORD = "correct horse battery"
@@ -167,6 +168,8 @@ def web_world(
     # Test-strength password hashing: argon2's defaults cost ~0.3 s a user.
     saved_hasher, accounts_module._hasher = accounts_module._hasher, FAST_HASHER
     settings = replace(load_settings(root), review_dir=root / "human_feedback")
+    if toml is None:  # the starter kinds, as the engine's tests see them (tests/conftest.py)
+        settings = plain_kinds(settings)
     store = temp_store(root)
     fake = provider or FakeProvider()
     engine = Engine(
