@@ -9,10 +9,11 @@ within that time, and this process at once).
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from placet.domain import lessons
@@ -85,21 +86,19 @@ class Learner:
         return taught
 
     def _approved_proposals(self, kind_name: str) -> list[Task]:
-        found: list[Task] = []
-        after: str | None = None
+        wanted = TaskFilter(
+            statuses=(TaskStatus.APPROVED,), kinds=(lessons.name_for(kind_name),), limit=PAGE
+        )
+        return sorted(self._pages(wanted), key=lambda task: (task.updated_at, task.id))
+
+    def _pages(self, wanted: TaskFilter) -> Iterator[Task]:
+        """Every task the filter lists, a page of ``wanted.limit`` at a time (keyset)."""
         while True:
-            page = self._engine.store.list_tasks(
-                TaskFilter(
-                    statuses=(TaskStatus.APPROVED,),
-                    kinds=(lessons.name_for(kind_name),),
-                    after_id=after,
-                    limit=PAGE,
-                )
-            )
-            found += page
-            if len(page) < PAGE:
-                return sorted(found, key=lambda task: (task.updated_at, task.id))
-            after = page[-1].id
+            page = self._engine.store.list_tasks(wanted)
+            yield from page
+            if len(page) < wanted.limit:
+                return
+            wanted = replace(wanted, after_id=page[-1].id)
 
     def _lessons_of(self, task: Task, count: int, seen: set[str]) -> list[Lesson]:
         events = self._engine.store.events(task.id)
@@ -161,17 +160,8 @@ class Learner:
         return self._engine.submit(name, values, requester, key)
 
     def _recent(self, kind_name: str) -> Iterator[Task]:
-        after: str | None = None
-        read = 0
-        while read < TASKS_READ_FOR_FEEDBACK:
-            page = self._engine.store.list_tasks(
-                TaskFilter(kinds=(kind_name,), after_id=after, limit=PAGE, newest_first=True)
-            )
-            yield from page
-            read += len(page)
-            if len(page) < PAGE:
-                return
-            after = page[-1].id
+        newest = TaskFilter(kinds=(kind_name,), limit=PAGE, newest_first=True)
+        return itertools.islice(self._pages(newest), TASKS_READ_FOR_FEEDBACK)
 
     def _said_on(self, task: Task) -> list[Said]:
         return lessons.said_in(self._engine.store.decisions(task.id))
