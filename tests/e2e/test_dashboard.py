@@ -23,6 +23,7 @@ from argon2 import PasswordHasher
 
 import placet
 from placet.domain.models import DecisionKind, Task, TaskKind, TaskStatus
+from placet.domain.starter import STARTER_TOML
 from placet.domain.supervision import Supervision
 from placet.engine import DecisionRequest, accounts
 from placet.sdk.client import Client
@@ -85,7 +86,9 @@ class Site:
     def wait_for(self, task_id: str, until: object) -> Task:
         """The task once ``until(task)`` holds (the worker runs in the app)."""
         assert callable(until)
-        found = self.world.engine.wait(task_id, until, timeout=15)
+        # The embedded model (make screenshots) takes seconds a draft on a small machine.
+        timeout = 300 if os.environ.get(SCREENSHOTS_ENV) else 15
+        found = self.world.engine.wait(task_id, until, timeout=timeout)
         assert until(found), f"task {task_id} is {found.status.value}"
         return found
 
@@ -114,7 +117,16 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Site]:
     # Cheap password hashes: the real argon2 cost is for people, not for test setup.
     monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
     provider = StoryProvider()
-    with web_world(tmp_path, provider=provider, run_worker=True) as world:
+    # The README's pictures show what a new user gets: the kinds `placet init` writes,
+    # drafted by the embedded model. A plain test run drafts with the scripted provider.
+    for_docs = bool(os.environ.get(SCREENSHOTS_ENV))
+    with web_world(
+        tmp_path,
+        toml=STARTER_TOML if for_docs else None,
+        provider=provider,
+        run_worker=True,
+        real_providers=for_docs,
+    ) as world:
         for name, role in [
             ("rita", "reviewer"),
             ("rob", "reviewer"),
