@@ -213,8 +213,8 @@ def run_mcp(run_id: str, mode: str, plan: Plan) -> list[str]:
 # -- the OpenAI Agents SDK ------------------------------------------------------------------
 
 
-def run_openai_agents(run_id: str, mode: str, plan: Plan) -> list[str]:
-    from agents import Agent, function_tool
+def scripted_openai_model(plan: Plan, on_input: Any = None) -> Any:
+    """An Agents SDK ``Model`` that asks for each batch in turn, then says what each call gave."""
     from agents.items import ModelResponse
     from agents.models.interface import Model
     from agents.usage import Usage
@@ -224,15 +224,13 @@ def run_openai_agents(run_id: str, mode: str, plan: Plan) -> list[str]:
         ResponseOutputText,
     )
 
-    from placet.integrations.openai_agents import PlacetApprovals
-
     class Scripted(Model):
-        """Asks for each batch in turn, then says what every call gave, as JSON."""
-
         async def get_response(
             self, system_instructions: Any, input: Any, *args: Any, **kwargs: Any
         ) -> ModelResponse:
             items = [dict(i) for i in input if isinstance(i, dict)]
+            if on_input is not None:
+                on_input(items)
             asked = {i["call_id"] for i in items if i.get("type") == "function_call"}
             number = next_batch(plan, asked)
             if number < len(plan):
@@ -257,8 +255,16 @@ def run_openai_agents(run_id: str, mode: str, plan: Plan) -> list[str]:
         def stream_response(self, *args: Any, **kwargs: Any) -> Any:
             raise NotImplementedError
 
+    return Scripted()
+
+
+def run_openai_agents(run_id: str, mode: str, plan: Plan) -> list[str]:
+    from agents import Agent, function_tool
+
+    from placet.integrations.openai_agents import PlacetApprovals
+
     tool = function_tool(refund, needs_approval=True)
-    agent = Agent(name="support", model=Scripted(), tools=[tool])
+    agent = Agent(name="support", model=scripted_openai_model(plan), tools=[tool])
     client = connect()
     approvals = PlacetApprovals(client, kind="refund")
     try:
