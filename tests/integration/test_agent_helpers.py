@@ -180,3 +180,28 @@ def test_openai_agents_a_run_waiting_for_nothing_cannot_be_resumed(client: place
     agent, _ = openai_agent(30)
     with pytest.raises(UsageError, match="no tool call waiting"):
         asyncio.run(PlacetApprovals(client).resume(agent, "never-asked"))
+
+
+# -- the SDK's guarded calls, resumed by task id -------------------------------------------------
+
+
+def test_a_guarded_call_resumes_by_task_id_once_and_never_with_secrets(
+    client: placet.Client,
+) -> None:
+    guarded = client.require_approval(kind="refund", blocking=False)(refund)
+    pending = guarded("A", 30.0)
+    deciding(client, DecisionKind.APPROVE).join()
+    assert guarded.resume(pending.task_id) == "refunded 30 to A"
+    with pytest.raises(placet.AlreadyExecuted):
+        guarded.resume(pending.task_id)
+    assert ran == [("A", 30.0)]
+
+    def pay(customer: str, token: str) -> str:
+        return customer
+
+    secret = client.require_approval(kind="pay", redact=("token",), blocking=False)(pay)
+    waiting = secret("A", token="tok_4242")
+    with pytest.raises(UsageError, match="redacts token"):
+        secret.resume(waiting.task_id)
+    with pytest.raises(UsageError, match="is not a call to"):
+        secret.resume(pending.task_id)
