@@ -4,7 +4,8 @@ One round trip: the agent asks to run ``refund`` (a review item is made), a
 person in another process approves it, and the agent is resumed and the
 tool runs. The ways: the SDK's ``@require_approval`` (the baseline), the
 LangGraph integration (``PlacetInterrupts`` on a ``SqliteSaver``), the MCP
-server (``placet mcp`` over stdio, the ``mcp`` SDK's client), the OpenAI
+server (``placet mcp`` over stdio, the ``mcp`` SDK's client, with
+``start_run`` and ``finish_run`` around the tool), the OpenAI
 Agents SDK helper (a scripted ``Model``) and the Pydantic AI helper (a
 ``FunctionModel``). The person is a decider process started once, which
 approves every waiting task as soon as it sees it (``wait_for_change``).
@@ -205,7 +206,12 @@ def mcp_way(session: Any) -> Trip:
         answer = (await session.call_tool("request_approval", request)).structured_content
         if answer["status"] != "approved":
             raise SystemExit(f"the MCP round trip was not approved: {answer}")
-        refund(**answer["arguments"])
+        go = (
+            await session.call_tool("start_run", {"task_id": answer["task_id"]})
+        ).structured_content
+        said = refund(**go["arguments"])  # the go-ahead, once, as the server's instructions ask
+        done = {"task_id": answer["task_id"], "ok": True, "result": said}
+        await session.call_tool("finish_run", done)
 
     return trip
 

@@ -4,8 +4,8 @@
 
 Each way drives its real package: the SDK's ``@require_approval`` in a plain
 loop, a LangGraph graph (a SqliteSaver on a file), ``placet mcp`` over stdio
-with the ``mcp`` SDK's client, the OpenAI Agents SDK with a scripted
-``Model``, Pydantic AI with a ``FunctionModel``. The plan is a list of
+with the ``mcp`` SDK's client (``start_run`` before the tool runs), the OpenAI
+Agents SDK with a scripted ``Model``, Pydantic AI with a ``FunctionModel``. The plan is a list of
 batches; each batch is the tool calls the agent makes in one turn (all
 pending at once), the next batch comes once the agent has the answers. The
 tool is ``refund(customer, amount)``; each run of it appends a line to
@@ -191,10 +191,19 @@ def run_mcp(run_id: str, mode: str, plan: Plan) -> list[str]:
             answer = (await agent.call_tool("request_approval", arguments)).structured_content
             if answer["status"] != "pending":
                 break
-        if answer["status"] == "approved":
-            into[index] = refund(**answer["arguments"])
-        else:
+        if answer["status"] != "approved":
             into[index] = str(answer.get("reason") or answer["message"])
+            return
+        # The go-ahead, once per approval: a process resumed after a crash is told
+        # "already_started" for a call another process ran.
+        start = await agent.call_tool("start_run", {"task_id": answer["task_id"]})
+        go = start.structured_content
+        if go["status"] != "started":
+            into[index] = str(go["message"])
+            return
+        into[index] = refund(**go["arguments"])
+        finish = {"task_id": answer["task_id"], "ok": True, "result": into[index]}
+        await agent.call_tool("finish_run", finish)
 
     async def agent_run() -> None:
         async with Client(params) as agent:

@@ -205,3 +205,30 @@ def test_a_guarded_call_resumes_by_task_id_once_and_never_with_secrets(
         secret.resume(waiting.task_id)
     with pytest.raises(UsageError, match="is not a call to"):
         secret.resume(pending.task_id)
+
+
+# -- the MCP server's go-ahead ------------------------------------------------------------------
+
+
+def test_mcp_start_run_gives_the_go_ahead_once_and_finish_run_records_how_it_went(
+    client: placet.Client,
+) -> None:
+    from placet.domain.executions import execution_of
+    from placet.domain.policy import Role
+    from placet.errors import ConflictError
+    from placet.integrations.mcp.desk import CallRequest, Desk
+
+    desk, asker = Desk(client.engine), person("agent", Role.REQUESTER)
+    task = desk.request_approval(asker, CallRequest("refund", {"customer": "A", "amount": 30}))
+    with pytest.raises(ConflictError, match="not an approved call"):
+        desk.start_run(asker, task.id)
+    client.engine.decide(
+        DecisionRequest(task.id, DecisionKind.EDIT, RITA, text='{"customer": "A", "amount": 20}')
+    )
+    go = desk.start_run(asker, task.id)
+    assert go["status"] == "started" and go["arguments"] == {"customer": "A", "amount": 20}
+    again = desk.start_run(asker, task.id)
+    assert again["status"] == "already_started" and "arguments" not in again
+    desk.finish_run(asker, task.id, True, "refunded 20 to A")
+    run = execution_of(client.engine.detail(task.id).events)
+    assert run is not None and run.ok is True and not run.unfinished
