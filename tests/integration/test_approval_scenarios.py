@@ -5,7 +5,7 @@ server (``placet mcp`` over stdio), the OpenAI Agents SDK helper and the
 Pydantic AI helper. Each agent is a real program on the real package with its
 own scripted model (``agent_programs.py``), run as a subprocess; people
 decide from this process through an engine of their own, as any channel
-does. The seven scenarios:
+does. On SQLite, then PostgreSQL. The seven scenarios:
 
 1. approve runs the action once; reject never runs it, and the agent gets the reason;
 2. three approvals pending in one run, decided out of order: each reaches its own call;
@@ -93,8 +93,9 @@ class Program:
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    world = World(tmp_path, f"sqlite:///{tmp_path / 'placet.db'}")
+def world(tmp_path: Path, url: str) -> Iterator[World]:
+    """A folder and a database (SQLite, then PostgreSQL) that agents and people share."""
+    world = World(tmp_path, url)
     yield world
     world.close()
 
