@@ -77,8 +77,7 @@ def connect() -> Any:
 
 
 def run_sdk(run_id: str, mode: str, plan: Plan) -> list[str]:
-    import placet
-
+    """A plain loop; after a restart, ``guarded.resume`` takes up the run's waiting calls."""
     client = connect()
     guarded = client.require_approval(kind=f"refund-{run_id}", blocking=False)(refund)
     outputs: list[str] = []
@@ -93,7 +92,6 @@ def run_sdk(run_id: str, mode: str, plan: Plan) -> list[str]:
         return outputs
     finally:
         client.close()
-    del placet
 
 
 def _sdk_waiting(client: Any, kind: str) -> list[Any]:
