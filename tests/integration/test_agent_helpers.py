@@ -20,7 +20,7 @@ import pytest
 from agents import Agent as OpenAIAgent
 from agents import function_tool
 from pydantic import Field
-from pydantic_ai import Agent, DeferredToolRequests
+from pydantic_ai import Agent, DeferredToolRequests, ToolApproved
 from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
@@ -123,15 +123,26 @@ def test_pydantic_ai_an_edit_outside_the_tools_schema_is_refused_before_it_runs(
     assert "do not fit the tool's schema" in said and "amount" in said
 
 
-def test_pydantic_ai_a_decision_is_handed_over_once(client: placet.Client) -> None:
+def test_pydantic_ai_your_own_loop_gets_the_results_once_and_the_history_as_edited(
+    client: placet.Client,
+) -> None:
     agent, _ = pydantic_agent(30)
     deferred = PlacetDeferred(client)
     first = asyncio.run(agent.run("go"))
     assert isinstance(first.output, DeferredToolRequests)
     tasks = deferred.request(first.output, "r1", first.all_messages(), agent)
-    deciding(client, DecisionKind.APPROVE).join()
+    deciding(client, DecisionKind.EDIT, text='{"customer": "A", "amount": 5}').join()
     results = deferred.results(tasks)
-    assert set(results.approvals) == {"c1"}
+    approval = results.approvals["c1"]
+    assert isinstance(approval, ToolApproved)
+    assert approval.override_args == {"customer": "A", "amount": 5}
+    history = deferred.messages(tasks)
+    calls = [p for m in history if isinstance(m, ModelResponse) for p in m.parts]
+    assert [p.args for p in calls if isinstance(p, ToolCallPart)] == [
+        {"customer": "A", "amount": 5}
+    ]
+    second = asyncio.run(agent.run(message_history=history, deferred_tool_results=results))
+    assert second.output == "done" and ran == [("A", 5)]
     with pytest.raises(AlreadyResumed):
         deferred.results(tasks)
     with pytest.raises(UsageError, match="no tool call waiting"):
