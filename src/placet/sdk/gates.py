@@ -27,7 +27,7 @@ from placet.domain.toolcalls import (
     restore_redacted,
     shown_arguments,
 )
-from placet.errors import ConflictError, PausedError, PlacetError
+from placet.errors import ConflictError, PausedError, PlacetError, UsageError
 from placet.handlers.base import keyed
 
 if TYPE_CHECKING:
@@ -110,6 +110,24 @@ class Gate:
         text = json.dumps(shown, indent=2, ensure_ascii=False, default=str)
         task = self.client.engine.propose(self.kind, {"call": call}, self.client.requester, text)
         return PendingCall(self, task.id, real)
+
+    def resume(self, task_id: str, timeout: float | None = None) -> Any:
+        """Wait for an earlier call's decision and run it once: a new process after a restart.
+
+        The arguments are the ones stored with the task; a gate that redacts
+        some cannot resume, as their real values were never stored.
+        """
+        task = self.client.engine.get(task_id)
+        call = task.input.get("call")
+        if task.kind != self.kind or not isinstance(call, dict):
+            raise UsageError(f"task {task_id} is not a call to {self.name}")
+        if self.redact:
+            hidden = ", ".join(sorted(self.redact))
+            raise UsageError(
+                f"{self.name} redacts {hidden}, whose values were never stored: "
+                "a call to it cannot be resumed in another process; call it again"
+            )
+        return self.finish(task_id, dict(call["arguments"]), timeout)
 
     def finish(self, task_id: str, real: JsonObject, timeout: float | None) -> Any:
         """Wait for the decision; run once on approval (never while paused), else raise Rejected.
@@ -197,9 +215,11 @@ def guard(
 ) -> Callable[..., Any]:
     """The guarded version of ``function`` (a coroutine function stays one)."""
     gate = Gate(client, function, kind, redact, timeout)
-    if inspect.iscoroutinefunction(function):
-        return _async_wrapper(gate, blocking)
-    return _sync_wrapper(gate, blocking)
+    wrapper = _async_wrapper(gate, blocking) if inspect.iscoroutinefunction(function) else None
+    guarded = wrapper or _sync_wrapper(gate, blocking)
+    # ``guarded.resume(task_id)``: an earlier call's decision, waited on and run once.
+    guarded.resume = gate.resume  # type: ignore[attr-defined]
+    return guarded
 
 
 def _sync_wrapper(gate: Gate, blocking: bool) -> Callable[..., Any]:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from placet.domain import jsontext
 from placet.domain.controls import Pause
 from placet.domain.decisions import DecisionRequest
+from placet.domain.executions import EXECUTED, STARTED
 from placet.domain.limits import MAX_NAME, MAX_NOTE
 from placet.domain.models import DecisionKind, JsonObject, Task, TaskKind, TaskStatus
 from placet.domain.policy import Permission, Principal, may
@@ -192,6 +193,49 @@ class Desk:
         )
         return [views.summary_of(task) for task in found]
 
+    # -- running an approved call once -------------------------------------------------------
+
+    def start_run(self, principal: Principal, task_id: str) -> JsonObject:
+        """The go-ahead to run an approved call, given once: later asks are told it started.
+
+        The same compare-and-set as a guarded call's (``Engine.start_execution``), so
+        of two agent processes (or one retried after a restart) exactly one runs it.
+        """
+        task = self.task_for(principal, task_id)
+        if task.status is not TaskStatus.APPROVED or "call" not in task.input:
+            raise ConflictError(
+                f"task {task.id} is not an approved call ({views.status_of(task)}): "
+                "do not run it; check_request says where it stands"
+            )
+        view = self.view(task.id)
+        if view["status"] != "approved":  # a pause holds it: the view says so
+            return view
+        tool = view["tool"]
+        try:
+            self.engine.start_execution(task.id, principal.name, _run_key(task.id))
+        except ConflictError:
+            return {
+                "status": "already_started", "run": False, "task_id": task.id, "tool": tool,
+                "message": f"{tool} for task {task.id} was already started: do not run it again.",
+            }  # fmt: skip
+        return {
+            "status": "started", "run": True, "task_id": task.id, "tool": tool,
+            "arguments": view["arguments"],
+            "message": f"Run {tool} now, once, with exactly these arguments; then call "
+            "finish_run with how it went.",
+        }  # fmt: skip
+
+    def finish_run(self, principal: Principal, task_id: str, ok: bool, result: str) -> JsonObject:
+        """Record how the run of an approved call went, in its audit trail."""
+        _check_text("result", result, MAX_NOTE)
+        task = self.task_for(principal, task_id)
+        if not any(event.type == STARTED for event in self.engine.detail(task.id).events):
+            raise ConflictError(f"task {task.id} was never started: call start_run first")
+        outcome = {"result": result} if ok else {"error": result or "failed"}
+        payload: JsonObject = {"idempotency_key": _run_key(task.id), "ok": ok, **outcome}
+        self.engine.record(task.id, principal.name, EXECUTED, payload)
+        return {"status": "recorded", "task_id": task.id, "message": "Recorded."}
+
     # -- answering in place -------------------------------------------------------------
 
     def may_answer(self, principal: Principal, task: Task) -> bool:
@@ -245,6 +289,10 @@ def _key(principal: Principal, request_id: str | None) -> str | None:
     _check_text("request id", request_id, MAX_NAME, required=True)
     digest = hashlib.sha256(f"{principal.name}\x1f{request_id}".encode()).hexdigest()
     return f"mcp:{digest}"
+
+
+def _run_key(task_id: str) -> str:
+    return f"placet:{task_id}:execute"  # a guarded call's key: one run per approval, whoever runs
 
 
 def _reused(request_id: str | None, task: Task) -> ConflictError:

@@ -75,7 +75,10 @@ is "approved", once, with the answer's "arguments" (a reviewer may have edited t
 never run the original ones then). Any other status (rejected, pending, paused,
 cancelled, expired, failed) means do not run it. "pending" means nobody has decided yet,
 "paused" that Placet's kill switch holds it: call wait_for_decision with the task_id
-later. Give a request_id of your own so that a retried request is the same request.
+later. Right before running an approved action, call start_run with its task_id and run
+it only when that says "started" (it says so once, to one caller: a retry after a restart
+is told "already_started"); afterwards call finish_run with how it went.
+Give a request_id of your own so that a retried request is the same request.
 ask_person asks a person a question.
 """
 
@@ -113,6 +116,8 @@ def build_server(
     server.add_tool(tools.ask_person, annotations=changes)
     server.add_tool(tools.check_request, annotations=reads)
     server.add_tool(tools.wait_for_decision, annotations=reads)
+    server.add_tool(tools.start_run, annotations=changes)
+    server.add_tool(tools.finish_run, annotations=changes)
     server.resource(
         "placet://pending", name="pending", mime_type="application/json",
         description="The requests waiting for a person that you may see, oldest first.",
@@ -197,6 +202,22 @@ class Tools:
             if task is None:
                 task = await _run(self.desk.task_for, principal, task_id)
             return await self._settle(ctx, principal, task, timeout_seconds)
+
+    async def start_run(self, task_id: str) -> dict[str, Any]:
+        """Call right before running an approved action: "started" (with the arguments) once.
+
+        Any later call for the same task, from any process, says "already_started": then do
+        not run it. A request that is not approved (or paused) is refused or says why.
+        """
+        with _as_tool_error():
+            principal = await self._principal()
+            return await _run(self.desk.start_run, principal, task_id)
+
+    async def finish_run(self, task_id: str, ok: bool, result: str = "") -> dict[str, Any]:
+        """Record how the run of an approved action went (ok, and its result or error)."""
+        with _as_tool_error():
+            principal = await self._principal()
+            return await _run(self.desk.finish_run, principal, task_id, ok, result)
 
     # -- resources --------------------------------------------------------------------
 
