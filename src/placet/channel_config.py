@@ -75,7 +75,20 @@ def read_channels(
         found = attempt(functools.partial(_webhook, name, table, path, shared, env), None)
         if found is not None:
             webhooks[name] = found
-    return ch.ChannelSettings(webhooks, alert_after)
+    email = None
+    if ch.EMAIL in raw:
+        email = attempt(lambda: read_email(raw[ch.EMAIL], path, shared, env), None)
+    return ch.ChannelSettings(webhooks, alert_after, email)
+
+
+def read_email(table: Any, path: Path, shared: _Shared, env: Mapping[str, str]) -> ch.Email:
+    """``[channels.email]`` (see ``placet.email_config``)."""
+    # Imported here: that module reads with this one's helpers.
+    from placet.email_config import email_channel
+
+    return email_channel(
+        table, path, (shared.max_attempts, shared.retry_delay, shared.timeout), env
+    )
 
 
 class _Shared:
