@@ -291,3 +291,22 @@ def test_logging_in_to_the_smtp_server(tmp_path: Path) -> None:
             type(channel)(**{**channel.__dict__, "password": "wrong"}), None
         ).send_message(got.message, time.monotonic())
         assert not wrong.ok and "535" in (wrong.error or "")
+
+
+def test_the_reject_link_asks_for_a_reason_and_keeps_it(
+    world: WebWorld, smtp: SmtpReceiver
+) -> None:
+    task, got = request_and_mail(world, smtp)
+    path = links_in(got)["reject"]
+    browser = world.client()
+    token = csrf_of(browser.get(path).text)
+    empty = browser.post(path, data={"csrf_token": token, "reason": " "})
+    assert empty.status_code == 409 and "a rejection needs a reason" in empty.text
+    status, text = confirm(browser, path, reason="Too long.")  # the use was given back
+    assert status == 200 and "Rejected as ana" in text
+    (decision,) = world.engine.detail(task.id).decisions
+    assert (decision.kind, decision.actor, decision.reason) == (
+        DecisionKind.REJECT,
+        "ana",
+        "Too long.",
+    )

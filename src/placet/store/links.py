@@ -62,7 +62,11 @@ class LinkStore:
 
     def claim(self, use: LinkUse) -> LinkUse | None:
         """Record a link's use; None when it is now ours, else the use that came first."""
-        statement = self._insert(link_uses).on_conflict_do_nothing(index_elements=["link_id"])
+        statement = (
+            self._insert(link_uses)
+            .on_conflict_do_nothing(index_elements=["link_id"])
+            .returning(U.link_id)  # a row back: ours (rowcount is not told on every driver)
+        )
         row = {
             "link_id": use.link_id,
             "task_id": use.task_id,
@@ -72,7 +76,7 @@ class LinkStore:
             "outcome": use.outcome,
         }
         with self._tables.write() as conn:
-            if conn.execute(statement, row).rowcount == 1:
+            if conn.execute(statement, row).first() is not None:
                 return None
             first = conn.execute(sa.select(link_uses).where(U.link_id == use.link_id)).one()
         return _use(first)
