@@ -19,7 +19,8 @@ from email.utils import parseaddr
 
 from placet.domain.decisions import DecisionRequest
 from placet.domain.ids import new_id
-from placet.domain.links import APPROVE, CALLBACK, REJECT, Link, LinkRefused, read, sign
+from placet.domain.links import APPROVE, CALLBACK, REJECT, Link, LinkRefused, read
+from placet.domain.links import url as link_url
 from placet.domain.models import DecisionKind, Task, TaskStatus
 from placet.domain.notifications import iso
 from placet.domain.policy import Principal
@@ -94,22 +95,18 @@ class LinkDesk:
         self.engine.links().settle(link.id, f"{verdict}d by {link.account}")
         return task
 
-    def mint_callback(self, task: Task, principal: Principal) -> str | None:
-        """A callback URL's token for this person on this task's current draft (None when
-        the task awaits no review)."""
+    def mint_callback(self, task: Task, principal: Principal) -> Link | None:
+        """A callback link for this person on this task's current draft (None when the
+        task awaits no review)."""
         if task.status is not TaskStatus.AWAITING_REVIEW or task.current_draft_id is None:
             return None
         expires = self._clock() + CALLBACK_SECONDS
-        link = Link(
-            new_id(),
-            task.id,
-            task.current_draft_id,
-            task.version,
-            principal.name,
-            CALLBACK,
-            expires,
-        )
-        return sign(link, self._key)
+        draft, version = task.current_draft_id, task.version
+        return Link(new_id(), task.id, draft, version, principal.name, CALLBACK, expires)
+
+    def url(self, link: Link, base_url: str) -> str:
+        """The link's signed address under ``base_url``."""
+        return link_url(base_url, link, self._key)
 
     # -- why a link would not work ------------------------------------------------
 

@@ -13,6 +13,7 @@ from fastapi import APIRouter
 
 from placet.web.api import (
     accounts,
+    callbacks,
     controls,
     docs,
     examples,
@@ -25,7 +26,17 @@ from placet.web.api import (
 
 router = APIRouter(prefix="/api/v1")
 # In this order in the OpenAPI document.
-for part in (tasks, examples, live, accounts, handlers, notifications, controls, lessons):
+for part in (
+    tasks,
+    examples,
+    live,
+    accounts,
+    handlers,
+    notifications,
+    controls,
+    lessons,
+    callbacks,
+):
     router.include_router(part.router)
 
 __all__ = ["docs", "router"]
