@@ -82,7 +82,10 @@ def mint(task_id: TaskId, request: Request, svc: Svc, who: Caller) -> Any:
     response_model=CallbackOut,
     tags=["callbacks"],
     summary="Decide through a callback URL (no other credentials)",
-    responses={**errors(403, 404, 409, 422, 503), 410: {"description": "Used, expired or stale."}},
+    responses={
+        **errors(400, 403, 404, 409, 422, 503),
+        410: {"description": "Used, expired or stale."},
+    },
 )
 def callback(token: Token, body: CallbackIn, request: Request, svc: Svc) -> Any:
     """Approve or reject as the URL's account, once; 410 with the reason when it cannot."""
