@@ -56,12 +56,13 @@ class _Handler:
         self.receiver = receiver
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        self.receiver.begun(str(message["Message-ID"]))
         answer, delay = self.receiver.next_answer()
         if delay:
             await asyncio.sleep(delay)
         if answer is not None:
             return answer
-        message = message_from_bytes(envelope.content, policy=policy.default)
         assert isinstance(message, EmailMessage)
         login = session.auth_data.login.decode() if session.auth_data else None
         got = Got(envelope.mail_from, tuple(envelope.rcpt_tos), message, login)
@@ -76,6 +77,7 @@ class SmtpReceiver:
         self.host, self.port = "127.0.0.1", free_port()
         self.users = users
         self.messages: list[Got] = []
+        self.started: list[str] = []  # the Message-ID of each message handed over, answered or not
         self._script: deque[tuple[str | None, float]] = deque()
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
@@ -114,6 +116,21 @@ class SmtpReceiver:
     def next_answer(self) -> tuple[str | None, float]:
         with self._lock:
             return self._script.popleft() if self._script else (None, 0.0)
+
+    def begun(self, message_id: str) -> None:
+        with self._arrived:
+            self.started.append(message_id)
+            self._arrived.notify_all()
+
+    def wait_for_start(self, count: int) -> list[str]:
+        """The Message-IDs of the first ``count`` messages handed over (before any answer)."""
+        deadline = time.monotonic() + WAIT_SECONDS
+        with self._arrived:
+            while len(self.started) < count:
+                left = deadline - time.monotonic()
+                assert left > 0, f"only {len(self.started)} of {count} messages were handed over"
+                self._arrived.wait(left)
+            return self.started[:count]
 
     def record(self, got: Got) -> None:
         with self._arrived:
