@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from placet.channels.email import send_test_email
+from placet.channels.email import message_id_of, send_test_email
 from placet.channels.webhook import Sent, WebhookSender
 from placet.domain.channels import Email, Webhook
 from placet.domain.deliveries import DeliveryStatus
@@ -83,7 +83,7 @@ def send_test(engine: Engine, channel: Webhook | Email, to: str | None = None) -
     """Send a test message to a channel now (not through the outbox); its id and how it went."""
     message_id = webhook_id(new_id())
     if isinstance(channel, Email):
-        return message_id, send_test_email(channel, message_id, to)
+        return message_id_of(message_id, channel.sender), send_test_email(channel, message_id, to)
     body = body_text(test_body(channel.address, time.time(), engine.settings.base_url))
     sender = WebhookSender(channel)
     try:
