@@ -310,3 +310,29 @@ def test_the_reject_link_asks_for_a_reason_and_keeps_it(
         "ana",
         "Too long.",
     )
+
+
+def test_a_failing_smtp_server_shows_on_the_task_page_the_banner_readyz_and_metrics(
+    tmp_path: Path,
+) -> None:
+    alarm = '[channels]\nalert_after = "1s"\n'  # a table may follow its sub-table in TOML
+    with SmtpReceiver() as smtp, web_world(tmp_path, toml(smtp.port) + alarm) as world:
+        world.add_user("ana", "reviewer")
+        world.add_user("alice", "requester")
+        set_email(world.engine, "ana", "ana@example.com", "admin")
+        watch = world.services.channel_watch
+        assert watch is not None
+        watch.kept_seconds = 0.0
+        client = world.client()
+        smtp.answer(*["421 4.7.0 <script>x</script> going down"] * 20)
+        task = world.awaiting_review(requester="alice", kind="memo", values={"topic": "x"})
+        send_all(world)
+        time.sleep(1.2)  # alert_after is 1s
+        browser, _ = world.session_client("ana")
+        page = browser.get(f"/tasks/{task.id}").text
+        assert "ana &lt;ana@example.com&gt;" in page and "421 4.7.0" in page
+        assert "<script>x</script>" not in page
+        assert "Notifications are not getting out." in browser.get("/").text
+        ready = client.get("/readyz").json()
+        assert ready["status"] == "degraded" and "email has failed for" in ready["detail"]
+        assert 'placet_channel_alerts_total{channel="email"} 1.0' in client.get("/metrics").text
