@@ -12,6 +12,7 @@ ask for a login (``users={"placet": "pw"}``; over plain SMTP, as loopback allows
 from __future__ import annotations
 
 import asyncio
+import ssl
 import threading
 import time
 from collections import deque
@@ -73,7 +74,12 @@ class _Handler:
 class SmtpReceiver:
     """A running SMTP server on 127.0.0.1."""
 
-    def __init__(self, users: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        users: dict[str, str] | None = None,
+        starttls: ssl.SSLContext | None = None,
+        implicit_tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.host, self.port = "127.0.0.1", free_port()
         self.users = users
         self.messages: list[Got] = []
@@ -83,7 +89,11 @@ class SmtpReceiver:
         self._arrived = threading.Condition(self._lock)
         options: dict[str, Any] = {}
         if users is not None:
-            options.update(authenticator=self._authenticate, auth_require_tls=False)
+            options.update(authenticator=self._authenticate, auth_require_tls=starttls is not None)
+        if starttls is not None:  # STARTTLS offered, and required before anything is sent
+            options.update(tls_context=starttls, require_starttls=True)
+        if implicit_tls is not None:  # TLS from the first byte (port 465's way)
+            options.update(ssl_context=implicit_tls)
         self._controller = Controller(_Handler(self), hostname=self.host, port=self.port, **options)
 
     def _authenticate(

@@ -13,13 +13,15 @@ from urllib.parse import urlsplit
 import pytest
 from starlette.testclient import TestClient
 
-from placet.channels.email import EmailSender
+from placet.channels.email import EmailSender, send_test_email
 from placet.channels.outbox import NotificationRunner
+from placet.domain.channels import Email
 from placet.domain.deliveries import DeliveryStatus
 from placet.domain.links import APPROVE, Link, sign
 from placet.domain.models import DecisionKind, Task, TaskStatus
 from placet.engine import DecisionRequest
 from placet.engine.links import set_email
+from tests.integration.certificates import loopback_certificate, server_context
 from tests.integration.smtp_receiver import Got, SmtpReceiver
 from tests.integration.web_helpers import WebWorld, csrf_of, web_world
 from tests.xss_corpus import assert_inert, corpus_markdown
@@ -281,8 +283,6 @@ def test_logging_in_to_the_smtp_server(tmp_path: Path) -> None:
         channel = settings.channels.email
         assert channel is not None and channel.password == "s3cret"
         assert "s3cret" not in repr(channel)
-        from placet.channels.email import send_test_email
-
         sent = send_test_email(channel, "msg_01TEST", "ops@example.com")
         assert sent.ok, sent.error
         (got,) = smtp.wait_for(1)
@@ -336,3 +336,23 @@ def test_a_failing_smtp_server_shows_on_the_task_page_the_banner_readyz_and_metr
         ready = client.get("/readyz").json()
         assert ready["status"] == "degraded" and "email has failed for" in ready["detail"]
         assert 'placet_channel_alerts_total{channel="email"} 1.0' in client.get("/metrics").text
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_tls_and_starttls_check_the_certificate_then_log_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, security: str
+) -> None:
+    cert, key = loopback_certificate(tmp_path)
+    context = server_context(cert, key)
+    tls = {"starttls": context} if security == "starttls" else {"implicit_tls": context}
+    with SmtpReceiver(users={"placet": "s3cret"}, **tls) as smtp:  # type: ignore[arg-type]
+        channel = Email(
+            "127.0.0.1", smtp.port, security, "placet@example.com", "placet", "s3cret", "k"
+        )
+        untrusted = send_test_email(channel, "msg_01UNTRUSTED", "ops@example.com")
+        assert not untrusted.ok and "CERTIFICATE_VERIFY_FAILED" in (untrusted.error or "")
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # now the client trusts it
+        sent = send_test_email(channel, "msg_01TRUSTED", "ops@example.com")
+        assert sent.ok, sent.error
+        (got,) = smtp.wait_for(1)
+        assert got.login == "placet" and got.message_id == "<msg_01TRUSTED@example.com>"
