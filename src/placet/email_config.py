@@ -60,6 +60,12 @@ def email_channel(
     if not isinstance(table, dict):
         raise ConfigError(f'{where} must be a table, such as smtp_host = "smtp.example.com"')
     _refuse_secrets(table, where, PASSWORD_VARIABLE)
+    named = sorted(key for key, value in table.items() if isinstance(value, dict))
+    if named:
+        raise ConfigError(
+            f"{where} is one table (one SMTP server; notify names the people): put smtp_host "
+            f"and the rest directly under [channels.email], not in [channels.email.{named[0]}]"
+        )
     _reject_unknown(set(table), EMAIL_KEYS, where)
     security = table.get("security", "starttls")
     if security not in ch.SECURITIES:
