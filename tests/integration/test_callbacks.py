@@ -79,3 +79,15 @@ def test_forged_stale_and_unpermitted_urls_are_refused(world: WebWorld) -> None:
     assert world.engine.get(task.id).status is TaskStatus.AWAITING_REVIEW
     decided = world.engine.detail(task.id)
     assert [d.kind.value for d in decided.decisions] == ["revise"]
+
+
+def test_the_task_view_offers_a_callback_url_to_whoever_may_decide(world: WebWorld) -> None:
+    task = world.awaiting_review(requester="alice")
+    mine = world.client_as("rita").get(f"/api/v1/tasks/{task.id}").json()["callback_url"]
+    assert mine.startswith("http") and "/api/v1/callbacks/" in mine
+    theirs = world.client_as("alice").get(f"/api/v1/tasks/{task.id}").json()
+    assert theirs["callback_url"] is None  # the requester may not decide their own task
+    done = world.client().post(urlsplit(mine).path, json={"decision": "approve"})
+    assert done.json()["decided_as"] == "rita"
+    after = world.client_as("rita").get(f"/api/v1/tasks/{task.id}").json()
+    assert after["callback_url"] is None  # nothing awaits review any more

@@ -16,10 +16,13 @@ from fastapi import APIRouter, HTTPException, Path, Request
 from pydantic import BaseModel, Field
 
 from placet.domain.links import CALLBACK, LinkRefused
+from placet.domain.models import Task, TaskStatus
 from placet.domain.notifications import iso
+from placet.domain.policy import Principal
 from placet.errors import PermissionDeniedError
 from placet.web.api.common import Caller, Svc, TaskId, errors, visible_task
 from placet.web.pages.links import desk
+from placet.web.services import Services
 
 router = APIRouter()
 Token = Annotated[str, Path(min_length=1, max_length=2000, description="The signed token.")]
@@ -75,6 +78,18 @@ def mint(task_id: TaskId, request: Request, svc: Svc, who: Caller) -> Any:
         version=link.version,
         expires_at=iso(link.expires_at),
     )
+
+
+def callback_url_for(request: Request, svc: Services, who: Principal, task: Task) -> str | None:
+    """A callback URL for the caller on the task's current draft, when they may decide it."""
+    if task.status is not TaskStatus.AWAITING_REVIEW:
+        return None
+    if not svc.engine.may_decide(who, task).allowed:
+        return None
+    links = desk(request, svc)
+    link = links.mint_callback(task, who)
+    base = svc.engine.settings.base_url or str(request.base_url)
+    return links.url(link, base) if link is not None else None
 
 
 @router.post(
