@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from placet.channels.email import links_for
 from placet.config import Settings
 from placet.domain.channels import ChannelSettings, Email
 from placet.domain.links import APPROVE, CALLBACK, REJECT, Link, LinkRefused, sign
@@ -133,3 +134,46 @@ def test_a_review_request_records_one_email_per_person(engines: tuple[Engine, En
     }
     assert body["draft"] == "A memo." and body["notice"]["type"] == "task.awaiting_review"
     assert before + EMAIL.link_seconds <= body["links_expire_at"] <= time.time() + 7 * 86400
+
+
+def test_reminders_and_escalations_write_too_and_their_links_decide(url: str) -> None:
+    timed = TaskKind(
+        "timed",
+        template="Memo on {q}",
+        reviewers=("group:legal",),
+        remind_after=3600.0,
+        escalate_after=7200.0,
+        escalate_to=("group:bosses",),
+    )
+    config = settings(url)
+    config.kinds[timed.name] = timed
+    config.groups["bosses"] = ("bo",)
+    engine = Engine(open_store(url), config, provider_for=lambda _name: FakeProvider())
+    try:
+        engine.accounts.add_user("bo", "a long enough password", ["reviewer"])
+        set_email(engine, "bo", "bo@example.com", "admin")
+        task = engine.propose(timed.name, {"q": "leave"}, "bob", "A memo.")
+        start = engine.get(task.id).updated_at
+        assert engine.fire_timers(start + 3600) == 1
+        assert engine.fire_timers(start + 7200) == 2  # the escalation, then reminder 2
+        told = [(n.event, n.recipient.split()[0]) for n in engine.notifications().for_task(task.id)]
+        reminded = sorted(who for event, who in told if event == "reminder")
+        assert reminded == ["ana", "ana", "bob", "bob", "lea", "lea"]
+        assert sorted(who for event, who in told if event == "escalated") == [
+            "ana",
+            "bo",
+            "bob",
+            "lea",
+        ]
+        escalated = next(
+            n
+            for n in engine.notifications().for_task(task.id)
+            if n.event == "escalated" and n.recipient.startswith("bo ")
+        )
+        links = links_for(json.loads(escalated.body), escalated.id, KEY, "https://p.example.com")
+        token = links[APPROVE].rsplit("/", 1)[1]
+        decided = LinkDesk(engine, KEY).use(token, APPROVE, None, "email")
+        assert decided.status is TaskStatus.APPROVED
+        assert [d.actor for d in engine.detail(task.id).decisions] == ["bo"]
+    finally:
+        engine.close(store_too=True)
