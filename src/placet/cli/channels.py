@@ -43,6 +43,18 @@ PLACET_WEBHOOK_OPS_SECRET=whsec_... (make one with: placet channels secret).
 Messages are signed as the Standard Webhooks specification says and sent by
 `placet worker` and `placet serve` after each change commits, at least once,
 retried with backoff; those that give up are listed by `placet channels failed`.
+
+E-mail: notify = ["email:ana", "email:group:legal"] writes to accounts (their
+address: placet users email ana ana@example.com), through one SMTP server:
+
+    \[channels.email]
+    smtp_host = "smtp.example.com"
+    security = "starttls"                     # or "tls", or "none"
+    from = "Placet <placet@example.com>"
+    username = "placet"        # its password: PLACET_EMAIL_PASSWORD
+
+Each message has signed, single-use approve / reject links (a confirmation
+page decides, never the link itself). Test: placet channels test email.
 """
 
 channels_app = typer.Typer(help=CHANNELS_HELP, no_args_is_help=True)
