@@ -47,7 +47,7 @@ retried with backoff; those that give up are listed by `placet channels failed`.
 E-mail: notify = ["email:ana", "email:group:legal"] writes to accounts (their
 address: placet users email ana ana@example.com), through one SMTP server:
 
-    \[channels.email]
+    \\[channels.email]
     smtp_host = "smtp.example.com"
     security = "starttls"                     # or "tls", or "none"
     from = "Placet <placet@example.com>"
