@@ -65,6 +65,8 @@ def test_users_email_sets_an_address_and_refuses_bad_ones(cli: Cli) -> None:
     assert cli("users", "add", "ana", "--role", "reviewer", "--password", PASSWORD).returncode == 0
     done = cli("users", "email", "ana", "ana@example.com")
     assert done.returncode == 0 and "ana: e-mail set to ana@example.com" in done.stderr
+    listed = cli("users", "list").stdout
+    assert re.search(r"ana\s+reviewer\s+ana@example\.com", listed), listed
     bad = cli("users", "email", "ana", "ana at example")
     assert bad.returncode != 0 and "is not an e-mail address" in bad.stderr
     nobody = cli("users", "email", "zed", "zed@example.com")

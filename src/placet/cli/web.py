@@ -183,14 +183,16 @@ def users_add(
 @handle_errors
 def users_list() -> None:
     """List accounts."""
-    with open_accounts() as (_engine, accounts):
+    with open_accounts() as (engine, accounts):
+        emails = engine.links().emails()
         table = Table(box=None, header_style="bold")
-        for column in ("name", "roles", "created", "state"):
+        for column in ("name", "roles", "e-mail", "created", "state"):
             table.add_column(column)
         for user in accounts.users():
             roles = ", ".join(sorted(role.value for role in user.roles))
             state = "disabled" if user.disabled else "active"
-            table.add_row(plain(user.name), roles, when(user.created_at), state)
+            email = plain(emails.get(user.name, ""))
+            table.add_row(plain(user.name), roles, email, when(user.created_at), state)
     print_table(table)
 
 
