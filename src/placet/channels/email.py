@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import smtplib
-import socket
 import ssl
 import time
 from dataclasses import dataclass
@@ -127,8 +126,11 @@ class EmailSender:
     def send_message(self, message: EmailMessage, started: float) -> Sent:
         """Hand one message to the SMTP server."""
         try:
-            with self._connect() as smtp:
+            smtp = self._connect()
+            try:
                 refused = smtp.send_message(message)
+            finally:
+                _quit(smtp)  # the server's answer to QUIT changes nothing of what it took
         except smtplib.SMTPResponseException as exc:
             error = exc.smtp_error
             said = error.decode("utf-8", "replace") if isinstance(error, bytes) else str(error)
@@ -153,7 +155,6 @@ class EmailSender:
                 channel.smtp_host,
                 channel.smtp_port,
                 timeout=timeout,
-                local_hostname=socket.getfqdn(),
             )
         try:
             if channel.security == "starttls":
@@ -167,6 +168,15 @@ class EmailSender:
 
     def close(self) -> None:
         """Nothing held between messages."""
+
+
+def _quit(smtp: smtplib.SMTP) -> None:
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        pass
+    finally:
+        smtp.close()
 
 
 def _account(body: str) -> str:
