@@ -26,17 +26,8 @@ from placet.web.api import (
 
 router = APIRouter(prefix="/api/v1")
 # In this order in the OpenAPI document.
-for part in (
-    tasks,
-    examples,
-    live,
-    accounts,
-    handlers,
-    notifications,
-    controls,
-    lessons,
-    callbacks,
-):
+for part in (tasks, examples, live, accounts, handlers, notifications, controls, lessons):
     router.include_router(part.router)
+router.include_router(callbacks.router)  # inbound callback URLs (issue 19)
 
 __all__ = ["docs", "router"]
