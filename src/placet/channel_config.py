@@ -202,6 +202,8 @@ def notify_problems(
                 f"{said}: {item!r}: unknown channel type {channel_type!r} "
                 f"(known: {', '.join(ch.CHANNEL_TYPES)})"
             )
+        elif channels.get(item) is None and channel_type == ch.EMAIL:
+            problems.append(f"{said}: {item!r} needs the e-mail channel: add [channels.email]")
         elif channels.get(item) is None:
             problems.append(f"{said}: {item!r} is no configured channel (configured: {configured})")
     return problems

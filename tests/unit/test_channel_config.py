@@ -169,3 +169,11 @@ def test_base_url_may_come_from_the_environment(
     ]
     monkeypatch.setenv("PLACET_BASE_URL", "https://review.example.org/placet/")
     assert load_settings(tmp_path).base_url == "https://review.example.org/placet"
+
+
+def test_an_email_address_without_the_email_channel_says_what_to_add(tmp_path: Path) -> None:
+    path = write(tmp_path, f'{KIND}notify = ["email:group:legal", "webhook:ops"]\n{OPS}')
+    assert problems(tmp_path) == [
+        f"{path} [kinds.reply] notify: 'email:group:legal' needs the e-mail channel: "
+        "add [channels.email]"
+    ]
