@@ -75,7 +75,20 @@ def read_channels(
         found = attempt(functools.partial(_webhook, name, table, path, shared, env), None)
         if found is not None:
             webhooks[name] = found
-    return ch.ChannelSettings(webhooks, alert_after)
+    email = None
+    if ch.EMAIL in raw:
+        email = attempt(lambda: read_email(raw[ch.EMAIL], path, shared, env), None)
+    return ch.ChannelSettings(webhooks, alert_after, email)
+
+
+def read_email(table: Any, path: Path, shared: _Shared, env: Mapping[str, str]) -> ch.Email:
+    """``[channels.email]`` (see ``placet.email_config``)."""
+    # Imported here: that module reads with this one's helpers.
+    from placet.email_config import email_channel
+
+    return email_channel(
+        table, path, (shared.max_attempts, shared.retry_delay, shared.timeout), env
+    )
 
 
 class _Shared:
@@ -189,6 +202,8 @@ def notify_problems(
                 f"{said}: {item!r}: unknown channel type {channel_type!r} "
                 f"(known: {', '.join(ch.CHANNEL_TYPES)})"
             )
+        elif channels.get(item) is None and channel_type == ch.EMAIL:
+            problems.append(f"{said}: {item!r} needs the e-mail channel: add [channels.email]")
         elif channels.get(item) is None:
             problems.append(f"{said}: {item!r} is no configured channel (configured: {configured})")
     return problems

@@ -119,13 +119,14 @@ def test_check_names_every_channel_problem_with_its_kind_and_setting(tmp_path: P
         "not 'slack'",
         f"{path} [channels]: unknown setting colour (allowed: alert_after, max_attempts, "
         "retry_delay, timeout)",
-        f"{path} [channels.email]: unknown channel type 'email' (known: webhook)",
         f'{path} [channels] alert_after must be a duration from 1s to 7d (such as "30s", "10m" '
         "or a number of seconds), not 'soon'",
         f"{path} [channels.webhook.ops] url must be an http:// or https:// address with a host, "
         "such as 'https://hooks.example.com/placet', not 'ftp://hooks.example.com'",
         f"{path} [channels.webhook.Bad]: a channel's name is lower-case letters, digits, - and _ "
         "(at most 63), not 'Bad'",
+        f"{path} [channels.email] is one table (one SMTP server; notify names the people): put "
+        "smtp_host and the rest directly under [channels.email], not in [channels.email.team]",
         f"{path} [placet] base_url must be an http:// or https:// address with a host, such as "
         "'https://placet.example.com', not 'placet.example.com'",
         f"{path} [placet] notify: 'webhook:ops' is no configured channel (configured: none; "
@@ -138,10 +139,10 @@ def test_check_names_every_channel_problem_with_its_kind_and_setting(tmp_path: P
 
 
 def test_an_unknown_channel_type_in_notify_is_named(tmp_path: Path) -> None:
-    path = write(tmp_path, f'{KIND}notify = ["email:group:legal", "webhook:ops"]\n{OPS}')
+    path = write(tmp_path, f'{KIND}notify = ["sms:legal", "webhook:ops"]\n{OPS}')
     assert problems(tmp_path) == [
-        f"{path} [kinds.reply] notify: 'email:group:legal': unknown channel type 'email' "
-        "(known: webhook)"
+        f"{path} [kinds.reply] notify: 'sms:legal': unknown channel type 'sms' "
+        "(known: webhook, email)"
     ]
 
 
@@ -168,3 +169,11 @@ def test_base_url_may_come_from_the_environment(
     ]
     monkeypatch.setenv("PLACET_BASE_URL", "https://review.example.org/placet/")
     assert load_settings(tmp_path).base_url == "https://review.example.org/placet"
+
+
+def test_an_email_address_without_the_email_channel_says_what_to_add(tmp_path: Path) -> None:
+    path = write(tmp_path, f'{KIND}notify = ["email:group:legal", "webhook:ops"]\n{OPS}')
+    assert problems(tmp_path) == [
+        f"{path} [kinds.reply] notify: 'email:group:legal' needs the e-mail channel: "
+        "add [channels.email]"
+    ]

@@ -19,7 +19,7 @@ from placet.channels.notices import (
 )
 from placet.cli.common import EXIT_ERROR, actor_name, handle_errors, open_engine
 from placet.cli.render import err, out, plain, print_table, when
-from placet.domain.channels import EVENTS, secret_variable
+from placet.domain.channels import EVENTS, Email, Webhook, secret_variable
 from placet.domain.notifications import webhook_id
 from placet.domain.timers import shown_duration
 
@@ -43,6 +43,18 @@ PLACET_WEBHOOK_OPS_SECRET=whsec_... (make one with: placet channels secret).
 Messages are signed as the Standard Webhooks specification says and sent by
 `placet worker` and `placet serve` after each change commits, at least once,
 retried with backoff; those that give up are listed by `placet channels failed`.
+
+E-mail: notify = ["email:ana", "email:group:legal"] writes to accounts (their
+address: placet users email ana ana@example.com), through one SMTP server:
+
+    \\[channels.email]
+    smtp_host = "smtp.example.com"
+    security = "starttls"                     # or "tls", or "none"
+    from = "Placet <placet@example.com>"
+    username = "placet"        # its password: PLACET_EMAIL_PASSWORD
+
+Each message has signed, single-use approve / reject links (a confirmation
+page decides, never the link itself). Test: placet channels test email.
 """
 
 channels_app = typer.Typer(help=CHANNELS_HELP, no_args_is_help=True)
@@ -55,14 +67,15 @@ def list_channels() -> None:
     with open_engine() as engine:
         channels = engine.settings.channels
         rows = {row.channel: row for row in health(engine)}
-    if not channels.webhooks:
+    if not channels.any:
         err.print("no channel is configured: add [channels.webhook.NAME] to placet.toml")
         return
     table = Table(box=None)
     for header in ("channel", "url", "events", "state"):
         table.add_column(header)
     now = time.time()
-    for hook in sorted(channels.webhooks.values(), key=lambda h: h.name):
+    listed: list[Webhook | Email] = sorted(channels.webhooks.values(), key=lambda h: h.name)
+    for hook in listed + ([channels.email] if channels.email else []):
         row = rows.get(hook.address)
         if row is None or (row.last_ok_at is None and row.failing_since is None):
             state = "nothing sent yet"
@@ -71,14 +84,19 @@ def list_channels() -> None:
         else:
             state = f"failing for {shown_duration(row.failing_for(now))}: {row.last_error}"
         events = "all" if hook.events == EVENTS else ", ".join(hook.events)
-        table.add_row(hook.address, plain(hook.url), events, plain(state))
+        where = hook.url if isinstance(hook, Webhook) else f"smtp://{hook.recipient}"
+        table.add_row(hook.address, plain(where), events, plain(state))
     print_table(table)
 
 
 @channels_app.command("test")
 @handle_errors
 def test(
-    name: Annotated[str, typer.Argument(help="The channel: its name (ops) or webhook:ops.")],
+    name: Annotated[str, typer.Argument(help="The channel: its name (ops), webhook:ops, email.")],
+    to: Annotated[
+        Optional[str],  # noqa: UP045 - typer reads the annotation at run time on 3.10
+        typer.Option(help="E-mail: the address to send the test to (default: the From address)."),
+    ] = None,
 ) -> None:
     """Send a signed test message to a channel now, and say what happened.
 
@@ -87,8 +105,12 @@ def test(
     """
     with open_engine() as engine:
         channel = find_channel(engine, name)
-        message_id, sent = send_test(engine, channel)
-    said = f"{channel.address} → {channel.url}: {sent.said()} (webhook-id {message_id})"
+        message_id, sent = send_test(engine, channel, to)
+    if isinstance(channel, Email):
+        where = f"{to or channel.sender} through smtp://{channel.recipient}"
+        said = f"{channel.address} → {where}: {sent.said()} (Message-ID {message_id})"
+    else:
+        said = f"{channel.address} → {channel.url}: {sent.said()} (webhook-id {message_id})"
     if sent.ok:
         out.print(plain(said), soft_wrap=True)
         return

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 import socket
 import sys
@@ -19,7 +18,9 @@ from placet.cli.common import actor_name, handle_errors, open_engine, warn_of_mo
 from placet.cli.render import err, out, plain, print_table, when
 from placet.engine import Engine
 from placet.engine.accounts import Accounts, role_set_of
+from placet.engine.links import set_email
 from placet.errors import UsageError
+from placet.serverkey import server_key
 from placet.web.listen import address_of, listening_socket, url_of
 
 if TYPE_CHECKING:
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
 
 users_app = typer.Typer(help="Manage dashboard and API accounts.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Create, list and revoke API tokens.", no_args_is_help=True)
-SECRET_FILE = ".placet_secret"
 
 
 PasswordOption = Annotated[
@@ -67,15 +67,7 @@ def open_accounts() -> Iterator[tuple[Engine, Accounts]]:
 
 def secret_key() -> str:
     """PLACET_SECRET_KEY, or a key made once and kept in .placet_secret (mode 600)."""
-    configured = os.environ.get("PLACET_SECRET_KEY")
-    if configured:
-        return configured
-    path = Path(SECRET_FILE)
-    if not path.exists():
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
+    return server_key(Path.cwd())
 
 
 @handle_errors
@@ -191,15 +183,35 @@ def users_add(
 @handle_errors
 def users_list() -> None:
     """List accounts."""
-    with open_accounts() as (_engine, accounts):
+    with open_accounts() as (engine, accounts):
+        emails = engine.links().emails()
         table = Table(box=None, header_style="bold")
-        for column in ("name", "roles", "created", "state"):
+        for column in ("name", "roles", "e-mail", "created", "state"):
             table.add_column(column)
         for user in accounts.users():
             roles = ", ".join(sorted(role.value for role in user.roles))
             state = "disabled" if user.disabled else "active"
-            table.add_row(plain(user.name), roles, when(user.created_at), state)
+            email = plain(emails.get(user.name, ""))
+            table.add_row(plain(user.name), roles, email, when(user.created_at), state)
     print_table(table)
+
+
+@users_app.command("email")
+@handle_errors
+def users_email(
+    name: Annotated[str, typer.Argument(help="The user name.")],
+    address: Annotated[
+        Optional[str],  # noqa: UP045 - typer reads the annotation at run time on 3.10
+        typer.Argument(help="Their e-mail address; leave out with --remove."),
+    ] = None,
+    remove: Annotated[bool, typer.Option(help="Take the address away.")] = False,
+) -> None:
+    """Set the address a user's e-mail notifications go to ([channels.email])."""
+    if (address is None) != remove:
+        raise UsageError("give an address, or --remove: placet users email ana ana@example.com")
+    with open_accounts() as (engine, _accounts):
+        set_email(engine, name, address, actor_name())
+    err.print(f"{name}: e-mail {'removed' if remove else f'set to {address}'}")
 
 
 @users_app.command("passwd")

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 WEBHOOK = "webhook"
-CHANNEL_TYPES = (WEBHOOK,)
+EMAIL = "email"  # one SMTP server; notify names its people: email:NAME, email:group:NAME
+CHANNEL_TYPES = (WEBHOOK, EMAIL)
 # What a channel may hear of; "decided" is approved, rejected or expired.
 AWAITING_REVIEW, REMINDER, ESCALATED, DECIDED, FAILED = (
     "awaiting_review",
@@ -123,25 +124,84 @@ class Webhook:
         return event in self.events
 
 
+SECURITIES = ("starttls", "tls", "none")
+DEFAULT_LINK_SECONDS = 7 * 86400.0
+
+
+@dataclass(frozen=True)
+class Email:
+    """The e-mail channel: one SMTP server, and how long its signed links last.
+
+    Its address is ``email``; a ``notify`` list names whom it writes to,
+    ``email:NAME`` (an account) or ``email:group:NAME`` (each person of a group),
+    at the address each account has (``placet users email NAME ADDRESS``).
+    """
+
+    smtp_host: str
+    smtp_port: int
+    security: str  # starttls, tls (implicit, port 465) or none
+    sender: str  # the From address
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)  # from the environment
+    link_key: str = field(default="", repr=False)  # the server's key, which signs links
+    link_seconds: float = DEFAULT_LINK_SECONDS
+    events: tuple[str, ...] = EVENTS
+    timeout: float = DEFAULT_TIMEOUT
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    retry_delay: float = DEFAULT_RETRY_DELAY
+    name: str = EMAIL
+
+    @property
+    def address(self) -> str:
+        """``email``: the one e-mail channel, as notifications record it."""
+        return EMAIL
+
+    @property
+    def recipient(self) -> str:
+        """The SMTP server, as shown."""
+        return f"{self.smtp_host}:{self.smtp_port}"
+
+    def hears(self, event: str) -> bool:
+        """True when this channel is configured to hear of ``event``."""
+        return event in self.events
+
+
+def email_people(item: str) -> tuple[str | None, str | None]:
+    """``("ana", None)`` for ``email:ana``, ``(None, "legal")`` for ``email:group:legal``."""
+    _, name = split_address(item)
+    if name.startswith("group:"):
+        return None, name[len("group:") :]
+    return name, None
+
+
 @dataclass(frozen=True)
 class ChannelSettings:
     """Every configured channel, and when a failing one raises the alarm."""
 
     webhooks: Mapping[str, Webhook] = field(default_factory=dict)
     alert_after: float = DEFAULT_ALERT_AFTER  # seconds a channel may fail before the alarm
+    email: Email | None = None
 
-    def get(self, channel: str) -> Webhook | None:
-        """The channel at an address (``webhook:ops``), if configured."""
+    def get(self, channel: str) -> Webhook | Email | None:
+        """The channel at an address (``webhook:ops``, ``email``, ``email:ana``), if configured."""
         channel_type, _, name = channel.partition(":")
+        if channel_type == EMAIL:
+            return self.email
         return self.webhooks.get(name) if channel_type == WEBHOOK else None
 
     @property
     def addresses(self) -> tuple[str, ...]:
         """Every configured channel's address, sorted."""
-        return tuple(sorted(webhook.address for webhook in self.webhooks.values()))
+        found = [webhook.address for webhook in self.webhooks.values()]
+        return tuple(sorted(found + ([self.email.address] if self.email else [])))
 
-    def find(self, typed: str) -> Webhook | None:
+    @property
+    def any(self) -> bool:
+        """True when any channel is configured."""
+        return bool(self.webhooks) or self.email is not None
+
+    def find(self, typed: str) -> Webhook | Email | None:
         """The channel a person named: ``webhook:ops``, or just ``ops`` when that is unique."""
-        if ":" in typed:
+        if ":" in typed or typed == EMAIL:
             return self.get(typed)
         return self.webhooks.get(typed)

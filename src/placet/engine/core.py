@@ -167,7 +167,7 @@ class Engine(Reads):
         self.learning = Learner(self)  # lessons and examples (engine/learning.py)
         self.examples = Examples(self)  # examples from approved work (engine/examples.py)
         # Who hears of which changes: their notifications are written with them (the outbox).
-        self.notifier = Notifier(settings, self._kinds.get)
+        self.notifier = Notifier(settings, self._kinds.get, store.links().emails)
 
     # -- kinds and providers ---------------------------------------------------
 

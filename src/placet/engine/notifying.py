@@ -17,10 +17,11 @@ from collections.abc import Callable, Sequence
 
 from placet.config import Settings
 from placet.domain.changes import Change
-from placet.domain.channels import Webhook
+from placet.domain.channels import EMAIL, Email, Webhook, split_address
 from placet.domain.ids import new_id
 from placet.domain.models import TaskKind
 from placet.domain.notifications import Notice, body_of, body_text, event_of, with_notices
+from placet.engine.emailing import EmailsOf, email_notices, email_recipients, escalated_people
 
 KindOf = Callable[[str], TaskKind | None]
 
@@ -28,10 +29,13 @@ KindOf = Callable[[str], TaskKind | None]
 class Notifier:
     """Works out which channels hear of a change, and what each is told."""
 
-    def __init__(self, settings: Settings, kind_of: KindOf) -> None:
+    def __init__(
+        self, settings: Settings, kind_of: KindOf, emails_of: EmailsOf | None = None
+    ) -> None:
         self._settings = settings
         self._kind_of = kind_of
-        self._any = bool(settings.channels.webhooks)
+        self._any = settings.channels.any
+        self._emails_of: EmailsOf = emails_of or (lambda names: {})
 
     def attach(self, change: Change) -> Change:
         """The change with its notifications (the same change when there are none)."""
@@ -43,22 +47,37 @@ class Notifier:
         hearing = self.channels_for(change.task.kind, event)
         if not hearing:
             return change
-        return with_notices(change, self._notices(change, event, hearing))
+        webhooks = [channel for channel in hearing if isinstance(channel, Webhook)]
+        notices = self._notices(change, event, webhooks) if webhooks else []
+        email = next((channel for channel in hearing if isinstance(channel, Email)), None)
+        if email is not None:
+            notices += self._email_notices(change, event, email)
+        return with_notices(change, notices)
 
     def attach_last(self, changes: Sequence[Change]) -> list[Change]:
         """Changes applied together: only where the last leaves the task is told of (a
         draft the supervisor sends straight back never awaited a person's review)."""
         return [*changes[:-1], self.attach(changes[-1])] if changes else []
 
-    def channels_for(self, kind_name: str, event: str) -> list[Webhook]:
-        """The configured channels that hear of this event on tasks of this kind."""
+    def channels_for(self, kind_name: str, event: str) -> list[Webhook | Email]:
+        """The configured channels that hear of this event on tasks of this kind (each once)."""
         channels = self._settings.channels
-        found = []
+        found: list[Webhook | Email] = []
         for address in self._settings.notify_for(self._kind_of(kind_name)):
             channel = channels.get(address)
-            if channel is not None and channel.hears(event):
+            if channel is not None and channel.hears(event) and channel not in found:
                 found.append(channel)
         return found
+
+    def _email_notices(self, change: Change, event: str, channel: Email) -> list[Notice]:
+        """One notification per person the kind's ``email:`` items name."""
+        notify = self._settings.notify_for(self._kind_of(change.task.kind))
+        items = [item for item in notify if split_address(item)[0] == EMAIL]
+        extra = escalated_people(change, event)
+        people = email_recipients(items, self._settings.groups, extra)
+        return email_notices(
+            change, event, channel, people, self._emails_of, self._settings.base_url
+        )
 
     def _notices(self, change: Change, event: str, hearing: list[Webhook]) -> list[Notice]:
         body = body_text(body_of(change, event, self._settings.base_url))

@@ -19,6 +19,7 @@ from placet.engine.auditlog import AuditLog
 from placet.errors import AmbiguousIdError, NotFoundError
 from placet.store.base import Store
 from placet.store.deliveries import DeliveryStore
+from placet.store.links import LinkStore
 from placet.store.notifications import NotificationStore
 
 CANDIDATES_SHOWN = 5  # tasks an ambiguous id names in its error; enough to pick from
@@ -128,6 +129,10 @@ class Reads:
     def notifications(self) -> NotificationStore:
         """The notifications outbox and the channels' health, beside the tasks."""
         return self.store.notifications()
+
+    def links(self) -> LinkStore:
+        """Accounts' e-mail addresses and the signed links used, beside the tasks."""
+        return self.store.links()
 
     def change_token(self) -> int:
         """A value that changes whenever anything is committed (read it before reading state)."""

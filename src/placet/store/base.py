@@ -22,6 +22,7 @@ from placet.domain.queries import TaskFilter  # the port takes the domain's quer
 if TYPE_CHECKING:  # the side tables' adapters import this module's records
     from placet.store.auditlog import SqlAuditLog
     from placet.store.deliveries import DeliveryStore
+    from placet.store.links import LinkStore
     from placet.store.notifications import NotificationStore
 
 ClaimChange = Callable[[Task], Change | None]  # the change that claims a task, or None
@@ -223,6 +224,10 @@ class Store(Protocol):
 
     def notifications(self) -> NotificationStore:
         """The notifications outbox (written with each change) and the channels' health."""
+        ...
+
+    def links(self) -> LinkStore:
+        """Accounts' e-mail addresses and the signed links used (e-mail, callbacks)."""
         ...
 
     def close(self) -> None:

@@ -39,6 +39,8 @@ TABLES = (
     schema.examples,  # on SQLite, its full-text index follows by trigger
     schema.notifications,  # the outbox: what was sent, what gave up, what is still to send
     schema.channel_health,
+    schema.account_emails,  # where each account's e-mails go
+    schema.link_uses,  # the signed links already used: single use survives the move
 )
 # Tables whose integer ids the target numbers itself, in the source's order.
 RENUMBERED = (schema.audit_pending, schema.examples)

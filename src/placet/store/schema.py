@@ -342,3 +342,25 @@ channel_health = sa.Table(
     sa.Column("last_error", sa.Text, nullable=True),
     sa.Column("failures", sa.Integer, nullable=False),  # failed tries in a row
 )
+
+# -- e-mail addresses of accounts, and the signed links used (migration 0017) ----------
+
+account_emails = sa.Table(
+    "account_emails",
+    metadata,
+    sa.Column("user_name", sa.String(100), sa.ForeignKey("users.name"), primary_key=True),
+    sa.Column("email", sa.String(320), nullable=False),
+)
+
+# A signed link (an e-mail's approve / reject, an inbound callback URL) is used once:
+# its row is claimed by primary key before the decision, in any process.
+link_uses = sa.Table(
+    "link_uses",
+    metadata,
+    sa.Column("link_id", sa.String(80), primary_key=True),
+    sa.Column("task_id", sa.String(26), nullable=False),
+    sa.Column("account", sa.String(100), nullable=False),
+    sa.Column("action", sa.String(20), nullable=False),
+    sa.Column("used_at", sa.Float, nullable=False),
+    sa.Column("outcome", sa.Text, nullable=True),  # what the use decided, in words
+)

@@ -32,6 +32,7 @@ from placet.store.deliveries import DeliveryStore
 from placet.store.engines import make_engine
 from placet.store.idsearch import ids_ending_with, ids_starting_with
 from placet.store.kept import KeptRecords
+from placet.store.links import LinkStore
 from placet.store.listing import (
     FEW_OF_A_REQUESTER,
     list_query,
@@ -162,6 +163,10 @@ class SqlStore:
     def notifications(self) -> NotificationStore:
         """The notifications outbox and the channels' health, in the same database."""
         return NotificationStore(self._engine)
+
+    def links(self) -> LinkStore:
+        """Accounts' e-mail addresses and the signed links used, in the same database."""
+        return LinkStore(self._engine)
 
     def accounts(self) -> SqlAccountStore:
         """The accounts kept in the same database."""

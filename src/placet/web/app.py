@@ -86,6 +86,7 @@ def create_app(engine: Engine, accounts: Accounts, options: AppOptions) -> FastA
         options.max_body_bytes,
         metrics,
     )
+    app.state.link_key = options.secret_key  # signs callback URLs (and e-mail links)
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(ops.router)
@@ -117,7 +118,7 @@ def _lifespan(
             thread.start()
         if options.watch_folder:
             channel.start()
-        if options.send_notifications and engine.settings.channels.webhooks:
+        if options.send_notifications and engine.settings.channels.any:
             notifier = _send_notifications(engine, sending)
         try:
             yield

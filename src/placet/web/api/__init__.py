@@ -13,6 +13,7 @@ from fastapi import APIRouter
 
 from placet.web.api import (
     accounts,
+    callbacks,
     controls,
     docs,
     examples,
@@ -27,5 +28,6 @@ router = APIRouter(prefix="/api/v1")
 # In this order in the OpenAPI document.
 for part in (tasks, examples, live, accounts, handlers, notifications, controls, lessons):
     router.include_router(part.router)
+router.include_router(callbacks.router)  # inbound callback URLs (issue 19)
 
 __all__ = ["docs", "router"]

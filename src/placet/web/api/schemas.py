@@ -470,6 +470,12 @@ class TaskDetailOut(TaskOut):
         description='For an approved task: whether it is an example, or was marked "not an '
         'example", and by whom.',
     )
+    callback_url: str | None = Field(
+        default=None,
+        description="For a caller who may decide the draft now: a signed, single-use URL a "
+        'tool may POST {"decision": "approve" | "reject", "reason": ...} to, deciding as '
+        "the caller (see POST /api/v1/callbacks/{token}). Keep it as you would a token.",
+    )
 
     @classmethod
     def of_detail(

@@ -22,6 +22,7 @@ from placet.domain.policy import Permission, Principal, Role
 from placet.domain.queries import TaskFilter
 from placet.engine import DecisionRequest
 from placet.errors import ConflictError, NotFoundError, PermissionDeniedError, PlacetError
+from placet.web.api.callbacks import callback_url_for
 from placet.web.api.common import (
     READ_ERRORS,
     WRITE_ERRORS,
@@ -192,7 +193,9 @@ def get_task(task_id: TaskId, request: Request, svc: Svc, who: Caller) -> TaskDe
     detail = visible_detail(request, svc, who, task_id)
     rule = svc.engine.route_of(detail.task)
     route = routing.described(rule) if rule is not None else None
-    return TaskDetailOut.of_detail(detail, svc.engine.approvals(detail.task), route)
+    found = TaskDetailOut.of_detail(detail, svc.engine.approvals(detail.task), route)
+    found.callback_url = callback_url_for(request, svc, who, detail.task)
+    return found
 
 
 @router.post(

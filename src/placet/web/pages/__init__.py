@@ -22,6 +22,7 @@ from placet.web.pages import (
     handlers,
     holds,
     lessons,
+    links,
     queue,
     signin,
     stats,
@@ -47,5 +48,6 @@ for part in (
     admin,
     handlers,
     controls,
+    links,
 ):
     router.include_router(part.router)
