@@ -75,7 +75,12 @@ def read_channels(
         found = attempt(functools.partial(_webhook, name, table, path, shared, env), None)
         if found is not None:
             webhooks[name] = found
-    return ch.ChannelSettings(webhooks, alert_after)
+    slack = None
+    if isinstance(raw.get(ch.SLACK), dict):
+        slack = attempt(functools.partial(read_slack, document, path, shared, env), None)
+    elif ch.SLACK in raw:
+        attempt(_raise(ConfigError(f"{where}.slack] must be a table")), None)
+    return ch.ChannelSettings(webhooks, alert_after, slack)
 
 
 class _Shared:
@@ -116,6 +121,16 @@ def _webhook(
         max_attempts=_whole(table, "max_attempts", shared.max_attempts, where),
         retry_delay=_seconds(table, "retry_delay", shared.retry_delay, where, RETRY_DELAY),
     )
+
+
+def read_slack(
+    document: Mapping[str, Any], path: Path, shared: _Shared, env: Mapping[str, str]
+) -> ch.Slack:
+    """``[channels.slack]``: one workspace; its bot token and signing secret from ``env``."""
+    # Imported here: slack_config needs this module's small readers.
+    from placet.slack_config import read_slack_table
+
+    return read_slack_table(document, path, shared, env)
 
 
 def _secret(env: Mapping[str, str], variable: str, where: str) -> str:

@@ -119,7 +119,7 @@ def test_check_names_every_channel_problem_with_its_kind_and_setting(tmp_path: P
         "not 'slack'",
         f"{path} [channels]: unknown setting colour (allowed: alert_after, max_attempts, "
         "retry_delay, timeout)",
-        f"{path} [channels.email]: unknown channel type 'email' (known: webhook)",
+        f"{path} [channels.email]: unknown channel type 'email' (known: webhook, slack)",
         f'{path} [channels] alert_after must be a duration from 1s to 7d (such as "30s", "10m" '
         "or a number of seconds), not 'soon'",
         f"{path} [channels.webhook.ops] url must be an http:// or https:// address with a host, "
@@ -141,7 +141,7 @@ def test_an_unknown_channel_type_in_notify_is_named(tmp_path: Path) -> None:
     path = write(tmp_path, f'{KIND}notify = ["email:group:legal", "webhook:ops"]\n{OPS}')
     assert problems(tmp_path) == [
         f"{path} [kinds.reply] notify: 'email:group:legal': unknown channel type 'email' "
-        "(known: webhook)"
+        "(known: webhook, slack)"
     ]
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import time
 
+from placet.channels.base import Sender
+from placet.channels.slack import SlackSender
 from placet.channels.webhook import Sent, WebhookSender
-from placet.domain.channels import Webhook
+from placet.domain.channels import Configured, SlackTarget, Webhook
 from placet.domain.deliveries import DeliveryStatus
 from placet.domain.ids import new_id
 from placet.domain.notifications import (
@@ -68,7 +70,7 @@ def channel_alerts(engine: Engine, now: float | None = None) -> list[ChannelHeal
     return alerts(rows, time.time() if now is None else now, channels.alert_after)
 
 
-def find_channel(engine: Engine, typed: str) -> Webhook:
+def find_channel(engine: Engine, typed: str) -> Configured:
     """The configured channel a person named (``ops`` or ``webhook:ops``)."""
     channels = engine.settings.channels
     found = channels.find(typed.strip())
@@ -78,11 +80,16 @@ def find_channel(engine: Engine, typed: str) -> Webhook:
     return found
 
 
-def send_test(engine: Engine, channel: Webhook) -> tuple[str, Sent]:
+def send_test(engine: Engine, channel: Configured) -> tuple[str, Sent]:
     """Send a test message to a channel now (not through the outbox); its id and how it went."""
     message_id = webhook_id(new_id())
     body = body_text(test_body(channel.address, time.time(), engine.settings.base_url))
-    sender = WebhookSender(channel)
+    sender: Sender
+    if isinstance(channel, SlackTarget):
+        sender = SlackSender(channel, engine)
+    else:
+        assert isinstance(channel, Webhook)
+        sender = WebhookSender(channel)
     try:
         return message_id, sender.send(message_id, body)
     finally:

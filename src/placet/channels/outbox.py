@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Mapping
 
 from placet.channels.base import Sender
+from placet.channels.slack import slack_senders
 from placet.channels.webhook import Sent, WebhookSender
 from placet.domain.channels import ChannelSettings
 from placet.domain.notifications import NotificationRecord, retry_delay, shown_error
@@ -39,9 +40,14 @@ LEASE_MARGIN_SECONDS = 2.0  # beyond the longest send: a lease never lapses mid-
 LOST = "the last try never finished (the worker sending it was lost)"
 
 
-def senders_for(channels: ChannelSettings) -> dict[str, Sender]:
+def senders_for(channels: ChannelSettings, engine: Engine | None = None) -> dict[str, Sender]:
     """A sender for every configured channel, by address."""
-    return {hook.address: WebhookSender(hook) for hook in channels.webhooks.values()}
+    senders: dict[str, Sender] = {
+        hook.address: WebhookSender(hook) for hook in channels.webhooks.values()
+    }
+    if engine is not None:
+        senders.update(slack_senders(channels, engine))
+    return senders
 
 
 class NotificationRunner:
@@ -59,13 +65,13 @@ class NotificationRunner:
     ) -> None:
         self.engine = engine
         self.channels = engine.settings.channels
-        self.senders = dict(senders) if senders is not None else senders_for(self.channels)
+        self.senders = dict(senders) if senders is not None else senders_for(self.channels, engine)
         self.name = name or worker_name("notify")
         self.outbox = engine.notifications()
         self._report = report
         self._clock = clock
         self._jitter = jitter
-        longest = max((hook.timeout for hook in self.channels.webhooks.values()), default=0.0)
+        longest = max((channel.timeout for channel in self.channels.every()), default=0.0)
         self.lease = max(engine.settings.lease_seconds, longest + LEASE_MARGIN_SECONDS)
         self.stop_requested = threading.Event()
         self.tries = 0

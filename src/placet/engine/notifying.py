@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 
 from placet.config import Settings
 from placet.domain.changes import Change
-from placet.domain.channels import Webhook
+from placet.domain.channels import Configured
 from placet.domain.ids import new_id
 from placet.domain.models import TaskKind
 from placet.domain.notifications import Notice, body_of, body_text, event_of, with_notices
@@ -31,7 +31,7 @@ class Notifier:
     def __init__(self, settings: Settings, kind_of: KindOf) -> None:
         self._settings = settings
         self._kind_of = kind_of
-        self._any = bool(settings.channels.webhooks)
+        self._any = settings.channels.configured
 
     def attach(self, change: Change) -> Change:
         """The change with its notifications (the same change when there are none)."""
@@ -50,7 +50,7 @@ class Notifier:
         draft the supervisor sends straight back never awaited a person's review)."""
         return [*changes[:-1], self.attach(changes[-1])] if changes else []
 
-    def channels_for(self, kind_name: str, event: str) -> list[Webhook]:
+    def channels_for(self, kind_name: str, event: str) -> list[Configured]:
         """The configured channels that hear of this event on tasks of this kind."""
         channels = self._settings.channels
         found = []
@@ -60,7 +60,7 @@ class Notifier:
                 found.append(channel)
         return found
 
-    def _notices(self, change: Change, event: str, hearing: list[Webhook]) -> list[Notice]:
+    def _notices(self, change: Change, event: str, hearing: list[Configured]) -> list[Notice]:
         body = body_text(body_of(change, event, self._settings.base_url))
         at, task_id, seq = change.event.created_at, change.task.id, change.event.seq
         return [

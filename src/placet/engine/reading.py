@@ -20,6 +20,7 @@ from placet.errors import AmbiguousIdError, NotFoundError
 from placet.store.base import Store
 from placet.store.deliveries import DeliveryStore
 from placet.store.notifications import NotificationStore
+from placet.store.slack_posts import SlackPostStore
 
 CANDIDATES_SHOWN = 5  # tasks an ambiguous id names in its error; enough to pick from
 
@@ -128,6 +129,10 @@ class Reads:
     def notifications(self) -> NotificationStore:
         """The notifications outbox and the channels' health, beside the tasks."""
         return self.store.notifications()
+
+    def slack_posts(self) -> SlackPostStore:
+        """The Slack messages posted about each task, beside the tasks."""
+        return self.store.slack_posts()
 
     def change_token(self) -> int:
         """A value that changes whenever anything is committed (read it before reading state)."""

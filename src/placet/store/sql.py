@@ -42,6 +42,7 @@ from placet.store.migrate import ensure_schema
 from placet.store.notifications import NotificationStore
 from placet.store.sidetables import SideTables
 from placet.store.signals import ChangeSignal, SqliteDataVersionSignal
+from placet.store.slack_posts import SlackPostStore
 from placet.store.sqlite import SqliteBackend, sqlite_path
 from placet.store.statements import (
     CLAIMABLE,
@@ -162,6 +163,10 @@ class SqlStore:
     def notifications(self) -> NotificationStore:
         """The notifications outbox and the channels' health, in the same database."""
         return NotificationStore(self._engine)
+
+    def slack_posts(self) -> SlackPostStore:
+        """The Slack messages posted about each task, in the same database."""
+        return SlackPostStore(self._engine)
 
     def accounts(self) -> SqlAccountStore:
         """The accounts kept in the same database."""
