@@ -11,6 +11,7 @@ draft's ids: the decision's author is whoever Slack says clicked.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -22,6 +23,8 @@ ACTIONS = (APPROVE, REJECT, REVISE)
 REVIEW_BLOCK = "placet_review"
 WORDS_VIEW = "placet_words"
 FEEDBACK_BLOCK, FEEDBACK_INPUT = "placet_feedback", "feedback"
+SECTION_CHARS = 3000
+_PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
 OUTCOME_WORDS = {"approved": "Approved", "rejected": "Rejected", "expired": "Expired"}
 
 
@@ -80,7 +83,7 @@ def message_for(body: dict[str, Any]) -> SlackMessage:
     if event == ESCALATED:
         return _review(data, "Escalated", [])
     if event == DECIDED:
-        return decided_message(data)
+        return decided_message({**data, "decided_at": body.get("timestamp")})
     if event == FAILED:
         line = f"Drafting failed for {_task_words(data)}: {escaped(str(data.get('error', '')))}"
         return _plain(line, data)
@@ -167,7 +170,9 @@ def _link(data: dict[str, Any]) -> str | None:
 
 
 def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": _mrkdwn(text[:3000])}
+    if len(text) > SECTION_CHARS:  # Slack's limit; never cut an entity in two
+        text = _PARTIAL_ENTITY.sub("", text[: SECTION_CHARS - 1]) + "…"
+    return {"type": "section", "text": _mrkdwn(text)}
 
 
 def _mrkdwn(text: str) -> dict[str, Any]:
