@@ -204,6 +204,11 @@ def notify_problems(
                 f"{said}: {item!r}: unknown channel type {channel_type!r} "
                 f"(known: {', '.join(ch.CHANNEL_TYPES)})"
             )
+        elif channel_type == ch.SLACK and channels.slack is not None and not channels.get(item):
+            problems.append(
+                f'{said}: {item!r} names no Slack channel: write "slack:#name" (lower case) '
+                'or its id, "slack:C0123ABCD"'
+            )
         elif channels.get(item) is None:
             problems.append(f"{said}: {item!r} is no configured channel (configured: {configured})")
     return problems

@@ -55,14 +55,17 @@ def list_channels() -> None:
     with open_engine() as engine:
         channels = engine.settings.channels
         rows = {row.channel: row for row in health(engine)}
-    if not channels.webhooks:
-        err.print("no channel is configured: add [channels.webhook.NAME] to placet.toml")
+    if not channels.every():
+        err.print(
+            "no channel is configured: add [channels.webhook.NAME] to placet.toml "
+            '(or [channels.slack], and notify = ["slack:#channel"])'
+        )
         return
     table = Table(box=None)
     for header in ("channel", "url", "events", "state"):
         table.add_column(header)
     now = time.time()
-    for hook in sorted(channels.webhooks.values(), key=lambda h: h.name):
+    for hook in channels.every():
         row = rows.get(hook.address)
         if row is None or (row.last_ok_at is None and row.failing_since is None):
             state = "nothing sent yet"
@@ -78,7 +81,9 @@ def list_channels() -> None:
 @channels_app.command("test")
 @handle_errors
 def test(
-    name: Annotated[str, typer.Argument(help="The channel: its name (ops) or webhook:ops.")],
+    name: Annotated[
+        str, typer.Argument(help="The channel: its name (ops), webhook:ops or slack:#reviews.")
+    ],
 ) -> None:
     """Send a signed test message to a channel now, and say what happened.
 

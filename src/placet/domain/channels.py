@@ -136,6 +136,8 @@ class Configured(Protocol):
     @property
     def url(self) -> str: ...
     @property
+    def events(self) -> tuple[str, ...]: ...
+    @property
     def timeout(self) -> float: ...
     @property
     def max_attempts(self) -> int: ...
@@ -189,6 +191,11 @@ class SlackTarget:
     def url(self) -> str:
         """The Web API it is posted through."""
         return self.workspace.base_url
+
+    @property
+    def events(self) -> tuple[str, ...]:
+        """What it hears of."""
+        return self.workspace.events
 
     @property
     def timeout(self) -> float:
