@@ -82,6 +82,7 @@ class LoopbackSlack:
         self.users: dict[str, dict[str, Any]] = {}  # users.info's answers, by user id
         self._ts = itertools.count(1)
         self._failures: deque[Failure] = deque()
+        self._delays: deque[float] = deque()
         self._lock = threading.Condition()
         self._server: _QuietServer | None = None
 
@@ -109,6 +110,7 @@ class LoopbackSlack:
                 auth = self.headers.get("authorization", "")
                 token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
                 status, answer, headers = slack.answer(parts.path.rsplit("/", 1)[-1], args, token)
+                time.sleep(slack.take_delay())
                 data = json.dumps(answer).encode()
                 self.send_response(status)
                 for name, value in headers.items():
@@ -151,6 +153,16 @@ class LoopbackSlack:
         """Answer the next calls with these failures (then as Slack would again)."""
         with self._lock:
             self._failures.extend(failures)
+
+    def slow(self, *seconds: float) -> None:
+        """Take this long to answer the next calls (each after it is recorded)."""
+        with self._lock:
+            self._delays.extend(seconds)
+
+    def take_delay(self) -> float:
+        """How long to wait before answering the call just recorded."""
+        with self._lock:
+            return self._delays.popleft() if self._delays else 0.0
 
     def answer(
         self, method: str, args: dict[str, Any], token: str | None
