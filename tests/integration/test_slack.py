@@ -217,7 +217,17 @@ def test_a_mapped_name_with_no_account_is_refused(setup: Setup) -> None:
     setup.click("U0GONE", APPROVE, task)
     assert setup.world.engine.get(task.id).status is TaskStatus.AWAITING_REVIEW
     (told,) = setup.slack.calls_to("chat.postEphemeral")
-    assert "Placet refused" in told.args["text"]
+    assert "is linked to nobody, which has no Placet account" in told.args["text"]
+    assert ("nobody", "identify", None) in setup.world.refusals()
+
+
+def test_a_disabled_account_is_refused(setup: Setup) -> None:
+    setup.world.accounts.set_disabled("rita", True)
+    task = setup.waiting()
+    setup.click("U0RITA", APPROVE, task)
+    assert setup.world.engine.get(task.id).status is TaskStatus.AWAITING_REVIEW
+    (told,) = setup.slack.calls_to("chat.postEphemeral")
+    assert "disabled" in told.args["text"]
 
 
 @pytest.mark.parametrize("action", [REJECT, REVISE])

@@ -187,7 +187,18 @@ class SlackInteractions:
                 f'[channels.slack] users in placet.toml ({user_id} = "your-account").'
             )
         try:
+            if self.engine.accounts.exist():
+                self.engine.accounts.get_user(name)
             return self.engine.local_principal(CHANNEL, name)
+        except NotFoundError:
+            self.engine.accounts.record(
+                name, "identify", "refused", None, f"no such account (Slack user {user_id})"
+            )
+            return (
+                f"Your Slack account ({user_id}) is linked to {name}, which has no Placet "
+                f"account here: ask an admin to add it (placet users add {name} --role "
+                "reviewer) or to correct [channels.slack] users in placet.toml."
+            )
         except PermissionDeniedError as exc:
             return f"Placet refused: {exc.message}"
 
