@@ -319,3 +319,28 @@ def test_placet_channels_test_posts_to_slack(setup: Setup) -> None:
     setup.slack.stop()
     _, sent = send_test(setup.world.engine, channel)
     assert not sent.ok and "could not reach Slack" in (sent.error or "")
+
+
+def test_a_kind_defined_in_python_may_name_a_slack_channel(tmp_path: Path) -> None:
+    from placet.channels.slack import slack_senders
+    from placet.config import Settings
+    from placet.domain.channels import ChannelSettings, Slack
+    from placet.domain.models import TaskKind
+    from placet.engine import Engine
+    from placet.testing import temp_store
+
+    kind = TaskKind("legal", template="Check {q}", notify=("slack:#legal",))
+    slack = Slack(bot_token=TOKEN, signing_secret=SIGNING, channels=("#reviews",))
+    store = temp_store(tmp_path)
+    settings = Settings(
+        database_url=store.url,
+        kinds={"legal": kind},
+        channels=ChannelSettings(slack=slack),
+        notify=("slack:C0123ABCD",),
+    )
+    engine = Engine(store, settings)
+    try:
+        found = slack_senders(settings.channels, engine)
+        assert sorted(found) == ["slack:#legal", "slack:#reviews", "slack:C0123ABCD"]
+    finally:
+        engine.close(store_too=True)

@@ -22,7 +22,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from placet.channels.webhook import Sent
-from placet.domain.channels import ChannelSettings, SlackTarget
+from placet.domain.channels import SLACK, ChannelSettings, SlackTarget
 from placet.domain.slack_messages import SlackMessage, SlackPost, message_for
 from placet.engine import Engine
 
@@ -42,10 +42,19 @@ def slack_client(target: SlackTarget) -> WebClient:
 
 
 def slack_senders(channels: ChannelSettings, engine: Engine) -> dict[str, SlackSender]:
-    """A sender for every Slack channel the notify lists name."""
+    """A sender for every Slack channel the notify lists name (placet.toml's, and those of
+    kinds defined in Python)."""
     if channels.slack is None:
         return {}
-    targets = (channels.slack.target(name) for name in channels.slack.channels)
+    settings = engine.settings
+    named = [*channels.slack.channels]
+    for address in [
+        *settings.notify,
+        *(a for k in settings.kinds.values() for a in k.notify or ()),
+    ]:
+        if address.startswith(f"{SLACK}:"):
+            named.append(address.partition(":")[2])
+    targets = (channels.slack.target(name) for name in dict.fromkeys(named))
     return {target.address: SlackSender(target, engine) for target in targets if target}
 
 
