@@ -344,3 +344,13 @@ def test_a_kind_defined_in_python_may_name_a_slack_channel(tmp_path: Path) -> No
         assert sorted(found) == ["slack:#legal", "slack:#reviews", "slack:C0123ABCD"]
     finally:
         engine.close(store_too=True)
+
+
+def test_a_signed_payload_of_the_wrong_shape_is_a_clear_400(setup: Setup) -> None:
+    answer = setup.post({"type": "block_actions", "actions": "approve everything"})
+    assert answer.status_code == 400 and "not an interaction" in answer.json()["detail"]
+    body = b"payload=not-json"
+    answer = setup.client.post(
+        "/slack/interactions", content=body, headers=signed_headers(SIGNING, body)
+    )
+    assert answer.status_code == 400 and "JSON payload" in answer.json()["detail"]

@@ -103,10 +103,13 @@ class SlackInteractions:
             kind = payload["type"]
         except (KeyError, IndexError, ValueError, TypeError, UnicodeDecodeError):
             return Answer(400, error="the body must be a form with a JSON payload, as Slack sends")
-        if kind == "block_actions":
-            return self._clicked(payload)
-        if kind == "view_submission" and payload.get("view", {}).get("callback_id") == WORDS_VIEW:
-            return self._submitted(payload)
+        try:
+            if kind == "block_actions":
+                return self._clicked(payload)
+            if kind == "view_submission" and payload["view"].get("callback_id") == WORDS_VIEW:
+                return self._submitted(payload)
+        except (AttributeError, KeyError, TypeError):  # signed, yet not the shape Slack sends
+            return Answer(400, error="the payload is not an interaction Placet knows")
         return Answer()  # another interaction (a link button's click): nothing to do
 
     def refusal(self, body: bytes, headers: Mapping[str, str]) -> Answer | None:
