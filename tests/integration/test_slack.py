@@ -354,3 +354,29 @@ def test_a_signed_payload_of_the_wrong_shape_is_a_clear_400(setup: Setup) -> Non
         "/slack/interactions", content=body, headers=signed_headers(SIGNING, body)
     )
     assert answer.status_code == 400 and "JSON payload" in answer.json()["detail"]
+
+
+def test_over_real_http_the_served_app_posts_takes_the_click_and_updates(setup: Setup) -> None:
+    """``placet serve`` as it runs: uvicorn on loopback, its own outbox thread posting to
+    Slack, a click signed as Slack signs it arriving over HTTP."""
+    import httpx
+
+    from tests.integration.web_helpers import serving
+
+    with serving(setup.world.app) as live:
+        task = setup.waiting()
+        setup.slack.wait_for("chat.postMessage", 1)
+        payload = {
+            "type": "block_actions", "user": {"id": "U0RITA"}, "channel": {"id": "C0REVIEWS"},
+            "actions": [
+                {"action_id": APPROVE, "value": button_value(task.id, task.current_draft_id)}
+            ],
+        }  # fmt: skip
+        body = interaction_body(payload)
+        answer = httpx.post(
+            f"{live.url}/slack/interactions", content=body, headers=signed_headers(SIGNING, body)
+        )
+        assert answer.status_code == 200
+        (update,) = setup.slack.wait_for("chat.update", 1)
+    assert update.args["text"].startswith("Approved by rita at ")
+    assert setup.world.engine.get(task.id).status is TaskStatus.APPROVED
