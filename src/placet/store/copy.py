@@ -39,6 +39,7 @@ TABLES = (
     schema.examples,  # on SQLite, its full-text index follows by trigger
     schema.notifications,  # the outbox: what was sent, what gave up, what is still to send
     schema.channel_health,
+    schema.slack_posts,  # the Slack messages to update when their task is decided
 )
 # Tables whose integer ids the target numbers itself, in the source's order.
 RENUMBERED = (schema.audit_pending, schema.examples)
