@@ -98,3 +98,24 @@ def test_a_decided_task_reads_who_decided_and_when_without_buttons() -> None:
 def test_a_button_value_that_is_not_placets_is_refused() -> None:
     with pytest.raises(ValueError):
         read_button_value(json.dumps(["no"]))
+
+
+@pytest.mark.parametrize(
+    ("event", "extra", "title"),
+    [("reminder", {"reminder": 2}, "Reminder 2"), ("escalated", {"escalated_to": []}, "Escalated")],
+)
+def test_reminders_and_escalations_bring_the_buttons_back(
+    event: str, extra: dict[str, Any], title: str
+) -> None:
+    data = {"task_id": TASK, "kind": "reply", "draft_id": DRAFT, "links": {"task": None}, **extra}
+    message = message_for({"type": f"task.{event}", "timestamp": "x", "data": data})
+    assert message.text.startswith(f"{title}: reply task")
+    (actions,) = [block for block in message.blocks if block["type"] == "actions"]
+    assert len(actions["elements"]) == 3  # no link without base_url
+    assert read_button_value(actions["elements"][0]["value"]) == (TASK, DRAFT)
+
+
+def test_a_failure_shows_its_error_escaped() -> None:
+    data = {"task_id": TASK, "kind": "reply", "error": "model said <!here>", "links": {}}
+    message = message_for({"type": "task.failed", "timestamp": "x", "data": data})
+    assert message.text.endswith("model said &lt;!here&gt;")

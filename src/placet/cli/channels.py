@@ -43,6 +43,17 @@ PLACET_WEBHOOK_OPS_SECRET=whsec_... (make one with: placet channels secret).
 Messages are signed as the Standard Webhooks specification says and sent by
 `placet worker` and `placet serve` after each change commits, at least once,
 retried with backoff; those that give up are listed by `placet channels failed`.
+
+Slack posts review requests with buttons to the channels notify names:
+
+    \\[placet]
+    notify = ["slack:#reviews"]
+
+    \\[channels.slack]
+    users = { U0123ABCD = "ana" }   # Slack user id = Placet account
+
+with PLACET_SLACK_BOT_TOKEN and PLACET_SLACK_SIGNING_SECRET in the environment or .env,
+and the Slack app's Interactivity URL at https://YOUR-PLACET/slack/interactions.
 """
 
 channels_app = typer.Typer(help=CHANNELS_HELP, no_args_is_help=True)
