@@ -23,6 +23,7 @@ outage; duplicates (a try whose answer was lost) are counted.
 from __future__ import annotations
 
 import argparse
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -61,6 +62,7 @@ class WebhookReceiver:
     def __init__(self, arrivals: Arrivals) -> None:
         self.arrivals = arrivals
         self.port = 0
+        self.down = False
         self._server: ThreadingHTTPServer | None = None
 
     @property
@@ -68,13 +70,18 @@ class WebhookReceiver:
         return f"http://127.0.0.1:{self.port}/hook"
 
     def start(self) -> None:
-        arrivals = self.arrivals
+        arrivals, receiver = self.arrivals, self
+        self.down = False
 
         class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+            protocol_version = "HTTP/1.1"  # kept-alive connections, as httpx uses them
 
             def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("content-length", "0")))
+                if receiver.down:  # a kept-alive connection outlives the listener: cut it
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
                 arrivals.arrive(self.headers["webhook-id"])
                 self.send_response(204)
                 self.send_header("content-length", "0")
@@ -90,6 +97,7 @@ class WebhookReceiver:
         threading.Thread(target=server.serve_forever, daemon=True).start()
 
     def stop(self) -> None:
+        self.down = True
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
