@@ -78,7 +78,12 @@ def read_channels(
     email = None
     if ch.EMAIL in raw:
         email = attempt(lambda: read_email(raw[ch.EMAIL], path, shared, env), None)
-    return ch.ChannelSettings(webhooks, alert_after, email)
+    slack = None
+    if isinstance(raw.get(ch.SLACK), dict):
+        slack = attempt(functools.partial(read_slack, document, path, shared, env), None)
+    elif ch.SLACK in raw:
+        attempt(_raise(ConfigError(f"{where}.slack] must be a table")), None)
+    return ch.ChannelSettings(webhooks, alert_after, email, slack)
 
 
 def read_email(table: Any, path: Path, shared: _Shared, env: Mapping[str, str]) -> ch.Email:
@@ -129,6 +134,16 @@ def _webhook(
         max_attempts=_whole(table, "max_attempts", shared.max_attempts, where),
         retry_delay=_seconds(table, "retry_delay", shared.retry_delay, where, RETRY_DELAY),
     )
+
+
+def read_slack(
+    document: Mapping[str, Any], path: Path, shared: _Shared, env: Mapping[str, str]
+) -> ch.Slack:
+    """``[channels.slack]``: one workspace; its bot token and signing secret from ``env``."""
+    # Imported here: slack_config needs this module's small readers.
+    from placet.slack_config import read_slack_table
+
+    return read_slack_table(document, path, shared, env)
 
 
 def _secret(env: Mapping[str, str], variable: str, where: str) -> str:
@@ -204,6 +219,11 @@ def notify_problems(
             )
         elif channels.get(item) is None and channel_type == ch.EMAIL:
             problems.append(f"{said}: {item!r} needs the e-mail channel: add [channels.email]")
+        elif channel_type == ch.SLACK and channels.slack is not None and not channels.get(item):
+            problems.append(
+                f'{said}: {item!r} names no Slack channel: write "slack:#name" (lower case) '
+                'or its id, "slack:C0123ABCD"'
+            )
         elif channels.get(item) is None:
             problems.append(f"{said}: {item!r} is no configured channel (configured: {configured})")
     return problems

@@ -151,6 +151,7 @@ def test_status_names_the_pending_revisions(empty_engine: sa.engine.Engine) -> N
         "0015",
         "0016",  # notifications
         "0017",  # e-mail addresses, used links
+        "0018",  # slack_posts
     )
     expected = (None, HEAD_REVISION, ("0001", *after_first))
     assert (before.current, before.head, before.pending) == expected

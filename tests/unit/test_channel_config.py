@@ -142,7 +142,7 @@ def test_an_unknown_channel_type_in_notify_is_named(tmp_path: Path) -> None:
     path = write(tmp_path, f'{KIND}notify = ["sms:legal", "webhook:ops"]\n{OPS}')
     assert problems(tmp_path) == [
         f"{path} [kinds.reply] notify: 'sms:legal': unknown channel type 'sms' "
-        "(known: webhook, email)"
+        "(known: webhook, email, slack)"
     ]
 
 

@@ -71,7 +71,7 @@ def test_the_email_channel_answers_to_every_email_address() -> None:
     channels = ChannelSettings(email=email)
     assert channels.get("email:ana") is email and channels.get("email:group:x") is email
     assert channels.find("email") is email and channels.addresses == ("email",)
-    assert channels.any and not ChannelSettings().any
+    assert channels.configured and not ChannelSettings().configured
     assert "password" not in repr(Email("h", 1, "none", "a@b", "u", "pw", "key"))
 
 

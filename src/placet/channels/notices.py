@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import time
 
+from placet.channels.base import Sender
 from placet.channels.email import message_id_of, send_test_email
+from placet.channels.slack import SlackSender
 from placet.channels.webhook import Sent, WebhookSender
-from placet.domain.channels import Email, Webhook
+from placet.domain.channels import Configured, Email, SlackTarget, Webhook
 from placet.domain.deliveries import DeliveryStatus
 from placet.domain.ids import new_id
 from placet.domain.notifications import (
@@ -69,7 +71,7 @@ def channel_alerts(engine: Engine, now: float | None = None) -> list[ChannelHeal
     return alerts(rows, time.time() if now is None else now, channels.alert_after)
 
 
-def find_channel(engine: Engine, typed: str) -> Webhook | Email:
+def find_channel(engine: Engine, typed: str) -> Configured:
     """The configured channel a person named (``ops`` or ``webhook:ops``)."""
     channels = engine.settings.channels
     found = channels.find(typed.strip())
@@ -79,13 +81,18 @@ def find_channel(engine: Engine, typed: str) -> Webhook | Email:
     return found
 
 
-def send_test(engine: Engine, channel: Webhook | Email, to: str | None = None) -> tuple[str, Sent]:
+def send_test(engine: Engine, channel: Configured, to: str | None = None) -> tuple[str, Sent]:
     """Send a test message to a channel now (not through the outbox); its id and how it went."""
     message_id = webhook_id(new_id())
     if isinstance(channel, Email):
         return message_id_of(message_id, channel.sender), send_test_email(channel, message_id, to)
     body = body_text(test_body(channel.address, time.time(), engine.settings.base_url))
-    sender = WebhookSender(channel)
+    sender: Sender
+    if isinstance(channel, SlackTarget):
+        sender = SlackSender(channel, engine)
+    else:
+        assert isinstance(channel, Webhook)
+        sender = WebhookSender(channel)
     try:
         return message_id, sender.send(message_id, body)
     finally:

@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping
 
 from placet.channels.base import Sender
 from placet.channels.email import EmailSender
+from placet.channels.slack import slack_senders
 from placet.channels.webhook import Sent, WebhookSender
 from placet.domain.channels import ChannelSettings
 from placet.domain.notifications import NotificationRecord, retry_delay, shown_error
@@ -40,14 +41,18 @@ LEASE_MARGIN_SECONDS = 2.0  # beyond the longest send: a lease never lapses mid-
 LOST = "the last try never finished (the worker sending it was lost)"
 
 
-def senders_for(channels: ChannelSettings, base_url: str | None = None) -> dict[str, Sender]:
-    """A sender for every configured channel, by address."""
-    found: dict[str, Sender] = {
+def senders_for(channels: ChannelSettings, engine: Engine | None = None) -> dict[str, Sender]:
+    """A sender for every configured channel, by address (Slack's need the engine, to keep
+    what they posted)."""
+    senders: dict[str, Sender] = {
         hook.address: WebhookSender(hook) for hook in channels.webhooks.values()
     }
     if channels.email is not None:
-        found[channels.email.address] = EmailSender(channels.email, base_url)
-    return found
+        base_url = engine.settings.base_url if engine is not None else None
+        senders[channels.email.address] = EmailSender(channels.email, base_url)
+    if engine is not None:
+        senders.update(slack_senders(channels, engine))
+    return senders
 
 
 class NotificationRunner:
@@ -65,20 +70,20 @@ class NotificationRunner:
     ) -> None:
         self.engine = engine
         self.channels = engine.settings.channels
-        self.senders = (
-            dict(senders)
-            if senders is not None
-            else senders_for(self.channels, engine.settings.base_url)
-        )
+        self.senders = dict(senders) if senders is not None else senders_for(self.channels, engine)
         self.name = name or worker_name("notify")
         self.outbox = engine.notifications()
         self._report = report
         self._clock = clock
         self._jitter = jitter
-        timeouts = [hook.timeout for hook in self.channels.webhooks.values()]
-        if self.channels.email is not None:  # connecting, greeting, TLS, login, sending
-            timeouts.append(self.channels.email.timeout * 4)
-        longest = max(timeouts, default=0.0)
+        # An e-mail's try is four exchanges (connecting, greeting, TLS and login, sending).
+        longest = max(
+            (
+                channel.timeout * (4 if channel is self.channels.email else 1)
+                for channel in self.channels.every()
+            ),
+            default=0.0,
+        )
         self.lease = max(engine.settings.lease_seconds, longest + LEASE_MARGIN_SECONDS)
         self.stop_requested = threading.Event()
         self.tries = 0

@@ -55,6 +55,17 @@ address: placet users email ana ana@example.com), through one SMTP server:
 
 Each message has signed, single-use approve / reject links (a confirmation
 page decides, never the link itself). Test: placet channels test email.
+
+Slack posts review requests with buttons to the channels notify names:
+
+    \\[placet]
+    notify = ["slack:#reviews"]
+
+    \\[channels.slack]
+    users = { U0123ABCD = "ana" }   # Slack user id = Placet account
+
+with PLACET_SLACK_BOT_TOKEN and PLACET_SLACK_SIGNING_SECRET in the environment or .env,
+and the Slack app's Interactivity URL at https://YOUR-PLACET/slack/interactions.
 """
 
 channels_app = typer.Typer(help=CHANNELS_HELP, no_args_is_help=True)
@@ -67,15 +78,17 @@ def list_channels() -> None:
     with open_engine() as engine:
         channels = engine.settings.channels
         rows = {row.channel: row for row in health(engine)}
-    if not channels.any:
-        err.print("no channel is configured: add [channels.webhook.NAME] to placet.toml")
+    if not channels.every():
+        err.print(
+            "no channel is configured: add [channels.webhook.NAME] to placet.toml "
+            '(or [channels.email], or [channels.slack] and notify = ["slack:#channel"])'
+        )
         return
     table = Table(box=None)
     for header in ("channel", "url", "events", "state"):
         table.add_column(header)
     now = time.time()
-    listed: list[Webhook | Email] = sorted(channels.webhooks.values(), key=lambda h: h.name)
-    for hook in listed + ([channels.email] if channels.email else []):
+    for hook in channels.every():
         row = rows.get(hook.address)
         if row is None or (row.last_ok_at is None and row.failing_since is None):
             state = "nothing sent yet"
@@ -92,7 +105,10 @@ def list_channels() -> None:
 @channels_app.command("test")
 @handle_errors
 def test(
-    name: Annotated[str, typer.Argument(help="The channel: its name (ops), webhook:ops, email.")],
+    name: Annotated[
+        str,
+        typer.Argument(help="The channel: its name (ops), webhook:ops, email or slack:#reviews."),
+    ],
     to: Annotated[
         Optional[str],  # noqa: UP045 - typer reads the annotation at run time on 3.10
         typer.Option(help="E-mail: the address to send the test to (default: the From address)."),

@@ -7,8 +7,12 @@ tasks, as addresses such as ``"webhook:ops"``. A channel's signing secret is
 never in ``placet.toml``: it comes from the environment or ``.env``, under a
 name made from the channel's (``PLACET_WEBHOOK_OPS_SECRET``).
 
-Only webhooks exist so far; e-mail and Slack join ``CHANNEL_TYPES`` with a
-record of their own beside ``Webhook``.
+Three channel types: webhooks (``Webhook``, one per ``[channels.webhook.NAME]``),
+e-mail (``Email``: one SMTP server, ``[channels.email]``, whose people are named in
+``notify`` as ``"email:ana"`` or ``"email:group:legal"``) and Slack (``Slack``: one
+workspace, ``[channels.slack]``, whose Slack channels are named in ``notify`` as
+``"slack:#reviews"`` or by id, ``"slack:C0123ABCD"``). What the outbox needs of any of
+them is ``Configured``.
 """
 
 from __future__ import annotations
@@ -18,11 +22,13 @@ import binascii
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 from urllib.parse import urlsplit
 
 WEBHOOK = "webhook"
 EMAIL = "email"  # one SMTP server; notify names its people: email:NAME, email:group:NAME
-CHANNEL_TYPES = (WEBHOOK, EMAIL)
+SLACK = "slack"
+CHANNEL_TYPES = (WEBHOOK, EMAIL, SLACK)
 # What a channel may hear of; "decided" is approved, rejected or expired.
 AWAITING_REVIEW, REMINDER, ESCALATED, DECIDED, FAILED = (
     "awaiting_review",
@@ -161,6 +167,12 @@ class Email:
         """The SMTP server, as shown."""
         return f"{self.smtp_host}:{self.smtp_port}"
 
+    @property
+    def url(self) -> str:
+        """The SMTP server as a URL (``smtp://host:port``, ``smtps://`` for implicit TLS)."""
+        scheme = "smtps" if self.security == "tls" else "smtp"
+        return f"{scheme}://{self.smtp_host}:{self.smtp_port}"
+
     def hears(self, event: str) -> bool:
         """True when this channel is configured to hear of ``event``."""
         return event in self.events
@@ -174,6 +186,97 @@ def email_people(item: str) -> tuple[str | None, str | None]:
     return name, None
 
 
+class Configured(Protocol):
+    """What the outbox and the notifier need of any configured channel."""
+
+    @property
+    def address(self) -> str: ...
+    @property
+    def recipient(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def events(self) -> tuple[str, ...]: ...
+    @property
+    def timeout(self) -> float: ...
+    @property
+    def max_attempts(self) -> int: ...
+    @property
+    def retry_delay(self) -> float: ...
+    def hears(self, event: str) -> bool: ...
+
+
+# A Slack channel as notify names it: #name (lower case, as Slack allows) or its id.
+SLACK_CHANNEL = re.compile(r"#[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{6,20}")
+SLACK_API = "https://slack.com/api/"
+
+
+@dataclass(frozen=True)
+class Slack:
+    """One Slack workspace (``[channels.slack]``): its API, its bot, who its people are."""
+
+    bot_token: str = field(repr=False)  # xoxb-...; from the environment, never placet.toml
+    signing_secret: str = field(repr=False)  # checks that interactions came from Slack
+    base_url: str = SLACK_API  # a setting, so tests (and proxies) can point it elsewhere
+    users: Mapping[str, str] = field(default_factory=dict)  # Slack user id -> account name
+    events: tuple[str, ...] = EVENTS
+    timeout: float = DEFAULT_TIMEOUT
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    retry_delay: float = DEFAULT_RETRY_DELAY
+    channels: tuple[str, ...] = ()  # the Slack channels notify lists name, for listing
+
+    def target(self, channel: str) -> SlackTarget | None:
+        """The Slack channel ``#reviews`` (or ``C0123ABCD``) of this workspace, if well named."""
+        return SlackTarget(self, channel) if SLACK_CHANNEL.fullmatch(channel) else None
+
+
+@dataclass(frozen=True)
+class SlackTarget:
+    """One Slack channel Placet posts to: ``slack:#reviews``."""
+
+    workspace: Slack
+    channel: str  # #reviews or C0123ABCD
+
+    @property
+    def address(self) -> str:
+        """``slack:#reviews``."""
+        return address(SLACK, self.channel)
+
+    @property
+    def recipient(self) -> str:
+        """Who hears it, as shown: the Slack channel."""
+        return self.channel
+
+    @property
+    def url(self) -> str:
+        """The Web API it is posted through."""
+        return self.workspace.base_url
+
+    @property
+    def events(self) -> tuple[str, ...]:
+        """What it hears of."""
+        return self.workspace.events
+
+    @property
+    def timeout(self) -> float:
+        """How long Slack may take to answer."""
+        return self.workspace.timeout
+
+    @property
+    def max_attempts(self) -> int:
+        """Tries before a message gives up."""
+        return self.workspace.max_attempts
+
+    @property
+    def retry_delay(self) -> float:
+        """Before the second try."""
+        return self.workspace.retry_delay
+
+    def hears(self, event: str) -> bool:
+        """True when the workspace is configured to hear of ``event``."""
+        return event in self.workspace.events
+
+
 @dataclass(frozen=True)
 class ChannelSettings:
     """Every configured channel, and when a failing one raises the alarm."""
@@ -181,27 +284,42 @@ class ChannelSettings:
     webhooks: Mapping[str, Webhook] = field(default_factory=dict)
     alert_after: float = DEFAULT_ALERT_AFTER  # seconds a channel may fail before the alarm
     email: Email | None = None
+    slack: Slack | None = None
 
-    def get(self, channel: str) -> Webhook | Email | None:
-        """The channel at an address (``webhook:ops``, ``email``, ``email:ana``), if configured."""
+    def get(self, channel: str) -> Configured | None:
+        """The channel at an address (``webhook:ops``, ``email``, ``email:ana``,
+        ``slack:#reviews``), if configured."""
         channel_type, _, name = channel.partition(":")
         if channel_type == EMAIL:
             return self.email
+        if channel_type == SLACK:
+            return self.slack.target(name) if self.slack is not None else None
         return self.webhooks.get(name) if channel_type == WEBHOOK else None
+
+    @property
+    def configured(self) -> bool:
+        """True when any channel is configured."""
+        return bool(self.webhooks) or self.email is not None or self.slack is not None
+
+    def every(self) -> list[Configured]:
+        """Every configured channel notify lists can name, by address."""
+        found: list[Configured] = list(self.webhooks.values())
+        if self.email is not None:
+            found.append(self.email)
+        if self.slack is not None:
+            found += [SlackTarget(self.slack, name) for name in self.slack.channels]
+        return sorted(found, key=lambda channel: channel.address)
 
     @property
     def addresses(self) -> tuple[str, ...]:
         """Every configured channel's address, sorted."""
-        found = [webhook.address for webhook in self.webhooks.values()]
-        return tuple(sorted(found + ([self.email.address] if self.email else [])))
+        return tuple(channel.address for channel in self.every())
 
-    @property
-    def any(self) -> bool:
-        """True when any channel is configured."""
-        return bool(self.webhooks) or self.email is not None
-
-    def find(self, typed: str) -> Webhook | Email | None:
-        """The channel a person named: ``webhook:ops``, or just ``ops`` when that is unique."""
+    def find(self, typed: str) -> Configured | None:
+        """The channel a person named: ``webhook:ops``, ``email``, or just ``ops``
+        (``#reviews``) when that is unique."""
         if ":" in typed or typed == EMAIL:
             return self.get(typed)
+        if typed.startswith("#"):
+            return self.get(address(SLACK, typed))
         return self.webhooks.get(typed)

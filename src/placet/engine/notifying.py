@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 
 from placet.config import Settings
 from placet.domain.changes import Change
-from placet.domain.channels import EMAIL, Email, Webhook, split_address
+from placet.domain.channels import EMAIL, Configured, Email, split_address
 from placet.domain.ids import new_id
 from placet.domain.models import TaskKind
 from placet.domain.notifications import Notice, body_of, body_text, event_of, with_notices
@@ -34,7 +34,7 @@ class Notifier:
     ) -> None:
         self._settings = settings
         self._kind_of = kind_of
-        self._any = settings.channels.any
+        self._any = settings.channels.configured
         self._emails_of: EmailsOf = emails_of or (lambda names: {})
 
     def attach(self, change: Change) -> Change:
@@ -47,8 +47,9 @@ class Notifier:
         hearing = self.channels_for(change.task.kind, event)
         if not hearing:
             return change
-        webhooks = [channel for channel in hearing if isinstance(channel, Webhook)]
-        notices = self._notices(change, event, webhooks) if webhooks else []
+        # Webhooks and Slack channels are told once each; e-mail once per person it names.
+        others = [channel for channel in hearing if not isinstance(channel, Email)]
+        notices = self._notices(change, event, others) if others else []
         email = next((channel for channel in hearing if isinstance(channel, Email)), None)
         if email is not None:
             notices += self._email_notices(change, event, email)
@@ -59,10 +60,10 @@ class Notifier:
         draft the supervisor sends straight back never awaited a person's review)."""
         return [*changes[:-1], self.attach(changes[-1])] if changes else []
 
-    def channels_for(self, kind_name: str, event: str) -> list[Webhook | Email]:
+    def channels_for(self, kind_name: str, event: str) -> list[Configured]:
         """The configured channels that hear of this event on tasks of this kind (each once)."""
         channels = self._settings.channels
-        found: list[Webhook | Email] = []
+        found: list[Configured] = []
         for address in self._settings.notify_for(self._kind_of(kind_name)):
             channel = channels.get(address)
             if channel is not None and channel.hears(event) and channel not in found:
@@ -79,7 +80,7 @@ class Notifier:
             change, event, channel, people, self._emails_of, self._settings.base_url
         )
 
-    def _notices(self, change: Change, event: str, hearing: list[Webhook]) -> list[Notice]:
+    def _notices(self, change: Change, event: str, hearing: list[Configured]) -> list[Notice]:
         body = body_text(body_of(change, event, self._settings.base_url))
         at, task_id, seq = change.event.created_at, change.task.id, change.event.seq
         return [

@@ -21,6 +21,7 @@ from placet.store.base import Store
 from placet.store.deliveries import DeliveryStore
 from placet.store.links import LinkStore
 from placet.store.notifications import NotificationStore
+from placet.store.slack_posts import SlackPostStore
 
 CANDIDATES_SHOWN = 5  # tasks an ambiguous id names in its error; enough to pick from
 
@@ -133,6 +134,10 @@ class Reads:
     def links(self) -> LinkStore:
         """Accounts' e-mail addresses and the signed links used, beside the tasks."""
         return self.store.links()
+
+    def slack_posts(self) -> SlackPostStore:
+        """The Slack messages posted about each task, beside the tasks."""
+        return self.store.slack_posts()
 
     def change_token(self) -> int:
         """A value that changes whenever anything is committed (read it before reading state)."""

@@ -41,6 +41,7 @@ TABLES = (
     schema.channel_health,
     schema.account_emails,  # where each account's e-mails go
     schema.link_uses,  # the signed links already used: single use survives the move
+    schema.slack_posts,  # the Slack messages to update when their task is decided
 )
 # Tables whose integer ids the target numbers itself, in the source's order.
 RENUMBERED = (schema.audit_pending, schema.examples)

@@ -48,6 +48,12 @@ class LinkStore:
             query = query.where(E.user_name.in_(names))
         return {row.user_name: row.email for row in self._tables.rows(query)}
 
+    def account_with_email(self, email: str) -> str | None:
+        """The account whose address is ``email`` (any case), if exactly one has it."""
+        query = sa.select(E.user_name).where(sa.func.lower(E.email) == email.strip().lower())
+        found = [row.user_name for row in self._tables.rows(query.limit(2))]
+        return found[0] if len(found) == 1 else None
+
     def set_email(self, name: str, email: str | None) -> bool:
         """Set (or, None, remove) an account's address; False when there is no such account."""
         with self._tables.write() as conn:

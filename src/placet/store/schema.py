@@ -364,3 +364,17 @@ link_uses = sa.Table(
     sa.Column("used_at", sa.Float, nullable=False),
     sa.Column("outcome", sa.Text, nullable=True),  # what the use decided, in words
 )
+
+# -- Slack: the messages posted for each task (see placet.store.slack_posts) --------------
+# Kept so a task's messages can be updated in place when it is decided; migration 0018.
+slack_posts = sa.Table(
+    "slack_posts",
+    metadata,
+    sa.Column("channel_id", sa.String(40), primary_key=True),  # Slack's id of the channel
+    sa.Column("ts", sa.String(40), primary_key=True),  # the message's id within it
+    sa.Column("task_id", ID, sa.ForeignKey("tasks.id"), nullable=False),
+    sa.Column("notification_id", ID, nullable=False),  # the notification that posted it
+    sa.Column("event", sa.String(30), nullable=False),  # awaiting_review, reminder, ...
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Index("ix_slack_posts_task_id", "task_id"),
+)

@@ -43,6 +43,7 @@ from placet.store.migrate import ensure_schema
 from placet.store.notifications import NotificationStore
 from placet.store.sidetables import SideTables
 from placet.store.signals import ChangeSignal, SqliteDataVersionSignal
+from placet.store.slack_posts import SlackPostStore
 from placet.store.sqlite import SqliteBackend, sqlite_path
 from placet.store.statements import (
     CLAIMABLE,
@@ -167,6 +168,10 @@ class SqlStore:
     def links(self) -> LinkStore:
         """Accounts' e-mail addresses and the signed links used, in the same database."""
         return LinkStore(self._engine)
+
+    def slack_posts(self) -> SlackPostStore:
+        """The Slack messages posted about each task, in the same database."""
+        return SlackPostStore(self._engine)
 
     def accounts(self) -> SqlAccountStore:
         """The accounts kept in the same database."""

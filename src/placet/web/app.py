@@ -31,7 +31,7 @@ from placet.errors import (
     UnusableModelError,
     UsageError,
 )
-from placet.web import api, ops, pages
+from placet.web import api, ops, pages, slack
 from placet.web.auth import Gate, Sessions, SignInForms, SignInLimiter
 from placet.web.broker import Broker
 from placet.web.metrics import MeteredWorker, Metrics
@@ -90,6 +90,7 @@ def create_app(engine: Engine, accounts: Accounts, options: AppOptions) -> FastA
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(ops.router)
+    app.include_router(slack.router)
     api.docs.mount(app)
     pages.mount_static(app)
     _add_error_handlers(app)
@@ -118,7 +119,7 @@ def _lifespan(
             thread.start()
         if options.watch_folder:
             channel.start()
-        if options.send_notifications and engine.settings.channels.any:
+        if options.send_notifications and engine.settings.channels.configured:
             notifier = _send_notifications(engine, sending)
         try:
             yield

@@ -47,7 +47,7 @@ class ChannelWatch:
 
     def alerts(self) -> list[ChannelHealth]:
         """The channels failing too long, longest first (none when none are configured)."""
-        if not self._engine.settings.channels.any:
+        if not self._engine.settings.channels.configured:
             return []
         now = self._clock()
         with self._lock:
