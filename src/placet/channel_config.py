@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,11 +22,14 @@ from typing import Any, TypeVar
 from placet.domain import channels as ch
 from placet.domain.timers import parse_duration, shown_duration
 from placet.errors import ConfigError
+from placet.serverkey import server_key
 
 T = TypeVar("T")
 Attempt = Callable[[Callable[[], T], T], T]
 SHARED_KEYS = {"alert_after", "max_attempts", "retry_delay", "timeout"}
-WEBHOOK_KEYS = {"url", "events", "max_attempts", "retry_delay", "timeout"}
+WEBHOOK_KEYS = {"url", "events", "max_attempts", "retry_delay", "timeout", "decide_as"}
+# An account name, as placet users add takes it (decide_as names one).
+ACCOUNT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,99}")
 SECRET_WORDS = ("secret", "password", "token", "api_key", "apikey")
 MAX_ATTEMPTS = (1, 100)
 RETRY_DELAY = (0.1, 3600.0)
@@ -133,7 +137,23 @@ def _webhook(
         timeout=_seconds(table, "timeout", shared.timeout, where, TIMEOUT),
         max_attempts=_whole(table, "max_attempts", shared.max_attempts, where),
         retry_delay=_seconds(table, "retry_delay", shared.retry_delay, where, RETRY_DELAY),
+        **_decide_as(table, path, where, env),
     )
+
+
+def _decide_as(table: Mapping[str, Any], path: Path, where: str, env: Mapping[str, str]) -> Any:
+    """``decide_as``: the account a callback URL in each review request decides as, and
+    the server's key that signs it (read only when asked for: it may make the key file)."""
+    name = table.get("decide_as")
+    if name is None:
+        return {}
+    if not isinstance(name, str) or not ACCOUNT_NAME.fullmatch(name):
+        raise ConfigError(
+            f'{where} decide_as must be an account\'s name, such as "deploy-bot", '
+            f"not {_shown(name)}"
+        )
+    # The key file lies beside placet.toml, where e-mail's links find it too.
+    return {"decide_as": name, "link_key": server_key(path.parent, env)}
 
 
 def read_slack(

@@ -44,11 +44,11 @@ LOST = "the last try never finished (the worker sending it was lost)"
 def senders_for(channels: ChannelSettings, engine: Engine | None = None) -> dict[str, Sender]:
     """A sender for every configured channel, by address (Slack's need the engine, to keep
     what they posted)."""
+    base_url = engine.settings.base_url if engine is not None else None
     senders: dict[str, Sender] = {
-        hook.address: WebhookSender(hook) for hook in channels.webhooks.values()
+        hook.address: WebhookSender(hook, base_url=base_url) for hook in channels.webhooks.values()
     }
     if channels.email is not None:
-        base_url = engine.settings.base_url if engine is not None else None
         senders[channels.email.address] = EmailSender(channels.email, base_url)
     if engine is not None:
         senders.update(slack_senders(channels, engine))

@@ -29,6 +29,7 @@ from standardwebhooks import Webhook as Signer
 
 from placet import __version__
 from placet.domain.channels import Webhook
+from placet.domain.links import with_webhook_callback
 
 USER_AGENT = f"Placet-Webhooks/{__version__}"
 ANSWER_CHARS = 200  # of a receiver's error answer, kept with the failure
@@ -74,9 +75,11 @@ class WebhookSender:
         webhook: Webhook,
         clock: Callable[[], float] = time.time,
         transport: httpx.BaseTransport | None = None,
+        base_url: str | None = None,
     ) -> None:
         self.webhook = webhook
         self._clock = clock
+        self._base_url = base_url  # the callback URLs' (decide_as) address; none without it
         self._client = httpx.Client(
             timeout=webhook.timeout, follow_redirects=False, transport=transport
         )
@@ -88,6 +91,13 @@ class WebhookSender:
 
     def send(self, message_id: str, body: str) -> Sent:
         """POST one signed message now; how it went (never raises for the network's sake)."""
+        hook = self.webhook
+        if hook.decide_as is not None and self._base_url:
+            # Signed now from the message's fixed values, so never stored: the same URL
+            # on every try (its id is the message's), spent by its first use.
+            body = with_webhook_callback(
+                body, message_id, hook.decide_as, hook.link_key, self._base_url
+            )
         data = body.encode("utf-8")
         headers = signed_headers(self.webhook, message_id, data, self._clock())
         started = time.monotonic()

@@ -114,6 +114,10 @@ class Webhook:
     timeout: float = DEFAULT_TIMEOUT
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     retry_delay: float = DEFAULT_RETRY_DELAY
+    # The account a review request's callback URL decides as (``decide_as``): a tool
+    # that can only call a URL answers through it. None: the messages carry no such URL.
+    decide_as: str | None = None
+    link_key: str = field(default="", repr=False)  # the server's key, which signs that URL
 
     @property
     def address(self) -> str:
@@ -309,6 +313,15 @@ class ChannelSettings:
         if self.slack is not None:
             found += [SlackTarget(self.slack, name) for name in self.slack.channels]
         return sorted(found, key=lambda channel: channel.address)
+
+    @property
+    def link_key(self) -> str | None:
+        """The key the channels sign links with (e-mail's links, webhooks' callback URLs),
+        when a channel makes any."""
+        if self.email is not None:
+            return self.email.link_key
+        signing = (hook.link_key for hook in self.webhooks.values() if hook.decide_as)
+        return next(signing, None)
 
     @property
     def addresses(self) -> tuple[str, ...]:

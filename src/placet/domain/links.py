@@ -16,10 +16,16 @@ carries the same links.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from placet.domain import jsontext
+from placet.domain.channels import AWAITING_REVIEW, ESCALATED, REMINDER
 from placet.errors import UsageError
 
 SALT = "placet-link"
@@ -94,3 +100,35 @@ def url(base_url: str, link: Link, key: str) -> str:
     """The link's full address: the confirmation page, or the callback URL."""
     path = CALLBACK_PATH if link.action == CALLBACK else LINK_PATH
     return f"{base_url.rstrip('/')}{path}{sign(link, key)}"
+
+
+# The webhook messages of a task that awaits a decision: they may carry a callback URL.
+AWAITING_TYPES = tuple(f"task.{event}" for event in (AWAITING_REVIEW, REMINDER, ESCALATED))
+
+
+def webhook_callback(body: Mapping[str, Any], link_id: str, account: str) -> Link | None:
+    """The callback link a webhook message about a task awaiting review carries (None for
+    other messages), made from the message's own fixed values (its task, draft, version and
+    time), so that every try of it carries the same URL."""
+    data = body.get("data")
+    if body.get("type") not in AWAITING_TYPES or not isinstance(data, Mapping):
+        return None
+    draft = data.get("draft")
+    draft_id = draft.get("id") if isinstance(draft, Mapping) else data.get("draft_id")
+    version, task_id = data.get("version"), data.get("task_id")
+    if not isinstance(draft_id, str) or not isinstance(version, int) or not task_id:
+        return None  # a message from before messages carried their version
+    sent_at = datetime.fromisoformat(str(body["timestamp"]).replace("Z", "+00:00"))
+    expires = sent_at.timestamp() + DEFAULT_LINK_SECONDS
+    return Link(link_id, str(task_id), draft_id, version, account, CALLBACK, expires)
+
+
+def with_webhook_callback(text: str, link_id: str, account: str, key: str, base_url: str) -> str:
+    """A webhook message's JSON with ``data.links.callback`` added when it awaits a decision
+    (the text unchanged otherwise)."""
+    body = json.loads(text)
+    link = webhook_callback(body, link_id, account)
+    if link is None:
+        return text
+    body["data"].setdefault("links", {})["callback"] = url(base_url, link, key)
+    return jsontext.compact(body)

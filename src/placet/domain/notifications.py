@@ -172,6 +172,7 @@ def body_of(change: Change, event: str, base_url: str | None) -> JsonObject:
         "kind": task.kind,
         "status": task.status.value,
         "attempt": task.attempt,
+        "version": task.version,  # what a decision on this state names (expected_version)
         "event": {"seq": happened.seq, "type": happened.type, "actor": happened.actor},
         "links": {"task": task_link(base_url, task.id)},
     }

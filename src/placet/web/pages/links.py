@@ -36,10 +36,10 @@ router = APIRouter()
 
 
 def link_key(request: Request, found: Services) -> str:
-    """The key links are signed with: the e-mail channel's (the server's key, as its
-    workers read it), else this server's own."""
-    email = found.engine.settings.channels.email
-    return email.link_key if email is not None else str(request.app.state.link_key)
+    """The key links are signed with: the channels' (the server's key, as the workers that
+    send e-mail and webhooks read it), else this server's own."""
+    signing = found.engine.settings.channels.link_key
+    return signing if signing is not None else str(request.app.state.link_key)
 
 
 def desk(request: Request, found: Services) -> LinkDesk:
