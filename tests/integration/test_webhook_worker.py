@@ -5,96 +5,38 @@ on loopback that verifies every signature with the Standard Webhooks library."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from placet.config import load_settings
 from placet.domain.deliveries import DeliveryStatus
-from placet.domain.notifications import NotificationRecord
-from placet.engine import Engine
-from placet.store import open_store
-from tests.conformance import postgres
-from tests.e2e.conftest import Background
+from tests.integration.sending_worker import DATABASES, SendingFolder, database_url, kill, stop
 from tests.integration.webhook_receiver import Receiver
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-WAIT_SECONDS = 90.0  # the most a step may take; never asserted on
 TASKS = 5
 
 
-class Folder:
+class Folder(SendingFolder):
     """A working folder whose placet.toml sends to the receiver, and its database."""
 
     def __init__(self, folder: Path, url: str, receiver: Receiver) -> None:
-        self.folder = folder
-        (folder / "placet.toml").write_text(
+        toml = (
             '[placet]\nlease_seconds = 1\nnotify = ["webhook:ops"]\n'
             '[kinds.welcome]\ntemplate = "Welcome {name}."\n'
             f'[channels.webhook.ops]\nurl = "{receiver.url}"\ntimeout = 2\n'
         )
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("PLACET_")}
-        self.env.update(
-            PLACET_DATABASE_URL=url, PLACET_USER="tester", PLACET_WEBHOOK_OPS_SECRET=SECRET
-        )
-        os.environ.update(PLACET_DATABASE_URL=url, PLACET_WEBHOOK_OPS_SECRET=SECRET)
-        try:
-            settings = load_settings(folder)
-        finally:
-            del os.environ["PLACET_DATABASE_URL"], os.environ["PLACET_WEBHOOK_OPS_SECRET"]
-        self.engine = Engine(open_store(url), settings)
-
-    def worker(self) -> Background:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "placet", "worker", "--no-drafting", "--no-folder"],
-            cwd=self.folder, env=self.env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        worker = Background(process)
-        worker.expect(r"sending notifications to: webhook:ops")
-        return worker
-
-    def notifications(self) -> list[NotificationRecord]:
-        found: list[NotificationRecord] = []
-        for task in self.engine.iter_tasks():
-            found += self.engine.notifications().for_task(task.id)
-        return found
-
-    def wait_until_delivered(self, count: int) -> list[NotificationRecord]:
-        deadline = time.monotonic() + WAIT_SECONDS
-        while True:
-            found = self.notifications()
-            if len(found) == count and all(n.status is DeliveryStatus.DELIVERED for n in found):
-                return found
-            assert time.monotonic() < deadline, f"not all delivered: {found}"
-            time.sleep(0.1)
+        super().__init__(folder, url, toml, {"PLACET_WEBHOOK_OPS_SECRET": SECRET}, "webhook:ops")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DATABASES)
 def folder(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Folder, Receiver]]:
-    with Receiver(SECRET) as receiver:
-        if request.param == "sqlite":
-            opened = Folder(tmp_path, f"sqlite:///{tmp_path / 'placet.db'}", receiver)
-            yield opened, receiver
-            opened.engine.close(store_too=True)
-            return
-        with postgres.fresh_schema(str(tmp_path)) as url:
-            opened = Folder(tmp_path, url, receiver)
-            yield opened, receiver
-            opened.engine.close(store_too=True)
-
-
-def stop(worker: Background) -> None:
-    worker.process.send_signal(signal.SIGTERM)
-    code, _ = worker.finish(timeout=60)
-    assert code == 0, "".join(worker.seen)
+    with Receiver(SECRET) as receiver, database_url(request.param, tmp_path) as url:
+        opened = Folder(tmp_path, url, receiver)
+        yield opened, receiver
+        opened.close()
 
 
 @pytest.mark.slow
@@ -113,8 +55,7 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_keeps_every_id(
     try:
         (first,) = receiver.wait_for(1)
     finally:
-        worker.process.send_signal(signal.SIGKILL)  # mid-delivery: no answer yet
-        worker.kill()
+        kill(worker)  # mid-delivery: no answer yet
     sending = next(n for n in place.notifications() if n.webhook_id == first.id)
     assert (sending.status, sending.attempts) == (DeliveryStatus.PENDING, 1)
     worker = place.worker()
