@@ -1,9 +1,10 @@
 """What an e-mail says: its subject, its plain text, and its sanitised HTML.
 
 The draft is model output, so hostile: the plain part carries it as it is
-(a mail reader shows text as text), and the HTML part renders it as Markdown
-with raw HTML off and then cleans it with an allow-list (``nh3``): no script,
-no style, no event handler, no ``javascript:`` link survives. Everything
+(a mail reader shows text as text), and the HTML part renders it as the
+dashboard does (``placet.markdown``: Markdown with raw HTML off, then an
+allow-list): no script, no style, no event handler, no ``javascript:`` link
+survives, and every line break shows. Everything
 else put in the HTML (the kind, the links) is escaped. The subject carries no
 model output at all.
 """
@@ -14,10 +15,8 @@ import html
 from dataclasses import dataclass
 from typing import Any
 
-import nh3
-from markdown_it import MarkdownIt
-
 from placet.domain.links import APPROVE, REJECT
+from placet.markdown import safe_html
 
 SUBJECTS = {
     "task.awaiting_review": "Review requested",
@@ -26,34 +25,6 @@ SUBJECTS = {
     "task.decided": "Decided",
     "task.failed": "Failed",
 }
-ALLOWED_TAGS = {
-    "p",
-    "br",
-    "pre",
-    "code",
-    "em",
-    "strong",
-    "ul",
-    "ol",
-    "li",
-    "blockquote",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "hr",
-    "a",
-}
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True})
-_cleaner = nh3.Cleaner(
-    tags=ALLOWED_TAGS,
-    attributes={"a": {"href"}},
-    url_schemes={"http", "https", "mailto"},
-    link_rel="noopener noreferrer nofollow",
-    strip_comments=True,
-)
 
 
 @dataclass(frozen=True)
@@ -63,11 +34,6 @@ class Rendered:
     subject: str
     text: str
     html: str
-
-
-def safe_html(markdown: str) -> str:
-    """Model output as HTML a mail reader may show: rendered, then cleaned by the allow-list."""
-    return _cleaner.clean(_markdown.render(markdown))
 
 
 def render_message(body: dict[str, Any], links: dict[str, str], base_url: str | None) -> Rendered:
