@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import hashlib
 import math
 import random
 import time
@@ -40,6 +41,7 @@ from placet.errors import (
     ProviderUnavailableError,
 )
 from placet.providers.base import Chunk, Completion, CompletionRequest, collect
+from placet.providers.pacing import gate_for, request_cost
 
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MAX_ATTEMPTS = 5
@@ -62,7 +64,8 @@ CONTEXT_LENGTH_HINTS = (
 )
 MAX_DETAIL_CHARS = 300
 
-Attempt = Callable[[CompletionRequest], Generator[Chunk, None, None]]
+# An attempt is told whether it follows a wait the server asked for (retry-after).
+Attempt = Callable[[CompletionRequest, bool], Generator[Chunk, None, None]]
 
 
 class _TransientError(Exception):
@@ -108,6 +111,10 @@ class OpenAICompatibleProvider:
         self._client = openai.OpenAI(
             base_url=base_url, api_key=api_key, timeout=timeout, max_retries=0
         )
+        # Every draft in flight to this endpoint with this key keeps inside one set of
+        # limits (providers/pacing.py); the key itself is not kept there, only its digest.
+        key_id = hashlib.sha256(api_key.encode()).hexdigest()[:16]
+        self.gate = gate_for(base_url, key_id)
 
     @property
     def name(self) -> str:
@@ -152,7 +159,8 @@ class OpenAICompatibleProvider:
                 self._sleep(self._delay(attempt - 1, last))
             restart_pending = showing_text
             try:
-                with contextlib.closing(attempt_once(request)) as chunks:
+                waited = last is not None and last.retry_after is not None
+                with contextlib.closing(attempt_once(request, waited)) as chunks:
                     for chunk in chunks:
                         if restart_pending:
                             yield Chunk(restart=True)
@@ -181,11 +189,15 @@ class OpenAICompatibleProvider:
 
     # --- one attempt ----------------------------------------------------------
 
-    def _stream_once(self, request: CompletionRequest) -> Generator[Chunk, None, None]:
+    def _stream_once(
+        self, request: CompletionRequest, waited: bool
+    ) -> Generator[Chunk, None, None]:
         finished = False
         events_seen = 0
         usage: Usage | None = None
-        with self._translated_errors(), self._open_stream(request) as events:
+        sent = self.gate.acquire(request_cost(request), waited)
+        with self._translated_errors(sent), self._open_stream(request) as events:
+            self.gate.learn(sent, events.response.headers)
             for event in events:
                 events_seen += 1
                 usage = _event_usage(event) or usage
@@ -258,8 +270,11 @@ class OpenAICompatibleProvider:
             stream_options={"include_usage": True} if ask_for_usage else openai.omit,
         )
 
-    def _complete_once(self, request: CompletionRequest) -> Generator[Chunk, None, None]:
-        with self._translated_errors():
+    def _complete_once(
+        self, request: CompletionRequest, waited: bool
+    ) -> Generator[Chunk, None, None]:
+        sent = self.gate.acquire(request_cost(request), waited)
+        with self._translated_errors(sent):
             response = self._create(request)
         choices = getattr(response, "choices", None) or ()
         if not choices:
@@ -271,11 +286,15 @@ class OpenAICompatibleProvider:
     # --- errors ---------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _translated_errors(self) -> Iterator[None]:
-        """Turn SDK and HTTP exceptions into Placet errors or retryable failures."""
+    def _translated_errors(self, sent: int) -> Iterator[None]:
+        """Turn SDK and HTTP exceptions into Placet errors or retryable failures; a 429
+        also slows every request through the gate (request ``sent`` was the one refused)."""
         try:
             yield
         except openai.APIStatusError as exc:
+            if exc.status_code == 429:
+                headers = exc.response.headers
+                self.gate.rate_limited(sent, headers, _retry_after(headers))
             raise self._status_error(exc) from exc
         except openai.APITimeoutError as exc:
             raise _TransientError(f"no answer within {self._timeout:g} s") from exc
