@@ -128,6 +128,16 @@ class HostedApi:
             self._loop.call_soon_threadsafe(self._server.close)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
+        if not self._thread.is_alive():
+            self._close_loop()
+
+    def _close_loop(self) -> None:
+        """Close what is left: connections still open, and the loop's own sockets."""
+        for task in asyncio.all_tasks(self._loop):
+            task.cancel()
+        with contextlib.suppress(RuntimeError):
+            self._loop.run_until_complete(asyncio.sleep(0))
+        self._loop.close()
 
     def __enter__(self) -> HostedApi:
         return self.start()
