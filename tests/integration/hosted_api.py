@@ -297,16 +297,7 @@ def main() -> None:
     server = HostedApi(plan, args.port).start()
     print(server.base_url, flush=True)
     try:
-        while True:
-            time.sleep(1)
-            counts = server.counts
-            print(
-                json.dumps(
-                    {"requests": counts.requests, "answered": counts.answered,
-                     "rate_limited": counts.rate_limited, "most_at_once": counts.most_at_once}
-                ),
-                flush=True,
-            )  # fmt: skip
+        threading.Event().wait()
     except KeyboardInterrupt:
         server.close()
 

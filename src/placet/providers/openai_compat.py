@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Generator, Iterator, Mapping
 from datetime import datetime, timezone
 from types import TracebackType
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx2
 import openai
@@ -42,6 +42,10 @@ from placet.errors import (
 )
 from placet.providers.base import Chunk, Completion, CompletionRequest, collect
 from placet.providers.pacing import gate_for, request_cost
+from placet.providers.sse import chat_events
+
+if TYPE_CHECKING:
+    from openai._response import ResponseContextManager
 
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MAX_ATTEMPTS = 5
@@ -64,6 +68,7 @@ CONTEXT_LENGTH_HINTS = (
 )
 MAX_DETAIL_CHARS = 300
 
+RawStream = openai.APIResponse[openai.Stream[ChatCompletionChunk]]
 # An attempt is told whether it follows a wait the server asked for (retry-after).
 Attempt = Callable[[CompletionRequest, bool], Generator[Chunk, None, None]]
 
@@ -196,17 +201,20 @@ class OpenAICompatibleProvider:
         events_seen = 0
         usage: Usage | None = None
         sent = self.gate.acquire(request_cost(request), waited)
-        with self._translated_errors(sent), self._open_stream(request) as events:
-            self.gate.learn(sent, events.response.headers)
-            for event in events:
+        with self._translated_errors(sent), contextlib.ExitStack() as opened:
+            response = self._open_stream(request, opened)
+            self.gate.learn(sent, response.headers)
+            for event in chat_events(response.iter_lines()):
                 events_seen += 1
+                _raise_error_event(event, response.http_request)
                 usage = _event_usage(event) or usage
-                for choice in getattr(event, "choices", None) or ():
-                    if choice.index != 0:
+                for choice in event.get("choices") or ():
+                    if choice.get("index", 0) != 0:
                         continue
-                    if choice.delta is not None and choice.delta.content:
-                        yield Chunk(choice.delta.content)
-                    finished = finished or choice.finish_reason is not None
+                    content = (choice.get("delta") or {}).get("content")
+                    if content:
+                        yield Chunk(content)
+                    finished = finished or choice.get("finish_reason") is not None
         if not finished:
             # A proxy or server that closes the connection cleanly still cut the
             # answer short; only a finish_reason says the model was done.
@@ -218,15 +226,17 @@ class OpenAICompatibleProvider:
         if usage is not None:
             yield Chunk(usage=usage)
 
-    def _open_stream(self, request: CompletionRequest) -> openai.Stream[ChatCompletionChunk]:
+    def _open_stream(self, request: CompletionRequest, opened: contextlib.ExitStack) -> RawStream:
+        """Make the request (a refusal raises here, before any event) and keep its
+        response open in ``opened``."""
         if self._ask_for_usage:
             try:
-                return self._create_stream(request, ask_for_usage=True)
+                return opened.enter_context(self._create_stream(request, ask_for_usage=True))
             except openai.BadRequestError as exc:
                 if "stream_options" not in _server_message(exc):
                     raise
                 self._ask_for_usage = False
-        return self._create_stream(request, ask_for_usage=False)
+        return opened.enter_context(self._create_stream(request, ask_for_usage=False))
 
     def _create(self, request: CompletionRequest) -> ChatCompletion:
         while True:
@@ -257,8 +267,9 @@ class OpenAICompatibleProvider:
 
     def _create_stream(
         self, request: CompletionRequest, *, ask_for_usage: bool
-    ) -> openai.Stream[ChatCompletionChunk]:
-        return self._client.chat.completions.create(
+    ) -> ResponseContextManager[RawStream]:
+        # The raw response: its events are read by providers/sse.py, not by the SDK.
+        return self._client.chat.completions.with_streaming_response.create(
             model=self._model,
             messages=_messages(request),
             max_tokens=request.max_tokens,
@@ -400,18 +411,29 @@ def _usage(usage: CompletionUsage) -> Usage:
     return Usage(prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens)
 
 
-def _event_usage(event: ChatCompletionChunk) -> Usage | None:
-    if event.usage is not None:
-        return _usage(event.usage)
-    # Groq once reported streamed usage only under its own ``x_groq`` key.
-    extra: dict[str, Any] = event.model_extra or {}
-    groq_usage = (extra.get("x_groq") or {}).get("usage")
-    if isinstance(groq_usage, dict):
-        return Usage(
-            prompt_tokens=int(groq_usage.get("prompt_tokens", 0)),
-            completion_tokens=int(groq_usage.get("completion_tokens", 0)),
-        )
-    return None
+def _event_usage(event: dict[str, Any]) -> Usage | None:
+    found = event.get("usage")
+    if not isinstance(found, dict):
+        # Groq once reported streamed usage only under its own ``x_groq`` key.
+        found = (event.get("x_groq") or {}).get("usage")
+    if not isinstance(found, dict):
+        return None
+    return Usage(
+        prompt_tokens=int(found.get("prompt_tokens") or 0),
+        completion_tokens=int(found.get("completion_tokens") or 0),
+    )
+
+
+def _raise_error_event(event: dict[str, Any], request: httpx2.Request) -> None:
+    """An ``{"error": ...}`` event inside the stream, as some servers send one, raised as
+    the SDK raises it."""
+    error = event.get("error")
+    if not error:
+        return
+    message = error.get("message") if isinstance(error, dict) else None
+    if not isinstance(message, str) or not message:
+        message = "An error occurred during streaming"
+    raise openai.APIError(message, request, body=error)
 
 
 def _server_message(exc: openai.APIStatusError) -> str:
