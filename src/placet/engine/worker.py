@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import queue
 import socket
 import threading
 import time
@@ -64,6 +65,7 @@ class Worker:
         self.in_flight = InFlight(concurrency, self._slots_for)
         self._counting = threading.Lock()
         self._stopped_at_once = threading.Event()
+        self._claimed: queue.SimpleQueue[Task | None] = queue.SimpleQueue()  # to the drafters
 
     def run(self, max_tasks: int | None = None) -> None:
         """Draft tasks as they come, until stopped (or ``max_tasks`` are drafted)."""
@@ -91,9 +93,11 @@ class Worker:
         """Claim while there is room, each draft on its own thread. A first Ctrl-C lets
         the drafts in flight finish; a second hands them back and stops at once."""
         self.say_slots()
+        self._start_drafters()
         try:
             self._claim_while_room(max_tasks)
             self._finish_in_flight()
+            self._stop_drafters()
         except KeyboardInterrupt:
             self.stop()
             self._report(
@@ -153,11 +157,23 @@ class Worker:
     def _start(self, task: Task) -> None:
         model = self.engine.model_of_each_kind().get(task.kind, "")
         self.in_flight.add(task, model)
-        thread = threading.Thread(
-            target=self._draft_in_flight, args=(task,), name=f"placet-draft-{task.id}"
-        )
-        thread.daemon = True  # a stop at once does not wait for a draft stuck on the network
-        thread.start()
+        self._claimed.put(task)
+
+    def _start_drafters(self) -> None:
+        """One thread per slot, kept for the whole run: each keeps its own database
+        connection and HTTP connection, which a thread per draft would open again."""
+        for number in range(self.concurrency):
+            thread = threading.Thread(target=self._drafter, name=f"placet-drafter-{number}")
+            thread.daemon = True  # a stop at once does not wait for a draft stuck on the network
+            thread.start()
+
+    def _stop_drafters(self) -> None:
+        for _ in range(self.concurrency):
+            self._claimed.put(None)
+
+    def _drafter(self) -> None:
+        while (task := self._claimed.get()) is not None:
+            self._draft_in_flight(task)
 
     def _draft_in_flight(self, task: Task) -> None:
         try:

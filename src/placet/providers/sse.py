@@ -8,14 +8,16 @@ makes the request, and raises its typed errors for a refused one.
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 DONE = "[DONE]"
+AFTER_DONE_LINES = 16  # read past [DONE] at most: a server streaming on is not waited for
 
 
-def chat_events(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
+def chat_events(lines: Iterator[str]) -> Iterator[dict[str, Any]]:
     """Each event's JSON object, until ``[DONE]`` or the end of the body.
 
     An event's ``data:`` lines are joined (as the SSE format says); comments
@@ -33,6 +35,9 @@ def chat_events(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
             continue
         payload, data = "\n".join(data), []
         if payload.startswith(DONE):
+            # Read to the end of the body (a few bytes), so the connection is reused.
+            for _ in itertools.islice(lines, AFTER_DONE_LINES):
+                pass
             return
         yield _object(payload)
     if data and not data[0].startswith(DONE):  # a last event without its blank line
