@@ -12,6 +12,7 @@ the real OpenAI-compatible adapter, on a real SQLite file.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -97,7 +98,7 @@ def test_a_model_never_has_more_drafts_at_once_than_its_own_slots(
 
 
 def test_rate_limits_announced_in_headers_are_kept_by_all_drafts_in_flight(
-    url: str, engines: list[Engine]
+    url: str, engines: list[Engine], tmp_path: Path
 ) -> None:
     plan = Plan(first_token_seconds=0.1, draft_tokens=5, requests_per_second=10)
     with HostedApi(plan) as api:
@@ -105,11 +106,22 @@ def test_rate_limits_announced_in_headers_are_kept_by_all_drafts_in_flight(
         engines.append(engine)
         ids = submit(engine, 30)
         Worker(engine, report=quiet, concurrency=16).run(max_tasks=len(ids))
-        counts = api.counts
+        counts, base_url = api.counts, api.base_url
     assert len(tasks_in(engine, TaskStatus.AWAITING_REVIEW)) == len(ids)
     # Unpaced, 16 at once against 10 a second would be refused from the 11th request on.
     assert counts.rate_limited <= 1
     assert counts.requests == len(ids) + counts.rate_limited
+    # What the worker knew of the limit is written for placet status.
+    [row] = [row for row in engine.provider_paces(60) if row.endpoint == base_url]
+    assert row.pace["limits"]["requests"] == 10
+    assert row.pace["sent"] == counts.requests
+    status = subprocess.run(
+        [sys.executable, "-m", "placet", "status"],
+        env={**os.environ, "PLACET_DATABASE_URL": url, "PYTHONPATH": str(ROOT / "src")},
+        cwd=tmp_path, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert f"pace {row.endpoint} ({row.worker}" in status.stdout
+    assert "requests: " in status.stdout and " of 10 left, refilling " in status.stdout
 
 
 FAULTS = [

@@ -150,6 +150,7 @@ def test_status_names_the_pending_revisions(empty_engine: sa.engine.Engine) -> N
         "0014",
         "0015",
         "0016",  # notifications
+        "0020",  # provider_pace (issue 22)
     )
     expected = (None, HEAD_REVISION, ("0001", *after_first))
     assert (before.current, before.head, before.pending) == expected

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,7 @@ def test_reset_headers_are_read_in_every_form_vendors_send(
 def test_a_server_that_announces_nothing_is_not_paced() -> None:
     clock = Clock()
     gate = Gate("http://api", clock, clock.sleep)
+    gate.learn(gate.acquire(500), {"content-type": "text/event-stream"})
     for _ in range(1000):
         gate.acquire(500)
     assert clock.slept == []
@@ -74,7 +76,9 @@ def test_requests_in_flight_count_against_what_the_server_said_was_left() -> Non
 def test_older_figures_do_not_replace_newer_ones() -> None:
     clock = Clock()
     gate = Gate("http://api", clock, clock.sleep)
-    early, late = gate.acquire(1), gate.acquire(1)
+    early = gate.acquire(1)
+    gate.learn(early, {})  # answered at once, without figures
+    late = gate.acquire(1)
     gate.learn(late, figures(8))
     gate.learn(early, figures(9))  # answered later, but counted before `late` was
     assert gate.pace().headroom["requests"] == 8
@@ -159,3 +163,17 @@ def test_a_bad_concurrency_says_what_it_may_be(
     (tmp_path / "placet.toml").write_text(f"[concurrency]\ngroq = {value}\n")
     with pytest.raises(ConfigError, match=r"\[concurrency\] groq must be a whole number from 1"):
         load_settings(tmp_path)
+
+
+def test_until_the_first_answer_one_request_goes_alone() -> None:
+    clock = Clock()
+    gate = Gate("http://api", clock, clock.sleep)
+    first = gate.acquire(1)
+    second: list[int] = []
+    waiting = threading.Thread(target=lambda: second.append(gate.acquire(1)))
+    waiting.start()
+    waiting.join(0.2)
+    assert second == []  # held until the first answer says what the limits are
+    gate.learn(first, figures(5))
+    waiting.join(5)
+    assert second == [1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import socket
@@ -14,6 +15,7 @@ from placet.engine import DRAFT_FAILURES, ChunkSink, Engine
 from placet.engine.inflight import InFlight
 from placet.errors import ConflictError, PlacetError
 from placet.providers.base import Chunk
+from placet.providers.pacing import paces
 
 Report = Callable[[str], None]
 
@@ -65,13 +67,19 @@ class Worker:
         self.in_flight = InFlight(concurrency, self._slots_for)
         self._counting = threading.Lock()
         self._stopped_at_once = threading.Event()
+        self._published_paces = False
         self._claimed: queue.SimpleQueue[Task | None] = queue.SimpleQueue()  # to the drafters
 
     def run(self, max_tasks: int | None = None) -> None:
         """Draft tasks as they come, until stopped (or ``max_tasks`` are drafted)."""
         if self.concurrency > 1:
             self._run_many(max_tasks)
-            return
+        else:
+            self._run_one_at_a_time(max_tasks)
+        with contextlib.suppress(PlacetError):  # the pace as it ended, for placet status
+            self._publish_paces()
+
+    def _run_one_at_a_time(self, max_tasks: int | None) -> None:
         token = self.engine.change_token()
         while not self.stop_requested.is_set():
             if max_tasks is not None and self.drafted >= max_tasks:
@@ -238,15 +246,24 @@ class Worker:
         )
 
     def _seal_when_due(self) -> None:
-        """Log what was written meanwhile in the global audit log, every few seconds."""
+        """Log what was written meanwhile in the global audit log, every few seconds
+        (and write this worker's pace against hosted APIs, for placet status)."""
         now = time.monotonic()
         if now < self._next_seal:
             return
         self._next_seal = now + SEAL_EVERY_SECONDS
         try:
             self.engine.seal_audit_log()
+            self._publish_paces()
         except PlacetError as exc:  # the next idle moment tries again
             self._report(f"could not seal the audit log yet: {exc.message}")
+
+    def _publish_paces(self) -> None:
+        """Write what this process knows of each hosted API's limits, when it sent any."""
+        found = {pace.endpoint: pace.as_dict() for pace in paces() if pace.sent}
+        if found or self._published_paces:
+            self.engine.store.paces().publish(self.name, found, time.time())
+            self._published_paces = bool(found)
 
     def _draft(self, task: Task) -> None:
         self._report(f"drafting {task.id} ({task.kind}, attempt {task.attempt})")

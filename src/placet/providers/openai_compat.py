@@ -303,22 +303,28 @@ class OpenAICompatibleProvider:
         try:
             yield
         except openai.APIStatusError as exc:
+            headers = exc.response.headers
             if exc.status_code == 429:
-                headers = exc.response.headers
                 self.gate.rate_limited(sent, headers, _retry_after(headers))
+            else:
+                self.gate.learn(sent, headers)
             raise self._status_error(exc) from exc
-        except openai.APITimeoutError as exc:
-            raise _TransientError(f"no answer within {self._timeout:g} s") from exc
-        except (openai.APIConnectionError, httpx2.TransportError) as exc:
-            raise _TransientError(f"connection failed: {_connection_detail(exc)}") from exc
-        except (openai.OpenAIError, httpx2.HTTPError) as exc:
+        except (openai.OpenAIError, httpx2.HTTPError, ValueError) as exc:
+            self.gate.learn(sent, {})  # no figures, but an answer: the others need not wait
+            raise self._other_error(exc) from exc
+
+    def _other_error(self, exc: Exception) -> Exception:
+        """A failure other than a refusal with a status, as Placet says it."""
+        if isinstance(exc, openai.APITimeoutError):
+            return _TransientError(f"no answer within {self._timeout:g} s")
+        if isinstance(exc, (openai.APIConnectionError, httpx2.TransportError)):
+            return _TransientError(f"connection failed: {_connection_detail(exc)}")
+        if isinstance(exc, (openai.OpenAIError, httpx2.HTTPError)):
             # An error event inside the stream, or an answer of the wrong shape.
             detail = self._redact(_printable(str(exc)))
-            raise ProviderError(f"{self.name} failed: {detail}") from exc
-        except ValueError as exc:
-            # The SDK parses each event as JSON and lets the decoder's error through.
-            detail = _printable(str(exc))
-            raise ProviderError(f"{self.name} sent a malformed answer: {detail}") from exc
+            return ProviderError(f"{self.name} failed: {detail}")
+        # The stream's events are JSON; a decoder's error says the answer was malformed.
+        return ProviderError(f"{self.name} sent a malformed answer: {_printable(str(exc))}")
 
     def _status_error(self, exc: openai.APIStatusError) -> Exception:
         status = exc.status_code

@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from placet.providers.base import CompletionRequest
 
@@ -31,6 +32,7 @@ CAUTION_AFTER_429 = 0.8  # each 429 multiplies the pace by this
 CAUTION_FLOOR = 0.25
 CAUTION_RECOVERY = 0.02  # each response within the limits gives this much back
 NO_FIGURES_WAIT = 1.0  # spent, and no reset time known: look again after this long
+FIRST_ANSWER_WAIT = 5.0  # how long requests wait for the first one's answer, at most
 _DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?")
 _MILLIS = re.compile(r"^(\d+(?:\.\d+)?)ms$")
 
@@ -130,6 +132,18 @@ class Pace:
     sent: int
     rate_limited: int  # 429s seen
 
+    def as_dict(self) -> dict[str, Any]:
+        """As JSON takes it: no limit and no figures are null, not infinite."""
+        return {
+            "limits": self.limits,
+            "headroom": {k: None if math.isinf(v) else v for k, v in self.headroom.items()},
+            "rates": self.rates,
+            "caution": self.caution,
+            "paused_for": self.paused_for,
+            "sent": self.sent,
+            "rate_limited": self.rate_limited,
+        }
+
 
 class Gate:
     """The rate limits of one endpoint and key, shared by every request in the process."""
@@ -144,6 +158,9 @@ class Gate:
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
+        self._answered = threading.Condition(self._lock)  # the first response came
+        self._known = False  # whether any response came yet
+        self._probing = False  # a first request is out, and the others wait for its answer
         self._budgets = {name: Budget() for name in DIMENSIONS}
         self._next = 0
         self._paused_until = 0.0
@@ -157,6 +174,7 @@ class Gate:
         retry-after itself, so the pause that 429 set for everyone does not hold it again.
         """
         costs = {"requests": 1.0, "tokens": tokens}
+        self._wait_for_first_answer()
         while True:
             with self._lock:
                 now = self._clock()
@@ -175,10 +193,25 @@ class Gate:
                     return request
             self._sleep(min(ready - now, NO_FIGURES_WAIT))
 
+    def _wait_for_first_answer(self) -> None:
+        """Until the first response says whether there are limits, one request goes
+        alone: many drafts starting at once would otherwise all go before anyone knows
+        (for at most FIRST_ANSWER_WAIT, in case that request never gets one)."""
+        with self._answered:
+            if self._known:
+                return
+            if not self._probing:
+                self._probing = True  # this request asks first
+                return
+            if not self._answered.wait_for(lambda: self._known, FIRST_ANSWER_WAIT):
+                self._known = True  # no answer came: waiting longer would only stall all
+
     def learn(self, request: int, headers: Mapping[str, str]) -> None:
         """Take the rate-limit figures of a response to request ``request``."""
         found = {name: _figures(headers, name) for name in DIMENSIONS}
-        with self._lock:
+        with self._answered:
+            self._known = True
+            self._answered.notify_all()
             now = self._clock()
             for name, figures in found.items():
                 if figures is not None:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # the side tables' adapters import this module's records
     from placet.store.auditlog import SqlAuditLog
     from placet.store.deliveries import DeliveryStore
     from placet.store.notifications import NotificationStore
+    from placet.store.paces import PaceStore
 
 ClaimChange = Callable[[Task], Change | None]  # the change that claims a task, or None
 
@@ -223,6 +224,10 @@ class Store(Protocol):
 
     def notifications(self) -> NotificationStore:
         """The notifications outbox (written with each change) and the channels' health."""
+        ...
+
+    def paces(self) -> PaceStore:
+        """Each worker's pace against each hosted API (rate limits, headroom)."""
         ...
 
     def close(self) -> None:

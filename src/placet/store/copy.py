@@ -39,6 +39,7 @@ TABLES = (
     schema.examples,  # on SQLite, its full-text index follows by trigger
     schema.notifications,  # the outbox: what was sent, what gave up, what is still to send
     schema.channel_health,
+    schema.provider_pace,  # each worker's pace against a hosted API (issue 22)
 )
 # Tables whose integer ids the target numbers itself, in the source's order.
 RENUMBERED = (schema.audit_pending, schema.examples)

@@ -40,6 +40,7 @@ from placet.store.listing import (
 )
 from placet.store.migrate import ensure_schema
 from placet.store.notifications import NotificationStore
+from placet.store.paces import PaceStore
 from placet.store.sidetables import SideTables
 from placet.store.signals import ChangeSignal, SqliteDataVersionSignal
 from placet.store.sqlite import SqliteBackend, sqlite_path
@@ -162,6 +163,10 @@ class SqlStore:
     def notifications(self) -> NotificationStore:
         """The notifications outbox and the channels' health, in the same database."""
         return NotificationStore(self._engine)
+
+    def paces(self) -> PaceStore:
+        """Each worker's pace against each hosted API, in the same database."""
+        return PaceStore(self._engine)
 
     def accounts(self) -> SqlAccountStore:
         """The accounts kept in the same database."""
