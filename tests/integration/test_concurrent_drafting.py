@@ -13,6 +13,7 @@ the real OpenAI-compatible adapter, on a real SQLite file.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -222,3 +223,42 @@ def test_a_killed_worker_with_32_drafts_in_flight_loses_none_and_doubles_none(
             assert [event.payload["worker"] for event in claims] == ["doomed-worker", "next-worker"]
         else:
             assert [event.payload["worker"] for event in claims] == ["next-worker"]
+
+
+def test_ctrl_c_lets_drafts_finish_and_twice_hands_them_back(
+    url: str, engines: list[Engine], tmp_path: Path
+) -> None:
+    (tmp_path / "placet.toml").write_text(
+        '[placet]\nmodel = "openai:hosted-model"\n\n'
+        '[kinds.reply]\ntemplate = "Write a short reply to {name}."\nmax_tokens = 50\n'
+    )
+    with HostedApi(Plan(first_token_seconds=30.0)) as api:
+        engine = engine_for(url, api.base_url)
+        engines.append(engine)
+        ids = submit(engine, 6)
+        env = {**os.environ, "PLACET_DATABASE_URL": url, "OPENAI_BASE_URL": api.base_url,
+               "OPENAI_API_KEY": "test-key-01234", "PYTHONPATH": str(ROOT / "src")}  # fmt: skip
+        env.pop("PLACET_CONFIG", None)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "placet", "worker", "--concurrency", "4", "--no-folder"],
+            cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            wait_until(lambda: api.counts.streams_at_once == 4, "4 drafts in flight")
+            worker.send_signal(signal.SIGINT)
+            assert worker.stderr is not None
+            said = ""
+            while "Ctrl-C again" not in said:  # the first lets the drafts in flight finish
+                said = worker.stderr.readline()
+                assert said, "the worker ended without saying how to stop at once"
+            assert len(tasks_in(engine, TaskStatus.DRAFTING)) == 4
+            worker.send_signal(signal.SIGINT)
+            worker.wait(WAIT_SECONDS)
+        finally:
+            worker.kill()
+            worker.wait()
+            if worker.stderr is not None:
+                worker.stderr.close()
+    assert sorted(tasks_in(engine, TaskStatus.QUEUED)) == sorted(ids)  # all handed back
+    for task_id in ids:
+        assert not engine.detail(task_id).drafts
