@@ -107,12 +107,12 @@ class Worker:
             self._finish_in_flight()
             self._stop_drafters()
         except KeyboardInterrupt:
-            self.stop()
-            self._report(
-                f"stopping: {len(self.in_flight)} draft(s) in flight finish first; "
-                "Ctrl-C again to hand them back and stop at once"
-            )
-            try:
+            try:  # entered at once: a second Ctrl-C may come as soon as the first is said
+                self.stop()
+                self._report(
+                    f"stopping: {len(self.in_flight)} draft(s) in flight finish first; "
+                    "Ctrl-C again to hand them back and stop at once"
+                )
                 self._finish_in_flight()
             except KeyboardInterrupt:
                 self.stop_at_once()
