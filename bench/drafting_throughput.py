@@ -9,6 +9,9 @@ OpenAI-compatible adapter into SQLite (WAL, in a scratch folder).
 * Unlimited: drafts per second at 1, 8, 32 and 64 in flight, against the ideal: in
   flight divided by the time one draft takes, measured in the same run at 1 in flight.
   Target: 0.80 of the ideal at 64.
+* Two workers on PostgreSQL (PLACET_BENCH_DATABASE_URL, else the test server), 32 in
+  flight each, against the same limit: the same figures (they share it only through the
+  headers each answer carries).
 * Limited (20 requests a second): the sustained rate (drafts finished from the 20th to
   the 90th percentile of the run, per second) against the limit, and the share of
   requests answered 429. Target: 0.90 of the limit, fewer than 1% 429s, no failed task.
@@ -149,17 +152,84 @@ def limited(args: argparse.Namespace, folder: Path) -> None:
     )  # fmt: skip
 
 
+def shared_on_postgres(args: argparse.Namespace) -> None:
+    """Two worker processes on one PostgreSQL database, 32 in flight each, one limit."""
+    from pgcommon import fresh_schema, unavailable
+
+    why = unavailable()
+    if why:
+        print(f"\ntwo workers on PostgreSQL: not run ({why})")
+        return
+    limit, drafts = args.limit, int(args.limit * args.seconds)
+    server = Server("--first-token", str(args.first_token), "--requests-per-second", str(limit))
+    try:
+        with fresh_schema("drafting") as url:
+            found = _two_workers(url, server.base_url, drafts)
+    finally:
+        server.close()
+    sent, refused, per_second, sustained, failed = found
+    share = refused / sent if sent else 0.0
+    print_table(
+        f"Two workers on PostgreSQL, one limit ({limit:g} requests/s): 32 in flight each, "
+        f"{drafts} drafts",
+        ["drafts/s (whole run)", "sustained", "limit", "ratio", "429s", "share 429", "failed"],
+        [[f"{per_second:.1f}", f"{sustained:.1f}", f"{limit:g}", f"{sustained / limit:.2f}",
+          refused, f"{share:.2%}", failed]],
+    )  # fmt: skip
+
+
+def _two_workers(url: str, base_url: str, drafts: int) -> tuple[int, int, float, float, int]:
+    settings = Settings(database_url=url, kinds={KIND.name: KIND}, model="hosted:hosted-model")
+    provider = OpenAICompatibleProvider("hosted", "hosted-model", base_url=base_url, api_key="x")
+    engine = Engine(open_store(url), settings, provider_for=lambda _model: provider)
+    try:
+        for index in range(drafts):
+            engine.submit(KIND.name, {"name": f"customer {index}"}, "bench")
+        started = time.time()
+        actor = [sys.executable, "-m", "tests.integration.many_drafts_actor", url, base_url]
+        quiet = subprocess.DEVNULL
+        workers = [
+            subprocess.Popen([*actor, "32", f"bench-worker-{n}"], cwd=ROOT, stdout=quiet)
+            for n in (1, 2)
+        ]
+        finished = (TaskStatus.AWAITING_REVIEW, TaskStatus.FAILED)
+        while engine.count_by_status() and _count(engine, finished) < drafts:
+            time.sleep(0.2)
+        seconds = time.time() - started
+        for worker in workers:
+            worker.terminate()
+            worker.wait(60)
+        run = _run(engine, provider, 64, seconds, drafts)
+        rows = [row for row in engine.provider_paces(3600) if row.endpoint == base_url]
+        sent = sum(int(row.pace["sent"]) for row in rows)
+        refused = sum(int(row.pace["rate_limited"]) for row in rows)
+        for row in rows:
+            print(f"{row.worker}: {row.pace}")
+        return sent, refused, run.per_second, run.sustained, run.failed
+    finally:
+        engine.close(store_too=True)
+
+
+def _count(engine: Engine, statuses: tuple[TaskStatus, ...]) -> int:
+    return sum(n for (_kind, status), n in engine.count_by_status().items() if status in statuses)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer drafts per run")
     parser.add_argument("--first-token", type=float, default=0.5)
     parser.add_argument("--limit", type=float, default=20.0, help="requests/s of the limited run")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the limited run")
+    parser.add_argument(
+        "--postgres-only", action="store_true", help="only the two workers on PostgreSQL"
+    )
     args = parser.parse_args()
     print(machine_info())
     with scratch_dir("drafting-") as folder:
-        unlimited(args, Path(folder))
-        limited(args, Path(folder))
+        if not args.postgres_only:
+            unlimited(args, Path(folder))
+            limited(args, Path(folder))
+    shared_on_postgres(args)
 
 
 if __name__ == "__main__":

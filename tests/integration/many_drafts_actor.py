@@ -2,7 +2,9 @@
 flight: ``placet.engine.worker.Worker`` with ``concurrency`` drafts at once, through
 the real OpenAI-compatible adapter, against a loopback server.
 
-    python -m tests.integration.many_drafts_actor DATABASE_URL BASE_URL CONCURRENCY
+    python -m tests.integration.many_drafts_actor DATABASE_URL BASE_URL CONCURRENCY [NAME]
+
+``bench/drafting_throughput.py`` runs two of them on PostgreSQL against one limit.
 """
 
 from __future__ import annotations
@@ -42,10 +44,10 @@ def engine_for(url: str, base_url: str, timeout: float = 60.0, attempts: int = 3
 def main() -> None:
     """Draft until SIGTERM, printing a line per event on stdout."""
     url, base_url, concurrency = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    engine = engine_for(url, base_url)
-    worker = Worker(
-        engine, name="doomed-worker", report=lambda m: print(m, flush=True), concurrency=concurrency
-    )
+    name = sys.argv[4] if len(sys.argv) > 4 else "doomed-worker"
+    engine = engine_for(url, base_url, attempts=5)
+    report = lambda message: print(message, flush=True)  # noqa: E731
+    worker = Worker(engine, name=name, report=report, concurrency=concurrency)
     signal.signal(signal.SIGTERM, lambda *_: worker.stop())
     worker.run()
 

@@ -177,3 +177,19 @@ def test_until_the_first_answer_one_request_goes_alone() -> None:
     gate.learn(first, figures(5))
     waiting.join(5)
     assert second == [1]
+
+
+def test_workers_sharing_a_limit_each_spend_their_share() -> None:
+    clock = Clock()
+    gate = Gate("http://api", clock, clock.sleep)
+    gate.learn(gate.acquire(1), figures(8, reset="0.4s"))  # 2 used of 10: 5 back a second
+    gate.share_with(2)  # the database says two workers draft against this API
+    pace = gate.pace()
+    assert pace.headroom["requests"] == 4  # half of the 8 left
+    assert pace.rates["requests"] == pytest.approx(2.5)
+    assert pace.workers == 2
+    for _ in range(4):
+        gate.acquire(1)
+    assert clock.slept == []
+    gate.acquire(1)  # its share refills at 2.5 a second
+    assert sum(clock.slept) == pytest.approx(0.4)

@@ -15,7 +15,7 @@ from placet.engine import DRAFT_FAILURES, ChunkSink, Engine
 from placet.engine.inflight import InFlight
 from placet.errors import ConflictError, PlacetError
 from placet.providers.base import Chunk
-from placet.providers.pacing import paces
+from placet.providers.pacing import paces, share_limits
 
 Report = Callable[[str], None]
 
@@ -29,6 +29,8 @@ SEAL_EVERY_SECONDS = 2.0  # how long new events may wait, at most, to join the g
 # How often due timers (reminders, escalations, deadlines) are looked for: a timer
 # fires within this of its due time, with a worker running.
 TIMERS_EVERY_SECONDS = 0.5
+# A worker that wrote its pace this recently still drafts against that API's limits.
+PEERS_WITHIN_SECONDS = 3 * SEAL_EVERY_SECONDS
 MIN_WAIT_SECONDS = 0.005  # a timer due now is swept without spinning
 
 
@@ -68,6 +70,7 @@ class Worker:
         self._counting = threading.Lock()
         self._stopped_at_once = threading.Event()
         self._published_paces = False
+        self._next_renewal = 0.0
         self._claimed: queue.SimpleQueue[Task | None] = queue.SimpleQueue()  # to the drafters
 
     def run(self, max_tasks: int | None = None) -> None:
@@ -127,20 +130,17 @@ class Worker:
                     return
                 room = min(room, max_tasks - self.drafted)
             if not self.in_flight.wait_for_room(room, self._until_timers()):
-                self._seal_when_due()
-                self._fire_timers_when_due()
+                self._housekeeping()
                 continue
             task = self.engine.claim(
                 self.name, skip_kinds=self._kinds_without_slots(), drafting_now=self.in_flight.ids()
             )
             if task is None:
-                self._seal_when_due()
-                self._fire_timers_when_due()
+                self._housekeeping()
                 token = self.engine.wait_for_change(token, self._until_timers())
                 continue
             self._start(task)
-            self._seal_when_due()
-            self._fire_timers_when_due()
+            self._housekeeping()
 
     def say_slots(self) -> None:
         """Say which models draft fewer at once than the worker could (local ones)."""
@@ -195,8 +195,27 @@ class Worker:
 
     def _finish_in_flight(self) -> None:
         while not self.in_flight.wait_until_empty(self._until_timers()):
-            self._seal_when_due()
-            self._fire_timers_when_due()
+            self._housekeeping()
+
+    def _housekeeping(self) -> None:
+        self._renew_leases_when_due()
+        self._seal_when_due()
+        self._fire_timers_when_due()
+
+    def _renew_leases_when_due(self) -> None:
+        """Keep the leases of the drafts in flight alive while this process lives: a draft
+        may wait its turn at a rate limit (providers/pacing.py) before its first token."""
+        now = time.monotonic()
+        if now < self._next_renewal:
+            return
+        lease = self.engine.settings.lease_seconds
+        self._next_renewal = now + lease / 3
+        until = time.time() + lease
+        for task in self.in_flight.tasks():
+            try:
+                self.engine.store.extend_lease(task.id, self.name, until)
+            except PlacetError as exc:  # the draft's own renewal, or the next round, tries again
+                self._report(f"could not renew the lease of {task.id}: {exc.message}")
 
     def stop_at_once(self) -> None:
         """Hand every task in flight back to the queue now, without its draft."""
@@ -259,11 +278,17 @@ class Worker:
             self._report(f"could not seal the audit log yet: {exc.message}")
 
     def _publish_paces(self) -> None:
-        """Write what this process knows of each hosted API's limits, when it sent any."""
+        """Write what this process knows of each hosted API's limits, when it sent any;
+        and read how many workers draft against each, so each spends only its share."""
         found = {pace.endpoint: pace.as_dict() for pace in paces() if pace.sent}
         if found or self._published_paces:
             self.engine.store.paces().publish(self.name, found, time.time())
             self._published_paces = bool(found)
+        if found:
+            workers: dict[str, set[str]] = {}
+            for row in self.engine.provider_paces(PEERS_WITHIN_SECONDS):
+                workers.setdefault(row.endpoint, set()).add(row.worker)
+            share_limits(lambda endpoint: len(workers.get(endpoint, ())))
 
     def _draft(self, task: Task) -> None:
         self._report(f"drafting {task.id} ({task.kind}, attempt {task.attempt})")

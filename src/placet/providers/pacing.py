@@ -76,8 +76,9 @@ class Budget:
     reset_at: float | None = None
     sent: dict[int, float] = field(default_factory=dict)  # since figures_from, by request
 
-    def available(self, now: float, caution: float) -> float:
-        """What may be spent now (infinite while the server announced nothing)."""
+    def available(self, now: float, caution: float, share: float = 1.0) -> float:
+        """What may be spent now (infinite while the server announced nothing): this
+        process's ``share`` of what the server has left, less what it sent since."""
         if self.level is None:
             return math.inf
         level = self.level
@@ -87,15 +88,15 @@ class Budget:
             level = self.limit
         if self.limit is not None:
             level = min(level, self.limit)
-        return level - sum(self.sent.values())
+        return level * share - sum(self.sent.values())
 
-    def ready_at(self, cost: float, now: float, caution: float) -> float:
+    def ready_at(self, cost: float, now: float, caution: float, share: float = 1.0) -> float:
         """When ``cost`` will be there, by the refill rate (or the reset time)."""
-        short = cost - self.available(now, caution)
+        short = cost - self.available(now, caution, share)
         if short <= 0:
             return now
         if self.refill:
-            return now + short / (self.refill * caution)
+            return now + short / (self.refill * caution * share)
         if self.reset_at is not None and self.reset_at > now:
             return self.reset_at
         return now + NO_FIGURES_WAIT
@@ -128,6 +129,7 @@ class Pace:
     headroom: dict[str, float]  # what may be spent now, per dimension
     rates: dict[str, float | None]  # the refill the figures imply, per second, after caution
     caution: float
+    workers: int  # the worker processes sharing the limits, as this one last heard
     paused_for: float  # seconds every request still waits after a 429
     sent: int
     rate_limited: int  # 429s seen
@@ -139,6 +141,7 @@ class Pace:
             "headroom": {k: None if math.isinf(v) else v for k, v in self.headroom.items()},
             "rates": self.rates,
             "caution": self.caution,
+            "workers": self.workers,
             "paused_for": self.paused_for,
             "sent": self.sent,
             "rate_limited": self.rate_limited,
@@ -165,6 +168,7 @@ class Gate:
         self._next = 0
         self._paused_until = 0.0
         self._caution = 1.0
+        self._share = 1.0  # of the limit: 1 / the workers drafting against it (share_with)
         self._rate_limited = 0
 
     def acquire(self, tokens: float, waited: bool = False) -> int:
@@ -181,7 +185,7 @@ class Gate:
                 ready = max(
                     [now if waited else self._paused_until]
                     + [
-                        budget.ready_at(costs[name], now, self._caution)
+                        budget.ready_at(costs[name], now, self._caution, self._share)
                         for name, budget in self._budgets.items()
                     ]
                 )
@@ -228,6 +232,12 @@ class Gate:
             if wait is not None:
                 self._paused_until = max(self._paused_until, self._clock() + wait)
 
+    def share_with(self, workers: int) -> None:
+        """Spend only 1/``workers`` of the limits: so many worker processes (as the
+        database says, store/paces.py) draft against them now."""
+        with self._lock:
+            self._share = 1.0 / max(1, workers)
+
     def pace(self) -> Pace:
         """The limits, headroom and pace as known now."""
         with self._lock:
@@ -236,14 +246,17 @@ class Gate:
                 self.endpoint,
                 {name: budget.limit for name, budget in self._budgets.items()},
                 {
-                    name: budget.available(now, self._caution)
+                    name: budget.available(now, self._caution, self._share)
                     for name, budget in self._budgets.items()
                 },
                 {
-                    name: None if budget.refill is None else budget.refill * self._caution
+                    name: None
+                    if budget.refill is None
+                    else budget.refill * self._caution * self._share
                     for name, budget in self._budgets.items()
                 },
                 self._caution,
+                round(1 / self._share),
                 max(0.0, self._paused_until - now),
                 self._next,
                 self._rate_limited,
@@ -291,3 +304,12 @@ def paces() -> list[Pace]:
     with _gates_lock:
         gates = list(_gates.values())
     return sorted((gate.pace() for gate in gates), key=lambda pace: pace.endpoint)
+
+
+def share_limits(workers_at: Callable[[str], int]) -> None:
+    """Have each gate spend only its share of its endpoint's limits: ``workers_at(endpoint)``
+    worker processes draft against it (1 when only this one)."""
+    with _gates_lock:
+        gates = list(_gates.values())
+    for gate in gates:
+        gate.share_with(workers_at(gate.endpoint))
