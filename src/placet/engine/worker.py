@@ -44,9 +44,10 @@ class Worker:
     in flight finish.
 
     With ``concurrency`` 1 the loop drafts on its own thread, as it always did. With more,
-    each draft runs on a thread of its own while the loop claims the next (the store is
-    synchronous, and a draft mostly waits on the network), never more than a model's own
-    slots (``Settings.drafts_at_once``: one for a local model unless configured).
+    ``concurrency`` drafting threads draft while the loop claims the next task (the store
+    is synchronous, and a draft mostly waits on the network), never more at once than a
+    model's own slots (``Settings.drafts_at_once``: one for a local model unless
+    configured), and the loop keeps the leases of the drafts in flight alive.
     """
 
     def __init__(
@@ -108,7 +109,6 @@ class Worker:
         try:
             self._claim_while_room(max_tasks)
             self._finish_in_flight()
-            self._stop_drafters()
         except KeyboardInterrupt:
             try:  # entered at once: a second Ctrl-C may come as soon as the first is said
                 self.stop()
@@ -120,6 +120,7 @@ class Worker:
             except KeyboardInterrupt:
                 self.stop_at_once()
                 raise
+        self._stop_drafters()
 
     def _claim_while_room(self, max_tasks: int | None) -> None:
         token = self.engine.change_token()
