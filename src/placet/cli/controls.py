@@ -12,6 +12,7 @@ from placet.cli.common import cli_principal, handle_errors, open_engine
 from placet.cli.render import err, out, plain, when
 from placet.domain.models import TaskStatus
 from placet.domain.paces import PaceRow
+from placet.providers.local_fit import device
 
 KindOption = Annotated[
     Optional[str],  # noqa: UP045 - typer reads the annotation at run time on Python 3.10
@@ -55,6 +56,8 @@ def status() -> None:
         pauses = engine.controls.pauses()
         counts = engine.count_by_status()
         paces = engine.provider_paces(PACE_SHOWN_SECONDS)
+        models = engine.model_of_each_kind().values()
+        local = sorted({model for model in models if model.startswith("local:")})
     if pauses:
         for found in pauses.values():
             out.print(plain(f"PAUSED: {found.shown()} (since {when(found.at)})", "bold red"))
@@ -67,6 +70,8 @@ def status() -> None:
     out.print(f"tasks: {shown or 'none yet'}")
     for row in paces:
         out.print(plain(pace_line(row, time.time())), soft_wrap=True)
+    if local:
+        out.print(f"local models ({', '.join(local)}) run on: {device()}")
 
 
 PACE_SHOWN_SECONDS = 30.0  # a worker writes its pace every few seconds while it runs
