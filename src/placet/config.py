@@ -78,6 +78,7 @@ GLOBAL_KEYS = {
     "lease_seconds",
     "notify",
     "base_url",
+    "concurrency",
 }
 # The environment variable that overrides each [placet] setting.
 ENV_FOR = {
@@ -87,6 +88,7 @@ ENV_FOR = {
     "review_as": "PLACET_REVIEW_AS",
     "max_input_bytes": "PLACET_MAX_INPUT_BYTES",
     "base_url": "PLACET_BASE_URL",
+    "concurrency": "PLACET_CONCURRENCY",
 }
 # What each number may be, inclusive: anything outside is a typo, not a wish, and a
 # number past these would only fail later (a database column, a provider's API).
@@ -97,6 +99,10 @@ TEMPERATURE = (0.0, 2.0)
 MAX_INPUT_BYTES = (1, 64 * 1024 * 1024)
 LEASE_SECONDS = (1.0, 24 * 3600.0)
 PROVIDER_TIMEOUT = (0.1, 3600.0)
+# Drafts in flight at once from one worker process (issue 22).
+CONCURRENCY = (1, 256)
+# A model run in this process is CPU-bound: one draft at a time unless configured.
+IN_PROCESS_VENDORS = frozenset({"local"})
 # OpenAI's API and Groq's take at most four stop sequences.
 MAX_STOP = 4
 
@@ -129,6 +135,27 @@ class Settings:
     channels: ChannelSettings = field(default_factory=ChannelSettings)
     notify: tuple[str, ...] = ()
     base_url: str | None = None
+    # Drafts in flight per worker: [placet] concurrency (None: not set), and the
+    # [concurrency] table's caps by model ("groq:llama-3.3-70b-versatile") or vendor ("groq").
+    concurrency: int | None = None
+    model_concurrency: dict[str, int] = field(default_factory=dict)
+
+    def drafts_at_once(self, model: str, worker_total: int) -> int:
+        """How many drafts of ``model`` one worker writes at once: the [concurrency] cap
+        for the model, else for its vendor, else one for a model run in-process (it is
+        CPU-bound), else the worker's whole ``worker_total``."""
+        vendor = model.split(":", 1)[0]
+        for key in (model, vendor):
+            if key in self.model_concurrency:
+                return min(self.model_concurrency[key], worker_total)
+        return 1 if vendor in IN_PROCESS_VENDORS else worker_total
+
+    def worker_concurrency(self) -> int:
+        """Drafts in flight per worker when the command line does not say: [placet]
+        concurrency, else the largest [concurrency] cap, else one."""
+        if self.concurrency is not None:
+            return self.concurrency
+        return max(self.model_concurrency.values(), default=1)
 
     def source_of(self, name: str) -> str:
         """Where a setting came from, for messages: its file or variable, else its name."""
@@ -251,6 +278,8 @@ def _load(base: Path, problems: Problems) -> Settings:
         base_url=attempt(
             lambda: read_base_url(read.text("base_url"), _where(read, "base_url")), None
         ),
+        concurrency=int(number("concurrency", 0, CONCURRENCY, whole=True)) or None,
+        model_concurrency=attempt(lambda: _model_concurrency(document or {}, path), {}),
         sources=read.sources,
     )
     for problem in _notify_problems(settings, path):
@@ -594,6 +623,20 @@ def _groups(document: dict[str, Any], path: Path) -> dict[str, tuple[str, ...]]:
             raise ConfigError(f"{where}: a group name must be a plain word, not {name!r}")
         groups[name] = _names(members, where)
     return groups
+
+
+def _model_concurrency(document: dict[str, Any], path: Path) -> dict[str, int]:
+    """[concurrency]: drafts in flight per worker, by model or vendor (``groq = 32``)."""
+    caps = {}
+    low, high = CONCURRENCY
+    for name, value in _table(document, "concurrency", path).items():
+        where = f"{path} [concurrency] {name}"
+        if not name.strip():
+            raise ConfigError(f'{where}: name a model or a vendor, such as "groq" = 32')
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ConfigError(f"{where} must be a whole number from {low} to {high}, not {value!r}")
+        caps[name] = value
+    return caps
 
 
 def _all_kinds(

@@ -152,6 +152,7 @@ def test_status_names_the_pending_revisions(empty_engine: sa.engine.Engine) -> N
         "0016",  # notifications
         "0017",  # e-mail addresses, used links
         "0018",  # slack_posts
+        "0019",  # provider_pace
     )
     expected = (None, HEAD_REVISION, ("0001", *after_first))
     assert (before.current, before.head, before.pending) == expected

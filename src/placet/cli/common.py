@@ -181,6 +181,16 @@ def resolve_ids(engine: Engine, typed: list[str] | None) -> list[str] | None:
 # or shortened to a start or an end that only one task has. The command resolves it
 # with engine.resolve_task_id once its engine is open.
 ID_HELP = "the start of one (01JD…), or the end the dashboard shows (…7Q2K); any case"
+ConcurrencyOption = Annotated[
+    Optional[int],  # noqa: UP045 - typer reads the annotation at run time on Python 3.10
+    typer.Option(
+        min=1,
+        max=256,
+        help="Drafts in flight at once from this process (for a hosted API; a local model "
+        "still drafts one at a time unless [concurrency] in placet.toml says more). "
+        "[default: concurrency in placet.toml, else 1]",
+    ),
+]
 TaskArg = Annotated[str, typer.Argument(help=f"The task id, or {ID_HELP}.", callback=normal_id)]
 TaskOptions = Annotated[
     Optional[list[str]],  # noqa: UP045 - typer reads the annotation at run time on Python 3.10

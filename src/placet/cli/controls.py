@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Optional
 
 import typer
@@ -10,6 +11,8 @@ from rich.text import Text
 from placet.cli.common import cli_principal, handle_errors, open_engine
 from placet.cli.render import err, out, plain, when
 from placet.domain.models import TaskStatus
+from placet.domain.paces import PaceRow
+from placet.providers.local_fit import device
 
 KindOption = Annotated[
     Optional[str],  # noqa: UP045 - typer reads the annotation at run time on Python 3.10
@@ -52,6 +55,9 @@ def status() -> None:
     with open_engine() as engine:
         pauses = engine.controls.pauses()
         counts = engine.count_by_status()
+        paces = engine.provider_paces(PACE_SHOWN_SECONDS)
+        models = engine.model_of_each_kind().values()
+        local = sorted({model for model in models if model.startswith("local:")})
     if pauses:
         for found in pauses.values():
             out.print(plain(f"PAUSED: {found.shown()} (since {when(found.at)})", "bold red"))
@@ -62,3 +68,30 @@ def status() -> None:
         totals[status_] += count
     shown = ", ".join(f"{count} {status_.value}" for status_, count in totals.items() if count)
     out.print(f"tasks: {shown or 'none yet'}")
+    for row in paces:
+        out.print(plain(pace_line(row, time.time())), soft_wrap=True)
+    if local:
+        out.print(f"local models ({', '.join(local)}) run on: {device()}")
+
+
+PACE_SHOWN_SECONDS = 30.0  # a worker writes its pace every few seconds while it runs
+
+
+def pace_line(row: PaceRow, now: float) -> str:
+    """One worker's pace against one hosted API: per limit, the pace and what is left."""
+    pace = row.pace
+    parts = []
+    for name in ("requests", "tokens"):
+        limit, left, rate = (pace[key].get(name) for key in ("limits", "headroom", "rates"))
+        if left is None:
+            continue
+        of = f" of {limit:g}" if limit is not None else ""
+        per = f", refilling {rate:.1f}/s" if rate is not None else ""
+        parts.append(f"{name}: {left:.0f}{of} left{per}")
+    limits = "; ".join(parts) or "no limits announced"
+    paused = f"; paused {pace['paused_for']:.1f} s after a 429" if pace["paused_for"] else ""
+    slower = f"; pace at {pace['caution']:.0%} after 429s" if pace["caution"] < 1 else ""
+    return (
+        f"pace {row.endpoint} ({row.worker}, {now - row.updated_at:.0f} s ago): {limits}; "
+        f"{pace['sent']} sent, {pace['rate_limited']} answered 429{paused}{slower}"
+    )

@@ -14,6 +14,7 @@ from placet.channels.outbox import NotificationPool
 from placet.cli.apps import load_client
 from placet.cli.common import (
     EXIT_ERROR,
+    ConcurrencyOption,
     handle_errors,
     open_engine,
     warn_of_model_problems,
@@ -74,19 +75,31 @@ def worker(
             min=1, max=64, help="How many notifications are sent at once (slow receivers)."
         ),
     ] = 1,
+    concurrency: ConcurrencyOption = None,
 ) -> None:
     """Draft queued tasks, send notifications, and run an app's handlers, until stopped
-    (Ctrl-C or SIGTERM)."""
+    (Ctrl-C or SIGTERM; with --concurrency, Ctrl-C twice hands the drafts in flight back)."""
     if app is None and handler_threads != 1:
         raise UsageError("--handler-threads runs an app's handlers: give the app with --app")
     sending = notify_threads if notify else 0
     if app is None:
         with open_engine() as engine:
-            _work(engine, max_tasks, folder, drafting, None, notify_threads=sending)
+            drafting_at_once = concurrency or engine.settings.worker_concurrency()
+            _work(engine, max_tasks, folder, drafting, None, 1, sending, drafting_at_once)
         return
     client = load_client(app)
     try:
-        _work(client.engine, max_tasks, folder, drafting, client, handler_threads, sending)
+        drafting_at_once = concurrency or client.engine.settings.worker_concurrency()
+        _work(
+            client.engine,
+            max_tasks,
+            folder,
+            drafting,
+            client,
+            handler_threads,
+            sending,
+            drafting_at_once,
+        )
     finally:
         client.close()
 
@@ -99,8 +112,9 @@ def _work(
     client: Client | None,
     handler_threads: int = 1,
     notify_threads: int = 1,
+    concurrency: int = 1,
 ) -> None:
-    drafter = Worker(engine, report=_say)
+    drafter = Worker(engine, report=_say, concurrency=concurrency)
     stop = threading.Event()
 
     def request_stop(*_: object) -> None:  # SIGTERM: finish the current draft and handler
@@ -116,7 +130,8 @@ def _work(
             channel.start()
         if drafting:
             warn_of_model_problems(engine)
-            err.print(f"{drafter.name} drafting; Ctrl-C to stop")
+            at_once = f", up to {concurrency} at once" if concurrency > 1 else ""
+            err.print(f"{drafter.name} drafting{at_once}; Ctrl-C to stop")
             drafter.run(max_tasks)
         else:
             stop.wait()

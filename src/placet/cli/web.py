@@ -14,7 +14,13 @@ import typer
 from rich.table import Table
 
 from placet.channels.folder_fs import check_root
-from placet.cli.common import actor_name, handle_errors, open_engine, warn_of_model_problems
+from placet.cli.common import (
+    ConcurrencyOption,
+    actor_name,
+    handle_errors,
+    open_engine,
+    warn_of_model_problems,
+)
 from placet.cli.render import err, out, plain, print_table, when
 from placet.engine import Engine
 from placet.engine.accounts import Accounts, role_set_of
@@ -96,6 +102,7 @@ def serve(
         bool,
         typer.Option(help="Send the notifications to the configured channels in this process."),
     ] = True,
+    concurrency: ConcurrencyOption = None,
 ) -> None:
     """Run the REST API, the review dashboard, a drafting worker and the notifications'
     sender in one process."""
@@ -119,6 +126,7 @@ def serve(
             folder,
             forwarded_allow_ips=forwarded_allow_ips,
             send_notifications=notify,
+            drafting_concurrency=concurrency or engine.settings.worker_concurrency(),
         )
         app = create_app(engine, accounts, options)
         configure_request_logs()  # one JSON line per request on stderr (uvicorn's own are off)

@@ -9,8 +9,9 @@ one transaction by the store.
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -151,6 +152,7 @@ class Engine(Reads):
         )
         self._usable_models: set[str] = set()
         self._providers: dict[str, Provider] = {}
+        self._providers_lock = threading.Lock()
         self._clock = clock
         # Every kind, and the kind of each one's lesson proposals (domain/lessons.py).
         self._kinds: dict[str, TaskKind] = {}
@@ -229,9 +231,10 @@ class Engine(Reads):
 
     def provider(self, model: str) -> Provider:
         """The provider for a model name, made once per engine."""
-        if model not in self._providers:
-            self._providers[model] = self._provider_for(model)
-        return self._providers[model]
+        with self._providers_lock:  # drafts in flight at once share one provider per model
+            if model not in self._providers:
+                self._providers[model] = self._provider_for(model)
+            return self._providers[model]
 
     def check_model(self, kind: TaskKind) -> None:
         """Raise UnusableModelError when the kind's model cannot be used as configured.
@@ -249,6 +252,10 @@ class Engine(Reads):
             said = self.settings.unusable_model(kind, exc.message)
             raise UnusableModelError(f"{said}; nothing was submitted") from exc
         self._usable_models.add(model)
+
+    def model_of_each_kind(self) -> dict[str, str]:
+        """The model each kind drafts with, lesson kinds included, by kind name."""
+        return {name: self.settings.model_for(kind) for name, kind in self._kinds.items()}
 
     def model_problems(self) -> dict[str, str]:
         """Each kind whose model cannot be used as configured, and why.
@@ -385,22 +392,34 @@ class Engine(Reads):
 
     # -- claim and draft ---------------------------------------------------------
 
-    def claim(self, worker: str, task_id: str | None = None) -> Task | None:
-        """Claim one task for drafting (or the named one); None when there is none to take."""
+    def claim(
+        self,
+        worker: str,
+        task_id: str | None = None,
+        skip_kinds: frozenset[str] = frozenset(),
+        drafting_now: Container[str] = (),
+    ) -> Task | None:
+        """Claim one task for drafting (or the named one); None when there is none to take.
+
+        A worker drafting several at once passes over the kinds whose model has no free
+        slot (``skip_kinds``) and never takes back a task it is drafting now
+        (``drafting_now``, its ids), even when that task's lease ran out meanwhile.
+        """
         now = self._clock()
 
         paused = self.controls.pauses()
         if EVERYTHING in paused:
             return None  # the kill switch: nothing is drafted
+        passed_over = frozenset(paused) | skip_kinds
 
         def claim_change(task: Task) -> Change | None:
             action = _claim_action(task, now)
-            if action is None or task.kind in paused:
+            if action is None or task.kind in passed_over or task.id in drafting_now:
                 return None
             return self._claim_change(task, action, worker, now)
 
         # The store holds the task while the change is made: no two workers claim it.
-        return self.store.claim(now, claim_change, task_id, frozenset(paused))
+        return self.store.claim(now, claim_change, task_id, passed_over)
 
     def _claim_change(self, task: Task, action: Action, worker: str, now: float) -> Change:
         lease = self._lease_terms(task, action, worker, now)

@@ -14,6 +14,7 @@ from placet.domain import audit
 from placet.domain.examples import ExampleEntry
 from placet.domain.ids import ID_LENGTH, IdPart, id_part
 from placet.domain.models import Draft, Event, Task, TaskDetail, TaskStatus
+from placet.domain.paces import PaceRow
 from placet.domain.queries import TaskFilter
 from placet.engine.auditlog import AuditLog
 from placet.errors import AmbiguousIdError, NotFoundError
@@ -138,6 +139,11 @@ class Reads:
     def slack_posts(self) -> SlackPostStore:
         """The Slack messages posted about each task, beside the tasks."""
         return self.store.slack_posts()
+
+    def provider_paces(self, within_seconds: float) -> list[PaceRow]:
+        """Each worker's pace against each hosted API, as written in the last
+        ``within_seconds`` (a worker writes it every few seconds while it drafts)."""
+        return self.store.paces().since(time.time() - within_seconds)
 
     def change_token(self) -> int:
         """A value that changes whenever anything is committed (read it before reading state)."""

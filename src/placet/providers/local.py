@@ -19,6 +19,7 @@ from typing import Any
 from placet.domain.models import Usage
 from placet.errors import ConfigError, ProviderError, ProviderRequestTooLargeError
 from placet.providers.base import Chunk, Completion, CompletionRequest, collect
+from placet.providers.local_fit import context_size, gpu_layers
 
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 # llama.cpp applies no repetition penalty by default, and a small model then
@@ -88,9 +89,15 @@ def load_llama(path: Path) -> Any:
         if key not in _models:
             from llama_cpp import Llama
 
-            threads = local_threads()
+            threads, context, layers = local_threads(), context_size(path), gpu_layers()
             with open(os.devnull, "w") as devnull, contextlib.redirect_stderr(devnull):
-                _models[key] = Llama(model_path=key, n_ctx=2048, n_threads=threads, verbose=False)
+                _models[key] = Llama(
+                    model_path=key,
+                    n_ctx=context,
+                    n_gpu_layers=layers,
+                    n_threads=threads,
+                    verbose=False,
+                )
         return _models[key]
 
 

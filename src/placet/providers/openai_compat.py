@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import hashlib
 import math
 import random
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping
 from datetime import datetime, timezone
 from types import TracebackType
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx2
 import openai
@@ -40,6 +41,11 @@ from placet.errors import (
     ProviderUnavailableError,
 )
 from placet.providers.base import Chunk, Completion, CompletionRequest, collect
+from placet.providers.pacing import gate_for, request_cost
+from placet.providers.sse import chat_events
+
+if TYPE_CHECKING:
+    from openai._response import ResponseContextManager
 
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MAX_ATTEMPTS = 5
@@ -62,7 +68,9 @@ CONTEXT_LENGTH_HINTS = (
 )
 MAX_DETAIL_CHARS = 300
 
-Attempt = Callable[[CompletionRequest], Generator[Chunk, None, None]]
+RawStream = openai.APIResponse[openai.Stream[ChatCompletionChunk]]
+# An attempt is told whether it follows a wait the server asked for (retry-after).
+Attempt = Callable[[CompletionRequest, bool], Generator[Chunk, None, None]]
 
 
 class _TransientError(Exception):
@@ -108,6 +116,10 @@ class OpenAICompatibleProvider:
         self._client = openai.OpenAI(
             base_url=base_url, api_key=api_key, timeout=timeout, max_retries=0
         )
+        # Every draft in flight to this endpoint with this key keeps inside one set of
+        # limits (providers/pacing.py); the key itself is not kept there, only its digest.
+        key_id = hashlib.sha256(api_key.encode()).hexdigest()[:16]
+        self.gate = gate_for(base_url, key_id)
 
     @property
     def name(self) -> str:
@@ -152,7 +164,8 @@ class OpenAICompatibleProvider:
                 self._sleep(self._delay(attempt - 1, last))
             restart_pending = showing_text
             try:
-                with contextlib.closing(attempt_once(request)) as chunks:
+                waited = last is not None and last.retry_after is not None
+                with contextlib.closing(attempt_once(request, waited)) as chunks:
                     for chunk in chunks:
                         if restart_pending:
                             yield Chunk(restart=True)
@@ -181,20 +194,27 @@ class OpenAICompatibleProvider:
 
     # --- one attempt ----------------------------------------------------------
 
-    def _stream_once(self, request: CompletionRequest) -> Generator[Chunk, None, None]:
+    def _stream_once(
+        self, request: CompletionRequest, waited: bool
+    ) -> Generator[Chunk, None, None]:
         finished = False
         events_seen = 0
         usage: Usage | None = None
-        with self._translated_errors(), self._open_stream(request) as events:
-            for event in events:
+        sent = self.gate.acquire(request_cost(request), waited)
+        with self._translated_errors(sent), contextlib.ExitStack() as opened:
+            response = self._open_stream(request, opened)
+            self.gate.learn(sent, response.headers)
+            for event in chat_events(response.iter_lines()):
                 events_seen += 1
+                _raise_error_event(event, response.http_request)
                 usage = _event_usage(event) or usage
-                for choice in getattr(event, "choices", None) or ():
-                    if choice.index != 0:
+                for choice in event.get("choices") or ():
+                    if choice.get("index", 0) != 0:
                         continue
-                    if choice.delta is not None and choice.delta.content:
-                        yield Chunk(choice.delta.content)
-                    finished = finished or choice.finish_reason is not None
+                    content = (choice.get("delta") or {}).get("content")
+                    if content:
+                        yield Chunk(content)
+                    finished = finished or choice.get("finish_reason") is not None
         if not finished:
             # A proxy or server that closes the connection cleanly still cut the
             # answer short; only a finish_reason says the model was done.
@@ -206,15 +226,17 @@ class OpenAICompatibleProvider:
         if usage is not None:
             yield Chunk(usage=usage)
 
-    def _open_stream(self, request: CompletionRequest) -> openai.Stream[ChatCompletionChunk]:
+    def _open_stream(self, request: CompletionRequest, opened: contextlib.ExitStack) -> RawStream:
+        """Make the request (a refusal raises here, before any event) and keep its
+        response open in ``opened``."""
         if self._ask_for_usage:
             try:
-                return self._create_stream(request, ask_for_usage=True)
+                return opened.enter_context(self._create_stream(request, ask_for_usage=True))
             except openai.BadRequestError as exc:
                 if "stream_options" not in _server_message(exc):
                     raise
                 self._ask_for_usage = False
-        return self._create_stream(request, ask_for_usage=False)
+        return opened.enter_context(self._create_stream(request, ask_for_usage=False))
 
     def _create(self, request: CompletionRequest) -> ChatCompletion:
         while True:
@@ -245,8 +267,9 @@ class OpenAICompatibleProvider:
 
     def _create_stream(
         self, request: CompletionRequest, *, ask_for_usage: bool
-    ) -> openai.Stream[ChatCompletionChunk]:
-        return self._client.chat.completions.create(
+    ) -> ResponseContextManager[RawStream]:
+        # The raw response: its events are read by providers/sse.py, not by the SDK.
+        return self._client.chat.completions.with_streaming_response.create(
             model=self._model,
             messages=_messages(request),
             max_tokens=request.max_tokens,
@@ -258,8 +281,11 @@ class OpenAICompatibleProvider:
             stream_options={"include_usage": True} if ask_for_usage else openai.omit,
         )
 
-    def _complete_once(self, request: CompletionRequest) -> Generator[Chunk, None, None]:
-        with self._translated_errors():
+    def _complete_once(
+        self, request: CompletionRequest, waited: bool
+    ) -> Generator[Chunk, None, None]:
+        sent = self.gate.acquire(request_cost(request), waited)
+        with self._translated_errors(sent):
             response = self._create(request)
         choices = getattr(response, "choices", None) or ()
         if not choices:
@@ -271,24 +297,34 @@ class OpenAICompatibleProvider:
     # --- errors ---------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _translated_errors(self) -> Iterator[None]:
-        """Turn SDK and HTTP exceptions into Placet errors or retryable failures."""
+    def _translated_errors(self, sent: int) -> Iterator[None]:
+        """Turn SDK and HTTP exceptions into Placet errors or retryable failures; a 429
+        also slows every request through the gate (request ``sent`` was the one refused)."""
         try:
             yield
         except openai.APIStatusError as exc:
+            headers = exc.response.headers
+            if exc.status_code == 429:
+                self.gate.rate_limited(sent, headers, _retry_after(headers))
+            else:
+                self.gate.learn(sent, headers)
             raise self._status_error(exc) from exc
-        except openai.APITimeoutError as exc:
-            raise _TransientError(f"no answer within {self._timeout:g} s") from exc
-        except (openai.APIConnectionError, httpx2.TransportError) as exc:
-            raise _TransientError(f"connection failed: {_connection_detail(exc)}") from exc
-        except (openai.OpenAIError, httpx2.HTTPError) as exc:
+        except (openai.OpenAIError, httpx2.HTTPError, ValueError) as exc:
+            self.gate.learn(sent, {})  # no figures, but an answer: the others need not wait
+            raise self._other_error(exc) from exc
+
+    def _other_error(self, exc: Exception) -> Exception:
+        """A failure other than a refusal with a status, as Placet says it."""
+        if isinstance(exc, openai.APITimeoutError):
+            return _TransientError(f"no answer within {self._timeout:g} s")
+        if isinstance(exc, (openai.APIConnectionError, httpx2.TransportError)):
+            return _TransientError(f"connection failed: {_connection_detail(exc)}")
+        if isinstance(exc, (openai.OpenAIError, httpx2.HTTPError)):
             # An error event inside the stream, or an answer of the wrong shape.
             detail = self._redact(_printable(str(exc)))
-            raise ProviderError(f"{self.name} failed: {detail}") from exc
-        except ValueError as exc:
-            # The SDK parses each event as JSON and lets the decoder's error through.
-            detail = _printable(str(exc))
-            raise ProviderError(f"{self.name} sent a malformed answer: {detail}") from exc
+            return ProviderError(f"{self.name} failed: {detail}")
+        # The stream's events are JSON; a decoder's error says the answer was malformed.
+        return ProviderError(f"{self.name} sent a malformed answer: {_printable(str(exc))}")
 
     def _status_error(self, exc: openai.APIStatusError) -> Exception:
         status = exc.status_code
@@ -381,18 +417,29 @@ def _usage(usage: CompletionUsage) -> Usage:
     return Usage(prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens)
 
 
-def _event_usage(event: ChatCompletionChunk) -> Usage | None:
-    if event.usage is not None:
-        return _usage(event.usage)
-    # Groq once reported streamed usage only under its own ``x_groq`` key.
-    extra: dict[str, Any] = event.model_extra or {}
-    groq_usage = (extra.get("x_groq") or {}).get("usage")
-    if isinstance(groq_usage, dict):
-        return Usage(
-            prompt_tokens=int(groq_usage.get("prompt_tokens", 0)),
-            completion_tokens=int(groq_usage.get("completion_tokens", 0)),
-        )
-    return None
+def _event_usage(event: dict[str, Any]) -> Usage | None:
+    found = event.get("usage")
+    if not isinstance(found, dict):
+        # Groq once reported streamed usage only under its own ``x_groq`` key.
+        found = (event.get("x_groq") or {}).get("usage")
+    if not isinstance(found, dict):
+        return None
+    return Usage(
+        prompt_tokens=int(found.get("prompt_tokens") or 0),
+        completion_tokens=int(found.get("completion_tokens") or 0),
+    )
+
+
+def _raise_error_event(event: dict[str, Any], request: httpx2.Request) -> None:
+    """An ``{"error": ...}`` event inside the stream, as some servers send one, raised as
+    the SDK raises it."""
+    error = event.get("error")
+    if not error:
+        return
+    message = error.get("message") if isinstance(error, dict) else None
+    if not isinstance(message, str) or not message:
+        message = "An error occurred during streaming"
+    raise openai.APIError(message, request, body=error)
 
 
 def _server_message(exc: openai.APIStatusError) -> str:

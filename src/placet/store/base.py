@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # the side tables' adapters import this module's records
     from placet.store.deliveries import DeliveryStore
     from placet.store.links import LinkStore
     from placet.store.notifications import NotificationStore
+    from placet.store.paces import PaceStore
     from placet.store.slack_posts import SlackPostStore
 
 ClaimChange = Callable[[Task], Change | None]  # the change that claims a task, or None
@@ -229,9 +230,14 @@ class Store(Protocol):
 
     def links(self) -> LinkStore:
         """Accounts' e-mail addresses and the signed links used (e-mail, callbacks)."""
+        ...
 
     def slack_posts(self) -> SlackPostStore:
         """The Slack messages posted about each task."""
+        ...
+
+    def paces(self) -> PaceStore:
+        """Each worker's pace against each hosted API (rate limits, headroom)."""
         ...
 
     def close(self) -> None:

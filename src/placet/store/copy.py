@@ -42,6 +42,7 @@ TABLES = (
     schema.account_emails,  # where each account's e-mails go
     schema.link_uses,  # the signed links already used: single use survives the move
     schema.slack_posts,  # the Slack messages to update when their task is decided
+    schema.provider_pace,  # each worker's pace against a hosted API (issue 22)
 )
 # Tables whose integer ids the target numbers itself, in the source's order.
 RENUMBERED = (schema.audit_pending, schema.examples)

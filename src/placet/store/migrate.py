@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-HEAD_REVISION = "0018"
+HEAD_REVISION = "0019"
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 # Any fixed 64-bit number that no other application in the database uses for
 # its own advisory locks: "placet" in ASCII.

@@ -378,3 +378,15 @@ slack_posts = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Index("ix_slack_posts_task_id", "task_id"),
 )
+
+# What each worker last knew of each hosted API's rate limits (providers/pacing.py):
+# `placet status` reads it. One small row per worker and endpoint, rewritten every
+# few seconds while the worker drafts; rows of workers gone quiet are dropped later.
+provider_pace = sa.Table(  # migration 0019
+    "provider_pace",
+    metadata,
+    sa.Column("endpoint", sa.String(500), primary_key=True),
+    sa.Column("worker", sa.String(200), primary_key=True),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Column("pace", sa.Text, nullable=False),  # JSON: limits, headroom, rates, 429s
+)

@@ -41,6 +41,7 @@ from placet.store.listing import (
 )
 from placet.store.migrate import ensure_schema
 from placet.store.notifications import NotificationStore
+from placet.store.paces import PaceStore
 from placet.store.sidetables import SideTables
 from placet.store.signals import ChangeSignal, SqliteDataVersionSignal
 from placet.store.slack_posts import SlackPostStore
@@ -172,6 +173,10 @@ class SqlStore:
     def slack_posts(self) -> SlackPostStore:
         """The Slack messages posted about each task, in the same database."""
         return SlackPostStore(self._engine)
+
+    def paces(self) -> PaceStore:
+        """Each worker's pace against each hosted API, in the same database."""
+        return PaceStore(self._engine)
 
     def accounts(self) -> SqlAccountStore:
         """The accounts kept in the same database."""

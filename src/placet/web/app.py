@@ -60,6 +60,7 @@ class AppOptions:
     # --forwarded-allow-ips takes them (addresses, networks, "*"); empty: none.
     forwarded_allow_ips: str = ""
     send_notifications: bool = True  # send the configured channels' notifications
+    drafting_concurrency: int = 1  # drafts in flight at once from this process's worker
 
 
 def create_app(engine: Engine, accounts: Accounts, options: AppOptions) -> FastAPI:
@@ -110,7 +111,13 @@ def _lifespan(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         broker.start()
-        worker = MeteredWorker(engine, metrics, report=log.info, stream_to=broker.sink_for)
+        worker = MeteredWorker(
+            engine,
+            metrics,
+            report=log.info,
+            stream_to=broker.sink_for,
+            concurrency=options.drafting_concurrency,
+        )
         thread = threading.Thread(target=worker.run, name="placet-worker", daemon=True)
         channel = FolderChannel(engine, engine.settings.review_dir, on_message=log.info)
         sending = threading.Event()

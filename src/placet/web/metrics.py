@@ -326,8 +326,9 @@ class MeteredWorker(Worker):
         metrics: Metrics,
         report: Report = print,
         stream_to: Callable[[Task], ChunkSink | None] | None = None,
+        concurrency: int = 1,
     ) -> None:
-        super().__init__(engine, report=report, stream_to=stream_to)
+        super().__init__(engine, report=report, stream_to=stream_to, concurrency=concurrency)
         self._metrics = metrics
 
     def _draft(self, task: Task) -> None:
