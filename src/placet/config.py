@@ -79,6 +79,8 @@ GLOBAL_KEYS = {
     "notify",
     "base_url",
     "concurrency",
+    "context",
+    "gpu_layers",
 }
 # The environment variable that overrides each [placet] setting.
 ENV_FOR = {
@@ -89,6 +91,8 @@ ENV_FOR = {
     "max_input_bytes": "PLACET_MAX_INPUT_BYTES",
     "base_url": "PLACET_BASE_URL",
     "concurrency": "PLACET_CONCURRENCY",
+    "context": "PLACET_LOCAL_CONTEXT",
+    "gpu_layers": "PLACET_LOCAL_GPU_LAYERS",
 }
 # What each number may be, inclusive: anything outside is a typo, not a wish, and a
 # number past these would only fail later (a database column, a provider's API).
@@ -101,6 +105,10 @@ LEASE_SECONDS = (1.0, 24 * 3600.0)
 PROVIDER_TIMEOUT = (0.1, 3600.0)
 # Drafts in flight at once from one worker process (issue 22).
 CONCURRENCY = (1, 256)
+# A local model's context in tokens, and its layers on a GPU (-1: all of them).
+CONTEXT = (256, 1_048_576)
+GPU_LAYERS = (-1, 100_000)
+UNSET = -2.0  # below every range: the setting was not given
 # A model run in this process is CPU-bound: one draft at a time unless configured.
 IN_PROCESS_VENDORS = frozenset({"local"})
 # OpenAI's API and Groq's take at most four stop sequences.
@@ -139,6 +147,9 @@ class Settings:
     # [concurrency] table's caps by model ("groq:llama-3.3-70b-versatile") or vendor ("groq").
     concurrency: int | None = None
     model_concurrency: dict[str, int] = field(default_factory=dict)
+    # Local models: [placet] context and gpu_layers (None: what fits the model, the machine).
+    local_context: int | None = None
+    local_gpu_layers: int | None = None
 
     def drafts_at_once(self, model: str, worker_total: int) -> int:
         """How many drafts of ``model`` one worker writes at once: the [concurrency] cap
@@ -280,11 +291,18 @@ def _load(base: Path, problems: Problems) -> Settings:
         ),
         concurrency=int(number("concurrency", 0, CONCURRENCY, whole=True)) or None,
         model_concurrency=attempt(lambda: _model_concurrency(document or {}, path), {}),
+        local_context=_given(number("context", UNSET, CONTEXT, whole=True)),
+        local_gpu_layers=_given(number("gpu_layers", UNSET, GPU_LAYERS, whole=True)),
         sources=read.sources,
     )
     for problem in _notify_problems(settings, path):
         problems.note(ConfigError(problem))
     return settings
+
+
+def _given(value: float) -> int | None:
+    """A whole-number setting as given, or None when it was not."""
+    return None if value == UNSET else int(value)
 
 
 def _where(read: _Reader, name: str) -> str:

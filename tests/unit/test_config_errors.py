@@ -116,8 +116,9 @@ def test_check_settings_names_every_problem_and_keeps_what_it_could_read(
     settings, problems = check_settings(tmp_path)
     where = f"{tmp_path / 'placet.toml'}"
     assert problems == [
-        f"{where} [placet]: unknown setting colour (allowed: base_url, concurrency, database, "
-        "lease_seconds, max_input_bytes, model, notify, review_as, review_dir)",
+        f"{where} [placet]: unknown setting colour (allowed: base_url, concurrency, context, "
+        "database, gpu_layers, lease_seconds, max_input_bytes, model, notify, review_as, "
+        "review_dir)",
         f"{where} [placet]: lease_seconds must be a number from 1 to 86400, not -1",
         f"{where} [kinds.note]: template: the '{{' at character 4 is never closed ('{{name'): "
         "write {name} for an input, {{ for a literal brace",

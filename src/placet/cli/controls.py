@@ -58,6 +58,7 @@ def status() -> None:
         paces = engine.provider_paces(PACE_SHOWN_SECONDS)
         models = engine.model_of_each_kind().values()
         local = sorted({model for model in models if model.startswith("local:")})
+        layers = engine.settings.local_gpu_layers
     if pauses:
         for found in pauses.values():
             out.print(plain(f"PAUSED: {found.shown()} (since {when(found.at)})", "bold red"))
@@ -71,7 +72,7 @@ def status() -> None:
     for row in paces:
         out.print(plain(pace_line(row, time.time())), soft_wrap=True)
     if local:
-        out.print(f"local models ({', '.join(local)}) run on: {device()}")
+        out.print(f"local models ({', '.join(local)}) run on: {device(layers)}")
 
 
 PACE_SHOWN_SECONDS = 30.0  # a worker writes its pace every few seconds while it runs

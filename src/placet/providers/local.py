@@ -82,20 +82,20 @@ def model_path(model: str) -> Path:
     raise ConfigError(f"local model file not found: {path}")
 
 
-def load_llama(path: Path) -> Any:
-    """Load (once per process) a llama.cpp model from a GGUF file."""
+def load_llama(path: Path, context: int | None = None, layers: int | None = None) -> Any:
+    """Load (once per process) a llama.cpp model from a GGUF file, with the configured
+    context and GPU layers (None: what fits the model and the machine)."""
     key = str(path)
     with _models_lock:
         if key not in _models:
             from llama_cpp import Llama
 
-            threads, context, layers = local_threads(), context_size(path), gpu_layers()
             with open(os.devnull, "w") as devnull, contextlib.redirect_stderr(devnull):
                 _models[key] = Llama(
                     model_path=key,
-                    n_ctx=context,
-                    n_gpu_layers=layers,
-                    n_threads=threads,
+                    n_ctx=context_size(path, context),
+                    n_gpu_layers=gpu_layers(layers),
+                    n_threads=local_threads(),
                     verbose=False,
                 )
         return _models[key]
@@ -135,8 +135,11 @@ def refuse_amx_build(system_info: str) -> None:
 class LocalProvider:
     """A GGUF model in this process; one generation at a time."""
 
-    def __init__(self, model: str = "smollm2") -> None:
+    def __init__(
+        self, model: str = "smollm2", context: int | None = None, gpu_layers: int | None = None
+    ) -> None:
         self._model = model
+        self._fit = (context, gpu_layers)  # [placet] context and gpu_layers, when set
         self._path = model_path(model)
         check_llama_build()  # here, so that a worker names the problem as it starts
         local_threads()
@@ -153,7 +156,7 @@ class LocalProvider:
 
     def _load(self) -> Any:
         try:
-            return load_llama(self._path)
+            return load_llama(self._path, *self._fit)
         except (ValueError, RuntimeError) as exc:
             raise ConfigError(f"{self._path} could not be loaded as a GGUF model: {exc}") from exc
 

@@ -3,9 +3,10 @@
 The context was a fixed 2,048 tokens for every model. Now it is what the model was
 trained for (``<architecture>.context_length`` in the GGUF's metadata), at most
 ``DEFAULT_CONTEXT_CAP`` so a long-context model does not take gigabytes of KV cache by
-default; ``PLACET_LOCAL_CONTEXT`` sets it outright. Layers go to a GPU when llama.cpp
-was built with one (all of them by default; ``PLACET_LOCAL_GPU_LAYERS`` sets how many,
-0 for none). Without a GPU nothing changes.
+default; ``[placet] context`` (``PLACET_LOCAL_CONTEXT``) sets it outright. Layers go to
+a GPU when llama.cpp was built with one (all of them by default; ``[placet] gpu_layers``,
+``PLACET_LOCAL_GPU_LAYERS``, sets how many, 0 for none). Without a GPU nothing changes.
+The settings are read and checked with the rest of the configuration (``placet.config``).
 """
 
 from __future__ import annotations
@@ -15,21 +16,14 @@ import os
 from pathlib import Path
 from typing import Any
 
-from placet.errors import ConfigError
-
-CONTEXT_ENV = "PLACET_LOCAL_CONTEXT"
-GPU_LAYERS_ENV = "PLACET_LOCAL_GPU_LAYERS"
 FALLBACK_CONTEXT = 2048  # a GGUF whose metadata does not say
 DEFAULT_CONTEXT_CAP = 8192
-CONTEXT_RANGE = (256, 1_048_576)
 ALL_LAYERS = -1  # llama.cpp's word for every layer
-MAX_GPU_LAYERS = 100_000
 
 
-def context_size(path: Path) -> int:
-    """The context a model is loaded with: PLACET_LOCAL_CONTEXT, else what the GGUF says
+def context_size(path: Path, configured: int | None = None) -> int:
+    """The context a model is loaded with: the configured one, else what the GGUF says
     it was trained for (at most DEFAULT_CONTEXT_CAP), else FALLBACK_CONTEXT."""
-    configured = _whole_number(CONTEXT_ENV, *CONTEXT_RANGE)
     if configured is not None:
         return configured
     trained = trained_context(path)
@@ -55,10 +49,9 @@ def trained_context(path: Path) -> int | None:
         return None
 
 
-def gpu_layers() -> int:
-    """Layers offloaded to a GPU: PLACET_LOCAL_GPU_LAYERS, else all when llama.cpp can
+def gpu_layers(configured: int | None = None) -> int:
+    """Layers offloaded to a GPU: the configured number, else all when llama.cpp can
     offload (a GPU build), else none."""
-    configured = _whole_number(GPU_LAYERS_ENV, ALL_LAYERS, MAX_GPU_LAYERS)
     if configured is not None:
         return configured
     return ALL_LAYERS if gpu_offload() else 0
@@ -71,7 +64,7 @@ def gpu_offload() -> bool:
     return bool(llama_cpp.llama_supports_gpu_offload())
 
 
-def device() -> str:
+def device(configured_layers: int | None = None) -> str:
     """Where local models run, in words, for placet status."""
     try:
         offload = gpu_offload()
@@ -79,27 +72,7 @@ def device() -> str:
         return "nowhere yet: llama-cpp-python is not installed (pip install llama-cpp-python)"
     if not offload:
         return "CPU (this llama.cpp has no GPU support)"
-    layers = gpu_layers()
+    layers = gpu_layers(configured_layers)
     if layers == 0:
-        return f"CPU ({GPU_LAYERS_ENV}=0)"
+        return "CPU (gpu_layers = 0)"
     return "GPU (every layer)" if layers == ALL_LAYERS else f"GPU ({layers} layers), CPU the rest"
-
-
-def check_fit_settings() -> None:
-    """Refuse a PLACET_LOCAL_CONTEXT or PLACET_LOCAL_GPU_LAYERS out of range, before any
-    model is loaded."""
-    _whole_number(CONTEXT_ENV, *CONTEXT_RANGE)
-    _whole_number(GPU_LAYERS_ENV, ALL_LAYERS, MAX_GPU_LAYERS)
-
-
-def _whole_number(variable: str, low: int, high: int) -> int | None:
-    raw = os.environ.get(variable, "").strip()
-    if not raw:
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        value = low - 1
-    if not low <= value <= high:
-        raise ConfigError(f"{variable} must be a whole number from {low} to {high}, not {raw!r}")
-    return value

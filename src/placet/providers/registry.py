@@ -71,18 +71,16 @@ def _ollama(model: str, settings: Settings) -> Provider:
 
 def _local_ready(model: str, settings: Settings) -> None:
     from placet.providers.local import local_threads, model_path, repeat_penalty
-    from placet.providers.local_fit import check_fit_settings
 
     model_path(model)
     local_threads()  # PLACET_LOCAL_THREADS and PLACET_LOCAL_REPEAT_PENALTY, read
     repeat_penalty()  # when drafting, are checked now too
-    check_fit_settings()  # and PLACET_LOCAL_CONTEXT, PLACET_LOCAL_GPU_LAYERS
 
 
 def _local(model: str, settings: Settings) -> Provider:
     from placet.providers.local import LocalProvider
 
-    return LocalProvider(model)
+    return LocalProvider(model, settings.local_context, settings.local_gpu_layers)
 
 
 BUILT_IN: dict[str, Factory] = {
