@@ -671,6 +671,95 @@ def test_the_task_stream_carries_the_draft_as_it_is_written_and_the_decision(
             provider.release.set()
 
 
+class CrowdProvider(FakeProvider):
+    """Drafts that wait for a go-ahead before streaming slowly, a word at a time; it
+    counts how many are in flight at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+        self._lock = threading.Lock()
+        self.streaming = self.most_at_once = 0
+
+    def stream(self, request: CompletionRequest) -> Iterator[Chunk]:
+        """Count this draft in, wait to be released, then stream with small pauses."""
+        with self._lock:
+            self.streaming += 1
+            self.most_at_once = max(self.most_at_once, self.streaming)
+        try:
+            assert self.release.wait(20), "the test never released the drafts"
+            for chunk in super().stream(request):
+                time.sleep(0.01)
+                yield chunk
+        finally:
+            with self._lock:
+                self.streaming -= 1
+
+
+def watch_task(
+    client: httpx.Client, url: str, headers: dict[str, str], ready: threading.Event
+) -> tuple[str, str]:
+    """The text a task's stream carried as chunks, and the status that ended them;
+    ``ready`` is set once the stream has said the task is being drafted."""
+    with client.stream("GET", url, headers=headers) as response:
+        events, chunks = sse_events(response), []
+        for event in events:
+            if event.event == "chunk":
+                chunks.append(json.loads(event.data)["text"])
+            elif event.event == "status":
+                status = json.loads(event.data)["status"]
+                if status == "drafting":
+                    ready.set()
+                elif chunks:
+                    return "".join(chunks), status
+    raise AssertionError("the stream ended before its draft did")
+
+
+@pytest.mark.timeout(90)
+def test_many_drafts_stream_live_at_once_each_to_its_own_watchers(tmp_path: Path) -> None:
+    together = 4
+    provider = CrowdProvider()
+    toml = (
+        '[placet]\nmodel = "openai:hosted"\n'
+        '[kinds.note]\ntemplate = "Write a note about {topic}."\n'
+    )
+    with web_world(
+        tmp_path, toml, provider=provider, run_worker=True, drafting_concurrency=together
+    ) as world:
+        world.add_user("rita", "reviewer")
+        world.add_user("alice", "requester")
+        headers = bearer(world, "rita")
+        try:
+            with serving(world.app) as live, httpx.Client(base_url=live.url, timeout=20) as client:
+                tasks = [world.submit("alice", "note", {"topic": f"topic {n}"}) for n in range(4)]
+                watched: dict[str, tuple[str, str]] = {}
+                ready = [threading.Event() for _ in tasks]
+
+                def watch(index: int) -> None:
+                    url = f"{API}/tasks/{tasks[index].id}/events"
+                    watched[tasks[index].id] = watch_task(client, url, headers, ready[index])
+
+                watchers = [threading.Thread(target=watch, args=(n,)) for n in range(4)]
+                for watcher in watchers:
+                    watcher.start()
+                assert all(event.wait(20) for event in ready), "a watcher saw no drafting"
+                deadline = time.monotonic() + 20
+                while provider.streaming < together and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                provider.release.set()
+                for watcher in watchers:
+                    watcher.join(60)
+        finally:
+            provider.release.set()
+        assert provider.most_at_once == together  # all four drafts were in flight at once
+        for index, task in enumerate(tasks):
+            text, status = watched[task.id]
+            drafted = world.engine.get(task.id)
+            assert status == "awaiting_review"
+            assert text == world.store.get_draft(drafted.current_draft_id).output
+            assert f"topic {index}" in text  # each stream carried its own task's draft
+
+
 @pytest.mark.timeout(60)
 def test_the_queue_stream_tells_of_work_submitted_elsewhere(world: WebWorld) -> None:
     with serving(world.app) as live, httpx.Client(base_url=live.url, timeout=10) as client:

@@ -156,6 +156,7 @@ def web_world(
     forwarded_allow_ips: str = "",
     real_providers: bool = False,
     clock: Callable[[], float] | None = None,
+    drafting_concurrency: int = 1,
 ) -> Iterator[WebWorld]:
     """A world in ``root``; ``toml`` is written as its placet.toml (kinds, reviewers).
 
@@ -186,6 +187,7 @@ def web_world(
         watch_folder=False,
         max_body_bytes=max_body_bytes,
         forwarded_allow_ips=forwarded_allow_ips,
+        drafting_concurrency=drafting_concurrency,
     )
     world = WebWorld(root, engine, accounts, create_app(engine, accounts, options), fake)
     try:
