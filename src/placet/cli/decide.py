@@ -19,6 +19,7 @@ from placet.cli.editor import edit_text
 from placet.cli.render import err
 from placet.domain import holds
 from placet.domain.diffs import changed_lines
+from placet.domain.fastinit import evolve
 from placet.domain.models import DecisionKind, Task, TaskStatus
 from placet.engine import DecisionRequest, Engine
 
@@ -67,10 +68,39 @@ def _lines_changed(engine: Engine, task: Task) -> str:
     return f"{count} line{'' if count == 1 else 's'} changed"
 
 
+ChoiceOption = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Option(
+        "--choice",
+        "-c",
+        help="For a kind with choices: the one you pick (repeat it to pick several where "
+        "the kind allows); another than the model proposed is recorded as an edit.",
+    ),
+]
+
+
 @handle_errors
-def approve(task_id: TaskArg, actor: ActorOption = None, version: VersionOption = None) -> None:
-    """Approve the draft a task is waiting on, as it is."""
-    _decide_now(task_id, DecisionKind.APPROVE, actor, version)
+def approve(
+    task_id: TaskArg,
+    actor: ActorOption = None,
+    version: VersionOption = None,
+    choice: ChoiceOption = None,
+    reason: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--reason", "-r", help="Why you picked another choice (kept with it)."),
+    ] = None,
+) -> None:
+    """Approve the draft a task is waiting on, as it is (or with the choice you pick)."""
+    with open_engine() as engine:
+        who = cli_principal(engine, actor)
+        task_id = engine.resolve_task_id(task_id)
+        picked = tuple(choice) if choice else None
+        if reason and picked is None:
+            fail("--reason goes with --choice (why you picked it); to reject, use placet reject")
+        request = DecisionRequest(
+            task_id, DecisionKind.APPROVE, who, expected_version=version, reason=reason
+        )
+        decide_and_say(engine, evolve(request, choice=picked))
 
 
 @handle_errors
@@ -131,5 +161,13 @@ def _decide_now(
         who = cli_principal(engine, actor)
         task_id = engine.resolve_task_id(task_id)
         decide_and_say(
-            engine, DecisionRequest(task_id, kind, who, expected_version=version, **fields)
+            engine,
+            DecisionRequest(
+                task_id,
+                kind,
+                who,
+                expected_version=version,
+                feedback=fields.get("feedback"),
+                reason=fields.get("reason"),
+            ),
         )

@@ -44,6 +44,8 @@ class DecisionRequest:
     text: str | None = None
     feedback: str | None = None
     reason: str | None = None
+    # The choice (or choices) picked, for a kind with choices (domain/typed.py).
+    choice: tuple[str, ...] | None = None
 
 
 def check_answers_current(task: Task, request: DecisionRequest) -> None:

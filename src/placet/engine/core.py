@@ -25,6 +25,7 @@ from placet.domain import (
     quorum,
     supervision,
     timers,
+    typed,
 )
 from placet.domain.actors import SYSTEM_ACTOR
 from placet.domain.changes import Change, change_for, next_event
@@ -75,6 +76,7 @@ from placet.engine.learning import Learner
 from placet.engine.notifying import Notifier
 from placet.engine.reading import Reads
 from placet.engine.supervising import supervise
+from placet.engine.typed_drafts import generate_typed
 from placet.errors import (
     ConfigError,
     ConflictError,
@@ -441,12 +443,20 @@ class Engine(Reads):
             messages = build_messages(kind, task.input, previous, task.pending_feedback, learned)
             model = self.settings.model_for(kind)
             provider = self.provider(model)
+            schema = typed.draft_schema(kind)
+            if schema is not None:  # a typed kind: the model is told the object's shape
+                messages = typed.with_instruction(kind, messages)
             # A new seed for every attempt: asking again gives another draft, and
             # the seed kept with the draft lets a local model write it again.
             request = CompletionRequest(
-                messages, kind.max_tokens, kind.temperature, new_seed(), kind.stop
+                messages, kind.max_tokens, kind.temperature, new_seed(), kind.stop, schema
             )
-            text, usage = self._generate(task, worker, provider, request, on_chunk)
+            if schema is None:
+                text, usage = self._generate(task, worker, provider, request, on_chunk)
+            else:
+                text, usage, request = generate_typed(
+                    lambda asked: self._generate(task, worker, provider, asked, on_chunk), request
+                )
             learner = lessons.learner_of(kind.name)
             if learner is not None:  # a proposal: new lessons only, one per line
                 text = lessons.proposal_text(text, self.learning.active_lessons(learner))
@@ -989,6 +999,9 @@ class Engine(Reads):
         self._check_decidable(task, request)
         assert task.current_draft_id is not None
         draft = self.store.get_draft(task.current_draft_id)
+        kind = self._kinds.get(task.kind)
+        if kind is not None or request.choice is not None:  # a pick, or a typed kind's edit
+            request = typed.resolve(kind or self.kind(task.kind), draft.output, request)
         decision = make_decision(request, draft, new_id(), self._clock())
         if decision.kind is DecisionKind.EDIT and isinstance(task.input.get("call"), dict):
             parse_edited_arguments(task.input["call"], decision.text or "")
@@ -1002,6 +1015,8 @@ class Engine(Reads):
                 payload["over_hold"] = overridden.holder
         if decision.kind in quorum.COUNTED:
             updates["final_output"] = decision.text or draft.output
+            if kind is not None:  # a typed kind's event says so, and records the choice
+                payload.update(typed.decided_payload(kind, updates["final_output"]))
             needed = self.approvals_needed(task)
             if needed > 1:  # the count is read and recorded only where there is one
                 count = self.tally(task.id, draft, needed).after(decision)

@@ -13,7 +13,7 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -199,8 +199,12 @@ class Client:
         reason: str | None = None,
         draft_id: str | None = None,
         version: int | None = None,
+        choice: str | Sequence[str] | None = None,
     ) -> Task:
         """Decide the draft a task waits on, as this client's user; the task as it now is.
+
+        ``choice`` picks for a kind with choices (one name, or several when the kind has
+        ``multiple = true``): the model's proposal confirmed, or another recorded as an edit.
 
         The same engine call as every other channel's, with the same checks:
         once accounts exist, the user (``requester=``, PLACET_USER or the OS
@@ -211,8 +215,17 @@ class Client:
         """
         principal = self.engine.local_principal("sdk", self.requester)
         kind = DecisionKind(verdict)
+        picked = (choice,) if isinstance(choice, str) else choice
         request = DecisionRequest(
-            task_id, kind, principal, draft_id, version, text, feedback, reason
+            task_id,
+            kind,
+            principal,
+            draft_id,
+            version,
+            text,
+            feedback,
+            reason,
+            None if picked is None else tuple(picked),
         )
         return self.engine.decide(request)
 
@@ -220,9 +233,9 @@ class Client:
         """``decide`` for asyncio code."""
         return await asyncio.to_thread(functools.partial(self.decide, task_id, verdict, **fields))
 
-    def approve(self, task_id: str) -> Task:
-        """Approve the draft as it is."""
-        return self.decide(task_id, DecisionKind.APPROVE)
+    def approve(self, task_id: str, choice: str | Sequence[str] | None = None) -> Task:
+        """Approve the draft as it is (or, for a kind with choices, with this choice)."""
+        return self.decide(task_id, DecisionKind.APPROVE, choice=choice)
 
     def edit(self, task_id: str, text: str) -> Task:
         """Approve the draft with your text; the diff is recorded."""
