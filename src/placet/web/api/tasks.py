@@ -215,6 +215,7 @@ def decide(task_id: TaskId, body: DecisionIn, request: Request, svc: Svc, who: C
         text=body.text,
         feedback=body.feedback,
         reason=body.reason,
+        choice=None if body.choice is None else tuple(body.choice),
     )
     held = None
     with contextlib.suppress(NotFoundError):  # a missing task is the decision's to report

@@ -6,16 +6,17 @@ import contextlib
 import itertools
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from placet.channels.notices import retry_notification, task_notifications
 from placet.domain import examples, lessons, routing, supervision
 from placet.domain.deliveries import DeliveryStatus
 from placet.domain.executions import UNFINISHED_ADVICE, execution_of
+from placet.domain.typed import MAX_CHOICES
 from placet.domain.limits import MAX_NAME, MAX_NOTE, MAX_TEXT, MAX_VERSION, too_long
 from placet.domain.models import DecisionKind, Task, TaskDetail, TaskStatus
 from placet.domain.policy import Permission, Principal, WayForward, may
@@ -47,6 +48,7 @@ from placet.web.pages.common import (
     page,
 )
 from placet.web.pages.queue import QueueQuery, load_queue
+from placet.web.pages.typed_form import choice_context
 from placet.web.services import Services
 
 router = APIRouter()
@@ -63,6 +65,7 @@ class DecisionForm:
     text: str = ""
     feedback: str = ""
     reason: str = ""
+    choice: tuple[str, ...] = ()  # for a kind with choices (web/pages/typed_form.py)
 
     def problem(self) -> str | None:
         """What keeps the form from being read as a request at all, in words, or None.
@@ -77,6 +80,7 @@ class DecisionForm:
             too_long("edited text", self.text, MAX_TEXT)
             or too_long("feedback", self.feedback, MAX_NOTE)
             or too_long("reason", self.reason, MAX_NOTE)
+            or next((too_long("choice", c, MAX_NAME) for c in self.choice[:MAX_CHOICES]), None)
         )
 
     def request(self, task_id: str, principal: Principal) -> DecisionRequest:
@@ -90,6 +94,7 @@ class DecisionForm:
             self.text or None,
             self.feedback or None,
             self.reason or None,
+            self.choice[:MAX_CHOICES] or None,
         )
 
 
@@ -184,6 +189,7 @@ def _task_context(
         "notifications": notifications,
         "can_retry_handlers": may(viewer.principal, Permission.RETRY_HANDLERS, task).allowed,
         **_learning_context(viewer, detail),
+        **choice_context(viewer.services.engine.kinds.get(task.kind), detail.current_draft),
     }
 
 
@@ -304,12 +310,13 @@ def decide(
     text: FormText = "",
     feedback: FormText = "",
     reason: FormText = "",
+    choice: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
     """Approve, edit, revise or reject the draft the form was showing, then go to the next task."""
     check_csrf(request, viewer, csrf_token)
     visible_detail(request, viewer, task_id)
     typed = (as_typed(text), as_typed(feedback), as_typed(reason))
-    form = DecisionForm(verdict, draft_id, version, *typed)
+    form = DecisionForm(verdict, draft_id, version, *typed, tuple(choice or ()))
     problem = form.problem()
     status = 422
     if problem is None:

@@ -307,8 +307,17 @@
       case "u":
         return go("/");
       default:
-        return false;
+        return pickChoice(event.key);
     }
+  }
+
+  // A kind with choices: key N picks the Nth (a button sends it; a box is ticked or not).
+  function pickChoice(key) {
+    if (!/^[1-9]$/.test(key)) return false;
+    var picked = document.querySelector('[data-choice-key="' + key + '"]');
+    if (!picked) return false;
+    picked.click();
+    return true;
   }
 
   function appendChunk(data) {
