@@ -16,10 +16,10 @@ from placet.channels.notices import retry_notification, task_notifications
 from placet.domain import examples, lessons, routing, supervision
 from placet.domain.deliveries import DeliveryStatus
 from placet.domain.executions import UNFINISHED_ADVICE, execution_of
-from placet.domain.typed import MAX_CHOICES
 from placet.domain.limits import MAX_NAME, MAX_NOTE, MAX_TEXT, MAX_VERSION, too_long
 from placet.domain.models import DecisionKind, Task, TaskDetail, TaskStatus
 from placet.domain.policy import Permission, Principal, WayForward, may
+from placet.domain.typed import MAX_CHOICES
 from placet.engine import DecisionRequest
 from placet.errors import (
     ConflictError,
