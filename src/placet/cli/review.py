@@ -24,6 +24,7 @@ from placet.engine import DecisionRequest, Engine
 from placet.errors import ConflictError, InvalidInputError, PermissionDeniedError
 
 REVIEW_KEYS = "[a]pprove  [e]dit  [r]evise  [x] reject  [s]kip  [q]uit"
+CHOICE_KEYS = "123456789"  # a kind's choices, in order; further ones are picked by editing
 PAGE = 100
 # Lines under a task's card: a blank one and the keys. A card taller than the
 # terminal less these is paged, or its header would scroll out of sight.
@@ -133,15 +134,38 @@ def _review_one(engine: Engine, task: Task, who: Principal, skipped: set[str]) -
     draft = engine.detail(task.id).current_draft
     assert draft is not None
     _show_card(task, draft)
+    choices = _choices_of(engine, task)
+    if choices:  # a kind with choices: one key each, before the usual ones
+        err.print(Text(choice_keys(choices), "bold"))
     err.print(Text(REVIEW_KEYS, "bold"))
     key = _read_key()
     base = DecisionRequest(task.id, DecisionKind.APPROVE, who, draft.id, task.version)
     try:
+        if key in CHOICE_KEYS[: len(choices)]:
+            return _pick(engine, base, choices, key)
         return _act(engine, key, base, draft.output, skipped)
     except (ConflictError, InvalidInputError, PermissionDeniedError) as exc:
         err.print(plain(f"skipped: {exc.message}", "yellow"))
         skipped.add(task.id)
         return True
+
+
+def _choices_of(engine: Engine, task: Task) -> tuple[str, ...]:
+    kind = engine.kinds.get(task.kind)
+    return kind.choices[: len(CHOICE_KEYS)] if kind is not None else ()
+
+
+def choice_keys(choices: tuple[str, ...]) -> str:
+    """The keys that pick: ``[1] allow  [2] remove  [3] escalate``."""
+    return "  ".join(f"[{key}] {choice}" for key, choice in zip(CHOICE_KEYS, choices, strict=False))
+
+
+def _pick(engine: Engine, base: DecisionRequest, choices: tuple[str, ...], key: str) -> bool:
+    """Approve with the choice the key names; another than the draft's asks why (optional)."""
+    picked = choices[CHOICE_KEYS.index(key)]
+    reason = _prompt(f"why {picked} (Enter to keep the model's reason if it proposed it)")
+    decide_and_say(engine, replace(base, choice=(picked,), reason=reason or None))
+    return True
 
 
 def _heading(task: Task) -> list[Text]:
