@@ -694,19 +694,24 @@ def parse_kind(
 
 
 def _output_schema(table: dict[str, Any], choices: tuple[str, ...], where: str) -> Any:
-    """output_schema: a JSON Schema of an object, inline (a table) or in a JSON file named
-    relative to the working folder; never with choices, which make their own."""
+    """output_schema: a JSON Schema of an object, inline (a table, or JSON text) or in a JSON
+    file named relative to the working folder; never with choices, which make their own."""
     raw = table.get("output_schema")
     if raw is None:
         return None
     if choices:
         raise ConfigError(f"{where}: a kind has choices or an output_schema, not both")
-    if isinstance(raw, str):
+    if isinstance(raw, str) and raw.lstrip().startswith("{"):  # the schema as JSON text
+        try:
+            raw = json.loads(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: output_schema is not valid JSON: {exc}") from None
+    elif isinstance(raw, str):
         try:
             raw = json.loads(Path(raw).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise ConfigError(
-                f"{where}: output_schema file {raw!r} could not be read: {exc}"
+                f"{where}: output_schema file {raw[:200]!r} could not be read: {exc}"
             ) from None
     return typed.check_schema(raw, where)
 

@@ -22,6 +22,7 @@ import jsonschema
 
 from placet.domain.decisions import DecisionRequest
 from placet.domain.fastinit import evolve
+from placet.domain.limits import MAX_TEXT
 from placet.domain.models import DecisionKind, JsonObject, TaskKind
 from placet.errors import ConfigError, InvalidInputError
 
@@ -188,8 +189,10 @@ def resolve(kind: TaskKind, draft_output: str, request: DecisionRequest) -> Deci
     schema = draft_schema(kind)
     if schema is None or request.kind is not DecisionKind.EDIT:
         return request
-    edited = read_object(request.text or "", schema)
-    return evolve(request, text=object_text(edited))
+    edited = object_text(read_object(request.text or "", schema))
+    if len(edited) > MAX_TEXT:
+        raise InvalidObjectError(f"the object is longer than {MAX_TEXT} characters as JSON")
+    return evolve(request, text=edited)
 
 
 def _picked(kind: TaskKind, draft_output: str, request: DecisionRequest) -> DecisionRequest:

@@ -130,6 +130,11 @@ class DecisionIn(_Request):
     reason: Note | None = Field(
         None, description="For reject: why. With a choice: why you picked it (kept with it)."
     )
+    value: Input | None = Field(
+        None,
+        description="For edit, on a kind with an output_schema (or choices): the edited "
+        "object, in place of text; it must fit the kind's schema (422 names what does not).",
+    )
     choice: list[Name] | None = Field(
         None,
         max_length=MAX_CHOICES,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
+import json
 import time
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -20,6 +22,7 @@ from placet.domain.limits import MAX_NAME, MAX_NOTE, MAX_TEXT, MAX_VERSION, too_
 from placet.domain.models import DecisionKind, Task, TaskDetail, TaskStatus
 from placet.domain.policy import Permission, Principal, WayForward, may
 from placet.domain.typed import MAX_CHOICES
+from placet.domain.typed import is_typed as typed_kind
 from placet.engine import DecisionRequest
 from placet.errors import (
     ConflictError,
@@ -48,7 +51,12 @@ from placet.web.pages.common import (
     page,
 )
 from placet.web.pages.queue import QueueQuery, load_queue
-from placet.web.pages.typed_form import choice_context
+from placet.web.pages.typed_form import (
+    choice_context,
+    field_changes,
+    object_form,
+    object_from_form,
+)
 from placet.web.services import Services
 
 router = APIRouter()
@@ -66,6 +74,7 @@ class DecisionForm:
     feedback: str = ""
     reason: str = ""
     choice: tuple[str, ...] = ()  # for a kind with choices (web/pages/typed_form.py)
+    fields: tuple[tuple[str, str], ...] = ()  # an object's form, by field (typed_form.py)
 
     def problem(self) -> str | None:
         """What keeps the form from being read as a request at all, in words, or None.
@@ -96,6 +105,19 @@ class DecisionForm:
             self.reason or None,
             self.choice[:MAX_CHOICES] or None,
         )
+
+
+def _with_object(
+    viewer: Viewer, detail: TaskDetail, form: DecisionForm, names: list[str], values: list[str]
+) -> DecisionForm:
+    """The form with the object its fields make as the edited text (the engine checks it
+    against the kind's schema, as it does an edit from any channel)."""
+    kind = viewer.services.engine.kind(detail.task.kind)
+    value = object_from_form(kind, names, values)
+    text = json.dumps(value, ensure_ascii=False)
+    if len(text) > MAX_TEXT:
+        raise InvalidInputError(f"the edited object is longer than {MAX_TEXT} characters")
+    return dataclasses.replace(form, text=text)
 
 
 def as_typed(value: str) -> str:
@@ -189,7 +211,27 @@ def _task_context(
         "notifications": notifications,
         "can_retry_handlers": may(viewer.principal, Permission.RETRY_HANDLERS, task).allowed,
         **_learning_context(viewer, detail),
-        **choice_context(viewer.services.engine.kinds.get(task.kind), detail.current_draft),
+        **_typed_context(viewer, detail, form),
+    }
+
+
+def _typed_context(viewer: Viewer, detail: TaskDetail, form: DecisionForm | None) -> dict[str, Any]:
+    """A typed kind's part of the page: its choices, or its object's form and the fields
+    each edit changed."""
+    kind = viewer.services.engine.kinds.get(detail.task.kind)
+    draft = detail.current_draft
+    approvals = viewer.services.engine.approvals(detail.task)
+    shown = approvals.text if approvals is not None else (draft.output if draft else None)
+    posted = form.fields if form is not None and form.verdict == "edit" else ()
+    drafts = {d.id: d.output for d in detail.drafts}
+    return {
+        **choice_context(kind, draft),
+        "object_fields": object_form(kind, shown, posted),
+        "field_changes": {
+            d.id: field_changes(drafts[d.draft_id], d.text)
+            for d in detail.decisions
+            if d.text is not None and d.draft_id in drafts and kind and typed_kind(kind)
+        },
     }
 
 
@@ -311,13 +353,21 @@ def decide(
     feedback: FormText = "",
     reason: FormText = "",
     choice: Annotated[list[str] | None, Form()] = None,
+    field_name: Annotated[list[str] | None, Form()] = None,
+    field_value: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
     """Approve, edit, revise or reject the draft the form was showing, then go to the next task."""
     check_csrf(request, viewer, csrf_token)
-    visible_detail(request, viewer, task_id)
+    detail = visible_detail(request, viewer, task_id)
     typed = (as_typed(text), as_typed(feedback), as_typed(reason))
-    form = DecisionForm(verdict, draft_id, version, *typed, tuple(choice or ()))
+    fields = tuple(zip(field_name or (), field_value or (), strict=False))
+    form = DecisionForm(verdict, draft_id, version, *typed, tuple(choice or ()), fields)
     problem = form.problem()
+    if problem is None and field_name is not None:  # an object's form: read by type
+        try:
+            form = _with_object(viewer, detail, form, field_name, field_value or [])
+        except InvalidInputError as exc:
+            problem = exc.message
     status = 422
     if problem is None:
         try:
