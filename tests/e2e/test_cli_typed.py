@@ -5,11 +5,15 @@ its draft is a valid choice, ``placet review`` picks with one key per choice, an
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from placet.store import open_store
 from tests.e2e.conftest import TEST_CONFIG, Cli
+from tests.e2e.desk import Desk
+from tests.e2e.terminal import Terminal
+from tests.e2e.test_cli_terminal import program, terminal_env
 
 MODERATION = """
 [kinds.moderate]
@@ -62,3 +66,39 @@ def test_the_local_model_drafts_a_choice_and_the_reviewer_picks_by_key_and_by_na
     outcome = final_output(cli, second_id)["final"]
     assert isinstance(outcome, dict) and outcome["choice"] == "allow"
     assert cli("audit", "verify").returncode == 0
+
+
+INVOICE = """
+[kinds.invoice]
+template = "Extract the invoice: {text}"
+output_schema = '{"type": "object", "properties": {"vendor": {"type": "string"}, "total": {"type": "number", "minimum": 0}}, "required": ["vendor", "total"], "additionalProperties": false}'
+"""
+
+
+def test_an_object_edited_in_the_editor_is_checked_each_time_it_is_saved(
+    cli: Cli, tmp_path: Path
+) -> None:
+    (cli.folder / "placet.toml").write_text(TEST_CONFIG + INVOICE)
+    desk = Desk(cli)
+    with desk.engine() as engine:
+        task = engine.propose("invoice", {"text": "ACME 3"}, "ana", '{"vendor": "AC", "total": 3}')
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    # The first save is refused (a negative total); the second fits.
+    program(
+        tools,
+        "nano",
+        f'if [ -e "{tools}/once" ]; then printf \'{{"vendor": "ACME", "total": 3}}\' > "$1"; '
+        f'else : > "{tools}/once"; printf \'{{"vendor": "ACME", "total": -3}}\' > "$1"; fi',
+    )
+    edit = Terminal(cli, "edit", task.id, env=terminal_env(cli, tools))
+    try:
+        edit.expect("edit it again?")
+        assert "total: -3 is less than the minimum of 0" in edit.screen
+        edit.type("y\n")
+        edit.expect("approved with your edit")
+        assert edit.finish() == 0, edit.screen
+    finally:
+        edit.close()
+    done = desk.task(task.id)
+    assert json.loads(done.final_output or "") == {"vendor": "ACME", "total": 3}

@@ -15,9 +15,9 @@ from placet.cli.common import (
     open_engine,
     warn,
 )
-from placet.cli.editor import edit_text
+from placet.cli.editor import edit_object, edit_text
 from placet.cli.render import err
-from placet.domain import holds
+from placet.domain import holds, typed
 from placet.domain.diffs import changed_lines
 from placet.domain.fastinit import evolve
 from placet.domain.models import DecisionKind, Task, TaskStatus
@@ -59,6 +59,14 @@ def decide_and_say(engine: Engine, request: DecisionRequest) -> Task:
     else:
         err.print(f"{task.status.value} {task.id}")
     return task
+
+
+def edited_draft(engine: Engine, task: Task, shown: str) -> str | None:
+    """The draft as edited in the person's editor; a typed kind's object is checked against
+    its schema each time it is saved (the engine checks it again as it decides)."""
+    kind = engine.kinds.get(task.kind)
+    schema = typed.draft_schema(kind) if kind is not None else None
+    return edit_text(shown) if schema is None else edit_object(shown, schema)
 
 
 def _lines_changed(engine: Engine, task: Task) -> str:
@@ -123,7 +131,7 @@ def edit(
         draft = engine.detail(task.id).current_draft
         if task.status is not TaskStatus.AWAITING_REVIEW or draft is None:
             fail(f"task {task.id} is {task.status.value}, not awaiting review")
-        edited = text if text is not None else edit_text(draft.output)
+        edited = text if text is not None else edited_draft(engine, task, draft.output)
         if edited is None:
             fail("the edit was not saved; nothing was recorded")
         request = DecisionRequest(

@@ -13,8 +13,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from placet.cli.common import cli_principal, handle_errors, open_engine
-from placet.cli.decide import ActorOption, decide_and_say
-from placet.cli.editor import edit_text
+from placet.cli.decide import ActorOption, decide_and_say, edited_draft
 from placet.cli.render import draft_panel, err, input_summary, plain, print_boxed
 from placet.domain import holds
 from placet.domain.models import DecisionKind, Draft, Task, TaskStatus
@@ -213,7 +212,8 @@ def _act(engine: Engine, key: str, base: DecisionRequest, text: str, skipped: se
     if key == "a":
         decide_and_say(engine, base)
     elif key == "e":
-        edited = edit_text(text) if sys.stdin.isatty() else _prompt("edited text")
+        task = engine.get(base.task_id)
+        edited = edited_draft(engine, task, text) if sys.stdin.isatty() else _prompt("edited text")
         if edited is None:
             err.print("the edit was not saved; nothing was recorded")
             return True
