@@ -68,12 +68,17 @@ def test_the_local_model_drafts_a_choice_and_the_reviewer_picks_by_key_and_by_na
     assert cli("audit", "verify").returncode == 0
 
 
-INVOICE = """
+INVOICE_SCHEMA = {
+    "type": "object",
+    "properties": {"vendor": {"type": "string"}, "total": {"type": "number", "minimum": 0}},
+    "required": ["vendor", "total"],
+    "additionalProperties": False,
+}
+INVOICE = f"""
 [kinds.invoice]
-template = "Extract the invoice: {text}"
-output_schema = '{"type": "object", "properties": {"vendor": {"type": "string"}, "total": {"type": "number", "minimum": 0}}, "required": ["vendor", "total"], "additionalProperties": false}'
+template = "Extract the invoice: {{text}}"
+output_schema = '{json.dumps(INVOICE_SCHEMA)}'
 """
-
 
 def test_an_object_edited_in_the_editor_is_checked_each_time_it_is_saved(
     cli: Cli, tmp_path: Path
