@@ -80,6 +80,7 @@ template = "Extract the invoice: {{text}}"
 output_schema = '{json.dumps(INVOICE_SCHEMA)}'
 """
 
+
 def test_an_object_edited_in_the_editor_is_checked_each_time_it_is_saved(
     cli: Cli, tmp_path: Path
 ) -> None:

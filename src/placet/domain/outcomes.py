@@ -22,9 +22,10 @@ class Outcome:
     decided_by: str | None = None
     kind: str | None = None
     input: JsonObject = field(default_factory=dict)  # what the task was asked with
-    # A typed kind's approved object (domain/typed.py), and the choice in it, if it has one:
-    # a name, or a list of names for a kind with ``multiple = true``.
-    value: JsonObject | None = None
+    # A typed kind's approved object (domain/typed.py; an instance of the kind's Pydantic
+    # model through the SDK), and the choice in it, if it has one: a name, or a list of
+    # names for a kind with ``multiple = true``.
+    value: Any = None
     choice: Any = None
 
     @property

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from placet.config import default_actor, load_settings
+from placet.domain import typed
 from placet.domain.models import DecisionKind, JsonObject, Task, TaskKind, TaskStatus
 from placet.domain.outcomes import Outcome, outcome_of
 from placet.engine import DecisionRequest, Engine, ProviderFactory
@@ -120,6 +121,7 @@ class Client:
         self._announcer = Announcer(quiet_from_env() if quiet is None else quiet)
         self._worker = worker_name("sdk")
         self.handlers = HandlerSet()
+        self._models: dict[str, Any] = {}  # kind name -> the Pydantic model of its output
         self._report: Callable[[str], None] = _log.info
 
     # -- tasks ----------------------------------------------------------------------
@@ -185,7 +187,23 @@ class Client:
 
     def _outcome(self, task: Task) -> Outcome:
         detail = self.engine.detail(task.id)
-        return outcome_of(task, detail.decisions, detail.events)
+        outcome = outcome_of(task, detail.decisions, detail.events)
+        model = self._models.get(task.kind)
+        if model is not None and isinstance(outcome.value, dict):
+            return replace(outcome, value=model.model_validate(outcome.value))
+        return outcome
+
+    def define_kind(self, kind: TaskKind, output: Any = None) -> TaskKind:
+        """Add a kind defined in Python. ``output``, a Pydantic model, makes it a structured
+        kind: its drafts are objects of the model's JSON Schema, and ``wait()`` returns the
+        approved one as an instance of the model (``outcome.value``)."""
+        if output is not None:
+            schema = typed.check_schema(output.model_json_schema(), f"kind {kind.name}")
+            kind = replace(kind, output_schema=schema)
+        self.engine.register_kind(kind)
+        if output is not None:
+            self._models[kind.name] = output
+        return kind
 
     # -- deciding -------------------------------------------------------------------
 
