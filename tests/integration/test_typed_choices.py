@@ -187,3 +187,33 @@ def test_a_model_that_never_gives_a_choice_fails_the_task_saying_why(
     assert failed.status is TaskStatus.FAILED
     error = engine.detail(task.id).events[-1].payload["error"]
     assert "choice" in error and "'maybe' is not one of" in error
+
+
+def test_a_draft_made_before_the_kind_had_choices_is_read_as_is_and_edited_into_one(
+    url: str, provider: FakeTypedProvider
+) -> None:
+    plain = TaskKind(name="moderate", template=MODERATE.template)
+    before = make_engine(url, provider)
+    before._kinds["moderate"] = plain  # the kind as placet.toml had it before
+    task = before.submit("moderate", {"post": "hi"}, "rita", claim_as="w")
+    before.draft(task, "w")
+    before.store.close()
+    engine = make_engine(url, provider)  # now with choices
+    try:
+        draft = engine.detail(task.id).current_draft
+        assert draft is not None and draft.output.startswith("Draft 1")  # as it was
+        approve = DecisionRequest(task.id, DecisionKind.APPROVE, person("ana"))
+        with pytest.raises(InvalidInputError, match="edit it into one"):
+            engine.decide(approve)
+        assert pick(engine, task.id, "allow", reason="fine") is TaskStatus.APPROVED
+        assert json.loads(engine.get(task.id).final_output or "")["choice"] == "allow"
+    finally:
+        engine.store.close()
+
+
+def test_a_callers_draft_of_a_choice_kind_must_be_a_choice(engine: Engine) -> None:
+    with pytest.raises(InvalidInputError, match="not one of"):
+        engine.propose("moderate", {"post": "x"}, "agent", '{"choice": "nuke", "reason": ""}')
+    task = engine.propose("moderate", {"post": "x"}, "agent", '{"choice":"remove","reason":"r"}')
+    draft = engine.detail(task.id).current_draft
+    assert draft is not None and json.loads(draft.output)["choice"] == "remove"

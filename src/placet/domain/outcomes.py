@@ -74,7 +74,10 @@ def _typed_value(task: Task, events: Sequence[Event]) -> JsonObject | None:
         return None
     if not approval.payload.get("structured"):
         return None
-    value = json.loads(task.final_output)
+    try:
+        value = json.loads(task.final_output)
+    except ValueError:
+        return None  # marked, but not JSON: never so from Placet; read as text
     return value if isinstance(value, dict) else None
 
 

@@ -251,13 +251,19 @@ def _proposed(kind: TaskKind, draft_output: str) -> JsonObject:
 
 def decided_payload(kind: TaskKind, approved_text: str) -> JsonObject:
     """What an approval's event records of a typed kind's object: that it is one, and the
-    choice made; empty for a free-text kind."""
-    if not is_typed(kind):
+    choice made; empty for a free-text kind. An approval of text that is not an object of
+    the kind's schema (a draft made before the kind had one) is refused: edit it into one."""
+    schema = draft_schema(kind)
+    if schema is None:
         return {}
+    try:
+        value = read_object(approved_text, schema)
+    except InvalidObjectError as exc:
+        raise InvalidObjectError(
+            f"the draft is not an object of kind {kind.name}'s schema ({exc.message}); "
+            "edit it into one, or ask for a revision; nothing was changed"
+        ) from None
     payload: JsonObject = {STRUCTURED: True}
     if kind.choices:
-        try:
-            payload[CHOICE] = json.loads(approved_text).get(CHOICE)
-        except (ValueError, AttributeError):
-            payload[CHOICE] = None
+        payload[CHOICE] = value.get(CHOICE)
     return payload

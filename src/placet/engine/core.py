@@ -500,6 +500,9 @@ class Engine(Reads):
     ) -> Task:
         """Submit a task whose draft the caller made (an agent's tool call, a question)."""
         _refuse_nul(text=text)
+        kind = self._kinds.get(kind_name)
+        if kind is not None and typed.is_typed(kind):  # the caller's object must fit too
+            text = typed.object_text(typed.read_object(text, typed.draft_schema_of(kind)))
         # An existing task under the key is returned as it is: a node or tool
         # that runs again may word its question a little differently.
         task = self._create(kind_name, values, requester, idempotency_key, claim_as=requester)
@@ -1015,8 +1018,6 @@ class Engine(Reads):
                 payload["over_hold"] = overridden.holder
         if decision.kind in quorum.COUNTED:
             updates["final_output"] = decision.text or draft.output
-            if kind is not None:  # a typed kind's event says so, and records the choice
-                payload.update(typed.decided_payload(kind, updates["final_output"]))
             needed = self.approvals_needed(task)
             if needed > 1:  # the count is read and recorded only where there is one
                 count = self.tally(task.id, draft, needed).after(decision)
@@ -1024,6 +1025,9 @@ class Engine(Reads):
                 updates["final_output"] = count.text if count.met else None
                 if not count.met:
                     action, event_type = Action.ENDORSE, decision.kind.value
+            if kind is not None:  # a typed kind's object must fit; its event records the choice
+                approved = updates["final_output"] or decision.text or draft.output
+                payload.update(typed.decided_payload(kind, approved))
         elif decision.kind is DecisionKind.REVISE:
             updates["pending_feedback"] = decision.feedback
         change = self._change(
