@@ -71,6 +71,7 @@ KIND_KEYS = {
     "choices",
     "multiple",
     "output_schema",
+    "input_schema",
 }
 SUPERVISOR_KEYS = {"scan", "route", "checks", "model", "auto_revise"}
 MAX_CHECK_CHARS = 300
@@ -662,6 +663,9 @@ def parse_kind(
         (no_names, False),
     )
     output_schema = attempt(lambda: _output_schema(table, choices, where), None)
+    input_schema = attempt(
+        lambda: _schema(table.get("input_schema"), f"{where} input_schema"), None
+    )
     if template is None:
         return None
     no_examples: tuple[Example, ...] = ()
@@ -689,6 +693,7 @@ def parse_kind(
         choices=choices,
         multiple=multiple,
         output_schema=output_schema,
+        input_schema=input_schema,
         **timers,
     )
 
@@ -697,10 +702,16 @@ def _output_schema(table: dict[str, Any], choices: tuple[str, ...], where: str) 
     """output_schema: a JSON Schema of an object, inline (a table, or JSON text) or in a JSON
     file named relative to the working folder; never with choices, which make their own."""
     raw = table.get("output_schema")
+    if raw is not None and choices:
+        raise ConfigError(f"{where}: a kind has choices or an output_schema, not both")
+    return _schema(raw, where)
+
+
+def _schema(raw: Any, where: str) -> Any:
+    """A JSON Schema of an object: a table, JSON text, or a JSON file named relative to the
+    working folder (None when not set)."""
     if raw is None:
         return None
-    if choices:
-        raise ConfigError(f"{where}: a kind has choices or an output_schema, not both")
     if isinstance(raw, str) and raw.lstrip().startswith("{"):  # the schema as JSON text
         try:
             raw = json.loads(raw)

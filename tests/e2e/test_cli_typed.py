@@ -108,3 +108,25 @@ def test_an_object_edited_in_the_editor_is_checked_each_time_it_is_saved(
         edit.close()
     done = desk.task(task.id)
     assert json.loads(done.final_output or "") == {"vendor": "ACME", "total": 3}
+
+
+def test_submit_reads_inputs_by_the_input_schema_and_names_one_that_does_not_fit(
+    cli: Cli,
+) -> None:
+    schema = {
+        "type": "object",
+        "properties": {"amount": {"type": "number", "maximum": 500}},
+        "required": ["amount"],
+    }
+    refund = (
+        '\n[kinds.refund]\ntemplate = "Refund {amount}."\n'
+        f"input_schema = '{json.dumps(schema)}'\n"
+    )
+    (cli.folder / "placet.toml").write_text(TEST_CONFIG + refund)
+    ok = cli("submit", "refund", "--input", "amount=12.5")
+    assert ok.returncode == 0, ok.stderr
+    too_much = cli("submit", "refund", "--input", "amount=900")
+    assert too_much.returncode == 2
+    assert "input amount: 900 is greater than the maximum of 500" in too_much.stderr
+    not_a_number = cli("submit", "refund", "--input", "amount=lots")
+    assert not_a_number.returncode == 2 and "'lots' is not of type 'number'" in not_a_number.stderr

@@ -132,6 +132,8 @@ class TaskKind:
     choices: tuple[str, ...] = ()
     multiple: bool = False
     output_schema: JsonObject | None = field(default=None, hash=False)
+    # The JSON Schema a task's input must fit (domain/typed.py); None: any named values.
+    input_schema: JsonObject | None = field(default=None, hash=False)
 
 
 @one_step_init

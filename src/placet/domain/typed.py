@@ -267,3 +267,42 @@ def decided_payload(kind: TaskKind, approved_text: str) -> JsonObject:
     if kind.choices:
         payload[CHOICE] = value.get(CHOICE)
     return payload
+
+
+# -- typed inputs ---------------------------------------------------------------------
+
+
+def check_input(kind: TaskKind, values: JsonObject) -> None:
+    """Refuse input that does not fit the kind's ``input_schema``, naming each input."""
+    if kind.input_schema is None:
+        return
+    errors = schema_errors(values, kind.input_schema)
+    if errors:
+        shown = "; ".join(error.replace("the object:", "the input:", 1) for error in errors)
+        raise InvalidInputError(f"kind {kind.name}: input {shown}")
+
+
+def inputs_from_text(kind: TaskKind, values: JsonObject, typed_as_text: set[str]) -> JsonObject:
+    """The values with those typed as text (``--input NAME=VALUE``) read as the number or
+    yes/no the kind's ``input_schema`` says each is; a value that cannot be read is left as
+    text, for ``check_input`` to name."""
+    properties = (kind.input_schema or {}).get("properties", {})
+    read = dict(values)
+    for name in typed_as_text & set(read):
+        wanted = properties.get(name, {}).get("type") if isinstance(properties, dict) else None
+        read[name] = _text_as(wanted, str(read[name]))
+    return read
+
+
+def _text_as(wanted: Any, text: str) -> Any:
+    try:
+        if wanted == "integer":
+            return int(text)
+        if wanted == "number":
+            number = float(text)
+            return int(number) if number.is_integer() and text.strip().isdigit() else number
+    except ValueError:
+        return text
+    if wanted == "boolean" and text.strip().lower() in ("true", "false", "yes", "no"):
+        return text.strip().lower() in ("true", "yes")
+    return text

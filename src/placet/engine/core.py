@@ -378,6 +378,7 @@ class Engine(Reads):
         empty = [name for name in needed if str(values[name]).strip() == ""]
         if empty:
             raise InvalidInputError(f"input {', '.join(empty)} is empty")
+        typed.check_input(kind, values)  # the kind's input_schema, naming each input
         size = len(jsontext.require_json(values, "the task input").encode("utf-8"))
         if size > self.settings.max_input_bytes:
             raise InvalidInputError(
