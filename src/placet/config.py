@@ -72,6 +72,7 @@ KIND_KEYS = {
     "multiple",
     "output_schema",
     "input_schema",
+    "decision_fields",
 }
 SUPERVISOR_KEYS = {"scan", "route", "checks", "model", "auto_revise"}
 MAX_CHECK_CHARS = 300
@@ -666,6 +667,9 @@ def parse_kind(
     input_schema = attempt(
         lambda: _schema(table.get("input_schema"), f"{where} input_schema"), None
     )
+    decision_fields = attempt(
+        lambda: _schema(table.get("decision_fields"), f"{where} decision_fields"), None
+    )
     if template is None:
         return None
     no_examples: tuple[Example, ...] = ()
@@ -694,6 +698,7 @@ def parse_kind(
         multiple=multiple,
         output_schema=output_schema,
         input_schema=input_schema,
+        decision_fields=decision_fields,
         **timers,
     )
 

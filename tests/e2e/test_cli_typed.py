@@ -130,3 +130,23 @@ def test_submit_reads_inputs_by_the_input_schema_and_names_one_that_does_not_fit
     assert "input amount: 900 is greater than the maximum of 500" in too_much.stderr
     not_a_number = cli("submit", "refund", "--input", "amount=lots")
     assert not_a_number.returncode == 2 and "'lots' is not of type 'number'" in not_a_number.stderr
+
+
+def test_approve_takes_the_fields_a_kind_asks_for(cli: Cli) -> None:
+    asked = {
+        "type": "object",
+        "properties": {"amount": {"type": "number", "maximum": 500}},
+        "required": ["amount"],
+    }
+    refund = (
+        '\n[kinds.refund]\ntemplate = "Reply about {text}."\n'
+        f"decision_fields = '{json.dumps(asked)}'\n"
+    )
+    (cli.folder / "placet.toml").write_text(TEST_CONFIG + refund)
+    with Desk(cli).engine() as engine:
+        task = engine.propose("refund", {"text": "a broken cup"}, "ana", "We refund you.")
+    missing = cli("approve", task.id)
+    assert missing.returncode == 2 and "'amount' is a required property" in missing.stderr
+    given = cli("approve", task.id, "--field", "amount=40")
+    assert given.returncode == 0, given.stderr
+    assert Desk(cli).last_event_payload(task.id)["fields"] == {"amount": 40}

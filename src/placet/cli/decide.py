@@ -20,7 +20,7 @@ from placet.cli.render import err
 from placet.domain import holds, typed
 from placet.domain.diffs import changed_lines
 from placet.domain.fastinit import evolve
-from placet.domain.models import DecisionKind, Task, TaskStatus
+from placet.domain.models import DecisionKind, JsonObject, Task, TaskStatus
 from placet.engine import DecisionRequest, Engine
 
 ActorOption = Annotated[
@@ -87,12 +87,39 @@ ChoiceOption = Annotated[
 ]
 
 
+FieldOption = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Option(
+        "--field",
+        metavar="NAME=VALUE",
+        help="For a kind with decision_fields: a value it asks for when approving; repeat "
+        "for each (numbers and yes/no are read as the kind's fields type them).",
+    ),
+]
+
+
+def decision_fields(engine: Engine, task_id: str, pairs: list[str] | None) -> JsonObject | None:
+    """``--field NAME=VALUE`` pairs as the kind's decision_fields type them (None: none)."""
+    if not pairs:
+        return None
+    values: JsonObject = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            fail(f"--field needs NAME=VALUE, got {pair!r}")
+        values[name.strip()] = value
+    kind = engine.kinds.get(engine.get(task_id).kind)
+    schema = kind.decision_fields if kind is not None else None
+    return typed.values_from_text(schema, values, set(values))
+
+
 @handle_errors
 def approve(
     task_id: TaskArg,
     actor: ActorOption = None,
     version: VersionOption = None,
     choice: ChoiceOption = None,
+    field: FieldOption = None,
     reason: Annotated[
         Optional[str],  # noqa: UP045
         typer.Option("--reason", "-r", help="Why you picked another choice (kept with it)."),
@@ -108,7 +135,8 @@ def approve(
         request = DecisionRequest(
             task_id, DecisionKind.APPROVE, who, expected_version=version, reason=reason
         )
-        decide_and_say(engine, evolve(request, choice=picked))
+        fields = decision_fields(engine, task_id, field)
+        decide_and_say(engine, evolve(request, choice=picked, fields=fields))
 
 
 @handle_errors
@@ -123,6 +151,7 @@ def edit(
     ] = None,
     actor: ActorOption = None,
     version: VersionOption = None,
+    field: FieldOption = None,
 ) -> None:
     """Approve the draft with your changes; the diff is recorded."""
     with open_engine() as engine:
@@ -137,6 +166,7 @@ def edit(
         request = DecisionRequest(
             task.id, DecisionKind.EDIT, who, draft.id, version or task.version, text=edited
         )
+        request = evolve(request, fields=decision_fields(engine, task.id, field))
         decide_and_say(engine, request)
 
 

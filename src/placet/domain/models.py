@@ -134,6 +134,8 @@ class TaskKind:
     output_schema: JsonObject | None = field(default=None, hash=False)
     # The JSON Schema a task's input must fit (domain/typed.py); None: any named values.
     input_schema: JsonObject | None = field(default=None, hash=False)
+    # The JSON Schema of values a reviewer gives when approving (a refund amount, a ticket).
+    decision_fields: JsonObject | None = field(default=None, hash=False)
 
 
 @one_step_init

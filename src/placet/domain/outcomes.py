@@ -27,6 +27,7 @@ class Outcome:
     # names for a kind with ``multiple = true``.
     value: Any = None
     choice: Any = None
+    fields: JsonObject | None = None  # what the approver gave for the kind's decision_fields
 
     @property
     def approved(self) -> bool:
@@ -56,7 +57,16 @@ def outcome_of(task: Task, decisions: Sequence[Decision], events: Sequence[Event
         task.input,
         value,
         value.get("choice") if value is not None and _has_choice(events) else None,
+        _fields(task, events),
     )
+
+
+def _fields(task: Task, events: Sequence[Event]) -> JsonObject | None:
+    approval = _approval(events)
+    if task.status is not TaskStatus.APPROVED or approval is None:
+        return None
+    fields = approval.payload.get("fields")
+    return fields if isinstance(fields, dict) else None
 
 
 def _approval(events: Sequence[Event]) -> Event | None:

@@ -33,6 +33,7 @@ MAX_CHOICES = 20
 MAX_CHOICE_LENGTH = 40
 # What a decision's event records of a typed kind's approved object.
 STRUCTURED = "structured"
+FIELDS = "fields"  # the values a kind's decision_fields asked the approver for
 
 
 class InvalidObjectError(InvalidInputError):
@@ -183,7 +184,9 @@ def with_instruction(kind: TaskKind, messages: list[dict[str, str]]) -> list[dic
 def resolve(kind: TaskKind, draft_output: str, request: DecisionRequest) -> DecisionRequest:
     """The request a typed kind's decision really is, checked: a pick confirms the proposed
     choice (approve) or changes it (an edit of the object); an edit's object must fit the
-    schema and is kept in one canonical form. A free-text kind's request is returned as is."""
+    schema and is kept in one canonical form; the values of ``decision_fields`` are checked.
+    A free-text kind's request is returned as is."""
+    check_fields(kind, request)
     if request.choice is not None:
         return _picked(kind, draft_output, request)
     schema = draft_schema(kind)
@@ -249,13 +252,34 @@ def _proposed(kind: TaskKind, draft_output: str) -> JsonObject:
         return {}
 
 
-def decided_payload(kind: TaskKind, approved_text: str) -> JsonObject:
+def check_fields(kind: TaskKind, request: DecisionRequest) -> None:
+    """Refuse decision fields a kind does not ask for, given with a verdict that is not an
+    approval, or that do not fit the kind's ``decision_fields`` (naming each)."""
+    approving = request.kind in (DecisionKind.APPROVE, DecisionKind.EDIT)
+    if kind.decision_fields is None or not approving:
+        if request.fields:
+            raise InvalidInputError(
+                f"kind {kind.name} asks for no fields when deciding; decide without them"
+                if kind.decision_fields is None
+                else f"fields go with an approval, not {request.kind.value}; leave them out"
+            )
+        return
+    errors = schema_errors(request.fields or {}, kind.decision_fields)
+    if errors:
+        shown = "; ".join(error.replace("the object:", "the fields:", 1) for error in errors)
+        raise InvalidInputError(f"approving a task of kind {kind.name} needs fields: {shown}")
+
+
+def decided_payload(
+    kind: TaskKind, approved_text: str, fields: JsonObject | None = None
+) -> JsonObject:
     """What an approval's event records of a typed kind's object: that it is one, and the
-    choice made; empty for a free-text kind. An approval of text that is not an object of
-    the kind's schema (a draft made before the kind had one) is refused: edit it into one."""
+    choice made, and the decision fields given; empty for a free-text kind without fields.
+    An approval of text that is not an object of the kind's schema (a draft made before
+    the kind had one) is refused: edit it into one."""
     schema = draft_schema(kind)
     if schema is None:
-        return {}
+        return {FIELDS: fields} if fields is not None else {}
     try:
         value = read_object(approved_text, schema)
     except InvalidObjectError as exc:
@@ -266,6 +290,8 @@ def decided_payload(kind: TaskKind, approved_text: str) -> JsonObject:
     payload: JsonObject = {STRUCTURED: True}
     if kind.choices:
         payload[CHOICE] = value.get(CHOICE)
+    if fields is not None:
+        payload[FIELDS] = fields
     return payload
 
 
@@ -286,7 +312,15 @@ def inputs_from_text(kind: TaskKind, values: JsonObject, typed_as_text: set[str]
     """The values with those typed as text (``--input NAME=VALUE``) read as the number or
     yes/no the kind's ``input_schema`` says each is; a value that cannot be read is left as
     text, for ``check_input`` to name."""
-    properties = (kind.input_schema or {}).get("properties", {})
+    return values_from_text(kind.input_schema, values, typed_as_text)
+
+
+def values_from_text(
+    schema: JsonObject | None, values: JsonObject, typed_as_text: set[str]
+) -> JsonObject:
+    """The values with those typed as text read as the number or yes/no the schema's
+    properties say each is (an input, a decision field); what cannot be read stays text."""
+    properties = (schema or {}).get("properties", {})
     read = dict(values)
     for name in typed_as_text & set(read):
         wanted = properties.get(name, {}).get("type") if isinstance(properties, dict) else None

@@ -1004,7 +1004,7 @@ class Engine(Reads):
         assert task.current_draft_id is not None
         draft = self.store.get_draft(task.current_draft_id)
         kind = self._kinds.get(task.kind)
-        if kind is not None or request.choice is not None:  # a pick, or a typed kind's edit
+        if kind is not None or request.choice is not None or request.fields is not None:
             request = typed.resolve(kind or self.kind(task.kind), draft.output, request)
         decision = make_decision(request, draft, new_id(), self._clock())
         if decision.kind is DecisionKind.EDIT and isinstance(task.input.get("call"), dict):
@@ -1028,7 +1028,7 @@ class Engine(Reads):
                     action, event_type = Action.ENDORSE, decision.kind.value
             if kind is not None:  # a typed kind's object must fit; its event records the choice
                 approved = updates["final_output"] or decision.text or draft.output
-                payload.update(typed.decided_payload(kind, approved))
+                payload.update(typed.decided_payload(kind, approved, request.fields))
         elif decision.kind is DecisionKind.REVISE:
             updates["pending_feedback"] = decision.feedback
         change = self._change(

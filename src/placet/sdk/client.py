@@ -218,9 +218,11 @@ class Client:
         draft_id: str | None = None,
         version: int | None = None,
         choice: str | Sequence[str] | None = None,
+        fields: JsonObject | None = None,
     ) -> Task:
         """Decide the draft a task waits on, as this client's user; the task as it now is.
 
+        ``fields``: the values a kind's ``decision_fields`` ask for when approving.
         ``choice`` picks for a kind with choices (one name, or several when the kind has
         ``multiple = true``): the model's proposal confirmed, or another recorded as an edit.
 
@@ -244,6 +246,7 @@ class Client:
             feedback,
             reason,
             None if picked is None else tuple(picked),
+            fields,
         )
         return self.engine.decide(request)
 
@@ -251,9 +254,15 @@ class Client:
         """``decide`` for asyncio code."""
         return await asyncio.to_thread(functools.partial(self.decide, task_id, verdict, **fields))
 
-    def approve(self, task_id: str, choice: str | Sequence[str] | None = None) -> Task:
-        """Approve the draft as it is (or, for a kind with choices, with this choice)."""
-        return self.decide(task_id, DecisionKind.APPROVE, choice=choice)
+    def approve(
+        self,
+        task_id: str,
+        choice: str | Sequence[str] | None = None,
+        fields: JsonObject | None = None,
+    ) -> Task:
+        """Approve the draft as it is (or, for a kind with choices, with this choice; with
+        the values its decision_fields ask for)."""
+        return self.decide(task_id, DecisionKind.APPROVE, choice=choice, fields=fields)
 
     def edit(self, task_id: str, text: str) -> Task:
         """Approve the draft with your text; the diff is recorded."""

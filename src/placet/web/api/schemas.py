@@ -135,6 +135,11 @@ class DecisionIn(_Request):
         description="For edit, on a kind with an output_schema (or choices): the edited "
         "object, in place of text; it must fit the kind's schema (422 names what does not).",
     )
+    fields: Input | None = Field(
+        None,
+        description="For approve or edit, on a kind with decision_fields: the values it asks "
+        "for (a refund amount, a ticket number), checked against them (422 names what is wrong).",
+    )
     choice: list[Name] | None = Field(
         None,
         max_length=MAX_CHOICES,

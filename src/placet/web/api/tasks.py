@@ -217,6 +217,7 @@ def decide(task_id: TaskId, body: DecisionIn, request: Request, svc: Svc, who: C
         feedback=body.feedback,
         reason=body.reason,
         choice=None if body.choice is None else tuple(body.choice),
+        fields=body.fields,
     )
     held = None
     with contextlib.suppress(NotFoundError):  # a missing task is the decision's to report

@@ -19,7 +19,7 @@ from placet.domain import examples, lessons, routing, supervision
 from placet.domain.deliveries import DeliveryStatus
 from placet.domain.executions import UNFINISHED_ADVICE, execution_of
 from placet.domain.limits import MAX_NAME, MAX_NOTE, MAX_TEXT, MAX_VERSION, too_long
-from placet.domain.models import DecisionKind, Task, TaskDetail, TaskStatus
+from placet.domain.models import DecisionKind, JsonObject, Task, TaskDetail, TaskStatus
 from placet.domain.policy import Permission, Principal, WayForward, may
 from placet.domain.typed import MAX_CHOICES
 from placet.domain.typed import is_typed as typed_kind
@@ -52,10 +52,12 @@ from placet.web.pages.common import (
 )
 from placet.web.pages.queue import QueueQuery, load_queue
 from placet.web.pages.typed_form import (
+    asked_form,
     choice_context,
     field_changes,
     object_form,
     object_from_form,
+    object_from_schema,
 )
 from placet.web.services import Services
 
@@ -75,6 +77,7 @@ class DecisionForm:
     reason: str = ""
     choice: tuple[str, ...] = ()  # for a kind with choices (web/pages/typed_form.py)
     fields: tuple[tuple[str, str], ...] = ()  # an object's form, by field (typed_form.py)
+    asked: tuple[tuple[str, str], ...] = ()  # the kind's decision_fields, as typed
 
     def problem(self) -> str | None:
         """What keeps the form from being read as a request at all, in words, or None.
@@ -118,6 +121,17 @@ def _with_object(
     if len(text) > MAX_TEXT:
         raise InvalidInputError(f"the edited object is longer than {MAX_TEXT} characters")
     return dataclasses.replace(form, text=text)
+
+
+def _asked_values(
+    viewer: Viewer, detail: TaskDetail, names: list[str], values: list[str]
+) -> JsonObject | None:
+    """The values a form gave for the kind's decision_fields, read by type (the engine checks
+    them against the kind's schema); None when the kind asks for none."""
+    kind = viewer.services.engine.kind(detail.task.kind)
+    if kind.decision_fields is None:
+        return None
+    return object_from_schema(kind.decision_fields, kind.name, names, values)
 
 
 def as_typed(value: str) -> str:
@@ -227,6 +241,7 @@ def _typed_context(viewer: Viewer, detail: TaskDetail, form: DecisionForm | None
     return {
         **choice_context(kind, draft),
         "object_fields": object_form(kind, shown, posted),
+        "asked_fields": asked_form(kind, form.asked if form is not None else ()),
         "field_changes": {
             d.id: field_changes(drafts[d.draft_id], d.text)
             for d in detail.decisions
@@ -355,23 +370,35 @@ def decide(
     choice: Annotated[list[str] | None, Form()] = None,
     field_name: Annotated[list[str] | None, Form()] = None,
     field_value: Annotated[list[str] | None, Form()] = None,
+    decision_name: Annotated[list[str] | None, Form()] = None,
+    decision_value: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
     """Approve, edit, revise or reject the draft the form was showing, then go to the next task."""
     check_csrf(request, viewer, csrf_token)
     detail = visible_detail(request, viewer, task_id)
     typed = (as_typed(text), as_typed(feedback), as_typed(reason))
     fields = tuple(zip(field_name or (), field_value or (), strict=False))
-    form = DecisionForm(verdict, draft_id, version, *typed, tuple(choice or ()), fields)
+    asked = tuple(zip(decision_name or (), decision_value or (), strict=False))
+    form = DecisionForm(verdict, draft_id, version, *typed, tuple(choice or ()), fields, asked)
     problem = form.problem()
+    given: JsonObject | None = None
     if problem is None and field_name is not None:  # an object's form: read by type
         try:
             form = _with_object(viewer, detail, form, field_name, field_value or [])
         except InvalidInputError as exc:
             problem = exc.message
+    if problem is None and decision_name is not None:  # the kind's decision_fields
+        try:
+            given = _asked_values(viewer, detail, decision_name, decision_value or [])
+        except InvalidInputError as exc:
+            problem = exc.message
     status = 422
     if problem is None:
         try:
-            decided = viewer.services.engine.decide(form.request(task_id, viewer.principal))
+            asked_request = dataclasses.replace(
+                form.request(task_id, viewer.principal), fields=given
+            )
+            decided = viewer.services.engine.decide(asked_request)
             _count_decision(viewer.services, task_id, form.draft_id)
             counted = decided.status is TaskStatus.AWAITING_REVIEW  # toward a quorum
             return RedirectResponse(

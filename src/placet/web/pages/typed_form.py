@@ -72,7 +72,20 @@ def object_form(
         value = typed.read_object(text, typed.draft_schema_of(kind))
     except InvalidObjectError:
         return []
-    schema = kind.output_schema
+    return schema_form(kind.output_schema, value, posted)
+
+
+def asked_form(kind: TaskKind | None, posted: tuple[tuple[str, str], ...] = ()) -> list[FormField]:
+    """The fields a kind's ``decision_fields`` ask the approver for (none without them)."""
+    if kind is None or kind.decision_fields is None:
+        return []
+    return schema_form(kind.decision_fields, {}, posted)
+
+
+def schema_form(
+    schema: JsonObject, value: JsonObject, posted: tuple[tuple[str, str], ...] = ()
+) -> list[FormField]:
+    """A field for each of the schema's properties, showing the value's (or what was posted)."""
     required = set(schema.get("required", ()))
     properties = schema.get("properties", {})
     fields = [
@@ -144,15 +157,22 @@ def object_from_form(kind: TaskKind, names: list[str], values: list[str]) -> Jso
     """The object a form posted, each field read by its type in the schema; a value that
     cannot be read raises InvalidObjectError naming the field. Whether the object fits the
     schema is the engine's to check (domain/typed.py), as for every channel."""
-    schema = typed.draft_schema_of(kind)
+    return object_from_schema(typed.draft_schema_of(kind), kind.name, names, values)
+
+
+def object_from_schema(
+    schema: JsonObject, kind_name: str, names: list[str], values: list[str]
+) -> JsonObject:
+    """The object a form's fields make, each read by its type in the schema (see above)."""
     properties = schema.get("properties", {})
+    kind = kind_name
     if len(names) != len(values):
         raise InvalidObjectError("the form's fields do not pair up; reload the page")
     found: JsonObject = {}
     for name, raw in zip(names, values, strict=True):
         sub = properties.get(name)
         if not isinstance(sub, dict):
-            raise InvalidObjectError(f"{name}: not a field of kind {kind.name}")
+            raise InvalidObjectError(f"{name}: not a field of kind {kind}")
         read = _read(_widget(sub), sub, raw.replace("\r\n", "\n"), name)
         if read is not _EMPTY:
             found[name] = read
