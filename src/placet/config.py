@@ -664,11 +664,9 @@ def parse_kind(
         (no_names, False),
     )
     output_schema = attempt(lambda: _output_schema(table, choices, where), None)
-    input_schema = attempt(
-        lambda: _schema(table.get("input_schema"), f"{where} input_schema"), None
-    )
+    input_schema = attempt(lambda: _schema(table.get("input_schema"), where, "input_schema"), None)
     decision_fields = attempt(
-        lambda: _schema(table.get("decision_fields"), f"{where} decision_fields"), None
+        lambda: _schema(table.get("decision_fields"), where, "decision_fields"), None
     )
     if template is None:
         return None
@@ -709,10 +707,10 @@ def _output_schema(table: dict[str, Any], choices: tuple[str, ...], where: str) 
     raw = table.get("output_schema")
     if raw is not None and choices:
         raise ConfigError(f"{where}: a kind has choices or an output_schema, not both")
-    return _schema(raw, where)
+    return _schema(raw, where, "output_schema")
 
 
-def _schema(raw: Any, where: str) -> Any:
+def _schema(raw: Any, where: str, name: str) -> Any:
     """A JSON Schema of an object: a table, JSON text, or a JSON file named relative to the
     working folder (None when not set)."""
     if raw is None:
@@ -721,15 +719,15 @@ def _schema(raw: Any, where: str) -> Any:
         try:
             raw = json.loads(raw)
         except ValueError as exc:
-            raise ConfigError(f"{where}: output_schema is not valid JSON: {exc}") from None
+            raise ConfigError(f"{where}: {name} is not valid JSON: {exc}") from None
     elif isinstance(raw, str):
         try:
             raw = json.loads(Path(raw).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise ConfigError(
-                f"{where}: output_schema file {raw[:200]!r} could not be read: {exc}"
+                f"{where}: {name} file {raw[:200]!r} could not be read: {exc}"
             ) from None
-    return typed.check_schema(raw, where)
+    return typed.check_schema(raw, where, name)
 
 
 def _template(table: dict[str, Any], where: str) -> str:

@@ -90,16 +90,15 @@ def parse_choices(raw: Any, multiple: Any, where: str) -> tuple[tuple[str, ...],
     return tuple(c.strip() for c in raw), bool(multiple)
 
 
-def check_schema(schema: Any, where: str) -> JsonObject:
-    """An output schema, checked to be a JSON Schema for an object (ConfigError if not)."""
+def check_schema(schema: Any, where: str, name: str = "output_schema") -> JsonObject:
+    """A kind's schema (``name``: output_schema, input_schema, decision_fields), checked to be
+    a JSON Schema for an object (ConfigError if not)."""
     if not isinstance(schema, Mapping) or schema.get("type") != "object":
-        raise ConfigError(f'{where}: output_schema must be a JSON Schema with "type": "object"')
+        raise ConfigError(f'{where}: {name} must be a JSON Schema with "type": "object"')
     try:
         jsonschema.Draft202012Validator.check_schema(dict(schema))
     except jsonschema.exceptions.SchemaError as exc:
-        raise ConfigError(
-            f"{where}: output_schema is not a valid JSON Schema: {exc.message}"
-        ) from None
+        raise ConfigError(f"{where}: {name} is not a valid JSON Schema: {exc.message}") from None
     return dict(schema)
 
 
