@@ -99,6 +99,12 @@ def kinds() -> None:
         line = plain(kind.name, "bold")
         line.append(f"  inputs: {inputs}  model: {settings.model_for(kind)}")
         line.append(f"  attempts: {kind.max_attempts}")
+        if kind.choices:  # a typed kind says what its drafts are
+            line.append(
+                f"  choices: {', '.join(kind.choices)}{' (several)' if kind.multiple else ''}"
+            )
+        elif kind.output_schema is not None:
+            line.append("  drafts: a JSON object (output_schema)")
         out.print(line)
         if kind.description:
             out.print(plain(f"  {kind.description}", "dim"))
