@@ -123,6 +123,25 @@ def _with_object(
     return dataclasses.replace(form, text=text)
 
 
+def _read_typed(
+    viewer: Viewer,
+    detail: TaskDetail,
+    form: DecisionForm,
+    field_names: list[str] | None,
+    field_values: list[str],
+    asked_names: list[str] | None,
+    asked_values: list[str],
+) -> tuple[DecisionForm, JsonObject | None]:
+    """The form with its object's fields made into the edited text, and the values of the
+    kind's decision_fields, each read by type (InvalidInputError names one that is not)."""
+    if field_names is not None:  # an object's form
+        form = _with_object(viewer, detail, form, field_names, field_values)
+    given = None
+    if asked_names is not None:
+        given = _asked_values(viewer, detail, asked_names, asked_values)
+    return form, given
+
+
 def _asked_values(
     viewer: Viewer, detail: TaskDetail, names: list[str], values: list[str]
 ) -> JsonObject | None:
@@ -382,14 +401,10 @@ def decide(
     form = DecisionForm(verdict, draft_id, version, *typed, tuple(choice or ()), fields, asked)
     problem = form.problem()
     given: JsonObject | None = None
-    if problem is None and field_name is not None:  # an object's form: read by type
+    if problem is None:
         try:
-            form = _with_object(viewer, detail, form, field_name, field_value or [])
-        except InvalidInputError as exc:
-            problem = exc.message
-    if problem is None and decision_name is not None:  # the kind's decision_fields
-        try:
-            given = _asked_values(viewer, detail, decision_name, decision_value or [])
+            named = (field_name, field_value or [], decision_name, decision_value or [])
+            form, given = _read_typed(viewer, detail, form, *named)
         except InvalidInputError as exc:
             problem = exc.message
     status = 422
