@@ -74,3 +74,42 @@ def test_a_choice_the_kind_lacks_is_quarantined_saying_why(running: Env) -> None
     _, error = quarantined(running, f"{task.id}.json")
     assert "'shadow_ban' is not one of" in error
     eventually(lambda: running.engine.get(task.id).status is TaskStatus.AWAITING_REVIEW, "wait")
+
+
+REFUND = TaskKind(
+    name="note",
+    template="Reply about the refund: {topic}",
+    decision_fields={
+        "type": "object",
+        "properties": {"amount": {"type": "number", "maximum": 500}},
+        "required": ["amount"],
+    },
+)
+
+
+@pytest.fixture
+def refunds(tmp_path: Path) -> Iterator[Env]:
+    store = temp_store(tmp_path / "db")
+    settings = Settings(kinds={"note": REFUND}, review_dir=tmp_path / "human_feedback")
+    provider = FakeTypedProvider()
+    engine = Engine(store, settings, provider_for=lambda _name: provider)
+    env = Env(engine, store, settings.review_dir)
+    with env.channel():
+        yield env
+    store.close()
+
+
+def test_decision_fields_are_filled_in_the_file(refunds: Env) -> None:
+    task = refunds.drafted()
+    path = pending_file(refunds, task)
+    assert read_json(path)["decision_fields"] == {"amount": None}
+    move(path, "approved", {"decision_fields": {"amount": 40}})
+    refunds.wait_status(task.id, TaskStatus.APPROVED)
+    assert refunds.engine.detail(task.id).events[-1].payload["fields"] == {"amount": 40}
+
+
+def test_a_file_without_the_fields_asked_for_is_quarantined_saying_so(refunds: Env) -> None:
+    task = refunds.drafted()
+    move(pending_file(refunds, task), "approved")
+    _, error = quarantined(refunds, f"{task.id}.json")
+    assert "'amount' is a required property" in error

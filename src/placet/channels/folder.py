@@ -256,6 +256,8 @@ class FolderChannel:
         shown = {draft.output} if draft is not None else set()
         shown |= {d.text for d in detail.decisions if d.draft_id == document["draft_id"] and d.text}
         untouched = all(not str(document.get(name, "")).strip() for name in REVIEWER_FIELDS)
+        asked = document.get("decision_fields")
+        untouched = untouched and not (isinstance(asked, dict) and any(asked.values()))
         return untouched and files.draft_as_written(document) in shown
 
     def _publish(self, tree: FolderTree, task: Task, refresh: bool = False) -> None:

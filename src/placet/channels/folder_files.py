@@ -43,6 +43,10 @@ CHOICE_HOW = (
     'To pick another choice: change "choice" in "draft" to one of "choices" (and say why in '
     'its "reason"), then move the file into approved/.'
 )
+FIELDS_HOW = (
+    'To approve, fill in "decision_fields" first (the values this kind asks for); leave null '
+    "those you do not give."
+)
 _INFO_FIELDS = {
     "kind",
     "input",
@@ -64,6 +68,7 @@ _KNOWN_FIELDS = _INFO_FIELDS | {
     "reviewer",
     "earlier_feedback",
     "decision",
+    "decision_fields",
 }
 _FINAL_STATUSES = {status.value for status in TaskStatus if status.is_final}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -89,6 +94,7 @@ class ReviewedFile:
     feedback: str
     reason: str
     reviewer: str
+    fields: JsonObject | None = None  # the values given for the kind's decision_fields
 
 
 # -- the pending document -----------------------------------------------------------
@@ -122,6 +128,10 @@ def pending_document(
     }
     if kind is not None and typed.is_typed(kind):  # the object itself, editable in place
         document.update(_typed_fields(kind, str(document["draft"])))
+    if kind is not None and kind.decision_fields is not None:  # to fill in when approving
+        names = kind.decision_fields.get("properties", {})
+        document["decision_fields"] = {name: None for name in names}
+        document["how_to_decide"] = [FIELDS_HOW, *document["how_to_decide"]]
     if count is not None:
         document["approvals"] = count.shown()
     if reading is not None:  # what the supervisor flagged, for the reader's eye only
@@ -244,7 +254,19 @@ def reviewed_file(document: JsonObject) -> ReviewedFile:
         feedback=_text(document, "feedback"),
         reason=_text(document, "reason"),
         reviewer=reviewer,
+        fields=_decision_fields(document),
     )
+
+
+def _decision_fields(document: JsonObject) -> JsonObject | None:
+    """The values filled in for the kind's decision_fields (those left null are not given)."""
+    value = document.get("decision_fields")
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise _field_error("decision_fields", "is not an object of named values")
+    given = {name: item for name, item in value.items() if item is not None}
+    return given or None
 
 
 def is_decided(document: JsonObject) -> bool:
