@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import getpass
+import json
 import math
 import os
 import sys
@@ -20,6 +21,7 @@ from dotenv import load_dotenv
 
 from placet.auditkey import read_key
 from placet.channel_config import notify_problems, read_base_url, read_channels, read_notify
+from placet.domain import typed
 from placet.domain.channels import ChannelSettings
 from placet.domain.holds import LONGEST_HOLD
 from placet.domain.learning import DISTILL, MAX_EVERY, MAX_EXAMPLES, Learning
@@ -66,6 +68,11 @@ KIND_KEYS = {
     "supervisor",
     "learn",
     "notify",
+    "choices",
+    "multiple",
+    "output_schema",
+    "input_schema",
+    "decision_fields",
 }
 SUPERVISOR_KEYS = {"scan", "route", "checks", "model", "auto_revise"}
 MAX_CHECK_CHARS = 300
@@ -713,6 +720,15 @@ def parse_kind(
     stop = attempt(lambda: _stop(table, where), no_names)
     revise_from = attempt(lambda: _revise_from(table, where), "draft")
     notify = attempt(lambda: read_notify(table, where), None)
+    choices, multiple = attempt(
+        lambda: typed.parse_choices(table.get("choices"), table.get("multiple"), where),
+        (no_names, False),
+    )
+    output_schema = attempt(lambda: _output_schema(table, choices, where), None)
+    input_schema = attempt(lambda: _schema(table.get("input_schema"), where, "input_schema"), None)
+    decision_fields = attempt(
+        lambda: _schema(table.get("decision_fields"), where, "decision_fields"), None
+    )
     if template is None:
         return None
     no_examples: tuple[Example, ...] = ()
@@ -737,8 +753,42 @@ def parse_kind(
         supervisor=supervisor,
         learn=learn,
         notify=notify,
+        choices=choices,
+        multiple=multiple,
+        output_schema=output_schema,
+        input_schema=input_schema,
+        decision_fields=decision_fields,
         **timers,
     )
+
+
+def _output_schema(table: dict[str, Any], choices: tuple[str, ...], where: str) -> Any:
+    """output_schema: a JSON Schema of an object, inline (a table, or JSON text) or in a JSON
+    file named relative to the working folder; never with choices, which make their own."""
+    raw = table.get("output_schema")
+    if raw is not None and choices:
+        raise ConfigError(f"{where}: a kind has choices or an output_schema, not both")
+    return _schema(raw, where, "output_schema")
+
+
+def _schema(raw: Any, where: str, name: str) -> Any:
+    """A JSON Schema of an object: a table, JSON text, or a JSON file named relative to the
+    working folder (None when not set)."""
+    if raw is None:
+        return None
+    if isinstance(raw, str) and raw.lstrip().startswith("{"):  # the schema as JSON text
+        try:
+            raw = json.loads(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: {name} is not valid JSON: {exc}") from None
+    elif isinstance(raw, str):
+        try:
+            raw = json.loads(Path(raw).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(
+                f"{where}: {name} file {raw[:200]!r} could not be read: {exc}"
+            ) from None
+    return typed.check_schema(raw, where, name)
 
 
 def _template(table: dict[str, Any], where: str) -> str:

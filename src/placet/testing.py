@@ -120,6 +120,55 @@ def fake_text(request: CompletionRequest) -> str:
     return f"Draft {turns}: {last}"
 
 
+class FakeTypedProvider(FakeProvider):
+    """FakeProvider for typed kinds: asked for an object (a request with a JSON Schema), it
+    answers ``answers`` first, one per call (hostile or broken output, say), then the
+    simplest object the schema accepts (``fake_object``). Without a schema, as FakeProvider."""
+
+    def __init__(self, answers: Iterable[str] = (), name: str = "fake:typed") -> None:
+        super().__init__(name)
+        self.answers = list(answers)
+
+    def stream(self, request: CompletionRequest) -> Iterator[Chunk]:
+        """The scripted answer, or the fake object, whole."""
+        if request.json_schema is None:
+            yield from super().stream(request)
+            return
+        self.requests.append(request)
+        text = self.answers.pop(0) if self.answers else json.dumps(fake_object(request))
+        yield Chunk(text)
+        yield Chunk(usage=Usage(sum(len(m["content"]) for m in request.messages), len(text)))
+
+
+def fake_object(request: CompletionRequest) -> object:
+    """The simplest value the request's schema accepts: the first of a list of values, a
+    "Draft N" text, zero, false, one item of a list, every property of an object."""
+    return _fake_value(request.json_schema or {}, fake_text(request))
+
+
+def _fake_value(schema: dict[str, object], text: str) -> object:
+    enum = schema.get("enum") or schema.get("oneOf")
+    if isinstance(enum, list) and enum:
+        first = enum[0]
+        return _fake_value(first, text) if isinstance(first, dict) else first
+    if "const" in schema:
+        return schema["const"]
+    kind = schema.get("type")
+    if kind == "object":
+        properties = schema.get("properties") or {}
+        assert isinstance(properties, dict)
+        return {name: _fake_value(sub, text) for name, sub in properties.items()}
+    if kind == "array":
+        items = schema.get("items") or {}
+        assert isinstance(items, dict)
+        return [_fake_value(items, text)]
+    if kind in ("integer", "number"):
+        return schema.get("minimum", 0)
+    if kind == "boolean":
+        return False
+    return text[: int(str(schema.get("maxLength", 80)))]
+
+
 def temp_store(directory: Path | None = None) -> SqlStore:
     """A store on a fresh SQLite file in a temporary folder."""
     folder = Path(directory or tempfile.mkdtemp(prefix="placet-"))

@@ -238,7 +238,7 @@ class FolderChannel:
             }
             return REJECTED, record
         note = f"decided elsewhere: {decision.kind.value} by {decision.actor}"
-        if document.get("draft") != self.engine.get_draft(draft_id).output:
+        if files.draft_as_written(document) != self.engine.get_draft(draft_id).output:
             note += "; the changes made to the draft in this file were not applied"
         follow_up = outcome_note(decision, task)
         note = f"{note}; {follow_up}" if follow_up else note
@@ -256,7 +256,9 @@ class FolderChannel:
         shown = {draft.output} if draft is not None else set()
         shown |= {d.text for d in detail.decisions if d.draft_id == document["draft_id"] and d.text}
         untouched = all(not str(document.get(name, "")).strip() for name in REVIEWER_FIELDS)
-        return untouched and document.get("draft") in shown
+        asked = document.get("decision_fields")
+        untouched = untouched and not (isinstance(asked, dict) and any(asked.values()))
+        return untouched and files.draft_as_written(document) in shown
 
     def _publish(self, tree: FolderTree, task: Task, refresh: bool = False) -> None:
         path = self._pending_path(task.id)
@@ -269,7 +271,8 @@ class FolderChannel:
         earlier = files.earlier_feedback(detail.decisions)
         count = self.engine.approvals(detail.task)
         reading = supervision.reading_for(detail.events, draft.id)
-        document = files.pending_document(detail.task, draft, earlier, count, reading)
+        kind = self.engine.kinds.get(task.kind)
+        document = files.pending_document(detail.task, draft, earlier, count, reading, kind)
         tree.write(path, files.dump(document))
         if count is not None:
             self._say(

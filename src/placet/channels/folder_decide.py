@@ -143,6 +143,7 @@ class FileDecider:
             expected_version=reviewed.task_version,  # a stale file loses with a conflict
         )
         if folder == APPROVED:
+            approve = replace(approve, fields=reviewed.fields)
             if reviewed.draft == stored_text:
                 return approve
             return replace(approve, kind=DecisionKind.EDIT, text=reviewed.draft)

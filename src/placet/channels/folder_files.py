@@ -16,7 +16,8 @@ from datetime import datetime
 from pathlib import Path
 
 from placet.channels.folder_fs import APPROVED, BAD, PENDING, REJECTED, TMP, FileKey, FolderTree
-from placet.domain.models import Decision, Draft, JsonObject, Task, TaskStatus
+from placet.domain import typed
+from placet.domain.models import Decision, Draft, JsonObject, Task, TaskKind, TaskStatus
 from placet.domain.quorum import Tally
 from placet.domain.supervision import Reading
 from placet.errors import UsageError
@@ -38,6 +39,14 @@ HOW_TO_DECIDE = [
     '"reviewer" may stay empty or name that person. Do not change task_id, draft_id or '
     "task_version.",
 ]
+CHOICE_HOW = (
+    'To pick another choice: change "choice" in "draft" to one of "choices" (and say why in '
+    'its "reason"), then move the file into approved/.'
+)
+FIELDS_HOW = (
+    'To approve, fill in "decision_fields" first (the values this kind asks for); leave null '
+    "those you do not give."
+)
 _INFO_FIELDS = {
     "kind",
     "input",
@@ -47,6 +56,7 @@ _INFO_FIELDS = {
     "how_to_decide",
     "approvals",
     "supervisor",
+    "choices",
 }
 _KNOWN_FIELDS = _INFO_FIELDS | {
     "task_id",
@@ -58,6 +68,7 @@ _KNOWN_FIELDS = _INFO_FIELDS | {
     "reviewer",
     "earlier_feedback",
     "decision",
+    "decision_fields",
 }
 _FINAL_STATUSES = {status.value for status in TaskStatus if status.is_final}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -83,6 +94,7 @@ class ReviewedFile:
     feedback: str
     reason: str
     reviewer: str
+    fields: JsonObject | None = None  # the values given for the kind's decision_fields
 
 
 # -- the pending document -----------------------------------------------------------
@@ -94,6 +106,7 @@ def pending_document(
     earlier: list[JsonObject],
     count: Tally | None = None,
     reading: Reading | None = None,
+    kind: TaskKind | None = None,
 ) -> JsonObject:
     """The JSON a reviewer reads in pending/: the task, the draft, how to decide.
 
@@ -113,6 +126,12 @@ def pending_document(
         "reviewer": "",
         "how_to_decide": HOW_TO_DECIDE,
     }
+    if kind is not None and typed.is_typed(kind):  # the object itself, editable in place
+        document.update(_typed_fields(kind, str(document["draft"])))
+    if kind is not None and kind.decision_fields is not None:  # to fill in when approving
+        names = kind.decision_fields.get("properties", {})
+        document["decision_fields"] = {name: None for name in names}
+        document["how_to_decide"] = [FIELDS_HOW, *document["how_to_decide"]]
     if count is not None:
         document["approvals"] = count.shown()
     if reading is not None:  # what the supervisor flagged, for the reader's eye only
@@ -122,6 +141,19 @@ def pending_document(
     document["draft_id"] = draft.id
     document["task_version"] = task.version
     return document
+
+
+def _typed_fields(kind: TaskKind, text: str) -> JsonObject:
+    """A typed kind's draft as the object it is, and the choices it may be changed to."""
+    try:
+        value: object = json.loads(text)
+    except ValueError:
+        return {}  # not an object (a caller's draft): shown as the text it is
+    fields: JsonObject = {"draft": value}
+    if kind.choices:
+        fields["choices"] = list(kind.choices)
+        fields["how_to_decide"] = [CHOICE_HOW, *HOW_TO_DECIDE]
+    return fields
 
 
 def earlier_feedback(decisions: list[Decision]) -> list[JsonObject]:
@@ -218,11 +250,23 @@ def reviewed_file(document: JsonObject) -> ReviewedFile:
         task_id=_required_text(document, "task_id"),
         draft_id=_required_text(document, "draft_id"),
         task_version=_version(document),
-        draft=_required_text(document, "draft", allow_empty=True),
+        draft=_draft_text(document),
         feedback=_text(document, "feedback"),
         reason=_text(document, "reason"),
         reviewer=reviewer,
+        fields=_decision_fields(document),
     )
+
+
+def _decision_fields(document: JsonObject) -> JsonObject | None:
+    """The values filled in for the kind's decision_fields (those left null are not given)."""
+    value = document.get("decision_fields")
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise _field_error("decision_fields", "is not an object of named values")
+    given = {name: item for name, item in value.items() if item is not None}
+    return given or None
 
 
 def is_decided(document: JsonObject) -> bool:
@@ -236,6 +280,22 @@ def _field_error(name: str, problem: str) -> BadReviewFileError:
         f"Put back the {name!r} value Placet wrote (see placet show TASK_ID) and move the file "
         "into approved/ or rejected/ again.",
     )
+
+
+def _draft_text(document: JsonObject) -> str:
+    """The draft as text: a typed kind's object in the form Placet keeps it (the engine
+    checks it against the kind's schema)."""
+    value = document.get("draft")
+    if isinstance(value, dict):
+        return typed.object_text(value)
+    return _required_text(document, "draft", allow_empty=True)
+
+
+def draft_as_written(document: JsonObject) -> object:
+    """The file's draft as Placet would have written its text (a typed kind's object in
+    Placet's form), for comparing with the stored one; anything else as it is."""
+    value = document.get("draft")
+    return typed.object_text(value) if isinstance(value, dict) else value
 
 
 def _required_text(document: JsonObject, name: str, allow_empty: bool = False) -> str:

@@ -15,10 +15,13 @@ import sys
 import click
 
 from placet.cli.common import EXIT_USAGE, fail
-from placet.cli.render import err
+from placet.cli.render import err, plain
+from placet.domain import typed
+from placet.domain.models import JsonObject
 
 PLAIN_EDITORS = ("nano", "vi")  # the first found opens when no editor is chosen
 END_OF_TEXT = "."
+OBJECT_TRIES = 5  # times the editor opens again on an object that does not fit
 
 
 def editor_command() -> str | None:
@@ -30,15 +33,35 @@ def editor_command() -> str | None:
     return next((name for name in PLAIN_EDITORS if shutil.which(name)), None)
 
 
-def edit_text(text: str) -> str | None:
+def edit_text(text: str, extension: str = ".md") -> str | None:
     """The text as the person edited it; None when they left without saving."""
     if not sys.stdin.isatty():
         fail("no terminal for an editor; pass the edited text with --text", EXIT_USAGE)
     editor = editor_command()
     if editor is None:
         return type_text()
-    result: str | None = click.edit(text, editor=editor, extension=".md", require_save=True)
+    result: str | None = click.edit(text, editor=editor, extension=extension, require_save=True)
     return result
+
+
+def edit_object(text: str, schema: JsonObject, tries: int = OBJECT_TRIES) -> str | None:
+    """A typed kind's object as the person edited it in their editor, checked against the
+    kind's schema each time it is saved: what does not fit is said, and the editor opens
+    again on their text (None when they leave without saving, or give up)."""
+    for _ in range(tries):
+        edited = edit_text(text, extension=".json")
+        if edited is None:
+            return None
+        try:
+            typed.read_object(edited, schema)
+        except typed.InvalidObjectError as exc:
+            err.print(plain(f"the object does not fit the kind's schema: {exc.message}", "red"))
+            if not click.confirm("edit it again?", default=True, err=True):
+                return None
+            text = edited
+            continue
+        return edited
+    return None
 
 
 def type_text() -> str | None:

@@ -13,8 +13,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from placet.cli.common import cli_principal, handle_errors, open_engine
-from placet.cli.decide import ActorOption, decide_and_say
-from placet.cli.editor import edit_text
+from placet.cli.decide import ActorOption, decide_and_say, edited_draft
 from placet.cli.render import draft_panel, err, input_summary, plain, print_boxed
 from placet.domain import holds
 from placet.domain.models import DecisionKind, Draft, Task, TaskStatus
@@ -24,6 +23,7 @@ from placet.engine import DecisionRequest, Engine
 from placet.errors import ConflictError, InvalidInputError, PermissionDeniedError
 
 REVIEW_KEYS = "[a]pprove  [e]dit  [r]evise  [x] reject  [s]kip  [q]uit"
+CHOICE_KEYS = "123456789"  # a kind's choices, in order; further ones are picked by editing
 PAGE = 100
 # Lines under a task's card: a blank one and the keys. A card taller than the
 # terminal less these is paged, or its header would scroll out of sight.
@@ -133,15 +133,38 @@ def _review_one(engine: Engine, task: Task, who: Principal, skipped: set[str]) -
     draft = engine.detail(task.id).current_draft
     assert draft is not None
     _show_card(task, draft)
+    choices = _choices_of(engine, task)
+    if choices:  # a kind with choices: one key each, before the usual ones
+        err.print(Text(choice_keys(choices), "bold"))
     err.print(Text(REVIEW_KEYS, "bold"))
     key = _read_key()
     base = DecisionRequest(task.id, DecisionKind.APPROVE, who, draft.id, task.version)
     try:
+        if key in CHOICE_KEYS[: len(choices)]:
+            return _pick(engine, base, choices, key)
         return _act(engine, key, base, draft.output, skipped)
     except (ConflictError, InvalidInputError, PermissionDeniedError) as exc:
         err.print(plain(f"skipped: {exc.message}", "yellow"))
         skipped.add(task.id)
         return True
+
+
+def _choices_of(engine: Engine, task: Task) -> tuple[str, ...]:
+    kind = engine.kinds.get(task.kind)
+    return kind.choices[: len(CHOICE_KEYS)] if kind is not None else ()
+
+
+def choice_keys(choices: tuple[str, ...]) -> str:
+    """The keys that pick: ``[1] allow  [2] remove  [3] escalate``."""
+    return "  ".join(f"[{key}] {choice}" for key, choice in zip(CHOICE_KEYS, choices, strict=False))
+
+
+def _pick(engine: Engine, base: DecisionRequest, choices: tuple[str, ...], key: str) -> bool:
+    """Approve with the choice the key names; another than the draft's asks why (optional)."""
+    picked = choices[CHOICE_KEYS.index(key)]
+    reason = _prompt(f"why {picked} (Enter to keep the model's reason if it proposed it)")
+    decide_and_say(engine, replace(base, choice=(picked,), reason=reason or None))
+    return True
 
 
 def _heading(task: Task) -> list[Text]:
@@ -189,7 +212,8 @@ def _act(engine: Engine, key: str, base: DecisionRequest, text: str, skipped: se
     if key == "a":
         decide_and_say(engine, base)
     elif key == "e":
-        edited = edit_text(text) if sys.stdin.isatty() else _prompt("edited text")
+        task = engine.get(base.task_id)
+        edited = edited_draft(engine, task, text) if sys.stdin.isatty() else _prompt("edited text")
         if edited is None:
             err.print("the edit was not saved; nothing was recorded")
             return True

@@ -39,8 +39,8 @@ from placet.cli.render import (
     task_table,
 )
 from placet.config import CONFIG_FILE, load_settings
-from placet.domain import routing
-from placet.domain.models import Task, TaskStatus
+from placet.domain import routing, typed
+from placet.domain.models import JsonObject, Task, TaskStatus
 from placet.domain.prompts import template_inputs
 from placet.domain.queries import TaskFilter
 from placet.domain.starter import STARTER_TOML
@@ -99,9 +99,24 @@ def kinds() -> None:
         line = plain(kind.name, "bold")
         line.append(f"  inputs: {inputs}  model: {settings.model_for(kind)}")
         line.append(f"  attempts: {kind.max_attempts}")
+        if kind.choices:  # a typed kind says what its drafts are
+            line.append(
+                f"  choices: {', '.join(kind.choices)}{' (several)' if kind.multiple else ''}"
+            )
+        elif kind.output_schema is not None:
+            line.append("  drafts: a JSON object (output_schema)")
         out.print(line)
         if kind.description:
             out.print(plain(f"  {kind.description}", "dim"))
+
+
+def typed_inputs(engine: Engine, kind: str, values: JsonObject, pairs: list[str]) -> JsonObject:
+    """``--input`` values read as the numbers or yes/no the kind's input_schema says they are
+    (``--json`` values are typed already)."""
+    known = engine.kinds.get(kind)
+    if known is None or known.input_schema is None:
+        return values
+    return typed.inputs_from_text(known, values, {pair.partition("=")[0].strip() for pair in pairs})
 
 
 @handle_errors
@@ -121,7 +136,7 @@ def submit(
 ) -> None:
     """Queue a task for drafting without waiting; prints its id."""
     with open_engine() as engine:
-        values = parse_inputs(inputs, json_input)
+        values = typed_inputs(engine, kind, parse_inputs(inputs, json_input), inputs)
         task = engine.submit(kind, values, actor_name(requester), key)
         warn_of_unused_inputs(engine, kind, values)
     out.print(task.id)
@@ -143,7 +158,7 @@ def run(
     goes to stdout; everything else to stderr.
     """
     with open_engine() as engine:
-        values = parse_inputs(inputs, json_input)
+        values = typed_inputs(engine, kind, parse_inputs(inputs, json_input), inputs)
         worker = worker_name("run")
         task = engine.submit(kind, values, actor_name(requester), claim_as=worker)
         err.print(f"task {task.id} submitted ({task.kind}, model {_model(engine, task)})")

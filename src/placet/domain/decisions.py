@@ -44,6 +44,10 @@ class DecisionRequest:
     text: str | None = None
     feedback: str | None = None
     reason: str | None = None
+    # The choice (or choices) picked, for a kind with choices (domain/typed.py).
+    choice: tuple[str, ...] | None = None
+    # Values the kind's decision_fields ask for when approving (domain/typed.py).
+    fields: JsonObject | None = None
 
 
 def check_answers_current(task: Task, request: DecisionRequest) -> None:

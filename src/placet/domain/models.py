@@ -127,6 +127,15 @@ class TaskKind:
     # The channels that hear of its tasks ("webhook:ops"; domain/channels.py); None: the
     # global [placet] notify list, which a kind's own list replaces.
     notify: tuple[str, ...] | None = None
+    # Typed kinds (domain/typed.py): the choices a reviewer picks from (several when
+    # ``multiple``), or the JSON Schema of the object each draft is; none: free text.
+    choices: tuple[str, ...] = ()
+    multiple: bool = False
+    output_schema: JsonObject | None = field(default=None, hash=False)
+    # The JSON Schema a task's input must fit (domain/typed.py); None: any named values.
+    input_schema: JsonObject | None = field(default=None, hash=False)
+    # The JSON Schema of values a reviewer gives when approving (a refund amount, a ticket).
+    decision_fields: JsonObject | None = field(default=None, hash=False)
 
 
 @one_step_init

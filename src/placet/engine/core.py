@@ -26,6 +26,7 @@ from placet.domain import (
     quorum,
     supervision,
     timers,
+    typed,
 )
 from placet.domain.actors import SYSTEM_ACTOR
 from placet.domain.changes import Change, change_for, next_event
@@ -76,6 +77,7 @@ from placet.engine.learning import Learner
 from placet.engine.notifying import Notifier
 from placet.engine.reading import Reads
 from placet.engine.supervising import supervise
+from placet.engine.typed_drafts import generate_typed
 from placet.errors import (
     ConfigError,
     ConflictError,
@@ -383,6 +385,7 @@ class Engine(Reads):
         empty = [name for name in needed if str(values[name]).strip() == ""]
         if empty:
             raise InvalidInputError(f"input {', '.join(empty)} is empty")
+        typed.check_input(kind, values)  # the kind's input_schema, naming each input
         size = len(jsontext.require_json(values, "the task input").encode("utf-8"))
         if size > self.settings.max_input_bytes:
             raise InvalidInputError(
@@ -460,12 +463,20 @@ class Engine(Reads):
             messages = build_messages(kind, task.input, previous, task.pending_feedback, learned)
             model = self.settings.model_for(kind)
             provider = self.provider(model)
+            schema = typed.draft_schema(kind)
+            if schema is not None:  # a typed kind: the model is told the object's shape
+                messages = typed.with_instruction(kind, messages)
             # A new seed for every attempt: asking again gives another draft, and
             # the seed kept with the draft lets a local model write it again.
             request = CompletionRequest(
-                messages, kind.max_tokens, kind.temperature, new_seed(), kind.stop
+                messages, kind.max_tokens, kind.temperature, new_seed(), kind.stop, schema
             )
-            text, usage = self._generate(task, worker, provider, request, on_chunk)
+            if schema is None:
+                text, usage = self._generate(task, worker, provider, request, on_chunk)
+            else:
+                text, usage, request = generate_typed(
+                    lambda asked: self._generate(task, worker, provider, asked, on_chunk), request
+                )
             learner = lessons.learner_of(kind.name)
             if learner is not None:  # a proposal: new lessons only, one per line
                 text = lessons.proposal_text(text, self.learning.active_lessons(learner))
@@ -509,6 +520,9 @@ class Engine(Reads):
     ) -> Task:
         """Submit a task whose draft the caller made (an agent's tool call, a question)."""
         _refuse_nul(text=text)
+        kind = self._kinds.get(kind_name)
+        if kind is not None and typed.is_typed(kind):  # the caller's object must fit too
+            text = typed.object_text(typed.read_object(text, typed.draft_schema_of(kind)))
         # An existing task under the key is returned as it is: a node or tool
         # that runs again may word its question a little differently.
         task = self._create(kind_name, values, requester, idempotency_key, claim_as=requester)
@@ -1008,6 +1022,9 @@ class Engine(Reads):
         self._check_decidable(task, request)
         assert task.current_draft_id is not None
         draft = self.store.get_draft(task.current_draft_id)
+        kind = self._kinds.get(task.kind)
+        if kind is not None or request.choice is not None or request.fields is not None:
+            request = typed.resolve(kind or self.kind(task.kind), draft.output, request)
         decision = make_decision(request, draft, new_id(), self._clock())
         if decision.kind is DecisionKind.EDIT and isinstance(task.input.get("call"), dict):
             parse_edited_arguments(task.input["call"], decision.text or "")
@@ -1028,6 +1045,9 @@ class Engine(Reads):
                 updates["final_output"] = count.text if count.met else None
                 if not count.met:
                     action, event_type = Action.ENDORSE, decision.kind.value
+            if kind is not None:  # a typed kind's object must fit; its event records the choice
+                approved = updates["final_output"] or decision.text or draft.output
+                payload.update(typed.decided_payload(kind, approved, request.fields))
         elif decision.kind is DecisionKind.REVISE:
             updates["pending_feedback"] = decision.feedback
         change = self._change(

@@ -13,13 +13,14 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 from placet.config import default_actor, load_settings
+from placet.domain import typed
 from placet.domain.models import DecisionKind, JsonObject, Task, TaskKind, TaskStatus
 from placet.domain.outcomes import Outcome, outcome_of
 from placet.engine import DecisionRequest, Engine, ProviderFactory
@@ -120,6 +121,7 @@ class Client:
         self._announcer = Announcer(quiet_from_env() if quiet is None else quiet)
         self._worker = worker_name("sdk")
         self.handlers = HandlerSet()
+        self._models: dict[str, Any] = {}  # kind name -> the Pydantic model of its output
         self._report: Callable[[str], None] = _log.info
 
     # -- tasks ----------------------------------------------------------------------
@@ -185,7 +187,23 @@ class Client:
 
     def _outcome(self, task: Task) -> Outcome:
         detail = self.engine.detail(task.id)
-        return outcome_of(task, detail.decisions, detail.events)
+        outcome = outcome_of(task, detail.decisions, detail.events)
+        model = self._models.get(task.kind)
+        if model is not None and isinstance(outcome.value, dict):
+            return replace(outcome, value=model.model_validate(outcome.value))
+        return outcome
+
+    def define_kind(self, kind: TaskKind, output: Any = None) -> TaskKind:
+        """Add a kind defined in Python. ``output``, a Pydantic model, makes it a structured
+        kind: its drafts are objects of the model's JSON Schema, and ``wait()`` returns the
+        approved one as an instance of the model (``outcome.value``)."""
+        if output is not None:
+            schema = typed.check_schema(output.model_json_schema(), f"kind {kind.name}")
+            kind = replace(kind, output_schema=schema)
+        self.engine.register_kind(kind)
+        if output is not None:
+            self._models[kind.name] = output
+        return kind
 
     # -- deciding -------------------------------------------------------------------
 
@@ -199,8 +217,14 @@ class Client:
         reason: str | None = None,
         draft_id: str | None = None,
         version: int | None = None,
+        choice: str | Sequence[str] | None = None,
+        fields: JsonObject | None = None,
     ) -> Task:
         """Decide the draft a task waits on, as this client's user; the task as it now is.
+
+        ``fields``: the values a kind's ``decision_fields`` ask for when approving.
+        ``choice`` picks for a kind with choices (one name, or several when the kind has
+        ``multiple = true``): the model's proposal confirmed, or another recorded as an edit.
 
         The same engine call as every other channel's, with the same checks:
         once accounts exist, the user (``requester=``, PLACET_USER or the OS
@@ -211,8 +235,18 @@ class Client:
         """
         principal = self.engine.local_principal("sdk", self.requester)
         kind = DecisionKind(verdict)
+        picked = (choice,) if isinstance(choice, str) else choice
         request = DecisionRequest(
-            task_id, kind, principal, draft_id, version, text, feedback, reason
+            task_id,
+            kind,
+            principal,
+            draft_id,
+            version,
+            text,
+            feedback,
+            reason,
+            None if picked is None else tuple(picked),
+            fields,
         )
         return self.engine.decide(request)
 
@@ -220,9 +254,15 @@ class Client:
         """``decide`` for asyncio code."""
         return await asyncio.to_thread(functools.partial(self.decide, task_id, verdict, **fields))
 
-    def approve(self, task_id: str) -> Task:
-        """Approve the draft as it is."""
-        return self.decide(task_id, DecisionKind.APPROVE)
+    def approve(
+        self,
+        task_id: str,
+        choice: str | Sequence[str] | None = None,
+        fields: JsonObject | None = None,
+    ) -> Task:
+        """Approve the draft as it is (or, for a kind with choices, with this choice; with
+        the values its decision_fields ask for)."""
+        return self.decide(task_id, DecisionKind.APPROVE, choice=choice, fields=fields)
 
     def edit(self, task_id: str, text: str) -> Task:
         """Approve the draft with your text; the diff is recorded."""

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from placet.domain import supervision
+from placet.domain import supervision, typed
 from placet.domain.controls import Pause
 from placet.domain.deliveries import DeliveryRecord, DeliveryStatus
 from placet.domain.examples import mark_of, used_examples
@@ -71,6 +71,7 @@ def _storable_json(value: JsonObject) -> JsonObject:
 
 
 _Storable = AfterValidator(_storable_text)
+MAX_CHOICES = typed.MAX_CHOICES
 Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME), _Storable]
 Note = Annotated[str, Field(max_length=MAX_NOTE), _Storable]
 LongText = Annotated[str, Field(max_length=MAX_TEXT), _Storable]
@@ -126,7 +127,25 @@ class DecisionIn(_Request):
     version: int = Field(ge=1, le=MAX_VERSION, description="The task version you reviewed.")
     text: LongText | None = Field(None, description="For edit: the approved text.")
     feedback: Note | None = Field(None, description="For revise: what to change.")
-    reason: Note | None = Field(None, description="For reject: why.")
+    reason: Note | None = Field(
+        None, description="For reject: why. With a choice: why you picked it (kept with it)."
+    )
+    value: Input | None = Field(
+        None,
+        description="For edit, on a kind with an output_schema (or choices): the edited "
+        "object, in place of text; it must fit the kind's schema (422 names what does not).",
+    )
+    fields: Input | None = Field(
+        None,
+        description="For approve or edit, on a kind with decision_fields: the values it asks "
+        "for (a refund amount, a ticket number), checked against them (422 names what is wrong).",
+    )
+    choice: list[Name] | None = Field(
+        None,
+        max_length=MAX_CHOICES,
+        description="For approve, on a kind with choices: the choice you pick (several where "
+        "the kind has multiple = true); another than the draft's is recorded as an edit.",
+    )
 
 
 class CancelIn(_Request):

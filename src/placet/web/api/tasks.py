@@ -8,6 +8,7 @@ engine. Every refusal is recorded by the gate.
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from dataclasses import replace
 from datetime import datetime
@@ -215,9 +216,11 @@ def decide(task_id: TaskId, body: DecisionIn, request: Request, svc: Svc, who: C
         principal=who,
         draft_id=body.draft_id,
         expected_version=body.version,
-        text=body.text,
+        text=body.text if body.value is None else json.dumps(body.value, ensure_ascii=False),
         feedback=body.feedback,
         reason=body.reason,
+        choice=None if body.choice is None else tuple(body.choice),
+        fields=body.fields,
     )
     held = None
     with contextlib.suppress(NotFoundError):  # a missing task is the decision's to report

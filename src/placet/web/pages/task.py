@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
+import json
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from placet.channels.notices import retry_notification, task_notifications
@@ -17,8 +19,10 @@ from placet.domain import examples, lessons, routing, supervision
 from placet.domain.deliveries import DeliveryStatus
 from placet.domain.executions import UNFINISHED_ADVICE, execution_of
 from placet.domain.limits import MAX_NAME, MAX_NOTE, MAX_TEXT, MAX_VERSION, too_long
-from placet.domain.models import DecisionKind, Task, TaskDetail, TaskStatus
+from placet.domain.models import DecisionKind, JsonObject, Task, TaskDetail, TaskStatus
 from placet.domain.policy import Permission, Principal, WayForward, may
+from placet.domain.typed import MAX_CHOICES
+from placet.domain.typed import is_typed as typed_kind
 from placet.engine import DecisionRequest
 from placet.errors import (
     ConflictError,
@@ -47,6 +51,14 @@ from placet.web.pages.common import (
     page,
 )
 from placet.web.pages.queue import QueueQuery, load_queue
+from placet.web.pages.typed_form import (
+    asked_form,
+    choice_context,
+    field_changes,
+    object_form,
+    object_from_form,
+    object_from_schema,
+)
 from placet.web.services import Services
 
 router = APIRouter()
@@ -63,6 +75,9 @@ class DecisionForm:
     text: str = ""
     feedback: str = ""
     reason: str = ""
+    choice: tuple[str, ...] = ()  # for a kind with choices (web/pages/typed_form.py)
+    fields: tuple[tuple[str, str], ...] = ()  # an object's form, by field (typed_form.py)
+    asked: tuple[tuple[str, str], ...] = ()  # the kind's decision_fields, as typed
 
     def problem(self) -> str | None:
         """What keeps the form from being read as a request at all, in words, or None.
@@ -77,6 +92,7 @@ class DecisionForm:
             too_long("edited text", self.text, MAX_TEXT)
             or too_long("feedback", self.feedback, MAX_NOTE)
             or too_long("reason", self.reason, MAX_NOTE)
+            or next((too_long("choice", c, MAX_NAME) for c in self.choice[:MAX_CHOICES]), None)
         )
 
     def request(self, task_id: str, principal: Principal) -> DecisionRequest:
@@ -90,7 +106,51 @@ class DecisionForm:
             self.text or None,
             self.feedback or None,
             self.reason or None,
+            self.choice[:MAX_CHOICES] or None,
         )
+
+
+def _with_object(
+    viewer: Viewer, detail: TaskDetail, form: DecisionForm, names: list[str], values: list[str]
+) -> DecisionForm:
+    """The form with the object its fields make as the edited text (the engine checks it
+    against the kind's schema, as it does an edit from any channel)."""
+    kind = viewer.services.engine.kind(detail.task.kind)
+    value = object_from_form(kind, names, values)
+    text = json.dumps(value, ensure_ascii=False)
+    if len(text) > MAX_TEXT:
+        raise InvalidInputError(f"the edited object is longer than {MAX_TEXT} characters")
+    return dataclasses.replace(form, text=text)
+
+
+def _read_typed(
+    viewer: Viewer,
+    detail: TaskDetail,
+    form: DecisionForm,
+    field_names: list[str] | None,
+    field_values: list[str],
+    asked_names: list[str] | None,
+    asked_values: list[str],
+) -> tuple[DecisionForm, JsonObject | None]:
+    """The form with its object's fields made into the edited text, and the values of the
+    kind's decision_fields, each read by type (InvalidInputError names one that is not)."""
+    if field_names is not None:  # an object's form
+        form = _with_object(viewer, detail, form, field_names, field_values)
+    given = None
+    if asked_names is not None:
+        given = _asked_values(viewer, detail, asked_names, asked_values)
+    return form, given
+
+
+def _asked_values(
+    viewer: Viewer, detail: TaskDetail, names: list[str], values: list[str]
+) -> JsonObject | None:
+    """The values a form gave for the kind's decision_fields, read by type (the engine checks
+    them against the kind's schema); None when the kind asks for none."""
+    kind = viewer.services.engine.kind(detail.task.kind)
+    if kind.decision_fields is None:
+        return None
+    return object_from_schema(kind.decision_fields, kind.name, names, values)
 
 
 def as_typed(value: str) -> str:
@@ -184,6 +244,28 @@ def _task_context(
         "notifications": notifications,
         "can_retry_handlers": may(viewer.principal, Permission.RETRY_HANDLERS, task).allowed,
         **_learning_context(viewer, detail),
+        **_typed_context(viewer, detail, form),
+    }
+
+
+def _typed_context(viewer: Viewer, detail: TaskDetail, form: DecisionForm | None) -> dict[str, Any]:
+    """A typed kind's part of the page: its choices, or its object's form and the fields
+    each edit changed."""
+    kind = viewer.services.engine.kinds.get(detail.task.kind)
+    draft = detail.current_draft
+    approvals = viewer.services.engine.approvals(detail.task)
+    shown = approvals.text if approvals is not None else (draft.output if draft else None)
+    posted = form.fields if form is not None and form.verdict == "edit" else ()
+    drafts = {d.id: d.output for d in detail.drafts}
+    return {
+        **choice_context(kind, draft),
+        "object_fields": object_form(kind, shown, posted),
+        "asked_fields": asked_form(kind, form.asked if form is not None else ()),
+        "field_changes": {
+            d.id: field_changes(drafts[d.draft_id], d.text)
+            for d in detail.decisions
+            if d.text is not None and d.draft_id in drafts and kind and typed_kind(kind)
+        },
     }
 
 
@@ -304,17 +386,34 @@ def decide(
     text: FormText = "",
     feedback: FormText = "",
     reason: FormText = "",
+    choice: Annotated[list[str] | None, Form()] = None,
+    field_name: Annotated[list[str] | None, Form()] = None,
+    field_value: Annotated[list[str] | None, Form()] = None,
+    decision_name: Annotated[list[str] | None, Form()] = None,
+    decision_value: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
     """Approve, edit, revise or reject the draft the form was showing, then go to the next task."""
     check_csrf(request, viewer, csrf_token)
-    visible_detail(request, viewer, task_id)
+    detail = visible_detail(request, viewer, task_id)
     typed = (as_typed(text), as_typed(feedback), as_typed(reason))
-    form = DecisionForm(verdict, draft_id, version, *typed)
+    fields = tuple(zip(field_name or (), field_value or (), strict=False))
+    asked = tuple(zip(decision_name or (), decision_value or (), strict=False))
+    form = DecisionForm(verdict, draft_id, version, *typed, tuple(choice or ()), fields, asked)
     problem = form.problem()
+    given: JsonObject | None = None
+    if problem is None:
+        try:
+            named = (field_name, field_value or [], decision_name, decision_value or [])
+            form, given = _read_typed(viewer, detail, form, *named)
+        except InvalidInputError as exc:
+            problem = exc.message
     status = 422
     if problem is None:
         try:
-            decided = viewer.services.engine.decide(form.request(task_id, viewer.principal))
+            asked_request = dataclasses.replace(
+                form.request(task_id, viewer.principal), fields=given
+            )
+            decided = viewer.services.engine.decide(asked_request)
             _count_decision(viewer.services, task_id, form.draft_id)
             counted = decided.status is TaskStatus.AWAITING_REVIEW  # toward a quorum
             return RedirectResponse(

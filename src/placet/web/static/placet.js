@@ -272,8 +272,11 @@
     var field = panel.querySelector(fieldSelector);
     if (field) {
       field.focus();
-      var end = field.value.length;
-      field.setSelectionRange(end, end);
+      // Only text takes a caret (a number box or a select would throw).
+      if (field.tagName === "TEXTAREA" || field.type === "text") {
+        var end = field.value.length;
+        field.setSelectionRange(end, end);
+      }
     }
     return true;
   }
@@ -296,8 +299,8 @@
     switch (event.key) {
       case "a":
         return approve();
-      case "e":
-        return openPanel("edit-panel", "textarea");
+      case "e":  // the draft's text, or the first field of a structured draft's form
+        return openPanel("edit-panel", "textarea, input:not([type=hidden]), select");
       case "r":
         return openPanel("revise-panel", "textarea");
       case "x":
@@ -307,8 +310,17 @@
       case "u":
         return go("/");
       default:
-        return false;
+        return pickChoice(event.key);
     }
+  }
+
+  // A kind with choices: key N picks the Nth (a button sends it; a box is ticked or not).
+  function pickChoice(key) {
+    if (!/^[1-9]$/.test(key)) return false;
+    var picked = document.querySelector('[data-choice-key="' + key + '"]');
+    if (!picked) return false;
+    picked.click();
+    return true;
   }
 
   function appendChunk(data) {
