@@ -90,3 +90,58 @@ def test_the_api_answers_422_naming_the_input(tmp_path: Path) -> None:
         assert "amount: -1 is less than the minimum of 0" in answer.text
         good = {"kind": "refund", "input": {"customer": "Ada", "amount": 1}}
         assert api.post("/api/v1/tasks", json=good).status_code in (200, 201)
+
+
+def refund_world(tmp_path: Path) -> Any:
+    config = (
+        '[kinds.refund]\ntemplate = "Refund {amount} for {customer}."\n'
+        f"input_schema = {json.dumps(json.dumps(INPUT_SCHEMA))}\n"
+    )
+    return web_world(tmp_path, toml=config)
+
+
+def post_submit(world: WebWorld, values: list[str]) -> Any:
+    client, csrf = world.session_client("alice")
+    data = {
+        "csrf_token": csrf,
+        "kind": "refund",
+        "idempotency": "form-1",
+        "input_name": ["customer", "amount", "urgent"],
+        "input_value": values,
+    }
+    return client.post("/submit", data=data, follow_redirects=False)
+
+
+def test_the_submit_page_draws_a_field_by_type_and_reads_each_back_by_type(
+    tmp_path: Path,
+) -> None:
+    world: WebWorld
+    with refund_world(tmp_path) as world:
+        world.add_user("alice", "requester")
+        client, _ = world.session_client("alice")
+        form = client.get("/submit").text
+        assert 'name="input_value" type="number"' in form and 'min="0"' in form
+        assert '<option value="true"' in form  # urgent: yes / no
+        answer = post_submit(world, ["Ada", "12.5", "true"])
+        assert answer.status_code == 303, answer.text
+        (task,) = world.engine.iter_tasks()
+        assert task.input == {"customer": "Ada", "amount": 12.5, "urgent": True}
+
+
+@pytest.mark.parametrize(
+    ("values", "says"),
+    [
+        (["Ada", "lots", ""], "amount: &#39;lots&#39; is not a number"),
+        (["Ada", "900", ""], "amount: 900 is greater than the maximum of 500"),
+    ],
+)
+def test_the_submit_page_refuses_an_input_that_does_not_fit_naming_it(
+    tmp_path: Path, values: list[str], says: str
+) -> None:
+    world: WebWorld
+    with refund_world(tmp_path) as world:
+        world.add_user("alice", "requester")
+        answer = post_submit(world, values)
+        assert answer.status_code == 422 and says in answer.text
+        assert f'value="{values[1]}"' in answer.text  # what was typed is shown again
+        assert list(world.engine.iter_tasks()) == []
