@@ -7,9 +7,10 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
+from pydantic import BaseModel, Field
 
 import placet
 from placet.cli.render import show_detail
@@ -164,6 +165,71 @@ def test_an_edit_that_does_not_fit_the_signature_is_refused(
         )
     assert client.engine.get(pending.task_id).status is TaskStatus.AWAITING_REVIEW
     assert calls == []
+
+
+class Order(BaseModel):
+    """A guarded function's typed argument."""
+
+    sku: str = Field(min_length=1)
+    quantity: int = Field(ge=1, le=10)
+    currency: Literal["EUR", "USD"] = "EUR"
+
+
+def typed_gate(
+    client: Client, received: list[tuple[Order, list[int]]], **options: Any
+) -> Callable[..., Any]:
+    @client.require_approval(kind="place_order", **options)
+    def place_order(order: Order, lines: list[int]) -> str:
+        received.append((order, lines))
+        return f"{order.quantity} x {order.sku}"
+
+    return place_order
+
+
+def test_a_typed_argument_is_stored_as_json_and_arrives_as_its_model_with_the_edit(
+    client: Client,
+) -> None:
+    received: list[tuple[Order, list[int]]] = []
+    place_order = typed_gate(client, received)
+    edited = {"order": {"sku": "A-1", "quantity": 3, "currency": "USD"}, "lines": [1, 2]}
+    thread = reviewer(client, DecisionKind.EDIT, text=json.dumps(edited))
+    assert place_order(Order(sku="A-1", quantity=1), [1]) == "3 x A-1"
+    thread.join()
+    ((order, lines),) = received
+    assert isinstance(order, Order) and order == Order(sku="A-1", quantity=3, currency="USD")
+    assert lines == [1, 2]
+    call = awaiting_call(client, "place_order").input["call"]
+    assert call["arguments"]["order"] == {"sku": "A-1", "quantity": 1, "currency": "EUR"}
+    schema = {p["name"]: p.get("schema") for p in call["parameters"]}["order"]
+    assert schema["properties"]["quantity"]["maximum"] == 10  # Pydantic's schema, kept
+
+
+def awaiting_call(client: Client, kind: str) -> Task:
+    return client.engine.list_tasks(TaskFilter(kinds=(kind,)))[0]
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        ({"order": {"sku": "A-1", "quantity": 11}, "lines": [1]}, "quantity: 11 is greater"),
+        ({"order": {"sku": "", "quantity": 1}, "lines": [1]}, "sku: '' should be non-empty"),
+        ({"order": {"sku": "A", "quantity": 1, "currency": "GBP"}, "lines": [1]}, "currency"),
+        ({"order": {"sku": "A", "quantity": 1}, "lines": ["one"]}, "'lines' .*0: 'one' is not"),
+    ],
+)
+def test_an_edit_is_checked_field_by_field_against_the_type_hints(
+    client: Client, edit: dict[str, Any], message: str
+) -> None:
+    received: list[tuple[Order, list[int]]] = []
+    pending = typed_gate(client, received, blocking=False)(Order(sku="A-1", quantity=1), [1])
+    with pytest.raises(InvalidInputError, match=message):
+        client.engine.decide(
+            DecisionRequest(
+                pending.task_id, DecisionKind.EDIT, person("rosa"), text=json.dumps(edit)
+            )
+        )
+    assert client.engine.get(pending.task_id).status is TaskStatus.AWAITING_REVIEW
+    assert received == []
 
 
 def test_a_rejected_call_never_runs_and_raises_with_the_reason(client: Client) -> None:

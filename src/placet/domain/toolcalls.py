@@ -1,10 +1,12 @@
 """Guarded function calls as review items: describing a call, checking edits.
 
 A call waiting for approval is a task whose input holds ``call``: the function's
-name, its parameters (name, type, whether required) and the arguments as the
-reviewer sees them. An edit is the arguments as JSON; it must fit the
-signature, which is checked here so that every channel (CLI, dashboard, review
-folder) refuses a bad edit the same way, naming the argument.
+name, its parameters (name, type, whether required, and the JSON Schema of its
+type hint when the SDK could make one: a Pydantic model, ``list[int]``, a
+``Literal``) and the arguments as the reviewer sees them. An edit is the
+arguments as JSON; it must fit the signature, which is checked here so that
+every channel (CLI, dashboard, review folder, API) refuses a bad edit the same
+way, naming the argument and the field.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import json
 from typing import Any
 
 from placet.domain.models import JsonObject
+from placet.domain.typed import schema_errors
 from placet.errors import InvalidInputError
 
 REDACTED = "***"
@@ -36,8 +39,11 @@ _JSON_TYPES: tuple[tuple[type, str], ...] = (
 )
 
 
-def describe_parameters(signature: inspect.Signature) -> list[JsonObject]:
-    """The parameters of a function, as plain data a reviewer and a checker can read."""
+def describe_parameters(
+    signature: inspect.Signature, schemas: dict[str, JsonObject] | None = None
+) -> list[JsonObject]:
+    """The parameters of a function, as plain data a reviewer and a checker can read
+    (with the JSON Schema of each type hint in ``schemas``)."""
     described = []
     for parameter in signature.parameters.values():
         annotation = parameter.annotation
@@ -53,6 +59,8 @@ def describe_parameters(signature: inspect.Signature) -> list[JsonObject]:
                 "variadic": parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD),
             }
         )
+        if schemas and parameter.name in schemas:
+            described[-1]["schema"] = schemas[parameter.name]
     return described
 
 
@@ -100,15 +108,19 @@ def _check_argument(function: str, parameter: JsonObject, name: str, arguments: 
         return
     expected = _SIMPLE_TYPES.get(str(parameter.get("type")))
     value = arguments[name]
-    if expected is None or value == REDACTED:
+    if value == REDACTED:
         return
-    if isinstance(value, bool) and bool not in expected:
-        expected = ()  # bool is an int in Python, but not in a reviewer's eyes
-    if not isinstance(value, expected):
-        raise InvalidInputError(
-            f"argument {name!r} of {function} must be {parameter['type']}, "
-            f"not {type(value).__name__}"
-        )
+    if expected is not None:
+        if isinstance(value, bool) and bool not in expected:
+            expected = ()  # bool is an int in Python, but not in a reviewer's eyes
+        if not isinstance(value, expected):
+            raise InvalidInputError(
+                f"argument {name!r} of {function} must be {parameter['type']}, "
+                f"not {type(value).__name__}"
+            )
+    schema = parameter.get("schema")  # the type hint's, field by field
+    if isinstance(schema, dict) and (errors := schema_errors(value, schema)):
+        raise InvalidInputError(f"argument {name!r} of {function}: " + "; ".join(errors[:3]))
 
 
 def shown_arguments(arguments: JsonObject, redact: frozenset[str]) -> JsonObject:

@@ -29,6 +29,7 @@ from placet.domain.toolcalls import (
 )
 from placet.errors import ConflictError, PausedError, PlacetError, UsageError
 from placet.handlers.base import keyed
+from placet.sdk.signatures import adapters_of, as_json, as_typed, schemas_of
 
 if TYPE_CHECKING:
     from placet.sdk.client import Client
@@ -84,6 +85,7 @@ class Gate:
         self.client = client
         self.function = function
         self.signature = inspect.signature(function)
+        self.typed = adapters_of(function)  # what its type hints say, through Pydantic
         self.kind = kind
         self.redact = redact
         self.timeout = timeout
@@ -98,12 +100,12 @@ class Gate:
         """Record the call as a review item; nothing runs yet."""
         bound = self.signature.bind(*args, **kwargs)
         bound.apply_defaults()
-        real = dict(bound.arguments)
+        real = as_json(dict(bound.arguments), self.typed)
         _check_serialisable(self.name, real)
         shown = shown_arguments(real, self.redact)
         call = {
             "function": self.name,
-            "parameters": describe_parameters(self.signature),
+            "parameters": describe_parameters(self.signature, schemas_of(self.typed)),
             "arguments": shown,
             "redacted": sorted(self.redact),
         }
@@ -170,7 +172,8 @@ class Gate:
             ) from None
         with keyed(key):
             try:
-                result = _call(self.function, self.signature, arguments)
+                typed = as_typed(arguments, self.typed)  # a dict back into its model
+                result = _call(self.function, self.signature, typed)
             except Exception as exc:
                 engine.record(
                     task_id,
