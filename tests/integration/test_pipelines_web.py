@@ -3,6 +3,7 @@ page's Pipeline card links them and says why a chain stopped."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,9 @@ from placet.engine import DecisionRequest
 from placet.handlers.pipelines import pipeline_handlers
 from placet.handlers.runner import HandlerRunner
 from placet.testing import person
-from tests.integration.web_helpers import WebWorld, web_world
+from tests.integration.web_helpers import WebWorld, serving, web_world
+
+WAIT_SECONDS = 60.0  # the most the serving process may take; never asserted on
 
 TOML = """\
 [kinds.summarize]
@@ -58,3 +61,15 @@ def test_the_api_and_the_task_page_show_the_chain_and_where_it_stopped(world: We
     assert "the pipeline stops here: this step was cancelled" in page
     assert f'href="/tasks/{step.id}"' in browser.get(f"/tasks/{first.id}").text
     assert 'id="pipeline"' not in browser.get(f"/tasks/{alone.id}").text
+
+
+def test_placet_serve_with_its_worker_submits_the_next_step(tmp_path: Path) -> None:
+    with web_world(tmp_path, TOML, run_worker=True) as world, serving(world.app):
+        first = world.engine.propose("summarize", {"text": "Long."}, "alice", "Short.")
+        world.engine.decide(DecisionRequest(first.id, DecisionKind.APPROVE, person("rita")))
+        deadline = time.monotonic() + WAIT_SECONDS
+        while not [t for t in world.engine.iter_tasks() if t.kind == "translate_fr"]:
+            assert time.monotonic() < deadline, "the serving process never advanced the chain"
+            time.sleep(0.05)
+        (step,) = [t for t in world.engine.iter_tasks() if t.kind == "translate_fr"]
+        assert step.input == {"text": "Short."}
