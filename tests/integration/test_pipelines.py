@@ -21,6 +21,7 @@ from placet.domain.models import DecisionKind, Task, TaskKind, TaskStatus
 from placet.engine import DecisionRequest, Engine
 from placet.engine.auditing import verify_store
 from placet.engine.pipelines import advance, chain_of, steps_from
+from placet.errors import ConfigError
 from placet.handlers.pipelines import pipeline_handlers
 from placet.handlers.runner import HandlerRunner
 from placet.store.sql import SqlStore
@@ -159,3 +160,17 @@ def test_a_step_whose_input_the_next_kind_refuses_stops_the_chain_saying_why(
     assert stands.startswith("the pipeline stops here: the next step (refund) could not be")
     assert "empty" in stands
     assert json.dumps(stands)  # plain text, shown on the task page and by placet show
+
+
+def test_a_kind_defined_in_code_is_checked_as_placet_toml_is(engine: Engine) -> None:
+    leads_nowhere = TaskKind("draft_reply", template="Reply to {text}", then=(("", "nope"),))
+    with pytest.raises(ConfigError, match="names kind 'nope', which is not defined"):
+        engine.register_kind(leads_nowhere)
+    itself = TaskKind("again", template="Again: {text}", then=(("", "again"),))
+    with pytest.raises(ConfigError, match="cycle: again -> again"):
+        engine.register_kind(itself)
+    with pytest.raises(ConfigError, match="then_input is needed: kind 'translate_fr' takes"):
+        engine.register_kind(replace(leads_nowhere, then=(("", "translate_fr"),)))
+    mapped = (("text", "{output}"), ("source", "{input.text}"))
+    engine.register_kind(replace(leads_nowhere, then=(("", "translate_fr"),), then_input=mapped))
+    assert engine.kind("draft_reply").then_input == mapped

@@ -209,8 +209,20 @@ class Engine(Reads):
         if problem is not None:
             raise ConfigError(f"kind {kind.name!r}: template: {problem}")
         self._check_policy(kind)
+        self._check_pipeline(kind)
         self._add_kind(kind)
         self._reviewer_lists = _reviewer_lists(self._kinds, self.settings.groups)
+
+    def _check_pipeline(self, kind: TaskKind) -> None:
+        """A kind defined in code leads only to kinds defined before it, checked as
+        placet.toml's are (domain/pipelines.py)."""
+        if not kind.then:
+            return
+        own = f"[kinds.{kind.name}] "
+        found = pipelines.pipeline_problems({**self._kinds, kind.name: kind})
+        problems = [problem.removeprefix(own) for problem in found if problem.startswith(own)]
+        if problems:
+            raise ConfigError(f"kind {kind.name!r}: {'; '.join(problems)}")
 
     def pause(self, principal: Principal, reason: str, kind: str | None = None) -> Pause:
         """The kill switch: stop drafting, approved calls and handlers (of one kind, or all).
