@@ -62,3 +62,24 @@ def test_a_rejected_step_stops_run_follow_and_show_says_so(cli: Cli) -> None:
     assert code == 3 and stdout == ""
     shown = cli("show", second).stdout
     assert "the pipeline stops here: this step was rejected" in shown
+
+
+def test_a_next_step_that_cannot_be_submitted_stops_run_follow_saying_why(cli: Cli) -> None:
+    tight = PIPELINE + (
+        '[kinds.translate_fr.input_schema]\ntype = "object"\nproperties.text.maxLength = 3\n'
+    )
+    (cli.folder / "placet.toml").write_text(tight)
+    run = cli.start("run", "summarize", "--input", "text=The meeting moved to Friday.", "--follow")
+    try:
+        first = run.expect(rf"task {ID} submitted").group(1)
+        run.expect("waiting for review")
+        assert cli("edit", first, "--text", "A text far longer than three.").returncode == 0
+        run.expect(
+            rf"the pipeline stopped after step 1 \(summarize, task {first}, approved\): "
+            "the next step could not be submitted: .*text"
+        )
+        code, _ = run.finish()
+    finally:
+        run.kill()
+    assert code == 1
+    assert [line for line in cli("ls").stdout.splitlines() if "translate_fr" in line] == []

@@ -6,10 +6,12 @@ from collections.abc import Callable
 
 from rich.text import Text
 
+from placet.cli.common import fail
 from placet.cli.render import err, out, plain
 from placet.domain.models import Task, TaskDetail, TaskStatus
 from placet.engine import Engine
 from placet.engine.pipelines import advance, chain_in
+from placet.errors import PlacetError
 
 _STYLES = {"approved": "green", "rejected": "bold red", "failed": "bold red"}
 
@@ -50,7 +52,13 @@ def follow_chain(engine: Engine, first: str, follow_one: Callable[[str], Task]) 
                 soft_wrap=True,
             )
             return task
-        step = advance(engine, task.id)
+        try:
+            step = advance(engine, task.id)
+        except PlacetError as exc:
+            fail(
+                f"the pipeline stopped after step {number} ({task.kind}, task {task.id}, "
+                f"approved): the next step could not be submitted: {exc.message}"
+            )
         if step is None:
             err.print(
                 plain(
