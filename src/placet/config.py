@@ -21,7 +21,7 @@ from dotenv import load_dotenv
 
 from placet.auditkey import read_key
 from placet.channel_config import notify_problems, read_base_url, read_channels, read_notify
-from placet.domain import typed
+from placet.domain import pipelines, typed
 from placet.domain.channels import ChannelSettings
 from placet.domain.holds import LONGEST_HOLD
 from placet.domain.learning import DISTILL, MAX_EVERY, MAX_EXAMPLES, Learning
@@ -73,6 +73,8 @@ KIND_KEYS = {
     "output_schema",
     "input_schema",
     "decision_fields",
+    "then",
+    "then_input",
 }
 SUPERVISOR_KEYS = {"scan", "route", "checks", "model", "auto_revise"}
 MAX_CHECK_CHARS = 300
@@ -337,6 +339,8 @@ def _kinds_and_groups(
     for name, kind in kinds.items():
         for problem in kind_policy_problems(kind, groups):
             problems.note(ConfigError(f"{path} [kinds.{name}] {problem}"))
+    for problem in pipelines.pipeline_problems(kinds):
+        problems.note(ConfigError(f"{path} {problem}"))
     return {"kinds": kinds, "groups": groups}
 
 
@@ -729,6 +733,13 @@ def parse_kind(
     decision_fields = attempt(
         lambda: _schema(table.get("decision_fields"), where, "decision_fields"), None
     )
+    no_pairs: tuple[tuple[str, str], ...] = ()
+    then = attempt(
+        lambda: pipelines.parse_then(table.get("then"), choices, multiple, where), no_pairs
+    )
+    then_input = attempt(
+        lambda: pipelines.parse_then_input(table.get("then_input"), bool(then), where), no_pairs
+    )
     if template is None:
         return None
     no_examples: tuple[Example, ...] = ()
@@ -758,6 +769,8 @@ def parse_kind(
         output_schema=output_schema,
         input_schema=input_schema,
         decision_fields=decision_fields,
+        then=then,
+        then_input=then_input,
         **timers,
     )
 

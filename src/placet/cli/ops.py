@@ -23,6 +23,7 @@ from placet.cli.render import err, plain
 from placet.engine import Engine
 from placet.engine.worker import Worker
 from placet.errors import PlacetError, UsageError
+from placet.handlers.pipelines import pipeline_handlers
 from placet.handlers.runner import HandlerPool
 
 if TYPE_CHECKING:
@@ -122,7 +123,7 @@ def _work(
         drafter.stop()
 
     signal.signal(signal.SIGTERM, request_stop)
-    handlers = _start_handlers(client, stop, handler_threads)
+    handlers = _start_handlers(engine, client, stop, handler_threads)
     notifier = _start_notifications(engine, stop, notify_threads)
     channel = FolderChannel(engine, engine.settings.review_dir, on_message=_say)
     try:
@@ -185,18 +186,21 @@ def _start_notifications(
 
 
 def _start_handlers(
-    client: Client | None, stop: threading.Event, threads: int
+    engine: Engine, client: Client | None, stop: threading.Event, threads: int
 ) -> _HandlerThread | None:
-    """Run the app's handlers beside the drafting loop, until ``stop`` is set."""
-    if client is None:
+    """Run the app's handlers, and those advancing pipelines, beside the drafting loop,
+    until ``stop`` is set."""
+    chosen = pipeline_handlers(engine)
+    if client is not None:
+        if not len(client.handlers):
+            err.print("the app registers no on_approved / on_rejected handlers")
+        chosen = [*client.handlers, *chosen]
+    if not chosen:
         return None
-    if not len(client.handlers):
-        err.print("the app registers no on_approved / on_rejected handlers")
-        return None
-    names = ", ".join(handler.name for handler in client.handlers)
+    names = ", ".join(handler.name for handler in chosen)
     at_once = f" ({threads} at a time)" if threads > 1 else ""
     err.print(plain(f"running handlers{at_once}: {names}"))
-    thread = _HandlerThread(HandlerPool(client.engine, client.handlers, threads, _say), stop)
+    thread = _HandlerThread(HandlerPool(engine, chosen, threads, _say), stop)
     thread.start()
     return thread
 

@@ -26,6 +26,7 @@ from placet.cli.common import (
     parse_inputs,
     warn_of_unused_inputs,
 )
+from placet.cli.pipelines import follow_chain, show_chain
 from placet.cli.render import (
     draft_panel,
     err,
@@ -149,6 +150,14 @@ def run(
     json_input: JsonOption = None,
     timeout: TimeoutOption = None,
     requester: Annotated[Optional[str], typer.Option("--as", help="Who asks.")] = None,  # noqa: UP045
+    follow: Annotated[
+        bool,
+        typer.Option(
+            "--follow",
+            help="For a kind with then: also draft and wait for each next step of the "
+            "pipeline, and print where it ended.",
+        ),
+    ] = False,
 ) -> None:
     """Submit a task, draft it here, wait for a person, and print the outcome.
 
@@ -163,7 +172,11 @@ def run(
         task = engine.submit(kind, values, actor_name(requester), claim_as=worker)
         err.print(f"task {task.id} submitted ({task.kind}, model {_model(engine, task)})")
         warn_of_unused_inputs(engine, kind, values)
-        _follow(engine, task.id, worker, timeout)
+        if not follow:
+            _follow(engine, task.id, worker, timeout)
+            return
+        ended = follow_chain(engine, task.id, lambda step: _await(engine, step, worker, timeout))
+        _print_outcome(engine, ended)
 
 
 @handle_errors
@@ -181,6 +194,11 @@ def _model(engine: Engine, task: Task) -> str:
 
 
 def _follow(engine: Engine, task_id: str, worker: str, timeout: float | None) -> None:
+    _print_outcome(engine, _await(engine, task_id, worker, timeout))
+
+
+def _await(engine: Engine, task_id: str, worker: str, timeout: float | None) -> Task:
+    """Draft the task here if it needs it, and wait until it ends (approved or not)."""
     channel = FolderChannel(engine, engine.settings.review_dir, on_message=_folder_message)
     try:
         with channel:
@@ -200,7 +218,7 @@ def _follow(engine: Engine, task_id: str, worker: str, timeout: float | None) ->
             f"{exc.message}. Task {task_id} is kept as failed; after fixing it run: "
             f"placet retry {task_id} && placet wait {task_id}"
         )
-    _print_outcome(engine, task)
+    return task
 
 
 def _hooks(engine: Engine, channel: FolderChannel) -> RunHooks:
@@ -332,6 +350,7 @@ def show(task_id: TaskArg) -> None:
         rule = engine.route_of(task)
         if rule is not None:
             out.print(plain(f"routed by the supervisor {routing.described(rule)}", "bold"))
+        show_chain(engine, detail)
         show_deliveries(task_deliveries(engine, task_id))
         show_notifications(task_notifications(engine, task_id))
 

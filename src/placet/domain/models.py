@@ -136,6 +136,11 @@ class TaskKind:
     input_schema: JsonObject | None = field(default=None, hash=False)
     # The JSON Schema of values a reviewer gives when approving (a refund amount, a ticket).
     decision_fields: JsonObject | None = field(default=None, hash=False)
+    # Pipelines (domain/pipelines.py): the kind submitted when a task is approved, as
+    # (choice, next kind) pairs ("" for every approval), and the next task's input as
+    # (input name, template of the approved output) pairs.
+    then: tuple[tuple[str, str], ...] = ()
+    then_input: tuple[tuple[str, str], ...] = ()
 
 
 @one_step_init

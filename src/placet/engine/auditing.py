@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import IO
 
-from placet.domain import audit
+from placet.domain import audit, pipelines
 from placet.domain.audit import ChainProblem
 from placet.domain.auditlog import Checkpoint, covering
 from placet.domain.deliveries import DeliveryRecord
@@ -110,7 +110,16 @@ def verify_task(
 
     problems, unchecked = check.judge(chain.keyed, keys_in_use, made_before_the_key)
     example = entry_problems(task, detail.events, store.example_entry(task.id))
-    return problems + record_problems(detail) + example, unchecked
+    return problems + record_problems(detail) + example + _link_problems(detail, store), unchecked
+
+
+def _link_problems(detail: TaskDetail, store: Reads) -> list[ChainProblem]:
+    """A pipeline step's link to the approval that made it (domain/pipelines.py)."""
+    link = pipelines.parent_link(detail.events[0].payload) if detail.events else None
+    if link is None:
+        return []
+    problem = pipelines.link_problem(link, store.task_events(link[0]))
+    return [] if problem is None else [ChainProblem(detail.task.id, 1, problem)]
 
 
 def iter_event_lines(

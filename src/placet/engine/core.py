@@ -23,6 +23,7 @@ from placet.domain import (
     holds,
     jsontext,
     lessons,
+    pipelines,
     quorum,
     supervision,
     timers,
@@ -208,8 +209,20 @@ class Engine(Reads):
         if problem is not None:
             raise ConfigError(f"kind {kind.name!r}: template: {problem}")
         self._check_policy(kind)
+        self._check_pipeline(kind)
         self._add_kind(kind)
         self._reviewer_lists = _reviewer_lists(self._kinds, self.settings.groups)
+
+    def _check_pipeline(self, kind: TaskKind) -> None:
+        """A kind defined in code leads only to kinds defined before it, checked as
+        placet.toml's are (domain/pipelines.py)."""
+        if not kind.then:
+            return
+        own = f"[kinds.{kind.name}] "
+        found = pipelines.pipeline_problems({**self._kinds, kind.name: kind})
+        problems = [problem.removeprefix(own) for problem in found if problem.startswith(own)]
+        if problems:
+            raise ConfigError(f"kind {kind.name!r}: {'; '.join(problems)}")
 
     def pause(self, principal: Principal, reason: str, kind: str | None = None) -> Pause:
         """The kill switch: stop drafting, approved calls and handlers (of one kind, or all).
@@ -297,8 +310,12 @@ class Engine(Reads):
         requester: str,
         idempotency_key: str | None = None,
         claim_as: str | None = None,
+        parent: JsonObject | None = None,
     ) -> Task:
         """Queue a task; with ``claim_as``, also claim it for drafting in the same commit.
+
+        ``parent`` links a pipeline step to the approval that made it
+        (``engine.pipelines``); its ``submitted`` event records the link.
 
         A known idempotency key gives back the task it made, when this is the
         same request again (the same kind, input and requester); a key used
@@ -307,7 +324,7 @@ class Engine(Reads):
         anything is stored (UnusableModelError), not failed once drafted.
         """
         self.check_model(self.kind(kind_name))
-        task = self._create(kind_name, values, requester, idempotency_key, claim_as)
+        task = self._create(kind_name, values, requester, idempotency_key, claim_as, parent)
         if idempotency_key is not None and not _same_request(task, kind_name, values, requester):
             raise ConflictError(
                 f"the idempotency key {idempotency_key!r} was already used for a different "
@@ -322,6 +339,7 @@ class Engine(Reads):
         requester: str,
         idempotency_key: str | None,
         claim_as: str | None,
+        parent: JsonObject | None = None,
     ) -> Task:
         kind = self.kind(kind_name)
         _refuse_nul(requester=requester, idempotency_key=idempotency_key)
@@ -349,6 +367,9 @@ class Engine(Reads):
             "max_attempts": kind.max_attempts,
             "idempotency_key": idempotency_key,
         }
+        step = pipelines.step_payload(kind, parent)
+        if step:
+            payload[pipelines.SUBMITTED_KEY] = step
         claimed: JsonObject = {}
         if claim_as is not None:
             # Submitted and claimed in one commit is one state change, so one

@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import json
@@ -70,12 +71,18 @@ from langgraph.pregel import Pregel
 from langgraph.types import Command, Interrupt
 from langgraph.types import interrupt as langgraph_interrupt
 
-from placet.domain import executions, jsontext
+from placet.domain import executions, jsontext, typed
 from placet.domain.models import Decision, DecisionKind, JsonObject, Task, TaskKind, TaskStatus
 from placet.domain.queries import TaskFilter
 from placet.domain.toolcalls import parameters_of
 from placet.engine.worker import worker_name
 from placet.errors import ConflictError, InvalidInputError, PlacetError, UsageError
+from placet.integrations.langgraph_typed import (
+    approved_value,
+    as_model,
+    proposal_text,
+    typed_review_kind,
+)
 from placet.sdk.client import Client
 
 DEFAULT_KIND = "langgraph_review"
@@ -109,6 +116,7 @@ class Review:
     feedback: str | None = None
     reason: str | None = None
     reviewer: str | None = None
+    choice: Any = None  # a choice kind's pick (a list with multiple), as approved
 
     @property
     def approved(self) -> bool:
@@ -126,6 +134,7 @@ class Review:
                 ("feedback", self.feedback),
                 ("reason", self.reason),
                 ("reviewer", self.reviewer),
+                ("choice", self.choice),
             )
             if value is not None
         )
@@ -145,6 +154,7 @@ class Review:
             feedback=wire.get("feedback"),
             reason=wire.get("reason"),
             reviewer=wire.get("reviewer"),
+            choice=wire.get("choice"),
         )
 
 
@@ -183,20 +193,26 @@ class PlacetInterrupts:
         client: Client,
         kind: str = DEFAULT_KIND,
         description: str = "A LangGraph interrupt waiting for a person",
+        response: Any = None,
     ) -> None:
+        """``response``: the answer's type (``langgraph_typed``): a list of choices, a JSON
+        Schema of an object or a Pydantic model; the node then proposes an answer."""
         self.client = client
         self.kind = kind
         self.actor = worker_name("langgraph")
-        client.engine.register_kind(
-            TaskKind(kind, template="", description=description, max_attempts=1)
-        )
+        plain = TaskKind(kind, template="", description=description, max_attempts=1)
+        self.review_kind, self.model = typed_review_kind(plain, response)
+        client.engine.register_kind(self.review_kind)
 
     # -- inside a node ------------------------------------------------------------
 
-    def interrupt(self, payload: Any, *, title: str | None = None) -> Review:
-        """LangGraph's ``interrupt()`` with the payload waiting in Placet's review queue."""
+    def interrupt(self, payload: Any, *, title: str | None = None, proposal: Any = None) -> Review:
+        """LangGraph's ``interrupt()`` with the payload waiting in Placet's review queue;
+        with a response type, ``proposal`` is the answer proposed for the reviewer."""
         _check_json(payload)
         marker: JsonObject = {"payload": payload, _KIND_MARK: self.kind}
+        if typed.is_typed(self.review_kind):
+            marker["proposal"] = proposal_text(self.review_kind, proposal)
         try:
             answer = langgraph_interrupt(marker)
         except GraphInterrupt as paused:
@@ -205,10 +221,21 @@ class PlacetInterrupts:
             # resume finds the same item through the idempotency key.
             self._queue(paused, marker, title)
             raise
-        return Review.from_resume(answer)
+        return self._typed(Review.from_resume(answer))
+
+    def _typed(self, review: Review) -> Review:
+        """The review with its approved object as the response model's instance."""
+        if self.model is None or not review.approved:
+            return review
+        return dataclasses.replace(review, value=as_model(self.model, review.value))
 
     async def ainterrupt(
-        self, payload: Any, *, title: str | None = None, config: RunnableConfig | None = None
+        self,
+        payload: Any,
+        *,
+        title: str | None = None,
+        config: RunnableConfig | None = None,
+        proposal: Any = None,
     ) -> Review:
         """``interrupt`` for async nodes.
 
@@ -218,6 +245,8 @@ class PlacetInterrupts:
         """
         _check_json(payload)
         marker: JsonObject = {"payload": payload, _KIND_MARK: self.kind}
+        if typed.is_typed(self.review_kind):
+            marker["proposal"] = proposal_text(self.review_kind, proposal)
         with _node_config(config):
             try:
                 answer = langgraph_interrupt(marker)
@@ -225,7 +254,7 @@ class PlacetInterrupts:
                 # to_thread copies this context, the config set above included.
                 await asyncio.to_thread(self._queue, paused, marker, title)
                 raise
-        return Review.from_resume(answer)
+        return self._typed(Review.from_resume(answer))
 
     def node(self, payload_key: str, review_key: str = "review") -> ReviewNode:
         """A ready review node: asks about ``state[payload_key]``, writes the decision.
@@ -246,9 +275,18 @@ class PlacetInterrupts:
         namespace = str(configurable.get("checkpoint_ns", ""))
         task = self.client.engine.propose(
             self.kind,
-            _task_input(marker["payload"], thread_id, interrupt.id, namespace, title),
+            # A typed review's draft is the proposed answer, not the payload: the payload
+            # is context, so it is not checked as a call's arguments.
+            _task_input(
+                marker["payload"],
+                thread_id,
+                interrupt.id,
+                namespace,
+                title,
+                as_call=not typed.is_typed(self.review_kind),
+            ),
             self.client.requester,
-            _draft_text(marker["payload"]),
+            str(marker.get("proposal") or _draft_text(marker["payload"])),
             idempotency_key=_review_key(self.kind, thread_id, interrupt.id),
         )
         # LangGraph saves the interrupt after this exception leaves the node,
@@ -268,7 +306,12 @@ class PlacetInterrupts:
         if not detail.task.status.is_final:
             return None
         last = detail.decisions[-1] if detail.decisions else None
-        return _review(detail.task, last, _cancel_reason(detail.events))
+        review = _review(detail.task, last, _cancel_reason(detail.events))
+        if review.approved and typed.is_typed(self.review_kind):
+            value = approved_value(detail.task.final_output or "{}")
+            choice = value.get(typed.CHOICE) if self.review_kind.choices else None
+            return dataclasses.replace(review, value=value, choice=choice)
+        return review
 
     def wait(
         self, graph: Graph, config: RunnableConfig, timeout: float | None = None
@@ -478,7 +521,12 @@ def _edited(payload: Any, text: str) -> Any:
 
 
 def _task_input(
-    payload: Any, thread_id: str, interrupt_id: str, namespace: str, title: str | None
+    payload: Any,
+    thread_id: str,
+    interrupt_id: str,
+    namespace: str,
+    title: str | None,
+    as_call: bool = True,
 ) -> JsonObject:
     node = namespace.split("|")[-1].split(":")[0] or "graph"
     where = {
@@ -489,7 +537,7 @@ def _task_input(
     }
     # Reviewers read the title and the payload first (``placet ls`` shows the input's start).
     values: JsonObject = {"title": title} if title else {}
-    if isinstance(payload, dict):
+    if isinstance(payload, dict) and as_call:
         # An object is shown and checked like a guarded call's arguments: every
         # channel refuses an edit that drops a key or changes a value's type.
         values["call"] = {

@@ -31,6 +31,8 @@ from placet.errors import (
     UnusableModelError,
     UsageError,
 )
+from placet.handlers.pipelines import pipeline_handlers
+from placet.handlers.runner import HandlerRunner
 from placet.web import api, ops, pages, slack
 from placet.web.auth import Gate, Sessions, SignInForms, SignInLimiter
 from placet.web.broker import Broker
@@ -128,6 +130,7 @@ def _lifespan(
             channel.start()
         if options.send_notifications and engine.settings.channels.configured:
             notifier = _send_notifications(engine, sending)
+        advancer = _advance_pipelines(engine, sending) if options.run_worker else None
         try:
             yield
         finally:
@@ -135,7 +138,7 @@ def _lifespan(
             sending.set()
             channel.stop()
             broker.stop()
-            for running in (thread, notifier):
+            for running in (thread, notifier, advancer):
                 if running is not None and running.is_alive():
                     running.join(timeout=30)
 
@@ -155,6 +158,26 @@ def _send_notifications(engine: Engine, stop: threading.Event) -> threading.Thre
                 stop.wait(RESTART_SECONDS)
 
     thread = threading.Thread(target=run, name="placet-notifications", daemon=True)
+    thread.start()
+    return thread
+
+
+def _advance_pipelines(engine: Engine, stop: threading.Event) -> threading.Thread | None:
+    """The handlers that submit each approved step's next kind (``then``), on a thread of
+    their own until ``stop`` is set, as ``placet worker`` runs them; None: no kind has one."""
+    chosen = pipeline_handlers(engine)
+    if not chosen:
+        return None
+
+    def run() -> None:
+        while not stop.is_set():
+            try:
+                HandlerRunner(engine, chosen, report=log.info).run(stop)
+            except PlacetError as exc:
+                log.error("pipelines paused: %s; starting again in a few seconds", exc.message)
+                stop.wait(RESTART_SECONDS)
+
+    thread = threading.Thread(target=run, name="placet-pipelines", daemon=True)
     thread.start()
     return thread
 

@@ -37,6 +37,7 @@ from placet.domain.notifications import NotificationRecord
 from placet.domain.quorum import Tally
 from placet.engine.accounts import ApiToken, User
 from placet.engine.learning import Lesson
+from placet.engine.pipelines import Chain
 
 # The field limits are placet.domain.limits', so the dashboard's forms keep the same ones.
 
@@ -462,6 +463,41 @@ class ExampleOut(BaseModel):
         )
 
 
+class StepOut(BaseModel):
+    """Another task of the same pipeline: the step before or a step after."""
+
+    id: str
+    kind: str
+    status: TaskStatus
+
+    @classmethod
+    def of(cls, task: Task) -> StepOut:
+        """The step as the pipeline view shows it."""
+        return cls(id=task.id, kind=task.kind, status=task.status)
+
+
+class PipelineOut(BaseModel):
+    """Where a task stands in its pipeline of kinds (``then`` in placet.toml)."""
+
+    parent: StepOut | None = Field(None, description="The step whose approval submitted it.")
+    steps: list[StepOut] = Field(
+        default_factory=list, description="The steps its approval submitted."
+    )
+    stands: str | None = Field(
+        None,
+        description="What happens next, or why the chain stops here (a rejected or failed step, "
+        "a next step that could not be submitted).",
+    )
+
+    @classmethod
+    def of(cls, chain: Chain) -> PipelineOut | None:
+        """The view of a chain; None for a task in no pipeline."""
+        if chain.parent is None and not chain.steps and chain.stands is None:
+            return None
+        parent = StepOut.of(chain.parent) if chain.parent is not None else None
+        return cls(parent=parent, steps=[StepOut.of(t) for t in chain.steps], stands=chain.stands)
+
+
 class TaskDetailOut(TaskOut):
     """A task with its drafts, decisions and audit events, oldest first."""
 
@@ -494,6 +530,11 @@ class TaskDetailOut(TaskOut):
         description="For a caller who may decide the draft now: a signed, single-use URL a "
         'tool may POST {"decision": "approve" | "reject", "reason": ...} to, deciding as '
         "the caller (see POST /api/v1/callbacks/{token}). Keep it as you would a token.",
+    )
+    pipeline: PipelineOut | None = Field(
+        default=None,
+        description="For a step of a pipeline of kinds: its parent, the steps after it, and "
+        "where the chain stands. Null for a task in no pipeline.",
     )
 
     @classmethod

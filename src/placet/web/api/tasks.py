@@ -22,6 +22,7 @@ from placet.domain.models import Task, TaskStatus
 from placet.domain.policy import Permission, Principal, Role
 from placet.domain.queries import TaskFilter
 from placet.engine import DecisionRequest
+from placet.engine.pipelines import chain_in
 from placet.errors import ConflictError, NotFoundError, PermissionDeniedError, PlacetError
 from placet.web.api.callbacks import callback_url_for
 from placet.web.api.common import (
@@ -41,6 +42,7 @@ from placet.web.api.schemas import (
     DecisionIn,
     ErrorOut,
     HoldIn,
+    PipelineOut,
     SubmitIn,
     TaskDetailOut,
     TaskOut,
@@ -196,6 +198,7 @@ def get_task(task_id: TaskId, request: Request, svc: Svc, who: Caller) -> TaskDe
     route = routing.described(rule) if rule is not None else None
     found = TaskDetailOut.of_detail(detail, svc.engine.approvals(detail.task), route)
     found.callback_url = callback_url_for(request, svc, who, detail.task)
+    found.pipeline = PipelineOut.of(chain_in(svc.engine, detail))
     return found
 
 

@@ -24,6 +24,7 @@ from placet.domain.policy import Permission, Principal, WayForward, may
 from placet.domain.typed import MAX_CHOICES
 from placet.domain.typed import is_typed as typed_kind
 from placet.engine import DecisionRequest
+from placet.engine.pipelines import chain_in
 from placet.errors import (
     ConflictError,
     InvalidInputError,
@@ -242,6 +243,7 @@ def _task_context(
         "handlers_running": handlers_to_run(viewer.services.engine, detail, deliveries)
         or any(n.status is DeliveryStatus.PENDING and not n.attempts for n in notifications),
         "notifications": notifications,
+        "chain": chain_in(viewer.services.engine, detail),
         "can_retry_handlers": may(viewer.principal, Permission.RETRY_HANDLERS, task).allowed,
         **_learning_context(viewer, detail),
         **_typed_context(viewer, detail, form),
