@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from placet.domain import pipelines
 from placet.domain.models import DecisionKind, Event, JsonObject, Task, TaskDetail, TaskStatus
 from placet.domain.outcomes import outcome_of
+from placet.domain.policy import Permission, Principal, may
 from placet.errors import ConfigError, ConflictError
 
 if TYPE_CHECKING:
@@ -110,8 +111,10 @@ def chain_of(engine: Engine, task_id: str) -> Chain:
     return chain_in(engine, detail)
 
 
-def chain_in(engine: Engine, detail: TaskDetail) -> Chain:
-    """``chain_of`` for a task already read."""
+def chain_in(engine: Engine, detail: TaskDetail, viewer: Principal | None = None) -> Chain:
+    """``chain_of`` for a task already read; with a ``viewer``, only the steps before and
+    after that they may see (a step is asked for in the first requester's name, so a
+    requester sees their whole chain; the rule is kept here all the same)."""
     parent_id = parent_of(detail.events)
     parent = engine.get(parent_id) if parent_id else None
     step_ids = list(
@@ -120,7 +123,15 @@ def chain_in(engine: Engine, detail: TaskDetail) -> Chain:
         )
     )
     steps = [engine.get(step_id) for step_id in step_ids]
-    return Chain(parent, steps, _stands(engine, detail, parent, steps))
+    stands = _stands(engine, detail, parent, steps)
+    if viewer is not None:
+        parent = parent if parent is not None and _sees(viewer, parent) else None
+        steps = [step for step in steps if _sees(viewer, step)]
+    return Chain(parent, steps, stands)
+
+
+def _sees(viewer: Principal, task: Task) -> bool:
+    return may(viewer, Permission.VIEW_TASK, task).allowed
 
 
 def parent_of(events: Sequence[Event]) -> str | None:

@@ -198,7 +198,7 @@ def get_task(task_id: TaskId, request: Request, svc: Svc, who: Caller) -> TaskDe
     route = routing.described(rule) if rule is not None else None
     found = TaskDetailOut.of_detail(detail, svc.engine.approvals(detail.task), route)
     found.callback_url = callback_url_for(request, svc, who, detail.task)
-    found.pipeline = PipelineOut.of(chain_in(svc.engine, detail))
+    found.pipeline = PipelineOut.of(chain_in(svc.engine, detail, who))
     return found
 
 

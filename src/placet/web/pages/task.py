@@ -243,7 +243,7 @@ def _task_context(
         "handlers_running": handlers_to_run(viewer.services.engine, detail, deliveries)
         or any(n.status is DeliveryStatus.PENDING and not n.attempts for n in notifications),
         "notifications": notifications,
-        "chain": chain_in(viewer.services.engine, detail),
+        "chain": chain_in(viewer.services.engine, detail, viewer.principal),
         "can_retry_handlers": may(viewer.principal, Permission.RETRY_HANDLERS, task).allowed,
         **_learning_context(viewer, detail),
         **_typed_context(viewer, detail, form),
