@@ -146,20 +146,10 @@ def _lifespan(
 
 
 def _send_notifications(engine: Engine, stop: threading.Event) -> threading.Thread:
-    """The notifications' sender, on a thread of its own until ``stop`` is set; when the
-    database fails under it, it says so and starts again a few seconds later."""
-
-    def run() -> None:
-        while not stop.is_set():
-            try:
-                NotificationRunner(engine, report=log.info).run(stop)
-            except PlacetError as exc:
-                log.error("notifications paused: %s; starting again in a few seconds", exc.message)
-                stop.wait(RESTART_SECONDS)
-
-    thread = threading.Thread(target=run, name="placet-notifications", daemon=True)
-    thread.start()
-    return thread
+    """The notifications' sender, on a thread of its own until ``stop`` is set."""
+    return _keep_running(
+        "notifications", lambda: NotificationRunner(engine, report=log.info).run(stop), stop
+    )
 
 
 def _advance_pipelines(engine: Engine, stop: threading.Event) -> threading.Thread | None:
@@ -168,16 +158,24 @@ def _advance_pipelines(engine: Engine, stop: threading.Event) -> threading.Threa
     chosen = pipeline_handlers(engine)
     if not chosen:
         return None
+    return _keep_running(
+        "pipelines", lambda: HandlerRunner(engine, chosen, report=log.info).run(stop), stop
+    )
+
+
+def _keep_running(what: str, loop: Callable[[], object], stop: threading.Event) -> threading.Thread:
+    """``loop`` on a thread of its own until ``stop`` is set; when the database fails under
+    it, it says so and starts again a few seconds later."""
 
     def run() -> None:
         while not stop.is_set():
             try:
-                HandlerRunner(engine, chosen, report=log.info).run(stop)
+                loop()
             except PlacetError as exc:
-                log.error("pipelines paused: %s; starting again in a few seconds", exc.message)
+                log.error("%s paused: %s; starting again in a few seconds", what, exc.message)
                 stop.wait(RESTART_SECONDS)
 
-    thread = threading.Thread(target=run, name="placet-pipelines", daemon=True)
+    thread = threading.Thread(target=run, name=f"placet-{what}", daemon=True)
     thread.start()
     return thread
 
