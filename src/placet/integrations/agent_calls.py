@@ -17,12 +17,13 @@ show`` then says the outcome was never recorded.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import jsonschema
 
@@ -32,8 +33,10 @@ from placet.domain.models import DecisionKind, JsonObject, Task, TaskKind, TaskS
 from placet.domain.queries import TaskFilter
 from placet.domain.toolcalls import parameters_of
 from placet.engine.worker import worker_name
-from placet.errors import ConflictError, InvalidInputError, PlacetError
+from placet.errors import ConflictError, InvalidInputError, PlacetError, UsageError
 from placet.sdk.client import Client
+
+T = TypeVar("T")
 
 RUN_KEY = "agent_run"  # the task input's part that names the run, the call and the state
 _DECIDED = (TaskStatus.APPROVED, TaskStatus.REJECTED, TaskStatus.CANCELLED, TaskStatus.EXPIRED)
@@ -123,6 +126,16 @@ class AgentCalls:
         """The run's calls whose decisions were not yet handed to it, oldest first."""
         return [task for task in self._tasks_of(run_id) if not self._claimed(task.id)]
 
+    def to_resume(self, run_id: str) -> list[Task]:
+        """``waiting_calls``, or a UsageError saying there is nothing to resume."""
+        tasks = self.waiting_calls(run_id)
+        if not tasks:
+            raise UsageError(
+                f"run {run_id!r} has no tool call waiting in Placet under kind "
+                f"{self.kind!r} (never asked, or already resumed)"
+            )
+        return tasks
+
     def _tasks_of(self, run_id: str) -> Iterator[Task]:
         engine, after = self.client.engine, None
         while True:
@@ -186,6 +199,17 @@ class AgentCalls:
                     f"the decision on {decision.task_id} was already handed to the agent's run; "
                     "it is never handed twice"
                 ) from None
+
+    async def resumed(self, decisions: Sequence[CallDecision], run: Awaitable[T]) -> T:
+        """The framework's resumed run, awaited, with how it ended noted on each call's task."""
+        try:
+            result = await run
+        except Exception as exc:
+            outcome: JsonObject = {"ok": False, "error": repr(exc)[:2000]}
+            await asyncio.to_thread(self.record, decisions, outcome)
+            raise
+        await asyncio.to_thread(self.record, decisions, {"ok": True})
+        return result
 
     def record(self, decisions: Sequence[CallDecision], outcome: JsonObject) -> None:
         """Note how the resumed run ended, on each call's task."""

@@ -46,7 +46,6 @@ from agents import Agent, FunctionTool, Runner, RunResult, RunState
 from agents.items import ToolApprovalItem
 
 from placet.domain.models import JsonObject, Task
-from placet.errors import UsageError
 from placet.integrations.agent_calls import (
     AgentCalls,
     AlreadyResumed,
@@ -98,12 +97,7 @@ class PlacetApprovals:
         self, agent: Agent[Any], run_id: str, *, timeout: float | None = None, **runner: Any
     ) -> RunResult:
         """Go on with a run whose calls wait in Placet (after a restart: any process)."""
-        tasks = self.calls.waiting_calls(run_id)
-        if not tasks:
-            raise UsageError(
-                f"run {run_id!r} has no tool call waiting in Placet under kind "
-                f"{self.calls.kind!r} (never asked, or already resumed)"
-            )
+        tasks = await asyncio.to_thread(self.calls.to_resume, run_id)
         result = await self._round(agent, tasks, timeout, runner)
         return await self._settle(agent, run_id, result, timeout, runner)
 
@@ -145,14 +139,7 @@ class PlacetApprovals:
                 state.approve(item)
             else:
                 state.reject(item, rejection_message=decision.message)
-        try:
-            result = await Runner.run(agent, state, **runner)
-        except Exception as exc:
-            outcome: JsonObject = {"ok": False, "error": repr(exc)[:2000]}
-            await asyncio.to_thread(self.calls.record, decisions, outcome)
-            raise
-        await asyncio.to_thread(self.calls.record, decisions, {"ok": True})
-        return result
+        return await self.calls.resumed(decisions, Runner.run(agent, state, **runner))
 
 
 def _tool_call(item: ToolApprovalItem) -> ToolCall:

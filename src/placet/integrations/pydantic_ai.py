@@ -107,12 +107,7 @@ class PlacetDeferred:
         self, agent: Agent[Any, Any], run_id: str, *, timeout: float | None = None, **options: Any
     ) -> AgentRunResult[Any]:
         """Continue a run whose calls wait in Placet (after a restart: any process)."""
-        tasks = await asyncio.to_thread(self.calls.waiting_calls, run_id)
-        if not tasks:
-            raise UsageError(
-                f"run {run_id!r} has no tool call waiting in Placet under kind "
-                f"{self.calls.kind!r} (never asked, or already resumed)"
-            )
+        tasks = await asyncio.to_thread(self.calls.to_resume, run_id)
         result = await self._continue(agent, tasks, timeout, options)
         return await self._settle(agent, run_id, result, timeout, options)
 
@@ -147,16 +142,10 @@ class PlacetDeferred:
     ) -> AgentRunResult[Any]:
         decisions = await asyncio.to_thread(self._decided, tasks, timeout)
         history = with_edits(saved_messages(tasks[0]), decisions)
-        try:
-            result = await agent.run(
-                message_history=history, deferred_tool_results=results_of(decisions), **options
-            )
-        except Exception as exc:
-            outcome: JsonObject = {"ok": False, "error": repr(exc)[:2000]}
-            await asyncio.to_thread(self.calls.record, decisions, outcome)
-            raise
-        await asyncio.to_thread(self.calls.record, decisions, {"ok": True})
-        return result
+        run = agent.run(
+            message_history=history, deferred_tool_results=results_of(decisions), **options
+        )
+        return await self.calls.resumed(decisions, run)
 
     # -- the parts, for a loop of your own ------------------------------------------------
 
