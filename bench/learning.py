@@ -6,19 +6,27 @@ state the team's rules, and reviewed by a scripted reviewer who knows them
 (sign as "The Support Team", give support@example.com, at most 120 words, never
 "Dear"): it names the first rule a draft breaks, as revision feedback, and
 approves a draft that breaks none; the last of ``--attempts`` drafts that still
-breaks a rule is rejected with the same words. Every draft is made and every
+breaks a rule it fixes by hand (``learning_reviewer.fixed``: "Dear" out, cut to
+length, the team's closing with the address and signature) and approves as
+edited, as a reviewer who has to send the reply would (``--out-of-attempts
+reject`` rejects it instead, with the same words). Every draft is made and every
 decision taken through the real engine (``Engine.submit``/``claim``/``draft``,
 ``Engine.decide``) on a fresh SQLite file, with the real model.
 
 Three arms, on the same tasks, model and seeds, in one run:
 
-- ``off``: no lessons.
-- ``on/model``: after every ``--every`` tasks, ``engine.learning.propose`` asks
-  the kind's model to distill the reviewers' feedback into lessons
+- ``off``: no lessons, no examples.
+- ``on/model``: all of Placet's learning. Each prompt shows the three approved
+  replies most like the request (``learn.examples = 3``: edited ones as edited),
+  and after every ``--every`` tasks ``engine.learning.propose`` asks the kind's
+  model to distill the reviewers' feedback into lessons
   (``learn.distill = "model"``, the default).
-- ``on/feedback``: the same, with the proposal written at once from the
+- ``on/feedback``: the same, with the lesson proposal written at once from the
   reviewers' own words, most often said first, no model
   (``learn.distill = "feedback"``).
+
+``--arms`` adds, to tell the two halves apart: ``examples`` (examples only, no
+lessons) and ``lessons/feedback`` (lessons from feedback only, no examples).
 
 The scripted reviewer decides each proposal as a person would, through
 ``Engine.decide``: it keeps the lines that state one of its rules correctly
@@ -86,17 +94,31 @@ REVIEWER = person("rita", Role.REVIEWER, channel="bench")
 TARGET_POINTS = 20.0
 # Settings from the environment only (keys, endpoints): a folder with no placet.toml or .env.
 NO_CONFIG = Path("/nonexistent/placet-bench-learning")
-# Each arm and how its proposals are made (None: it asks for none).
-ARMS: dict[str, str | None] = {
-    "off": None,
-    "on/model": "model",
-    "on/feedback": "feedback",
-    "given": None,  # the rules as lessons from the start (a ceiling), with --arms only
+EXAMPLES = 3  # approved replies most like the request, in the prompt of a learning arm
+
+
+@dataclasses.dataclass(frozen=True)
+class Arm:
+    """How an arm learns: how its lesson proposals are made (None: it asks for none),
+    and how many examples from approved work each prompt shows."""
+
+    distill: str | None
+    examples: int = 0
+
+
+ARMS: dict[str, Arm] = {
+    "off": Arm(None),
+    "on/model": Arm("model", EXAMPLES),
+    "on/feedback": Arm("feedback", EXAMPLES),
+    # With --arms only: each half of learning alone, and the ceiling of perfect lessons.
+    "examples": Arm(None, EXAMPLES),
+    "lessons/feedback": Arm("feedback"),
+    "given": Arm(None),  # the four rules as approved lessons from the first task on
 }
 DEFAULT_ARMS = ("off", "on/model", "on/feedback")
 
 
-def support_kind(model: str, distill: str | None, attempts: int = 3) -> TaskKind:
+def support_kind(model: str, arm: Arm, attempts: int = 3) -> TaskKind:
     """The kind under test: a support reply whose prompt says nothing of the team's rules.
 
     Shaped like the tuned starter kinds (bench/starter_candidate.toml) for a small model:
@@ -121,7 +143,7 @@ def support_kind(model: str, distill: str | None, attempts: int = 3) -> TaskKind
         temperature=0.4,
         stop=("\n\n\n", "\nCustomer "),
         revise_from="request",
-        learn=Learning(distill=distill or "model"),
+        learn=Learning(distill=arm.distill or "model", examples=arm.examples),
     )
 
 
@@ -145,6 +167,7 @@ class TaskOutcome:
     customer: str
     attempts: list[Attempt] = dataclasses.field(default_factory=list)
     approved_at: int | None = None
+    edited: bool = False  # out of attempts, the reviewer fixed the last draft and approved it
 
 
 @dataclasses.dataclass
@@ -182,6 +205,7 @@ class Config:
     smoke: bool = False
     replay: bool = True
     verbose: bool = True
+    last: str = "edit"  # out of attempts: "edit" the last draft to keep the rules, or "reject"
 
 
 class Desk:
@@ -209,10 +233,11 @@ class Desk:
         request = DecisionRequest(task.id, kind, REVIEWER, draft_id=task.current_draft_id, **said)
         self.engine.decide(request)
 
-    def review(self, index: int, values: dict[str, str], attempts: int) -> TaskOutcome:
+    def review(self, index: int, values: dict[str, str], config: Config) -> TaskOutcome:
         """One task, drafted and reviewed until approved or out of attempts."""
         outcome = TaskOutcome(index, values["customer"])
         task: Task | None = self.engine.submit(KIND, values, REQUESTER, claim_as=WORKER)
+        attempts = config.attempts
         for attempt in range(1, attempts + 1):
             if attempt > 1:
                 task = self.engine.claim(WORKER, task.id)
@@ -226,7 +251,10 @@ class Desk:
                 outcome.approved_at = attempt
                 break
             said = reviewer.FEEDBACK[broken[0]]
-            if attempt == attempts:
+            if attempt == attempts and config.last == "edit":
+                self.decide(task, DecisionKind.EDIT, text=reviewer.fixed(text))
+                outcome.edited = True
+            elif attempt == attempts:
                 self.decide(task, DecisionKind.REJECT, reason=said)
             else:
                 self.decide(task, DecisionKind.REVISE, feedback=said)
@@ -287,12 +315,13 @@ def run_arm(config: Config, arm: str, seed: int, make_provider: Callable[[], Pro
                     result.proposals.append(desk.teach(reviewer.RULE_LESSONS))
                 for index, (customer, message) in enumerate(reviewer.TASKS[: config.tasks]):
                     values = {"customer": customer, "message": message}
-                    outcome = desk.review(index, values, config.attempts)
+                    outcome = desk.review(index, values, config)
                     result.tasks.append(outcome)
                     if config.verbose:
                         print_task(arm, seed, outcome)
                     done = index + 1
-                    if arm.startswith("on/") and done % config.every == 0 and done < config.tasks:
+                    learns = ARMS[arm].distill is not None
+                    if learns and done % config.every == 0 and done < config.tasks:
                         proposal = desk.lesson_round(done)
                         if proposal is not None:
                             result.proposals.append(proposal)
@@ -311,6 +340,7 @@ def print_task(arm: str, seed: int, outcome: TaskOutcome) -> None:
         "ok" if not attempt.broken else attempt.broken[0] for attempt in outcome.attempts
     )
     state = f"approved at {outcome.approved_at}" if outcome.approved_at else "rejected"
+    state = "edited" if outcome.edited else state
     lessons_in_use = outcome.attempts[0].lessons
     print(
         f"{arm:<12} seed {seed} task {outcome.index + 1:>2} {outcome.customer:<8} "
@@ -469,7 +499,7 @@ def summary_row(arm: str, runs: list[ArmRun], by: dict[tuple[str, int], ArmRun])
     ]
     ours, base = mean("first_pass_last", mine), mean("first_pass_last", offs)
     verdict = "(ceiling)" if arm == "given" else "-"
-    if arm.startswith("on/") and gain:
+    if (ARMS[arm].distill is not None or ARMS[arm].examples) and gain:
         verdict = "met" if statistics.mean(gain) >= TARGET_POINTS else "NOT met"
     return [
         arm,
@@ -543,6 +573,7 @@ def read_json(path: Path) -> list[ArmRun]:
                     for a in t["attempts"]
                 ],
                 t["approved_at"],
+                t.get("edited", False),
             )
             for t in record["tasks"]
         ]
@@ -626,6 +657,14 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="no model: a FakeProvider that follows the rules in its prompt (checks the plumbing)",
     )
+    parser.add_argument(
+        "--out-of-attempts",
+        choices=("edit", "reject"),
+        default="edit",
+        help="what the reviewer does with the last draft that still breaks a rule: fix it "
+        "by hand and approve the edit (default; the edit is approved work, an example for "
+        "the arms that use examples), or reject it",
+    )
     parser.add_argument("--no-replay", action="store_true", help="ask the model every time")
     parser.add_argument("--json", type=Path, help="write every draft and decision here")
     parser.add_argument("--quiet", action="store_true", help="no line per task")
@@ -646,7 +685,7 @@ def main(argv: Sequence[str] | None = None) -> list[ArmRun]:
     model = "fake:rule-follower" if args.smoke else args.provider
     config = Config(
         model, args.tasks, args.seeds, args.arms, args.every, args.attempts, args.smoke,
-        not args.no_replay, not args.quiet,
+        not args.no_replay, not args.quiet, args.out_of_attempts,
     )  # fmt: skip
     if not args.smoke:
         problem = usable(model)

@@ -90,6 +90,40 @@ def signed(text: str) -> bool:
     return bool(lines) and lines[-1].lower().endswith(SIGNATURE.lower())
 
 
+# A reviewer who fixes a draft by hand ends it the way the team always does.
+CLOSING = f"You can write to us at {ADDRESS} any time.\n\nBest regards,\n{SIGNATURE}"
+_SIGN_OFF = re.compile(
+    r"^(best|kind|warm)?\s*(regards|wishes|thanks|thank you|cheers|sincerely|yours)\b.*$"
+    r"|^\[.*\]$",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def fixed(text: str) -> str:
+    """The draft as the reviewer edits it when out of attempts: it keeps every rule.
+
+    The body is kept as the model wrote it, short of its sign-off (the last short
+    lines from a closing such as "Best regards," on), "Dear" becomes "Hi", and the
+    body is cut at a sentence end until, with the team's closing, it is at most
+    MAX_WORDS words. This is the text that is approved, so it is what a kind
+    using examples learns from.
+    """
+    lines = [line.rstrip() for line in _DEAR.sub("Hi", text).strip().splitlines()]
+    for at in range(len(lines) - 1, max(len(lines) - 5, -1), -1):
+        if _SIGN_OFF.match(lines[at].strip(_MARKUP + " ")):
+            lines = lines[:at]
+            break
+    body = "\n".join(lines).strip()
+    room = MAX_WORDS - len(CLOSING.split())
+    while len(body.split()) > room:
+        ends = list(_SENTENCE_END.finditer(body))
+        body = body[: ends[-1].start()].rstrip() if ends else " ".join(body.split()[:room])
+    edited = f"{body}\n\n{CLOSING}" if body else CLOSING
+    assert not breaks(edited), edited  # the edit keeps every rule, or the bench is wrong
+    return edited
+
+
 def feedback_for(text: str) -> str | None:
     """What the reviewer says to a draft: the first rule it breaks, or None (approve)."""
     broken = breaks(text)

@@ -28,6 +28,7 @@ from placet.domain.learning import DISTILL, MAX_EVERY, MAX_EXAMPLES, Learning
 from placet.domain.models import REVISE_FROM, Example, TaskKind
 from placet.domain.policy import kind_policy_problems
 from placet.domain.prompts import template_inputs, template_problem
+from placet.domain.revisions import MAX_CANDIDATES
 from placet.domain.routing import PRIORITIES, RouteSyntaxError, Rule, parse_when
 from placet.domain.starter import STARTER_KINDS
 from placet.domain.supervision import MAX_AUTO_REVISE, MAX_CHECKS, SCANS, Supervision
@@ -57,6 +58,7 @@ KIND_KEYS = {
     "examples",
     "stop",
     "revise_from",
+    "revision_candidates",
     "reviewers",
     "approvals",
     "remind_after",
@@ -107,6 +109,7 @@ ENV_FOR = {
 # number past these would only fail later (a database column, a provider's API).
 MAX_ATTEMPTS = (1, 1000)
 APPROVALS = (1, 100)
+REVISION_CANDIDATES = (1, MAX_CANDIDATES)  # domain/revisions.py
 MAX_TOKENS = (1, 1_000_000)
 TEMPERATURE = (0.0, 2.0)
 MAX_INPUT_BYTES = (1, 64 * 1024 * 1024)
@@ -723,6 +726,7 @@ def parse_kind(
     learn = attempt(lambda: _learn(table, where), Learning())
     stop = attempt(lambda: _stop(table, where), no_names)
     revise_from = attempt(lambda: _revise_from(table, where), "draft")
+    candidates = int(number("revision_candidates", 1, REVISION_CANDIDATES, whole=True))
     notify = attempt(lambda: read_notify(table, where), None)
     choices, multiple = attempt(
         lambda: typed.parse_choices(table.get("choices"), table.get("multiple"), where),
@@ -756,6 +760,7 @@ def parse_kind(
         examples=examples,
         stop=stop,
         revise_from=revise_from,
+        revision_candidates=candidates,
         reviewers=reviewers,
         approvals=approvals,
         escalate_to=escalate_to,

@@ -27,11 +27,11 @@ def test_every_arm_runs_on_the_same_tasks(runs: dict[str, learning.ArmRun]) -> N
         assert all(1 <= len(t.attempts) <= 3 for t in run.tasks)
 
 
-def test_the_arms_draw_the_same_seeds_so_drafts_before_lessons_are_alike(
+def test_the_arms_draw_the_same_seeds_so_drafts_before_learning_are_alike(
     runs: dict[str, learning.ArmRun],
 ) -> None:
-    def texts(run: learning.ArmRun) -> list[str]:
-        return [a.text for t in run.tasks[:4] for a in t.attempts]
+    def texts(run: learning.ArmRun) -> list[str]:  # the first task: no lessons, no examples
+        return [a.text for t in run.tasks[:1] for a in t.attempts]
 
     assert texts(runs["off"]) == texts(runs["on/model"]) == texts(runs["on/feedback"])
     assert len(set(texts(runs["off"]))) > 1  # a seed per task and attempt, not one
@@ -47,6 +47,15 @@ def test_approved_lessons_reach_the_prompt_and_raise_first_pass_approval(
         assert reviewer.rules_taught(run.lessons) == list(reviewer.RULES)
         assert all(t.attempts[0].lessons > 0 for t in run.tasks[4:])
         assert learning.figures(run)["first_pass_last"] - off["first_pass_last"] >= 0.5
+
+
+def test_out_of_attempts_the_reviewer_fixes_the_last_draft_and_approves_the_edit(
+    runs: dict[str, learning.ArmRun],
+) -> None:
+    stuck = [t for t in runs["off"].tasks if all(a.broken for a in t.attempts)]
+    assert stuck and all(t.edited and t.approved_at is None for t in stuck)
+    assert all(len(t.attempts) == 3 for t in stuck)
+    assert not any(t.edited for t in runs["off"].tasks if t.approved_at is not None)
 
 
 def test_the_reviewer_edits_wrong_lines_out_of_a_models_proposal(

@@ -33,11 +33,13 @@ def test_numbers_within_their_ranges_are_read(tmp_path: Path) -> None:
     (tmp_path / "placet.toml").write_text(
         "[placet]\nlease_seconds = 30\nmax_input_bytes = 2048\n"
         '[kinds.a]\ntemplate = "x"\nmax_attempts = 5\nmax_tokens = 64\ntemperature = 0\n'
+        "revision_candidates = 3\n"
     )
     settings = load_settings(tmp_path)
     assert settings.lease_seconds == 30 and settings.max_input_bytes == 2048
     kind = settings.kinds["a"]
     assert (kind.max_attempts, kind.max_tokens, kind.temperature) == (5, 64, 0)
+    assert kind.revision_candidates == 3
 
 
 def test_where_each_setting_came_from_is_kept(
@@ -59,6 +61,9 @@ def test_where_each_setting_came_from_is_kept(
         "max_tokens = 1_000_001",
         "temperature = 2.5",
         "temperature = -inf",
+        "revision_candidates = 0",
+        "revision_candidates = 9",
+        "revision_candidates = 2.5",
     ],
 )
 def test_a_kinds_bad_number_names_the_file_kind_and_setting(tmp_path: Path, text: str) -> None:

@@ -137,3 +137,24 @@ def test_placets_own_distillation_of_the_feedback_states_every_rule() -> None:
 def test_forty_fixed_tasks() -> None:
     assert len(reviewer.TASKS) == 40
     assert len({customer for customer, _ in reviewer.TASKS}) == 40
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        GOOD,
+        GOOD.replace("Hi Anna", "Dear Anna").replace("The Support Team", "Sam"),
+        GOOD.replace("Best regards,\nThe Support Team\n", "[Your Name]\n"),
+        "Dear Ben,\n\n" + "We are looking into it. " * 40 + "\n\nKind regards,\nAlex\nSupport",
+        "Dear Chloe, " + "word " * 300,
+        "",
+    ],
+)
+def test_the_reviewers_own_edit_keeps_every_rule_and_the_body(draft: str) -> None:
+    edited = reviewer.fixed(draft)
+    assert reviewer.breaks(edited) == []
+    assert edited.endswith("Best regards,\nThe Support Team")
+    assert "Sam" not in edited and "[Your Name]" not in edited and "Alex" not in edited
+    if draft == GOOD:
+        assert edited.startswith("Hi Anna,\n\nThank you for writing.")
+        assert "follow the link we send you." in edited

@@ -109,6 +109,9 @@ class TaskKind:
     # What a revision is built from: "draft" (the previous draft and the feedback)
     # or "request" (the request again, with the feedback as part of it).
     revise_from: str = "draft"
+    # Revisions sampled (each with its own seed) to keep the one that shows most of
+    # what the reviewer asked (domain/revisions.py); 1: the first is the draft.
+    revision_candidates: int = 1
     # People (or "group:NAME") who may decide this kind; empty means any reviewer.
     reviewers: tuple[str, ...] = ()
     # How many distinct people must approve the same text (domain/quorum.py).

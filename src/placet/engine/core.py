@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from placet.channel_config import notify_problems
@@ -77,6 +78,7 @@ from placet.engine.identity import local_principal
 from placet.engine.learning import Learner
 from placet.engine.notifying import Notifier
 from placet.engine.reading import Reads
+from placet.engine.revision_drafts import generate_revision
 from placet.engine.supervising import supervise
 from placet.engine.typed_drafts import generate_typed
 from placet.errors import (
@@ -133,6 +135,7 @@ class _Made:
     seed: int | None = None
     lessons: str | None = None  # the version of the lesson set the prompt carried
     examples: tuple[str, ...] = ()  # the approved tasks put into the prompt as examples
+    candidates: int = 1  # revisions sampled to choose this one from (domain/revisions.py)
 
 
 class Engine(Reads):
@@ -492,12 +495,21 @@ class Engine(Reads):
             request = CompletionRequest(
                 messages, kind.max_tokens, kind.temperature, new_seed(), kind.stop, schema
             )
-            if schema is None:
-                text, usage = self._generate(task, worker, provider, request, on_chunk)
-            else:
-                text, usage, request = generate_typed(
-                    lambda asked: self._generate(task, worker, provider, asked, on_chunk), request
+            generate = partial(self._generate, task, worker, provider, on_chunk=on_chunk)
+            revising = schema is None and previous is not None
+            candidates = kind.revision_candidates if revising else 1
+            if candidates > 1:
+                text, usage, request = generate_revision(
+                    generate,
+                    request,
+                    task.pending_feedback or "",
+                    candidates,
+                    partial(_restart_stream, on_chunk),
                 )
+            elif schema is None:
+                text, usage = generate(request)
+            else:
+                text, usage, request = generate_typed(generate, request)
             learner = lessons.learner_of(kind.name)
             if learner is not None:  # a proposal: new lessons only, one per line
                 text = lessons.proposal_text(text, self.learning.active_lessons(learner))
@@ -522,6 +534,7 @@ class Engine(Reads):
             request.seed,
             learned.version,
             used,
+            candidates,
         )
         return self._save_draft(task, worker, made)
 
@@ -582,6 +595,8 @@ class Engine(Reads):
             payload["lessons"] = made.lessons
         if made.examples:  # the approved tasks the prompt showed (engine/examples.py)
             payload["examples"] = list(made.examples)
+        if made.candidates > 1:  # chosen from sampled revisions (engine/revision_drafts.py)
+            payload["candidates"] = made.candidates
         supervised = self._supervise(task, worker, made.text, made.seed)
         if supervised is not None:
             payload["supervisor"] = supervised.payload()
@@ -678,7 +693,7 @@ class Engine(Reads):
         worker: str,
         provider: Provider,
         request: CompletionRequest,
-        on_chunk: ChunkSink | None,
+        on_chunk: ChunkSink | None = None,
     ) -> tuple[str, Usage]:
         parts: list[str] = []
         usage = None
@@ -1226,6 +1241,12 @@ def _reviewer_lists(kinds: Mapping[str, TaskKind], groups: Groups) -> ReviewerLi
     return ReviewerLists(
         {name: reviewers_of(kind.reviewers, groups) for name, kind in kinds.items()}
     )
+
+
+def _restart_stream(on_chunk: ChunkSink | None, text: str) -> None:
+    """Tell whoever watches the draft being written to drop it and show ``text``."""
+    if on_chunk is not None:
+        on_chunk(Chunk(text, restart=True))
 
 
 def _registry_factory(settings: Settings) -> ProviderFactory:

@@ -1,0 +1,137 @@
+"""Revisions from the best of several candidates (``revision_candidates``), in the engine.
+
+A scripted model answers each call in turn; the engine samples the kind's number of
+revisions, each with its own seed, keeps the one that shows what the reviewer asked,
+saves it with the seed that wrote it, counts every candidate's tokens, and tells a
+watcher of the live stream to show the chosen text. First drafts are never sampled
+more than once.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from placet.config import Settings
+from placet.domain.models import DecisionKind, TaskKind, TaskStatus
+from placet.engine import DecisionRequest, Engine
+from placet.providers.base import Chunk, Completion, CompletionRequest, Usage, collect
+from placet.store.sql import SqlStore
+from placet.testing import person
+
+REVIEWER = person("rita")
+REPLY = TaskKind(
+    name="reply",
+    template="Answer {customer}.",
+    revise_from="request",
+    revision_candidates=3,
+)
+
+
+class Scripted:
+    """A model that gives its answers in turn, one per call, and keeps every request."""
+
+    name = "fake:scripted"
+
+    def __init__(self, *answers: str) -> None:
+        self.answers = collections.deque(answers)
+        self.requests: list[CompletionRequest] = []
+
+    def complete(self, request: CompletionRequest) -> Completion:
+        return collect(self.stream(request))
+
+    def stream(self, request: CompletionRequest) -> Iterator[Chunk]:
+        self.requests.append(request)
+        yield Chunk(self.answers.popleft())
+        yield Chunk(usage=Usage(10, 5))
+
+
+@pytest.fixture
+def make(tmp_path: Path) -> Iterator[object]:
+    stores: list[SqlStore] = []
+
+    def engine_with(model: Scripted, kind: TaskKind = REPLY) -> Engine:
+        url = f"sqlite:///{tmp_path / f'placet{len(stores)}.db'}"
+        stores.append(SqlStore(url))
+        settings = Settings(database_url=url, kinds={kind.name: kind})
+        return Engine(stores[-1], settings, provider_for=lambda _model: model)
+
+    yield engine_with
+    for store in stores:
+        store.close()
+
+
+def revised(engine: Engine, feedback: str, chunks: list[Chunk] | None = None) -> str:
+    """Submit, draft, ask for a revision with the feedback, draft it; the task's id."""
+    task = engine.submit("reply", {"customer": "Ana"}, "desk", claim_as="w")
+    task = engine.draft(task, "w")
+    engine.decide(DecisionRequest(task.id, DecisionKind.REVISE, REVIEWER,
+                                  draft_id=task.current_draft_id, feedback=feedback))  # fmt: skip
+    claimed = engine.claim("w", task.id)
+    assert claimed is not None
+    engine.draft(claimed, "w", on_chunk=None if chunks is None else chunks.append)
+    return task.id
+
+
+def test_the_revision_that_shows_what_was_asked_is_the_draft_with_its_own_seed(make) -> None:  # type: ignore[no-untyped-def]
+    model = Scripted(
+        "Hi Ana, thanks.\nBest, Sam",
+        "Hi Ana, thanks.\nBest, Sam",  # candidate 1: the same draft again
+        "Here is the revised version: sign it as 'The Support Team'.",  # talk and an echo
+        "Hi Ana, thanks.\nThe Support Team",  # candidate 3: does what was asked
+    )
+    engine = make(model)
+    chunks: list[Chunk] = []
+    task_id = revised(engine, "Sign it as 'The Support Team'.", chunks)
+
+    detail = engine.detail(task_id)
+    assert detail.task.status is TaskStatus.AWAITING_REVIEW
+    assert detail.drafts[-1].output == "Hi Ana, thanks.\nThe Support Team"
+    seeds = [request.seed for request in model.requests[1:]]
+    assert len(set(seeds)) == 3  # each candidate its own seed
+    assert detail.drafts[-1].seed == seeds[2]
+    assert [r.messages for r in model.requests[2:]] == [model.requests[1].messages] * 2
+    assert detail.drafts[-1].usage.completion_tokens == 15  # every candidate's tokens were spent
+    # The chosen one was the last streamed: no restart after it.
+    assert chunks[-2].text == "Hi Ana, thanks.\nThe Support Team" and not chunks[-2].restart
+
+
+def test_a_watcher_of_the_stream_is_told_to_show_the_chosen_candidate(make) -> None:  # type: ignore[no-untyped-def]
+    model = Scripted("first", "Hi Ana, we are sorry for the trouble.", "Hi Ana.", "Hi.")
+    engine = make(model)
+    chunks: list[Chunk] = []
+    task_id = revised(engine, "Apologise: say you are sorry.", chunks)
+
+    assert engine.detail(task_id).drafts[-1].output == "Hi Ana, we are sorry for the trouble."
+    shown = ""
+    for chunk in chunks:
+        shown = chunk.text if chunk.restart else shown + chunk.text
+    assert shown == "Hi Ana, we are sorry for the trouble."
+
+
+def test_equal_candidates_keep_the_first_and_a_first_draft_is_sampled_once(make) -> None:  # type: ignore[no-untyped-def]
+    model = Scripted("draft one", "revision a", "revision b", "revision c")
+    engine = make(model)
+    task_id = revised(engine, "Make it better.")
+    detail = engine.detail(task_id)
+    assert [d.output for d in detail.drafts] == ["draft one", "revision a"]
+    assert len(model.requests) == 4 and not model.answers
+
+
+def test_one_candidate_is_the_plain_revision(make) -> None:  # type: ignore[no-untyped-def]
+    model = Scripted("draft one", "revision a")
+    engine = make(model, TaskKind(name="reply", template="Answer {customer}."))
+    task_id = revised(engine, "Sign it as 'The Support Team'.")
+    assert engine.detail(task_id).drafts[-1].output == "revision a"
+    assert len(model.requests) == 2
+
+
+def test_the_saved_draft_event_says_how_many_candidates_it_was_chosen_from(make) -> None:  # type: ignore[no-untyped-def]
+    model = Scripted("draft one", "revision a", "revision b", "revision c")
+    engine = make(model)
+    task_id = revised(engine, "Make it better.")
+    saved = [e.payload for e in engine.detail(task_id).events if e.type == "save_draft"]
+    assert "candidates" not in saved[0] and saved[1]["candidates"] == 3
