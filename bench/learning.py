@@ -435,10 +435,39 @@ def report(runs: list[ArmRun], config: Config) -> None:
         ["arm", *reviewer.RULES],
         [revision_row([r for r in runs if r.arm == arm]) for arm in config.arms],
     )
+    print_table(
+        "What the rules do not see, first drafts of the last half, all seeds: naming what the "
+        "customer asked about (a word of the message), and near copies (>= 0.8 alike, names "
+        "aside) of a reply approved earlier in the run",
+        ["arm", "on topic", "near copy of an approved reply"],
+        [content_row([r for r in runs if r.arm == arm]) for arm in config.arms],
+    )
     for run in runs:
         if run.arm != "off":
             shown = "; ".join(run.lessons) or "(none)"
             print(f"lessons at the end, {run.arm}, seed {run.seed}: {shown}")
+
+
+def approved_text(task: TaskOutcome) -> str | None:
+    """The text approved for a task: its approved draft, or the reviewer's fix of the last."""
+    if task.approved_at is not None:
+        return task.attempts[task.approved_at - 1].text
+    return reviewer.fixed(task.attempts[-1].text) if task.edited else None
+
+
+def content_row(runs: list[ArmRun]) -> list[object]:
+    """One arm, first drafts of the last half: on the customer's topic, and near copies of
+    a reply approved earlier in the same run."""
+    topical, copies = [], []
+    names = [customer for customer, _ in reviewer.TASKS]
+    for run in runs:
+        approved = [approved_text(t) for t in run.tasks]
+        for task in halves(run)[1]:
+            text = task.attempts[0].text
+            topical.append(reviewer.on_topic(text, reviewer.TASKS[task.index][1]))
+            earlier = [a for a in approved[: task.index] if a is not None]
+            copies.append(reviewer.near_copy(text, earlier, names))
+    return [runs[0].arm if runs else "-", counted(topical), counted(copies)]
 
 
 def rule_row(runs: list[ArmRun]) -> list[object]:

@@ -229,3 +229,46 @@ TASKS: tuple[tuple[str, str], ...] = (
     ("Mateo", "I keep getting an error when I save a form."),
     ("Nora", "How do I change the owner of a workspace?"),
 )
+
+
+# -- what the rules do not see (reported beside the figures, never a verdict) -------------
+
+_TOPIC_WORD = re.compile(r"[a-z][a-z-]{3,}")
+_COMMON = (
+    "what when where which there their this that with from your have does into about "
+    "after before every keep keeps can't cannot could would should help something"
+)
+_NOT_A_TOPIC = frozenset(_COMMON.split())
+
+
+def topic_words(message: str) -> set[str]:
+    """The words of a customer's message that say what it is about ("password", "invoices")."""
+    return {w for w in _TOPIC_WORD.findall(message.lower()) if w not in _NOT_A_TOPIC}
+
+
+def on_topic(text: str, message: str) -> bool:
+    """The reply names at least one word of what the customer asked about.
+
+    A weak test (a reply can name the topic and still not answer), but a reply
+    that fails it certainly does not answer.
+    """
+    words = topic_words(message)
+    found = set(_TOPIC_WORD.findall(text.lower()))
+    return not words or bool(words & found)
+
+
+def near_copy(text: str, earlier: list[str], names: list[str], ratio: float = 0.8) -> bool:
+    """The reply is an earlier approved reply again (at least ``ratio`` alike, customers'
+    names aside): what a small model does with an example it is shown."""
+    import difflib
+
+    def plain(reply: str) -> str:
+        for name in names:
+            reply = reply.replace(name, "NAME")
+        return reply
+
+    mine = plain(text)
+    return any(
+        difflib.SequenceMatcher(None, mine, plain(other), autojunk=False).ratio() >= ratio
+        for other in earlier
+    )

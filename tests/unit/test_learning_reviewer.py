@@ -158,3 +158,12 @@ def test_the_reviewers_own_edit_keeps_every_rule_and_the_body(draft: str) -> Non
     if draft == GOOD:
         assert edited.startswith("Hi Anna,\n\nThank you for writing.")
         assert "follow the link we send you." in edited
+
+
+def test_what_the_rules_do_not_see_topic_and_copies() -> None:
+    assert reviewer.on_topic(GOOD, "How do I reset my password?")
+    assert not reviewer.on_topic("Hi Anna,\nHow can I help?\nThe Support Team", "Reset my password?")
+    earlier = [GOOD]
+    again = GOOD.replace("Anna", "Ben")
+    assert reviewer.near_copy(again, earlier, ["Anna", "Ben"])
+    assert not reviewer.near_copy("Hi Ben,\nYour invoice is under Billing.", earlier, ["Ben"])

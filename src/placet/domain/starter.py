@@ -37,6 +37,11 @@ review_dir = "human_feedback"
 #       the feedback) or "request" (it is asked again, with the feedback as a
 #       requirement of the request: a small model follows a new instruction far
 #       better than it edits a text).
+#   revision_candidates = N  (1 to 8; default 1) a revision is written N times,
+#       each with its own seed, and the one that shows most of the reviewer's
+#       words (a phrase they quoted, what they named, a limit in words or
+#       sentences) is the draft: a small model that ignores feedback one time
+#       in two rarely does so N times. A revision takes N times as long.
 # The kinds below are written for the built-in local:smollm2: plain
 # instructions that state the exact shape of the answer, a low temperature and
 # worked examples (Placet's bench/draft_quality.py scores their drafts). A model
@@ -55,6 +60,7 @@ temperature = 0.4
 max_tokens = 300
 stop = ["\\n\\n\\n"]
 revise_from = "request"
+revision_candidates = 3
 
 [[kinds.onboarding_email.examples]]
 input = { name = "Maya" }
@@ -87,6 +93,7 @@ max_tokens = 300
 # The model sometimes goes on to write the customer's next message: stop there.
 stop = ["\\n\\n\\n", "\\nCustomer "]
 revise_from = "request"
+revision_candidates = 3
 
 [[kinds.customer_reply.examples]]
 input = { customer = "Dana", message = "The export button does nothing when I click it." }
@@ -116,6 +123,7 @@ temperature = 0.4
 max_tokens = 150
 stop = ["\\n\\n", "Question:", "Policy:"]
 revise_from = "request"
+revision_candidates = 3
 
 [[kinds.policy_answer.examples]]
 input.policy = """Parking spaces are assigned by the facilities team. \\
