@@ -35,7 +35,10 @@ def test_an_approved_task_is_marked_not_an_example_and_back(cli: Cli) -> None:
     back = cli("example", approved.id, "--again")
     assert back.returncode == 0 and "marked so again by tester" in back.stdout
     later = desk.drafted("rita")
-    assert f"made with examples: {approved.id}" in cli("show", later.id).stdout
+    shown_later = cli("show", later.id).stdout
+    assert f"made with examples: {approved.id}" in shown_later
+    # The fake writes its example again, one word apart: the reviewer is told.
+    assert f"repeats the approved task {approved.id} nearly word for word" in shown_later
 
 
 def test_what_cannot_be_marked_is_said(cli: Cli) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 import pytest
 
 from placet.config import Settings
-from placet.domain.examples import EXAMPLE_AGAIN, NOT_AN_EXAMPLE, used_examples
+from placet.domain.examples import EXAMPLE_AGAIN, NOT_AN_EXAMPLE, copied_example, used_examples
 from placet.domain.learning import Learning
 from placet.domain.models import DecisionKind, Task, TaskKind
 from placet.domain.policy import Role
@@ -222,3 +222,17 @@ def test_a_kind_that_starts_using_examples_finds_earlier_work(url: str) -> None:
         assert verify_store(engine).ok
     finally:
         engine.close(store_too=True)
+
+
+def test_a_draft_that_repeats_an_example_says_so_in_its_event(world: World) -> None:
+    """A small model learns from an example by copying it: the draft's event names the
+    example it repeats nearly word for word, and how alike, for the reviewer to see."""
+    reset = world.approve("How do I reset my password?")
+    again = world.draft("How do I reset my password?")  # the fake writes the example again
+    events = world.engine.task_events(again.id)
+    copies = copied_example(events, again.current_draft_id or "")
+    assert copies is not None and copies.task_id == reset and 0.8 <= copies.alike < 1
+    other = world.draft("Where is my parcel? It never came.")
+    assert used_examples(world.engine.task_events(other.id), other.current_draft_id or "")
+    assert copied_example(world.engine.task_events(other.id), other.current_draft_id or "") is None
+    assert verify_store(world.engine).ok  # the flag is part of the audited event

@@ -69,6 +69,26 @@ def test_the_task_page_links_the_examples_and_marks_one_not_an_example(world: We
     assert "Marked so again by <strong>rita</strong>" in rita.get(f"/tasks/{kettle.id}").text
 
 
+def test_a_draft_repeating_an_example_is_flagged_on_the_page_and_in_the_api(
+    world: WebWorld,
+) -> None:
+    # Approved as edited to the very text the fake writes next for "Broken kettle".
+    task = world.awaiting_review(kind="reply", values={"question": "My kettle arrived broken"})
+    copied_text = "Draft 2: Answer the customer: Broken kettle"
+    request = DecisionRequest(task.id, DecisionKind.EDIT, person("rita"), text=copied_text)
+    kettle = world.engine.decide(request)
+    drafted = world.awaiting_review(kind="reply", values={"question": "Broken kettle"})
+    rita, _ = world.session_client("rita")
+    page = rita.get(f"/tasks/{drafted.id}").text
+    assert 'id="copies-example"' in page and "(100% alike)" in page
+    assert f'<a class="mono" href="/tasks/{kettle.id}">' in page
+    detail = world.client_as("rita").get(f"/api/v1/tasks/{drafted.id}").json()
+    assert detail["drafts"][-1]["copies_example"] == {"task_id": kettle.id, "alike": 1.0}
+    assert detail["drafts"][-1]["output"] == copied_text
+    fresh = world.awaiting_review(kind="reply", values={"question": "Where is my parcel?"})
+    assert 'id="copies-example"' not in rita.get(f"/tasks/{fresh.id}").text
+
+
 def test_people_who_may_not_decide_the_kind_get_no_button_and_are_refused(
     world: WebWorld,
 ) -> None:

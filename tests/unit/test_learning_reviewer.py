@@ -162,7 +162,9 @@ def test_the_reviewers_own_edit_keeps_every_rule_and_the_body(draft: str) -> Non
 
 def test_what_the_rules_do_not_see_topic_and_copies() -> None:
     assert reviewer.on_topic(GOOD, "How do I reset my password?")
-    assert not reviewer.on_topic("Hi Anna,\nHow can I help?\nThe Support Team", "Reset my password?")
+    assert not reviewer.on_topic(
+        "Hi Anna,\nHow can I help?\nThe Support Team", "Reset my password?"
+    )
     earlier = [GOOD]
     again = GOOD.replace("Anna", "Ben")
     assert reviewer.near_copy(again, earlier, ["Anna", "Ben"])

@@ -38,7 +38,7 @@ from placet.channels.folder_files import (
 )
 from placet.channels.folder_fs import FolderLock, FolderTree, UnsafeFolderError
 from placet.channels.folder_watch import FolderWatcher
-from placet.domain import supervision
+from placet.domain import examples, supervision
 from placet.domain.models import DecisionKind, JsonObject, Task, TaskStatus
 from placet.domain.queries import TaskFilter
 from placet.engine import Engine
@@ -273,6 +273,9 @@ class FolderChannel:
         reading = supervision.reading_for(detail.events, draft.id)
         kind = self.engine.kinds.get(task.kind)
         document = files.pending_document(detail.task, draft, earlier, count, reading, kind)
+        copies = examples.copied_example(detail.events, draft.id)
+        if copies is not None:  # for the reader's eye, as the supervisor's findings
+            document["copies_example"] = files.copy_note(copies)
         tree.write(path, files.dump(document))
         if count is not None:
             self._say(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from typing import Any
 
 from placet.domain.audit import ChainProblem
@@ -31,6 +32,10 @@ MAX_TERM_CHARS = 40  # a longer "word" (a hash, a token) says nothing about like
 # Words only: letters and digits. A search term is one of these, so nothing a
 # requester types (quotes, operators, NEAR, *, parentheses) reaches a query's syntax.
 _WORD = re.compile(r"[^\W_]+")
+# A draft at least this alike to an example it was shown (word by word) is flagged: a
+# small model learns from an example by copying it, another customer's answer and all.
+COPY_ALIKE = 0.8
+MAX_COMPARED_WORDS = 800  # of a draft and an example compared: the check stays cheap
 
 
 @dataclass(frozen=True)
@@ -109,12 +114,53 @@ def is_excluded(events: Sequence[Event]) -> bool:
     return mark is not None and mark.excluded
 
 
-def used_examples(events: Sequence[Event], draft_id: str) -> tuple[str, ...]:
-    """The ids of the approved tasks a draft was made with, as its event recorded them."""
+@dataclass(frozen=True)
+class CopyOf:
+    """A draft that repeats an example it was shown nearly word for word."""
+
+    task_id: str  # the approved task it repeats
+    alike: float  # 0 to 1, word by word (difflib's ratio)
+
+    def payload(self) -> JsonObject:
+        """As the draft's event records it."""
+        return {"task": self.task_id, "alike": self.alike}
+
+
+def copy_of(text: str, shown: Sequence[tuple[str, str]]) -> CopyOf | None:
+    """The example (approved task id, its text) the draft repeats most, when at least
+    COPY_ALIKE alike word by word; None when it repeats none."""
+    draft = text.split()[:MAX_COMPARED_WORDS]
+    found: CopyOf | None = None
+    for task_id, output in shown:
+        matcher = SequenceMatcher(None, draft, output.split()[:MAX_COMPARED_WORDS], False)
+        if matcher.real_quick_ratio() < COPY_ALIKE or matcher.quick_ratio() < COPY_ALIKE:
+            continue  # cheap upper bounds: it cannot be alike enough
+        alike = round(matcher.ratio(), 2)
+        if alike >= COPY_ALIKE and (found is None or alike > found.alike):
+            found = CopyOf(task_id, alike)
+    return found
+
+
+def _saved(events: Sequence[Event], draft_id: str) -> Event | None:
     for event in events:
         if event.type == "save_draft" and event.payload.get("draft_id") == draft_id:
-            return tuple(str(task_id) for task_id in event.payload.get("examples") or ())
-    return ()
+            return event
+    return None
+
+
+def used_examples(events: Sequence[Event], draft_id: str) -> tuple[str, ...]:
+    """The ids of the approved tasks a draft was made with, as its event recorded them."""
+    event = _saved(events, draft_id)
+    return tuple(str(i) for i in event.payload.get("examples") or ()) if event else ()
+
+
+def copied_example(events: Sequence[Event], draft_id: str) -> CopyOf | None:
+    """The example a draft repeats nearly word for word, as its event recorded it."""
+    event = _saved(events, draft_id)
+    found = event.payload.get("copies_example") if event else None
+    if not isinstance(found, dict):
+        return None
+    return CopyOf(str(found.get("task")), float(found.get("alike") or 0))
 
 
 def entry_for(task: Task, events: Sequence[Event]) -> ExampleEntry:

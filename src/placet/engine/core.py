@@ -41,6 +41,7 @@ from placet.domain.decisions import (
     make_decision,
     round_decision,
 )
+from placet.domain.examples import CopyOf, copy_of
 from placet.domain.fastinit import evolve, one_step_init
 from placet.domain.ids import new_id, new_seed
 from placet.domain.learning import Learned
@@ -136,6 +137,7 @@ class _Made:
     lessons: str | None = None  # the version of the lesson set the prompt carried
     examples: tuple[str, ...] = ()  # the approved tasks put into the prompt as examples
     candidates: int = 1  # revisions sampled to choose this one from (domain/revisions.py)
+    copies: CopyOf | None = None  # an example it repeats nearly word for word
 
 
 class Engine(Reads):
@@ -535,6 +537,7 @@ class Engine(Reads):
             learned.version,
             used,
             candidates,
+            copy_of(text, [(e.task_id, e.output) for e in learned.examples]),
         )
         return self._save_draft(task, worker, made)
 
@@ -595,6 +598,8 @@ class Engine(Reads):
             payload["lessons"] = made.lessons
         if made.examples:  # the approved tasks the prompt showed (engine/examples.py)
             payload["examples"] = list(made.examples)
+        if made.copies is not None:  # a reviewer is told (domain/examples.py)
+            payload["copies_example"] = made.copies.payload()
         if made.candidates > 1:  # chosen from sampled revisions (engine/revision_drafts.py)
             payload["candidates"] = made.candidates
         supervised = self._supervise(task, worker, made.text, made.seed)

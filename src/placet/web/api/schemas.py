@@ -20,7 +20,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from placet.domain import supervision, typed
 from placet.domain.controls import Pause
 from placet.domain.deliveries import DeliveryRecord, DeliveryStatus
-from placet.domain.examples import mark_of, used_examples
+from placet.domain.examples import CopyOf, copied_example, mark_of, used_examples
 from placet.domain.holds import LONGEST_HOLD, hold_of
 from placet.domain.limits import MAX_INPUT_DEPTH, MAX_NAME, MAX_NOTE, MAX_TEXT, MAX_VERSION
 from placet.domain.models import (
@@ -326,6 +326,13 @@ class TaskOut(BaseModel):
         )
 
 
+class CopyOut(BaseModel):
+    """An example a draft repeats nearly word for word."""
+
+    task_id: str = Field(description="The approved task whose text it repeats.")
+    alike: float = Field(description="How alike, word by word, from 0 to 1.")
+
+
 class DraftOut(BaseModel):
     """One generation attempt, with the exact messages sent to the model."""
 
@@ -351,9 +358,17 @@ class DraftOut(BaseModel):
         description="The ids of the approved tasks put into its prompt as examples "
         "(learn.examples), as its event recorded them.",
     )
+    copies_example: CopyOut | None = Field(
+        None,
+        description="The example it repeats nearly word for word (at least 80% alike, word "
+        "by word), when it does: a small model learns from an example by copying it, so "
+        "check the draft answers its own request.",
+    )
 
     @classmethod
-    def of(cls, draft: Draft, examples: tuple[str, ...] = ()) -> DraftOut:
+    def of(
+        cls, draft: Draft, examples: tuple[str, ...] = (), copies: CopyOf | None = None
+    ) -> DraftOut:
         """The response for a draft."""
         return cls(
             id=draft.id,
@@ -369,6 +384,7 @@ class DraftOut(BaseModel):
             feedback=draft.feedback,
             seed=draft.seed,
             examples=list(examples),
+            copies_example=CopyOut(task_id=copies.task_id, alike=copies.alike) if copies else None,
         )
 
 
@@ -547,7 +563,11 @@ class TaskDetailOut(TaskOut):
         return cls(
             **TaskOut.of(detail.task).model_dump(),
             drafts=[
-                DraftOut.of(draft, used_examples(detail.events, draft.id))
+                DraftOut.of(
+                    draft,
+                    used_examples(detail.events, draft.id),
+                    copied_example(detail.events, draft.id),
+                )
                 for draft in detail.drafts
             ],
             decisions=[DecisionOut.of(decision) for decision in detail.decisions],

@@ -302,6 +302,7 @@ def _examples_context(viewer: Viewer, detail: TaskDetail) -> dict[str, Any]:
     kind = engine.kinds.get(task.kind)
     return {
         "made_with": examples.used_examples(detail.events, draft.id) if draft else (),
+        "copies": examples.copied_example(detail.events, draft.id) if draft else None,
         "example_shown": approved,
         "example_mark": examples.mark_of(detail.events) if approved else None,
         "kind_uses_examples": kind is not None and kind.learn.examples > 0,
