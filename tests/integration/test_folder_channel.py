@@ -15,6 +15,7 @@ import pytest
 
 from placet.channels.folder import FolderChannel
 from placet.config import Settings, default_actor
+from placet.domain.learning import Learning
 from placet.domain.models import DecisionKind, Task, TaskKind, TaskStatus
 from placet.engine import DecisionRequest, Engine
 from placet.errors import ConflictError
@@ -362,3 +363,26 @@ def test_moves_and_decisions_made_while_stopped_are_caught_up_at_start(env: Env)
         assert decided(target)
         mirror = env.path("rejected", f"{decided_elsewhere.id}.json")
         assert (decided(mirror) or {}).get("actor") == "bob"
+
+
+def test_a_draft_repeating_an_example_says_so_in_its_pending_file(tmp_path: Path) -> None:
+    store = temp_store(tmp_path / "db")
+    kind = TaskKind(name="note", template="Write a note about {topic}.", learn=Learning(examples=1))
+    settings = Settings(kinds={"note": kind}, review_dir=tmp_path / "human_feedback")
+    provider = FakeProvider()
+    env = Env(Engine(store, settings, provider_for=lambda _name: provider), store, tmp_path)
+    env.root = settings.review_dir
+    first = env.drafted("tea")
+    env.engine.decide(DecisionRequest(first.id, DecisionKind.APPROVE, person("rita")))
+    again = env.drafted("tea")  # the fake writes its example again, one word apart
+    try:
+        with env.channel():
+            path = pending_file(env, again)
+            assert read_json(path)["copies_example"].startswith(
+                f"This draft repeats the approved task {first.id} nearly word for word ("
+            )
+            # Left in the file the reviewer approves: information, not an error.
+            move(path, "approved")
+            env.wait_status(again.id, TaskStatus.APPROVED)
+    finally:
+        store.close()
