@@ -35,7 +35,7 @@ proposal with none. Approved lines are active lessons, put after the system
 prompt of every later draft.
 
 Seeds: the engine draws a new sampling seed for every attempt
-(``placet.domain.ids.new_seed``, imported by ``placet.engine.core``). The bench
+(``placet.domain.ids.new_seed``, imported by ``placet.engine.drafting``). The bench
 replaces the engine's ``new_seed`` with one that derives the seed from the run
 seed, the task and the attempt (``Seeds``), and checks that every saved draft
 carries the seed planned for it; so the arms draw the same seeds, and a task's
@@ -224,7 +224,7 @@ class Desk:
         if draft.seed != planned:
             raise SystemExit(
                 f"the engine drafted with seed {draft.seed}, not the bench's {planned}: "
-                "placet.engine.core no longer draws seeds from new_seed; update Seeds"
+                "placet.engine.drafting no longer draws seeds from new_seed; update Seeds"
             )
         return task, draft.output
 
@@ -439,7 +439,7 @@ def report(runs: list[ArmRun], config: Config) -> None:
         "What the rules do not see, first drafts of the last half, all seeds: naming what the "
         "customer asked about (a word of the message), and near copies (>= 0.8 alike, names "
         "aside) of a reply approved earlier in the run",
-        ["arm", "on topic", "near copy of an approved reply"],
+        ["arm", "on topic", "near copy of an approved reply", "first pass and on topic"],
         [content_row([r for r in runs if r.arm == arm]) for arm in config.arms],
     )
     for run in runs:
@@ -458,16 +458,18 @@ def approved_text(task: TaskOutcome) -> str | None:
 def content_row(runs: list[ArmRun]) -> list[object]:
     """One arm, first drafts of the last half: on the customer's topic, and near copies of
     a reply approved earlier in the same run."""
-    topical, copies = [], []
+    topical, copies, passed_on_topic = [], [], []
     names = [customer for customer, _ in reviewer.TASKS]
     for run in runs:
         approved = [approved_text(t) for t in run.tasks]
         for task in halves(run)[1]:
             text = task.attempts[0].text
             topical.append(reviewer.on_topic(text, reviewer.TASKS[task.index][1]))
+            passed_on_topic.append(task.approved_at == 1 and topical[-1])
             earlier = [a for a in approved[: task.index] if a is not None]
             copies.append(reviewer.near_copy(text, earlier, names))
-    return [runs[0].arm if runs else "-", counted(topical), counted(copies)]
+    arm = runs[0].arm if runs else "-"
+    return [arm, counted(topical), counted(copies), counted(passed_on_topic)]
 
 
 def rule_row(runs: list[ArmRun]) -> list[object]:

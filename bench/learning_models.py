@@ -48,14 +48,14 @@ class Seeds:
 @contextlib.contextmanager
 def seeded(seeds: Seeds) -> Iterator[None]:
     """The engine draws its seeds from ``seeds`` (it imported ``new_seed`` by name)."""
-    import placet.engine.core as core
+    import placet.engine.drafting as drafting
 
-    saved = core.new_seed
-    core.new_seed = seeds
+    saved = drafting.new_seed
+    drafting.new_seed = seeds
     try:
         yield
     finally:
-        core.new_seed = saved
+        drafting.new_seed = saved
 
 
 # -- providers -----------------------------------------------------------------------------

@@ -12,8 +12,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Container, Mapping
-from dataclasses import dataclass, replace
-from functools import partial
+from dataclasses import replace
 from typing import Any
 
 from placet.channel_config import notify_problems
@@ -30,7 +29,6 @@ from placet.domain import (
     timers,
     typed,
 )
-from placet.domain.actors import SYSTEM_ACTOR
 from placet.domain.changes import Change, change_for, next_event
 from placet.domain.controls import EVERYTHING, Pause
 from placet.domain.decisions import (
@@ -41,10 +39,8 @@ from placet.domain.decisions import (
     make_decision,
     round_decision,
 )
-from placet.domain.examples import CopyOf, copy_of
-from placet.domain.fastinit import evolve, one_step_init
+from placet.domain.fastinit import evolve
 from placet.domain.ids import new_id, new_seed
-from placet.domain.learning import Learned
 from placet.domain.models import (
     Decision,
     DecisionKind,
@@ -57,7 +53,6 @@ from placet.domain.models import (
 )
 from placet.domain.policy import (
     Groups,
-    Permission,
     Principal,
     ReviewerLists,
     Verdict,
@@ -67,42 +62,36 @@ from placet.domain.policy import (
     reviewers_of,
     way_forward,
 )
-from placet.domain.prompts import build_messages, template_inputs, template_problem
+from placet.domain.prompts import template_inputs, template_problem
 from placet.domain.routing import Facts, Rule, first_match
 from placet.domain.toolcalls import parse_edited_arguments
 from placet.domain.transitions import Action, next_status
 from placet.engine.accounts import Accounts
 from placet.engine.auditlog import AuditLog
 from placet.engine.controls import Controls
+from placet.engine.drafting import Drafting, MadeDraft
 from placet.engine.examples import Examples, with_example
 from placet.engine.identity import local_principal
 from placet.engine.learning import Learner
 from placet.engine.notifying import Notifier
 from placet.engine.reading import Reads
-from placet.engine.revision_drafts import generate_revision
 from placet.engine.supervising import supervise
-from placet.engine.typed_drafts import generate_typed
+from placet.engine.waiting import Waiting
 from placet.errors import (
     ConfigError,
     ConflictError,
     InvalidInputError,
-    NotFoundError,
-    PausedError,
     PermissionDeniedError,
     PlacetError,
-    ProviderError,
     UnknownKindError,
     UnusableModelError,
 )
-from placet.providers.base import Chunk, CompletionRequest, Provider
+from placet.providers.base import Provider
 from placet.store.base import Store
 from placet.store.kept import KeptRecords
 
 ProviderFactory = Callable[[str], Provider]
 ModelCheck = Callable[[str], object]  # raises ConfigError when a model cannot be used
-ChunkSink = Callable[[Chunk], None]
-# Why a draft could not be made, as Engine.draft raises it once the task is failed.
-DRAFT_FAILURES = (ProviderError, ConfigError, UnknownKindError, InvalidInputError)
 # The tasks this engine last wrote, by id. A decision usually follows the
 # draft this process saved (the server drafts and takes the decision), so
 # decide() starts from that copy instead of reading the task back. A copy that
@@ -113,7 +102,6 @@ TASKS_KEPT = 128
 # How often a decision is tried when a race is lost (each try reads the task again).
 DECIDE_TRIES = 3
 CALLER = "caller"  # the provider of a draft its caller wrote (propose)
-PAUSE_LOOK_SECONDS = 0.25  # how often a draft being written looks for a pause
 _DECISION_ACTIONS = {
     DecisionKind.APPROVE: Action.APPROVE,
     DecisionKind.EDIT: Action.EDIT,
@@ -122,25 +110,7 @@ _DECISION_ACTIONS = {
 }
 
 
-@one_step_init
-@dataclass(frozen=True)
-class _Made:
-    """A generated (or caller-made) draft before it is saved."""
-
-    provider: str
-    model: str
-    messages: list[dict[str, str]]
-    text: str
-    usage: Usage
-    latency_ms: float
-    seed: int | None = None
-    lessons: str | None = None  # the version of the lesson set the prompt carried
-    examples: tuple[str, ...] = ()  # the approved tasks put into the prompt as examples
-    candidates: int = 1  # revisions sampled to choose this one from (domain/revisions.py)
-    copies: CopyOf | None = None  # an example it repeats nearly word for word
-
-
-class Engine(Reads):
+class Engine(Reads, Drafting, Waiting):
     """Placet's service layer over a store, the configured kinds and providers."""
 
     def __init__(
@@ -472,81 +442,6 @@ class Engine(Reads):
             "previous_worker": task.lease_owner,
         }
 
-    def draft(self, task: Task, worker: str, on_chunk: ChunkSink | None = None) -> Task:
-        """Generate the next draft of a claimed task and save it for review.
-
-        A draft that cannot be made (the model is down, or cannot be used as
-        configured: a missing model file, a kind no longer in placet.toml)
-        fails the task with the reason, for ``placet retry`` once it is fixed,
-        and raises: handing it back to the queue would have it claimed and
-        fail again at once, forever.
-        """
-        started = time.monotonic()
-        try:
-            kind = self.kind(task.kind)
-            previous = self._previous_output(task)
-            learned = self.learned_for(kind, task)
-            messages = build_messages(kind, task.input, previous, task.pending_feedback, learned)
-            model = self.settings.model_for(kind)
-            provider = self.provider(model)
-            schema = typed.draft_schema(kind)
-            if schema is not None:  # a typed kind: the model is told the object's shape
-                messages = typed.with_instruction(kind, messages)
-            # A new seed for every attempt: asking again gives another draft, and
-            # the seed kept with the draft lets a local model write it again.
-            request = CompletionRequest(
-                messages, kind.max_tokens, kind.temperature, new_seed(), kind.stop, schema
-            )
-            generate = partial(self._generate, task, worker, provider, on_chunk=on_chunk)
-            revising = schema is None and previous is not None
-            candidates = kind.revision_candidates if revising else 1
-            if candidates > 1:
-                text, usage, request = generate_revision(
-                    generate,
-                    request,
-                    task.pending_feedback or "",
-                    candidates,
-                    partial(_restart_stream, on_chunk),
-                )
-            elif schema is None:
-                text, usage = generate(request)
-            else:
-                text, usage, request = generate_typed(generate, request)
-            learner = lessons.learner_of(kind.name)
-            if learner is not None:  # a proposal: new lessons only, one per line
-                text = lessons.proposal_text(text, self.learning.active_lessons(learner))
-        except DRAFT_FAILURES as exc:
-            self._fail(task, worker, exc)
-            raise
-        except PausedError as exc:  # handed back, drafted again after placet resume
-            self._release(task, worker, exc.message)
-            raise
-        except BaseException:
-            self._release(task, worker, "drafting was interrupted")
-            raise
-        latency_ms = (time.monotonic() - started) * 1000
-        used = tuple(example.task_id for example in learned.examples)
-        made = _Made(
-            provider.name,
-            model,
-            messages,
-            text,
-            usage,
-            latency_ms,
-            request.seed,
-            learned.version,
-            used,
-            candidates,
-            copy_of(text, [(e.task_id, e.output) for e in learned.examples]),
-        )
-        return self._save_draft(task, worker, made)
-
-    def learned_for(self, kind: TaskKind, task: Task) -> Learned:
-        """What the kind learned that goes into this task's prompt: its active lessons
-        (approved by people) and the approved work most like this task."""
-        taught = self.learning.active_lessons(kind.name)
-        return Learned(taught, self.learning.examples_for(kind, task))
-
     def propose(
         self,
         kind_name: str,
@@ -565,9 +460,11 @@ class Engine(Reads):
         task = self._create(kind_name, values, requester, idempotency_key, claim_as=requester)
         if task.status is not TaskStatus.DRAFTING or task.lease_owner != requester:
             return task  # the idempotency key named an existing task
-        return self._save_draft(task, requester, _Made(CALLER, requester, [], text, Usage(), 0.0))
+        return self._save_draft(
+            task, requester, MadeDraft(CALLER, requester, [], text, Usage(), 0.0)
+        )
 
-    def _save_draft(self, task: Task, worker: str, made: _Made) -> Task:
+    def _save_draft(self, task: Task, worker: str, made: MadeDraft) -> Task:
         now = self._clock()
         draft = Draft(
             id=new_id(),
@@ -641,7 +538,7 @@ class Engine(Reads):
         return supervise(kind.supervisor, text, task.input, self.provider, seed)
 
     def _supervisor_round(
-        self, saved: Change, reading: supervision.Reading | None, made: _Made
+        self, saved: Change, reading: supervision.Reading | None, made: MadeDraft
     ) -> Change | None:
         """The supervisor's revision of a just-drafted draft that failed a check, applied
         with the draft in one transaction so no person sees it first; None when the draft
@@ -686,70 +583,6 @@ class Engine(Reads):
         if kind is None or not timers.has_timers(kind):
             return None
         return timers.next_due_at(kind, timers.TimerState(saved_at))
-
-    def _previous_output(self, task: Task) -> str | None:
-        if task.current_draft_id is None or task.pending_feedback is None:
-            return None
-        return self.store.get_draft(task.current_draft_id).output
-
-    def _generate(
-        self,
-        task: Task,
-        worker: str,
-        provider: Provider,
-        request: CompletionRequest,
-        on_chunk: ChunkSink | None = None,
-    ) -> tuple[str, Usage]:
-        parts: list[str] = []
-        usage = None
-        self.controls.check(task.kind, f"drafting {task.id}")
-        started = time.monotonic()
-        renew_at, look_at = started + self.settings.lease_seconds / 3, started + PAUSE_LOOK_SECONDS
-        for chunk in provider.stream(request):
-            if chunk.restart:
-                parts.clear()
-            parts.append(chunk.text)
-            usage = chunk.usage or usage
-            if on_chunk is not None:
-                on_chunk(chunk)
-            now = time.monotonic()
-            if now >= look_at:  # a pause stops a draft being written, within a second
-                self.controls.check(task.kind, f"drafting {task.id}")
-                look_at = now + PAUSE_LOOK_SECONDS
-            if now >= renew_at:  # a long draft keeps its lease alive
-                self._renew_lease(task, worker)
-                renew_at = time.monotonic() + self.settings.lease_seconds / 3
-        # A NUL from a model is noise, and PostgreSQL cannot store it in text.
-        return "".join(parts).replace("\x00", "\ufffd"), usage or Usage()
-
-    def _renew_lease(self, task: Task, worker: str) -> None:
-        until = self._clock() + self.settings.lease_seconds
-        if not self.store.extend_lease(task.id, worker, until):
-            raise ConflictError(f"task {task.id}: the drafting lease was lost to another worker")
-
-    def _fail(self, task: Task, worker: str, error: PlacetError) -> None:
-        self._end_drafting(task, worker, Action.FAIL, {"worker": worker, "error": error.message})
-
-    def _release(self, task: Task, worker: str, reason: str) -> None:
-        self._end_drafting(task, worker, Action.RELEASE, {"worker": worker, "reason": reason})
-
-    def _end_drafting(self, task: Task, worker: str, action: Action, payload: JsonObject) -> None:
-        """End a drafting lease without a draft (failed, or handed back): the attempt is undone."""
-        change = self._change(
-            task,
-            action,
-            worker,
-            payload,
-            self._clock(),
-            attempt=task.attempt - 1,
-            lease_owner=None,
-            lease_expires_at=None,
-        )
-        self._apply_quietly(change)
-
-    def release(self, task: Task, worker: str, reason: str) -> None:
-        """Hand a claimed task back to the queue without a draft."""
-        self._release(task, worker, reason)
 
     def _apply(self, change: Change) -> Task:
         """Apply a change, with the notifications it makes; the task as written is kept for
@@ -865,179 +698,6 @@ class Engine(Reads):
 
     # -- timers: reminders, escalation, deadlines ---------------------------------
 
-    def fire_timers(self, now: float | None = None, limit: int = 200) -> int:
-        """Fire each timer that is due (a reminder, an escalation, a deadline); how many fired.
-
-        Any number of processes may sweep at once: each firing is a
-        compare-and-set on the task, so a timer fires once, and a deadline and
-        a decision that land together leave exactly one outcome.
-        """
-        return self.sweep_timers(now, limit)[0]
-
-    def sweep_timers(
-        self, now: float | None = None, limit: int = 200, look_ahead: float = 0.0
-    ) -> tuple[int, float | None]:
-        """Fire what is due, as fire_timers; also say when the next timer falls due, if that
-        is within ``look_ahead`` seconds (so a worker can sweep again right then)."""
-        now = self._clock() if now is None else now
-        fired = 0
-        for task in self.store.due_tasks(now + look_ahead, limit):
-            if task.due_at is not None and task.due_at > now:  # soonest first: the rest wait
-                return fired, task.due_at
-            with contextlib.suppress(ConflictError):  # another sweeper, or a decision, came first
-                fired += self._fire_all_due(task, now)
-        return fired, None
-
-    def _fire_all_due(self, task: Task, now: float) -> int:
-        """Fire a task's due timers one change at a time (an escalation and a reminder
-        due together are two events), until none is due or the task has ended."""
-        fired = 0
-        current: Task | None = task
-        while current is not None and current.due_at is not None and current.due_at <= now:
-            current, count = self._fire(current, now)
-            fired += count
-        return fired
-
-    def _fire(self, task: Task, now: float) -> tuple[Task | None, int]:
-        kind = self._kinds.get(task.kind)
-        state = timers.timer_state(self.store.events(task.id))
-        due = timers.to_fire(kind, state, now) if kind is not None else None
-        if kind is None or due is None:  # no kind here, or settings changed: look again later
-            later = timers.next_due_at(kind, state) if kind is not None else None
-            payload: JsonObject = {"due_at": later, "why": "the kind's timers changed"}
-            change = self._change(
-                task,
-                Action.TIMER,
-                SYSTEM_ACTOR,
-                payload,
-                now,
-                event_type=timers.RESCHEDULED,
-                due_at=later,
-            )
-            return self._apply(change), 0
-        payload = {"due_at": due.at}
-        if due.what == timers.DEADLINE:
-            rejects = kind.on_deadline == "reject"
-            assert kind.deadline is not None
-            payload |= {
-                "outcome": "rejected" if rejects else "expired",
-                "after": timers.shown_duration(kind.deadline),
-            }
-            action = Action.LAPSE if rejects else Action.EXPIRE
-            change = self._change(task, action, SYSTEM_ACTOR, payload, now, event_type=due.what)
-        else:
-            if due.what == timers.ESCALATED:
-                payload["to"] = list(kind.escalate_to)
-            else:
-                payload["number"] = due.number
-            later = timers.next_due_at(kind, timers.after_firing(state, due))
-            change = self._change(
-                task, Action.TIMER, SYSTEM_ACTOR, payload, now, event_type=due.what, due_at=later
-            )
-        return self._apply(change), 1
-
-    # -- holds: taking an item to review (domain/holds.py) -------------------------
-
-    def take(self, task_id: str, principal: Principal, seconds: float | None = None) -> Task:
-        """Take a waiting task to review: others see who is reviewing it and their queues skip it.
-
-        Only someone who may decide it may take it. Someone else's hold is
-        refused (an admin may hand it over; anyone eligible may still decide);
-        taking one's own again extends it.
-        """
-        task = self._waiting(task_id)
-        self._check_allowed(task, principal)
-        now = self._clock()
-        other = holds.held_by_other(task, principal.name, now)
-        if other is not None:
-            raise ConflictError(
-                f"task {task.id}: {other.shown(now)}; nothing was changed (an admin can hand "
-                "it to you with placet take ID --to NAME, and you may still decide it)"
-            )
-        return self._hold(task, principal, principal.name, now, seconds)
-
-    def let_go(self, task_id: str, principal: Principal) -> Task:
-        """End a hold: its holder lets the item go (or an admin does), and it is back in queues."""
-        task = self._waiting(task_id)
-        now = self._clock()
-        hold = holds.hold_of(task, now)
-        if hold is None:
-            raise InvalidInputError(f"nobody is reviewing task {task.id}; nothing was changed")
-        if hold.holder != principal.name and not principal.has(Permission.MANAGE_USERS):
-            raise PermissionDeniedError(
-                f"task {task.id}: {hold.shown(now)}; only they or an admin may let it go"
-            )
-        payload: JsonObject = {"holder": hold.holder}
-        change = self._change(
-            task,
-            Action.HOLD,
-            principal.name,
-            payload,
-            now,
-            event_type=holds.RELEASED,
-            held_by=None,
-            held_until=None,
-        )
-        return self._apply(change)
-
-    def hand_over(
-        self, task_id: str, principal: Principal, to: str, seconds: float | None = None
-    ) -> Task:
-        """An admin gives a waiting task's hold to someone who may decide it."""
-        if not principal.has(Permission.MANAGE_USERS):
-            raise PermissionDeniedError(
-                f"only an admin may hand an item to someone else ({principal.name} is not one); "
-                "nothing was changed"
-            )
-        task = self._waiting(task_id)
-        if not self.accounts.exist():
-            raise InvalidInputError("there are no accounts to hand an item to; nothing was changed")
-        try:
-            user = self.accounts.get_user(to)
-        except NotFoundError:
-            raise InvalidInputError(f"no user named {to!r}; nothing was changed") from None
-        verdict = self.may_decide(self.accounts.principal(user), task)
-        if user.disabled or not verdict.allowed:
-            why = "their account is disabled" if user.disabled else verdict.reason
-            raise InvalidInputError(
-                f"task {task.id} cannot be handed to {to}: {why}; nothing was changed"
-            )
-        return self._hold(task, principal, to, self._clock(), seconds)
-
-    def hold_of(self, task: Task) -> holds.Hold | None:
-        """Who is reviewing a waiting task now, if anyone (a lapsed hold is none)."""
-        return holds.hold_of(task, self._clock())
-
-    def _waiting(self, task_id: str) -> Task:
-        task = self.store.get_task(task_id)
-        if task.status is not TaskStatus.AWAITING_REVIEW:
-            raise ConflictError(
-                f"task {task.id} is {task.status.value}, not awaiting review: there is nothing "
-                "to take or let go; nothing was changed"
-            )
-        return task
-
-    def _hold(
-        self, task: Task, principal: Principal, holder: str, now: float, seconds: float | None
-    ) -> Task:
-        try:
-            lasts = holds.hold_seconds(self._kinds.get(task.kind), seconds)
-        except ValueError as exc:
-            raise InvalidInputError(f"{exc}; nothing was changed") from None
-        until = now + lasts
-        payload: JsonObject = {"holder": holder, "until": until}
-        change = self._change(
-            task,
-            Action.HOLD,
-            principal.name,
-            payload,
-            now,
-            event_type=holds.TAKEN,
-            held_by=holder,
-            held_until=until,
-        )
-        return self._apply(change)
-
     def way_forward(self, principal: Principal, task: Task) -> WayForward:
         """For someone who may not decide this task: who else may, or whom to add."""
         people = [
@@ -1118,24 +778,6 @@ class Engine(Reads):
         if needed < 2 or task.status is not TaskStatus.AWAITING_REVIEW or not task.current_draft_id:
             return None
         return self.tally(task.id, self.store.get_draft(task.current_draft_id), needed)
-
-    def timers_of(self, task: Task) -> str | None:
-        """Where a waiting task's timers stand, said for a person; None without any."""
-        kind = self._kinds.get(task.kind)
-        if kind is None or not timers.has_timers(kind):
-            return None
-        if task.status is not TaskStatus.AWAITING_REVIEW:
-            return None
-        state = timers.timer_state(self.store.events(task.id))
-        return timers.describe(kind, state, self._clock())
-
-    def overdue(self, task: Task) -> bool:
-        """True when a waiting task was reminded or escalated: nobody decided in time."""
-        kind = self._kinds.get(task.kind)
-        if kind is None or not timers.has_timers(kind):
-            return False
-        state = timers.timer_state(self.store.events(task.id))
-        return task.status is TaskStatus.AWAITING_REVIEW and timers.is_overdue(state)
 
     def tally(self, task_id: str, draft: Draft, needed: int) -> quorum.Tally:
         """Who approved the text ``draft`` now stands for (see domain/quorum.py)."""
@@ -1246,12 +888,6 @@ def _reviewer_lists(kinds: Mapping[str, TaskKind], groups: Groups) -> ReviewerLi
     return ReviewerLists(
         {name: reviewers_of(kind.reviewers, groups) for name, kind in kinds.items()}
     )
-
-
-def _restart_stream(on_chunk: ChunkSink | None, text: str) -> None:
-    """Tell whoever watches the draft being written to drop it and show ``text``."""
-    if on_chunk is not None:
-        on_chunk(Chunk(text, restart=True))
 
 
 def _registry_factory(settings: Settings) -> ProviderFactory:
