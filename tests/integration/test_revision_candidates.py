@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from placet.config import Settings
-from placet.domain.models import DecisionKind, TaskKind, TaskStatus
+from placet.domain.models import DecisionKind, Example, TaskKind, TaskStatus
 from placet.engine import DecisionRequest, Engine
 from placet.providers.base import Chunk, Completion, CompletionRequest, Usage, collect
 from placet.store.sql import SqlStore
@@ -135,3 +135,31 @@ def test_the_saved_draft_event_says_how_many_candidates_it_was_chosen_from(make)
     task_id = revised(engine, "Make it better.")
     saved = [e.payload for e in engine.detail(task_id).events if e.type == "save_draft"]
     assert "candidates" not in saved[0] and saved[1]["candidates"] == 3
+
+
+def test_the_last_candidate_is_asked_without_the_worked_examples_and_saved_with_its_prompt(
+    make,  # type: ignore[no-untyped-def]
+) -> None:
+    worked = Example({"customer": "Dana"}, "Hi Dana,\nThanks.\nBest regards,\nAlex")
+    kind = TaskKind(
+        name="reply",
+        template="Answer {customer}.",
+        revise_from="request",
+        revision_candidates=3,
+        examples=(worked,),
+    )
+    model = Scripted(
+        "Hi Ana,\nThanks.\nBest regards,\nAlex",
+        "Hi Ana,\nThanks.\nBest regards,\nAlex",  # the example's shape, twice
+        "Hi Ana,\nThanks.\nBest regards,\nAlex",
+        "Hi Ana,\nThanks.\nSam from Support",  # asked without the example: as asked
+    )
+    engine = make(model, kind)
+    task_id = revised(engine, "Sign it as 'Sam from Support'.")
+    with_examples, plain = model.requests[2].messages, model.requests[3].messages
+    assert any(m["content"] == worked.output for m in with_examples)
+    assert not any(m["content"] == worked.output for m in plain)
+    assert plain[-1] == with_examples[-1]  # the same request, feedback and all
+    saved = engine.detail(task_id).drafts[-1]
+    assert saved.output == "Hi Ana,\nThanks.\nSam from Support"
+    assert saved.messages == plain and saved.seed == model.requests[3].seed

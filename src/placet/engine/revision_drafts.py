@@ -1,9 +1,12 @@
 """Drafting a revision from the best of several candidates (``revision_candidates``).
 
-Each candidate is one sampling of the same revision request with its own seed;
-the one that shows most of what the reviewer asked (``domain.revisions``) is the
-draft, saved with its own seed, so the same request and seed write it again.
-The tokens of every candidate are counted: they were all spent.
+Each candidate is one sampling of the revision request with its own seed; the
+one that shows most of what the reviewer asked (``domain.revisions``) is the
+draft, saved with its own seed and messages, so they write it again. The last
+candidate may be asked without the kind's worked examples (``plain``): a small
+model copies an example's shape so faithfully that feedback asking for another
+shape ("start with ...", "sign it as ...") is followed only without one. The
+tokens of every candidate are counted: they were all spent.
 """
 
 from __future__ import annotations
@@ -26,14 +29,18 @@ def generate_revision(
     feedback: str,
     candidates: int,
     restart: Restart,
+    plain: list[dict[str, str]] | None = None,
 ) -> tuple[str, Usage, CompletionRequest]:
     """The chosen candidate's text, the tokens all candidates used, and its request."""
     made: list[tuple[str, CompletionRequest]] = []
     prompt_tokens = completion_tokens = 0
-    for number in range(max(1, candidates)):
+    count = max(1, candidates)
+    for number in range(count):
         if number:  # another seed: the same one writes the same answer again
             request = evolve(request, seed=new_seed())
             restart("")
+        if number and number == count - 1 and plain is not None:
+            request = evolve(request, messages=plain)
         text, usage = generate(request)
         prompt_tokens += usage.prompt_tokens
         completion_tokens += usage.completion_tokens
