@@ -41,7 +41,9 @@ review_dir = "human_feedback"
 #       each with its own seed, and the one that shows most of the reviewer's
 #       words (a phrase they quoted, what they named, a limit in words or
 #       sentences) is the draft: a small model that ignores feedback one time
-#       in two rarely does so N times. A revision takes N times as long.
+#       in two rarely does so N times. The last is asked without the worked
+#       examples, whose shape the model would otherwise copy over the feedback.
+#       A revision takes N times as long.
 # The kinds below are written for the built-in local:smollm2: plain
 # instructions that state the exact shape of the answer, a low temperature and
 # worked examples (Placet's bench/draft_quality.py scores their drafts). A model
