@@ -59,6 +59,7 @@ KIND_KEYS = {
     "stop",
     "revise_from",
     "revision_candidates",
+    "draft_candidates",
     "reviewers",
     "approvals",
     "remind_after",
@@ -109,7 +110,7 @@ ENV_FOR = {
 # number past these would only fail later (a database column, a provider's API).
 MAX_ATTEMPTS = (1, 1000)
 APPROVALS = (1, 100)
-REVISION_CANDIDATES = (1, MAX_CANDIDATES)  # domain/revisions.py
+CANDIDATES = (1, MAX_CANDIDATES)  # domain/revisions.py
 MAX_TOKENS = (1, 1_000_000)
 TEMPERATURE = (0.0, 2.0)
 MAX_INPUT_BYTES = (1, 64 * 1024 * 1024)
@@ -726,7 +727,8 @@ def parse_kind(
     learn = attempt(lambda: _learn(table, where), Learning())
     stop = attempt(lambda: _stop(table, where), no_names)
     revise_from = attempt(lambda: _revise_from(table, where), "draft")
-    candidates = int(number("revision_candidates", 1, REVISION_CANDIDATES, whole=True))
+    candidates = int(number("revision_candidates", 1, CANDIDATES, whole=True))
+    first_candidates = int(number("draft_candidates", 1, CANDIDATES, whole=True))
     notify = attempt(lambda: read_notify(table, where), None)
     choices, multiple = attempt(
         lambda: typed.parse_choices(table.get("choices"), table.get("multiple"), where),
@@ -761,6 +763,7 @@ def parse_kind(
         stop=stop,
         revise_from=revise_from,
         revision_candidates=candidates,
+        draft_candidates=first_candidates,
         reviewers=reviewers,
         approvals=approvals,
         escalate_to=escalate_to,

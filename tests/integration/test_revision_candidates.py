@@ -163,3 +163,17 @@ def test_the_last_candidate_is_asked_without_the_worked_examples_and_saved_with_
     saved = engine.detail(task_id).drafts[-1]
     assert saved.output == "Hi Ana,\nThanks.\nSam from Support"
     assert saved.messages == plain and saved.seed == model.requests[3].seed
+
+
+def test_a_first_draft_from_candidates_is_the_one_with_the_fewest_defects(make) -> None:  # type: ignore[no-untyped-def]
+    kind = TaskKind(name="reply", template="Answer {customer}.", draft_candidates=3)
+    model = Scripted("Hi [Customer Name], thanks.", "Here is the reply: Hi Ana.", "Hi Ana, thanks.")
+    engine = make(model, kind)
+    task = engine.submit("reply", {"customer": "Ana"}, "desk", claim_as="w")
+    task = engine.draft(task, "w")
+    detail = engine.detail(task.id)
+    assert detail.drafts[0].output == "Hi Ana, thanks."
+    assert detail.drafts[0].seed == model.requests[2].seed
+    assert len({r.seed for r in model.requests}) == 3
+    saved = [e.payload for e in detail.events if e.type == "save_draft"]
+    assert saved[0]["candidates"] == 3

@@ -64,6 +64,8 @@ def test_where_each_setting_came_from_is_kept(
         "revision_candidates = 0",
         "revision_candidates = 9",
         "revision_candidates = 2.5",
+        "draft_candidates = 0",
+        "draft_candidates = 9",
     ],
 )
 def test_a_kinds_bad_number_names_the_file_kind_and_setting(tmp_path: Path, text: str) -> None:

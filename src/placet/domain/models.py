@@ -109,8 +109,10 @@ class TaskKind:
     # What a revision is built from: "draft" (the previous draft and the feedback)
     # or "request" (the request again, with the feedback as part of it).
     revise_from: str = "draft"
-    # Revisions sampled (each with its own seed) to keep the one that shows most of
-    # what the reviewer asked (domain/revisions.py); 1: the first is the draft.
+    # Drafts sampled (each with its own seed) to keep the best: for a first draft the
+    # one with the fewest plain defects (domain/defects.py), for a revision the one that
+    # shows most of what the reviewer asked (domain/revisions.py); 1: the first is it.
+    draft_candidates: int = 1
     revision_candidates: int = 1
     # People (or "group:NAME") who may decide this kind; empty means any reviewer.
     reviewers: tuple[str, ...] = ()

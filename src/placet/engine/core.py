@@ -497,7 +497,7 @@ class Engine(Reads, Drafting, Waiting):
             payload["examples"] = list(made.examples)
         if made.copies is not None:  # a reviewer is told (domain/examples.py)
             payload["copies_example"] = made.copies.payload()
-        if made.candidates > 1:  # chosen from sampled revisions (engine/revision_drafts.py)
+        if made.candidates > 1:  # chosen from sampled drafts (engine/candidates.py)
             payload["candidates"] = made.candidates
         supervised = self._supervise(task, worker, made.text, made.seed)
         if supervised is not None:

@@ -15,7 +15,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from placet.config import Settings
-from placet.domain import lessons, typed
+from placet.domain import defects, lessons, revisions, typed
 from placet.domain.examples import CopyOf, copy_of
 from placet.domain.fastinit import one_step_init
 from placet.domain.ids import new_seed
@@ -23,9 +23,9 @@ from placet.domain.learning import Learned
 from placet.domain.models import Decision, Draft, JsonObject, Task, TaskKind, Usage
 from placet.domain.prompts import build_messages
 from placet.domain.transitions import Action
+from placet.engine.candidates import Choose, generate_best
 from placet.engine.controls import Controls
 from placet.engine.learning import Learner
-from placet.engine.revision_drafts import generate_revision
 from placet.engine.typed_drafts import generate_typed
 from placet.errors import (
     ConfigError,
@@ -124,21 +124,15 @@ class Drafting:
                 messages, kind.max_tokens, kind.temperature, new_seed(), kind.stop, schema
             )
             generate = partial(self._generate, task, worker, provider, on_chunk=on_chunk)
-            revising = schema is None and previous is not None
-            candidates = kind.revision_candidates if revising else 1
+            candidates = _candidates(kind, previous) if schema is None else 1
             if candidates > 1:
-                plain = None
-                if kind.examples:  # one candidate asked without the worked examples
-                    bare = replace(kind, examples=())
-                    feedback = task.pending_feedback
-                    plain = build_messages(bare, task.input, previous, feedback, learned)
-                text, usage, request = generate_revision(
+                text, usage, request = generate_best(
                     generate,
                     request,
-                    task.pending_feedback or "",
                     candidates,
+                    _chooser(task, previous),
                     partial(_restart_stream, on_chunk),
-                    plain,
+                    _plain_messages(kind, task, previous, learned),
                 )
             elif schema is None:
                 text, usage = generate(request)
@@ -242,6 +236,30 @@ class Drafting:
     def release(self, task: Task, worker: str, reason: str) -> None:
         """Hand a claimed task back to the queue without a draft."""
         self._release(task, worker, reason)
+
+
+def _candidates(kind: TaskKind, previous: str | None) -> int:
+    """How many drafts to sample for this attempt (a revision, or a first draft)."""
+    return kind.draft_candidates if previous is None else kind.revision_candidates
+
+
+def _chooser(task: Task, previous: str | None) -> Choose:
+    """How the draft is chosen among candidates: for a revision, the one that shows most
+    of the feedback; for a first draft, the one with the fewest plain defects."""
+    if previous is not None:
+        return partial(revisions.best, feedback=task.pending_feedback or "")
+    return partial(defects.best, given=defects.given_text(task.input))
+
+
+def _plain_messages(
+    kind: TaskKind, task: Task, previous: str | None, learned: Learned
+) -> list[dict[str, str]] | None:
+    """A revision's last candidate is asked without the kind's worked examples: a small
+    model copies an example's shape over feedback that asks for another."""
+    if previous is None or not kind.examples:
+        return None
+    bare = replace(kind, examples=())
+    return build_messages(bare, task.input, previous, task.pending_feedback, learned)
 
 
 def _restart_stream(on_chunk: ChunkSink | None, text: str) -> None:

@@ -1,19 +1,18 @@
-"""Drafting a revision from the best of several candidates (``revision_candidates``).
+"""Drafting from the best of several candidates (``draft_candidates``, ``revision_candidates``).
 
-Each candidate is one sampling of the revision request with its own seed; the
-one that shows most of what the reviewer asked (``domain.revisions``) is the
-draft, saved with its own seed and messages, so they write it again. The last
-candidate may be asked without the kind's worked examples (``plain``): a small
-model copies an example's shape so faithfully that feedback asking for another
-shape ("start with ...", "sign it as ...") is followed only without one. The
-tokens of every candidate are counted: they were all spent.
+Each candidate is one sampling of the request with its own seed; ``choose`` says
+which is the draft (``domain.revisions`` for a revision: the one that shows most
+of what the reviewer asked; ``domain.defects`` for a first draft: the one with
+the fewest plain defects). The draft is saved with its own seed and messages, so
+they write it again. The last candidate may be asked with other messages
+(``plain``: without the kind's worked examples, for a revision). The tokens of
+every candidate are counted: they were all spent.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from placet.domain import revisions
 from placet.domain.fastinit import evolve
 from placet.domain.ids import new_seed
 from placet.domain.models import Usage
@@ -21,13 +20,14 @@ from placet.providers.base import CompletionRequest
 
 Generate = Callable[[CompletionRequest], tuple[str, Usage]]
 Restart = Callable[[str], None]  # drop what was streamed; show this text instead
+Choose = Callable[[Sequence[str]], int]  # the index of the candidate that is the draft
 
 
-def generate_revision(
+def generate_best(
     generate: Generate,
     request: CompletionRequest,
-    feedback: str,
     candidates: int,
+    choose: Choose,
     restart: Restart,
     plain: list[dict[str, str]] | None = None,
 ) -> tuple[str, Usage, CompletionRequest]:
@@ -45,7 +45,7 @@ def generate_revision(
         prompt_tokens += usage.prompt_tokens
         completion_tokens += usage.completion_tokens
         made.append((text, request))
-    chosen = revisions.best([text for text, _ in made], feedback)
+    chosen = choose([text for text, _ in made])
     if chosen != len(made) - 1:  # the stream showed the last; the draft is another
         restart(made[chosen][0])
     text, request = made[chosen]
