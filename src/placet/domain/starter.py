@@ -44,6 +44,9 @@ review_dir = "human_feedback"
 #       in two rarely does so N times. The last is asked without the worked
 #       examples, whose shape the model would otherwise copy over the feedback.
 #       A revision takes N times as long.
+#   draft_candidates = N  (1 to 8; default 1) the same for first drafts: the
+#       one with the fewest plain defects (a "[placeholder]", talk about the
+#       draft, a quotation that is not in the inputs) is the draft.
 # The kinds below are written for the built-in local:smollm2: plain
 # instructions that state the exact shape of the answer, a low temperature and
 # worked examples (Placet's bench/draft_quality.py scores their drafts). A model
