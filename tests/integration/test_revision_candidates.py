@@ -106,6 +106,12 @@ def test_a_watcher_of_the_stream_is_told_to_show_the_chosen_candidate(make) -> N
     task_id = revised(engine, "Apologise: say you are sorry.", chunks)
 
     assert engine.detail(task_id).drafts[-1].output == "Hi Ana, we are sorry for the trouble."
+    notes = [chunk.note for chunk in chunks if chunk.restart]
+    assert notes == [
+        "writing candidate 2 of 3",
+        "writing candidate 3 of 3",
+        "keeping candidate 1 of 3",
+    ]
     shown = ""
     for chunk in chunks:
         shown = chunk.text if chunk.restart else shown + chunk.text

@@ -252,7 +252,8 @@ def _hooks(engine: Engine, channel: FolderChannel) -> RunHooks:
 
 def _print_chunk(chunk: Chunk) -> None:
     if chunk.restart:
-        err.print(Text("\n[the model's stream broke off; starting the draft again]", "yellow"))
+        why = chunk.note or "the model's stream broke off; starting the draft again"
+        err.print(Text(f"\n[{why}]", "yellow"))
     err.print(plain(chunk.text), end="", soft_wrap=True)
 
 

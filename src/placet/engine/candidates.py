@@ -19,7 +19,7 @@ from placet.domain.models import Usage
 from placet.providers.base import CompletionRequest
 
 Generate = Callable[[CompletionRequest], tuple[str, Usage]]
-Restart = Callable[[str], None]  # drop what was streamed; show this text instead
+Restart = Callable[[str, str], None]  # drop what was streamed; show this text; why
 Choose = Callable[[Sequence[str]], int]  # the index of the candidate that is the draft
 
 
@@ -38,7 +38,7 @@ def generate_best(
     for number in range(count):
         if number:  # another seed: the same one writes the same answer again
             request = evolve(request, seed=new_seed())
-            restart("")
+            restart("", f"writing candidate {number + 1} of {count}")
         if number and number == count - 1 and plain is not None:
             request = evolve(request, messages=plain)
         text, usage = generate(request)
@@ -47,6 +47,6 @@ def generate_best(
         made.append((text, request))
     chosen = choose([text for text, _ in made])
     if chosen != len(made) - 1:  # the stream showed the last; the draft is another
-        restart(made[chosen][0])
+        restart(made[chosen][0], f"keeping candidate {chosen + 1} of {count}")
     text, request = made[chosen]
     return text, Usage(prompt_tokens, completion_tokens), request

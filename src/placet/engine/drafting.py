@@ -262,7 +262,7 @@ def _plain_messages(
     return build_messages(bare, task.input, previous, task.pending_feedback, learned)
 
 
-def _restart_stream(on_chunk: ChunkSink | None, text: str) -> None:
+def _restart_stream(on_chunk: ChunkSink | None, text: str, note: str) -> None:
     """Tell whoever watches the draft being written to drop it and show ``text``."""
     if on_chunk is not None:
-        on_chunk(Chunk(text, restart=True))
+        on_chunk(Chunk(text, restart=True, note=note))

@@ -40,13 +40,15 @@ class Chunk:
     """A piece of a streamed answer.
 
     ``restart`` tells the consumer to drop what it has so far: the provider
-    lost the stream part-way and is starting the answer again. ``usage`` comes
-    on the last chunk when the provider reports it.
+    lost the stream part-way and is starting the answer again, or the engine
+    writes another candidate or shows the one it chose (``note`` says which).
+    ``usage`` comes on the last chunk when the provider reports it.
     """
 
     text: str = ""
     usage: Usage | None = None
     restart: bool = False
+    note: str = ""  # why a restart, for a person watching; empty: the stream broke off
 
 
 @one_step_init
