@@ -12,20 +12,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from placet.config import Settings
 from placet.domain import defects, lessons, revisions, typed
 from placet.domain.examples import CopyOf, copy_of
 from placet.domain.fastinit import one_step_init
 from placet.domain.ids import new_seed
 from placet.domain.learning import Learned
-from placet.domain.models import Decision, Draft, JsonObject, Task, TaskKind, Usage
+from placet.domain.models import JsonObject, Task, TaskKind, Usage
 from placet.domain.prompts import build_messages
 from placet.domain.transitions import Action
 from placet.engine.candidates import Choose, generate_best
-from placet.engine.controls import Controls
-from placet.engine.learning import Learner
+from placet.engine.parts import EngineParts
 from placet.engine.typed_drafts import generate_typed
 from placet.errors import (
     ConfigError,
@@ -37,10 +35,9 @@ from placet.errors import (
     UnknownKindError,
 )
 from placet.providers.base import Chunk, CompletionRequest, Provider
-from placet.store.base import Store
 
 if TYPE_CHECKING:
-    from placet.domain.changes import Change
+    pass
 
 ChunkSink = Callable[[Chunk], None]
 # Why a draft could not be made, as Engine.draft raises it once the task is failed.
@@ -66,37 +63,8 @@ class MadeDraft:
     copies: CopyOf | None = None  # an example it repeats nearly word for word
 
 
-class Drafting:
-    """Making drafts; mixed into ``Engine``, which sets what is declared here."""
-
-    store: Store
-    settings: Settings
-    controls: Controls
-    learning: Learner
-    _clock: Callable[[], float]
-
-    if TYPE_CHECKING:  # the engine's own, used here
-
-        def kind(self, name: str) -> TaskKind: ...
-
-        def provider(self, model: str) -> Provider: ...
-
-        def _save_draft(self, task: Task, worker: str, made: MadeDraft) -> Task: ...
-
-        def _change(
-            self,
-            task: Task,
-            action: Action,
-            actor: str,
-            payload: JsonObject,
-            now: float,
-            event_type: str | None = None,
-            draft: Draft | None = None,
-            decision: Decision | None = None,
-            **updates: Any,
-        ) -> Change: ...
-
-        def _apply_quietly(self, change: Change) -> None: ...
+class Drafting(EngineParts):
+    """Making drafts; mixed into ``Engine``."""
 
     def draft(self, task: Task, worker: str, on_chunk: ChunkSink | None = None) -> Task:
         """Generate the next draft of a claimed task and save it for review.

@@ -9,50 +9,22 @@ that fires or a hold taken while a decision lands leaves exactly one outcome.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from placet.domain import holds, timers
 from placet.domain.actors import SYSTEM_ACTOR
-from placet.domain.models import Decision, Draft, JsonObject, Task, TaskKind, TaskStatus
-from placet.domain.policy import Permission, Principal, Verdict
+from placet.domain.models import JsonObject, Task, TaskStatus
+from placet.domain.policy import Permission, Principal
 from placet.domain.transitions import Action
+from placet.engine.parts import EngineParts
 from placet.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
-from placet.store.base import Store
 
 if TYPE_CHECKING:
-    from placet.domain.changes import Change
-    from placet.engine.accounts import Accounts
+    pass
 
 
-class Waiting:
-    """Timers and holds of waiting tasks; mixed into ``Engine``, which sets what is declared."""
-
-    store: Store
-    accounts: Accounts
-    _clock: Callable[[], float]
-    _kinds: dict[str, TaskKind]
-
-    if TYPE_CHECKING:  # the engine's own, used here
-
-        def _change(
-            self,
-            task: Task,
-            action: Action,
-            actor: str,
-            payload: JsonObject,
-            now: float,
-            event_type: str | None = None,
-            draft: Draft | None = None,
-            decision: Decision | None = None,
-            **updates: Any,
-        ) -> Change: ...
-
-        def _apply(self, change: Change) -> Task: ...
-
-        def _check_allowed(self, task: Task, principal: Principal) -> None: ...
-
-        def may_decide(self, principal: Principal, task: Task) -> Verdict: ...
+class Waiting(EngineParts):
+    """Timers and holds of waiting tasks; mixed into ``Engine``."""
 
     # -- timers: reminders, escalations, deadlines (domain/timers.py) -------------
 
@@ -176,18 +148,7 @@ class Waiting:
             raise PermissionDeniedError(
                 f"task {task.id}: {hold.shown(now)}; only they or an admin may let it go"
             )
-        payload: JsonObject = {"holder": hold.holder}
-        change = self._change(
-            task,
-            Action.HOLD,
-            principal.name,
-            payload,
-            now,
-            event_type=holds.RELEASED,
-            held_by=None,
-            held_until=None,
-        )
-        return self._apply(change)
+        return self._hold_event(task, principal, now, holds.RELEASED, {"holder": hold.holder})
 
     def hand_over(
         self, task_id: str, principal: Principal, to: str, seconds: float | None = None
@@ -235,13 +196,26 @@ class Waiting:
             raise InvalidInputError(f"{exc}; nothing was changed") from None
         until = now + lasts
         payload: JsonObject = {"holder": holder, "until": until}
+        return self._hold_event(task, principal, now, holds.TAKEN, payload, holder, until)
+
+    def _hold_event(
+        self,
+        task: Task,
+        principal: Principal,
+        now: float,
+        event_type: str,
+        payload: JsonObject,
+        holder: str | None = None,
+        until: float | None = None,
+    ) -> Task:
+        """Take (a holder and until when) or end (neither) a hold, as one change."""
         change = self._change(
             task,
             Action.HOLD,
             principal.name,
             payload,
             now,
-            event_type=holds.TAKEN,
+            event_type=event_type,
             held_by=holder,
             held_until=until,
         )
