@@ -92,8 +92,8 @@ class Broker:
         """Where the worker sends a task's draft as it is generated."""
 
         def sink(chunk: Chunk) -> None:
-            if chunk.restart:
-                self.publish(Message(task.id, "restart"))
+            if chunk.restart:  # with why, when the engine says ("writing candidate 2 of 3")
+                self.publish(Message(task.id, "restart", chunk.note))
             if chunk.text:
                 self.publish(Message(task.id, "chunk", chunk.text))
 
@@ -181,7 +181,8 @@ Feed = AsyncIterator[tuple[str, JsonObject]]
 
 async def task_feed(broker: Broker, state: Reads, task_id: str, closing: anyio.Event) -> Feed:
     """One task's updates as (event, data): ``status`` (first the current one), ``chunk``
-    (``{"text": ...}``: append it) and ``restart`` (drop the text so far) while drafting.
+    (``{"text": ...}``: append it) and ``restart`` (drop the text so far; ``text`` says why,
+    when the engine knows: "writing candidate 2 of 3") while drafting.
     Ends after a final status, or when the server closes.
     """
     with broker.subscription(task_id) as subscription:

@@ -40,7 +40,8 @@ async def task_events(
     """``status`` events (the current one first), ``chunk`` and ``restart`` while drafting.
 
     A ``chunk`` event's data is ``{"text": ...}``: append it; ``restart`` means
-    drop the text so far. The stream ends after a final status.
+    drop the text so far (its ``text`` says why, when known: "writing candidate 2 of
+    3", "keeping candidate 1 of 3"). The stream ends after a final status.
     """
     await run_in_threadpool(visible_task, request, svc, who, task_id)  # else 404, as missing
     closing = anyio.Event()

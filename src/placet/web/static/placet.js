@@ -330,9 +330,12 @@
     target.appendChild(document.createTextNode(data.text));
   }
 
-  function restartDraft() {
+  function restartDraft(data) {
     var target = byId("live-draft");
     if (target) target.textContent = "";
+    // Why it starts again ("writing candidate 2 of 3"), as text; empty: the stream broke off.
+    var note = byId("live-note");
+    if (note) note.textContent = data && typeof data.text === "string" && data.text ? "· " + data.text : "";
   }
 
   function onStatus(data, first, source) {
