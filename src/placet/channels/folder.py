@@ -275,7 +275,7 @@ class FolderChannel:
         document = files.pending_document(detail.task, draft, earlier, count, reading, kind)
         copies = examples.copied_example(detail.events, draft.id)
         if copies is not None:  # for the reader's eye, as the supervisor's findings
-            document["copies_example"] = files.copy_note(copies)
+            document["copies_example"] = copies.said()
         tree.write(path, files.dump(document))
         if count is not None:
             self._say(

@@ -17,7 +17,6 @@ from pathlib import Path
 
 from placet.channels.folder_fs import APPROVED, BAD, PENDING, REJECTED, TMP, FileKey, FolderTree
 from placet.domain import typed
-from placet.domain.examples import CopyOf
 from placet.domain.models import Decision, Draft, JsonObject, Task, TaskKind, TaskStatus
 from placet.domain.quorum import Tally
 from placet.domain.supervision import Reading
@@ -100,14 +99,6 @@ class ReviewedFile:
 
 
 # -- the pending document -----------------------------------------------------------
-
-
-def copy_note(copies: CopyOf) -> str:
-    """What the pending file says of a draft that repeats an example it was shown."""
-    return (
-        f"This draft repeats the approved task {copies.task_id} nearly word for word "
-        f"({copies.alike:.0%} alike): check that it answers this request, not that one."
-    )
 
 
 def pending_document(

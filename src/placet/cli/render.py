@@ -245,11 +245,7 @@ def _show_examples(detail: TaskDetail) -> None:
         out.print(plain(f"made with examples: {', '.join(used)}"))
     copies = examples.copied_example(detail.events, current.id) if current is not None else None
     if copies is not None:
-        said = (
-            f"repeats the approved task {copies.task_id} nearly word for word "
-            f"({copies.alike:.0%} alike): check that it answers this request"
-        )
-        out.print(plain(said, "yellow"))
+        out.print(plain(copies.said(), "yellow"))
     mark = examples.mark_of(detail.events)
     if mark is not None and mark.excluded and detail.task.status is TaskStatus.APPROVED:
         said = f"not an example (marked by {mark.by}, {when(mark.at)}; placet example --again)"

@@ -125,6 +125,13 @@ class CopyOf:
         """As the draft's event records it."""
         return {"task": self.task_id, "alike": self.alike}
 
+    def said(self) -> str:
+        """What a reviewer is told of it, in plain text."""
+        return (
+            f"This draft repeats the approved task {self.task_id} nearly word for word "
+            f"({self.alike:.0%} alike): check that it answers this request, not that one."
+        )
+
 
 def copy_of(text: str, shown: Sequence[tuple[str, str]]) -> CopyOf | None:
     """The example (approved task id, its text) the draft repeats most, when at least

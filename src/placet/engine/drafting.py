@@ -59,7 +59,7 @@ class MadeDraft:
     seed: int | None = None
     lessons: str | None = None  # the version of the lesson set the prompt carried
     examples: tuple[str, ...] = ()  # the approved tasks put into the prompt as examples
-    candidates: int = 1  # revisions sampled to choose this one from (domain/revisions.py)
+    candidates: int = 1  # drafts sampled to choose this one from (engine/candidates.py)
     copies: CopyOf | None = None  # an example it repeats nearly word for word
 
 
