@@ -58,6 +58,7 @@ KIND_KEYS = {
     "examples",
     "stop",
     "revise_from",
+    "opening",
     "revision_candidates",
     "draft_candidates",
     "reviewers",
@@ -750,6 +751,7 @@ def parse_kind(
         return None
     no_examples: tuple[Example, ...] = ()
     examples = attempt(lambda: _examples(table, template, where), no_examples)
+    opening = attempt(lambda: _opening(table, template, bool(choices or output_schema), where), "")
     return TaskKind(
         name=name,
         template=template,
@@ -762,6 +764,7 @@ def parse_kind(
         examples=examples,
         stop=stop,
         revise_from=revise_from,
+        opening=opening,
         revision_candidates=candidates,
         draft_candidates=first_candidates,
         reviewers=reviewers,
@@ -821,6 +824,28 @@ def _template(table: dict[str, Any], where: str) -> str:
     if problem is not None:
         raise ConfigError(f"{where}: template: {problem}")
     return template
+
+
+def _opening(table: dict[str, Any], template: str, typed_kind: bool, where: str) -> str:
+    """opening: text every draft starts with, filled from the template's own inputs (a
+    typed kind's answer is a JSON object, which no opening may start)."""
+    opening = table.get("opening", "")
+    if not isinstance(opening, str):
+        raise ConfigError(f"{where}: opening must be text, not {_shown(opening)}")
+    if opening and typed_kind:
+        raise ConfigError(
+            f"{where}: opening cannot be set on a kind with choices or an output_schema"
+        )
+    problem = template_problem(opening)
+    if problem is not None:
+        raise ConfigError(f"{where}: opening: {problem}")
+    foreign = [name for name in template_inputs(opening) if name not in template_inputs(template)]
+    if foreign:
+        raise ConfigError(
+            f"{where}: opening uses {', '.join(foreign)}, which the template does not: "
+            "an opening may use only the template's inputs"
+        )
+    return opening
 
 
 def _examples(table: dict[str, Any], template: str, where: str) -> tuple[Example, ...]:

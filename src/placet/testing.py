@@ -14,7 +14,7 @@ from placet.domain.decisions import DecisionRequest
 from placet.domain.models import DecisionKind, Task, Usage
 from placet.domain.policy import Principal, Role
 from placet.errors import ProviderError
-from placet.providers.base import Chunk, Completion, CompletionRequest, collect
+from placet.providers.base import Chunk, Completion, CompletionRequest, collect, split_opening
 from placet.store.sql import SqlStore
 
 if TYPE_CHECKING:
@@ -114,10 +114,11 @@ class FakeSupervisor:
 
 
 def fake_text(request: CompletionRequest) -> str:
-    """What FakeProvider answers to a request."""
-    turns = sum(1 for message in request.messages if message["role"] == "assistant") + 1
-    last = request.messages[-1]["content"].splitlines()[0][:80]
-    return f"Draft {turns}: {last}"
+    """What FakeProvider answers to a request: after the opening, when it has one."""
+    messages, opening = split_opening(request.messages)
+    turns = sum(1 for message in messages if message["role"] == "assistant") + 1
+    last = messages[-1]["content"].splitlines()[0][:80]
+    return f"{opening} Draft {turns}: {last}" if opening else f"Draft {turns}: {last}"
 
 
 class FakeTypedProvider(FakeProvider):

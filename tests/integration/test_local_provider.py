@@ -209,3 +209,24 @@ def test_an_answer_asked_to_fit_a_json_schema_fits_it() -> None:
     reading = parse_answer(LocalProvider().complete(request).text, checks, draft)
     assert [result.check for result in reading.checks] == list(checks)
     assert 0 <= reading.risk <= 100
+
+
+@pytest.mark.slow
+def test_an_opening_is_written_on_from_and_starts_the_answer() -> None:
+    opening = "Dear Rahul, welcome to"
+    asked = replace(
+        REQUEST,
+        messages=[*REQUEST.messages, {"role": "assistant", "content": opening}],
+        max_tokens=24,
+        temperature=0.7,
+        seed=11,
+    )
+    chunks = list(LocalProvider().stream(asked))
+    assert chunks[0].text == opening  # a watcher sees it first, as the start of the draft
+    text = "".join(chunk.text for chunk in chunks)
+    assert text.startswith(opening) and text[len(opening) :].strip()
+    # The model continued the words, not a new turn: no chat markup, no second greeting.
+    assert "<|im" not in text and "Dear Rahul" not in text[len(opening) :]
+    assert LocalProvider().complete(asked).text == text  # the seed writes it again
+    usage = chunks[-1].usage
+    assert usage is not None and usage.prompt_tokens > 5

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import openai
@@ -124,6 +125,24 @@ def test_complete_makes_one_non_streaming_request(
     assert completion.usage == Usage(PROMPT_WORDS, len(pieces(TEXT)))
     [sent] = server.requests
     assert not sent.streaming
+
+
+def test_an_opening_is_asked_for_in_the_request_not_sent_as_a_turn_to_answer(
+    server: FaultServer, make_provider: MakeProvider
+) -> None:
+    # A chat API answers a last assistant turn with a turn of its own: the opening
+    # goes into the last request instead, and no assistant turn ends the messages.
+    opening = {"role": "assistant", "content": "According to the policy,"}
+    server.push(stream(TEXT))
+    list(make_provider().stream(replace(REQUEST, messages=[*REQUEST.messages, opening])))
+    [sent] = server.requests
+    assert sent.body["messages"][:-1] == REQUEST.messages[:-1]
+    last = sent.body["messages"][-1]
+    assert last["role"] == "user"
+    assert last["content"] == (
+        f"{REQUEST.messages[-1]['content']}\n\n"
+        "Start your answer with exactly these words: According to the policy,"
+    )
 
 
 def test_server_that_ignores_include_usage_gives_text_without_usage(

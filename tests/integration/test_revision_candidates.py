@@ -183,3 +183,72 @@ def test_a_first_draft_from_candidates_is_the_one_with_the_fewest_defects(make) 
     assert len({r.seed for r in model.requests}) == 3
     saved = [e.payload for e in detail.events if e.type == "save_draft"]
     assert saved[0]["candidates"] == 3
+
+
+class Streaming(Scripted):
+    """A scripted model that writes a word at a time, and notes how far it got."""
+
+    def __init__(self, *answers: str) -> None:
+        super().__init__(*answers)
+        self.written: list[str] = []
+        self.closed = 0
+
+    def stream(self, request: CompletionRequest) -> Iterator[Chunk]:
+        self.requests.append(request)
+        words = self.answers.popleft().split(" ")
+        try:
+            for index, word in enumerate(words):
+                self.written.append(word)
+                yield Chunk(word if index == 0 else " " + word)
+            yield Chunk(usage=Usage(10, len(words)))
+        finally:
+            self.closed += 1
+
+
+def test_a_sentence_limit_ends_the_revision_there_and_stops_the_model(make) -> None:  # type: ignore[no-untyped-def]
+    kind = TaskKind(name="reply", template="Answer {customer}.", revise_from="request")
+    model = Streaming(
+        "Hi Ana. Thanks for writing. We are on it.",
+        'Hi Ana, the policy says "You get 25 days." So plan ahead. More words follow here.',
+    )
+    engine = make(model, kind)
+    chunks: list[Chunk] = []
+    task_id = revised(engine, "Answer in one sentence.", chunks)
+
+    draft = engine.detail(task_id).drafts[-1]
+    assert draft.output == 'Hi Ana, the policy says "You get 25 days."'
+    assert "".join(chunk.text for chunk in chunks) == draft.output  # the watcher saw the same
+    assert model.written[-1] == "So"  # the model was stopped at the word after the end
+    assert model.closed == 2
+    assert draft.usage.completion_tokens > 0
+
+
+def test_no_sentence_limit_leaves_the_revision_whole(make) -> None:  # type: ignore[no-untyped-def]
+    kind = TaskKind(name="reply", template="Answer {customer}.", revise_from="request")
+    model = Streaming("Hi Ana. Thanks.", "Hi Ana. Thanks for writing. We are on it.")
+    engine = make(model, kind)
+    task_id = revised(engine, "Mention the phone line.")
+    assert engine.detail(task_id).drafts[-1].output == "Hi Ana. Thanks for writing. We are on it."
+
+
+def test_a_quoted_opening_is_asked_as_the_start_of_every_candidate(make) -> None:  # type: ignore[no-untyped-def]
+    model = Scripted("Hi.", "a", "b", "According to the policy, yes.")
+    engine = make(model)
+    task_id = revised(engine, "Start the answer with 'According to the policy,'.")
+    opening = {"role": "assistant", "content": "According to the policy,"}
+    assert all(request.messages[-1] == opening for request in model.requests[1:])
+    assert model.requests[0].messages[-1]["role"] == "user"  # the first draft was not asked
+    saved = engine.detail(task_id).drafts[-1]
+    assert saved.output == "According to the policy, yes."
+    assert saved.messages[-1] == opening  # kept with the draft: it writes the draft again
+
+
+def test_a_kinds_opening_starts_the_first_draft(make) -> None:  # type: ignore[no-untyped-def]
+    from placet.testing import FakeProvider
+
+    kind = TaskKind(name="reply", template="Answer {customer}.", opening="Dear {customer},")
+    engine = make(FakeProvider(), kind)  # type: ignore[arg-type]
+    task = engine.submit("reply", {"customer": "Ana"}, "desk", claim_as="w")
+    draft = engine.detail(engine.draft(task, "w").id).drafts[0]
+    assert draft.output.startswith("Dear Ana, Draft 1: Answer Ana.")
+    assert draft.messages[-1] == {"role": "assistant", "content": "Dear Ana,"}

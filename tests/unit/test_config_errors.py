@@ -239,3 +239,38 @@ def test_check_settings_names_a_bad_example_and_a_bad_stop_together(tmp_path: Pa
         "not ['']",
         f"{where}: example 1: input lacks topic, which the template uses",
     ]
+
+
+def test_an_opening_is_read_with_the_kind(tmp_path: Path) -> None:
+    (tmp_path / "placet.toml").write_text(
+        '[kinds.note]\ntemplate = "Write to {reader}."\nopening = "Dear {reader},"\n'
+    )
+    assert load_settings(tmp_path).kinds["note"].opening == "Dear {reader},"
+
+
+@pytest.mark.parametrize(
+    ("setting", "said"),
+    [
+        ("opening = 3", "opening must be text, not 3"),
+        ('opening = "Dear {reader"', "opening: the '{' at character 6 is never closed"),
+        (
+            'opening = "Dear {name},"',
+            "opening uses name, which the template does not: an opening may use only "
+            "the template's inputs",
+        ),
+        (
+            'opening = "{{"\nchoices = ["yes", "no"]',
+            "opening cannot be set on a kind with choices or an output_schema",
+        ),
+    ],
+)
+def test_a_bad_opening_names_the_kind_and_the_setting(
+    tmp_path: Path, setting: str, said: str
+) -> None:
+    (tmp_path / "placet.toml").write_text(
+        '[kinds.note]\ntemplate = "Write to {reader}."\n' + setting + "\n"
+    )
+    with pytest.raises(ConfigError) as raised:
+        load_settings(tmp_path)
+    assert raised.value.message.startswith(f"{tmp_path / 'placet.toml'} [kinds.note]: ")
+    assert said in raised.value.message, raised.value.message

@@ -130,3 +130,36 @@ def test_a_revision_from_the_request_without_feedback_is_the_request() -> None:
     kind = dataclasses.replace(TAUGHT, revise_from="request")
     messages = build_messages(kind, {"name": "R", "product": "P"}, "Earlier.", "  ")
     assert messages == build_messages(kind, {"name": "R", "product": "P"})
+
+
+def test_a_kinds_opening_is_the_start_of_the_answer_with_the_inputs_filled_in() -> None:
+    kind = dataclasses.replace(KIND, opening="Subject: Welcome to {product}, {name}")
+    messages = build_messages(kind, {"name": "Rahul", "product": "Placet"})
+    assert messages[-2] == {"role": "user", "content": "Welcome Rahul to Placet."}
+    assert messages[-1] == {"role": "assistant", "content": "Subject: Welcome to Placet, Rahul"}
+    revised = build_messages(kind, {"name": "Rahul", "product": "Placet"}, "Hi.", "Shorter.")
+    assert revised[-1] == messages[-1]  # a revision starts the same way, unless asked
+
+
+def test_an_opening_the_reviewer_quotes_starts_the_revision_instead() -> None:
+    kind = dataclasses.replace(KIND, opening="Subject: Welcome, {name}")
+    values = {"name": "Rahul", "product": "Placet"}
+    for revise_from in ("draft", "request"):
+        asked = dataclasses.replace(kind, revise_from=revise_from)
+        messages = build_messages(asked, values, "Hi.", "Start with 'Dear Rahul,' please.")
+        assert messages[-1] == {"role": "assistant", "content": "Dear Rahul,"}
+        assert messages[-2]["role"] == "user"
+    # Without a kind's opening too; and not when the reviewer asked for the opposite.
+    plain = build_messages(KIND, values, "Hi.", "Begin with 'Dear Rahul,'.")
+    assert plain[-1] == {"role": "assistant", "content": "Dear Rahul,"}
+    unasked = build_messages(KIND, values, "Hi.", "Don't start with 'Dear'.")
+    assert unasked[-1]["role"] == "user"
+    # A first draft reads no feedback.
+    assert build_messages(KIND, values)[-1]["role"] == "user"
+
+
+def test_a_typed_kind_is_never_given_an_opening() -> None:
+    typed = dataclasses.replace(KIND, choices=("yes", "no"))
+    values = {"name": "Rahul", "product": "Placet"}
+    messages = build_messages(typed, values, '{"choice": "no"}', "Start with 'Yes,'.")
+    assert messages[-1]["role"] == "user"

@@ -37,3 +37,75 @@ def test_the_candidate_showing_most_of_the_ask_is_chosen(
     feedback: str, candidates: list[str], chosen: int
 ) -> None:
     assert revisions.best(candidates, feedback) == chosen
+
+
+@pytest.mark.parametrize(
+    ("feedback", "opening"),
+    [
+        ("Start the answer with 'According to the policy,'.", "According to the policy,"),
+        ('Begin with "Hi Ana," and keep it short.', "Hi Ana,"),
+        ("Please open it with \u201cGood news:\u201d", "Good news:"),
+        ("Start with 'Here's what we found' then list it.", "Here's what we found"),
+        # Asked for the opposite, or for no words in particular: no opening.
+        ("Don't start with 'Dear'.", ""),
+        ("Do not begin the email with 'Hello there'.", ""),
+        ("Start with the answer.", ""),
+        ("Mention 'the HR team' and start over.", ""),
+        ("Sign it as 'Sam'. It should start with a greeting.", ""),
+    ],
+)
+def test_an_opening_is_read_only_when_quoted_and_asked_for(feedback: str, opening: str) -> None:
+    assert revisions.asked_opening(feedback) == opening
+    assert revisions.read_feedback(feedback).opening == opening
+
+
+def test_the_candidate_with_the_opening_asked_for_is_chosen() -> None:
+    feedback = "Start the answer with 'According to the policy,'."
+    candidates = ["The policy says you get 25 days.", "According to the policy, you get 25 days."]
+    assert revisions.best(candidates, feedback) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("", 0),
+        ("Yes.", 1),
+        ("Yes. No! Maybe?", 3),
+        ('The policy says: "You get 25 days." So you get 25.', 2),
+        ("Subject: Welcome\n\nHi Ana,\nWelcome aboard. See you soon", 2),
+        ("Version 2.5 is out.", 1),
+    ],
+)
+def test_sentences_are_counted_with_closing_quotes_and_an_unended_last_one(
+    text: str, count: int
+) -> None:
+    assert revisions.sentence_count(text) == count
+
+
+def test_a_text_is_cut_at_a_sentence_end_only_once_the_end_is_certain() -> None:
+    streamed = 'The policy says: "You get 25 days." So plan ahead. Thanks.'
+    cuts = [revisions.cut_after_sentences(streamed[:n], 1) for n in range(len(streamed) + 1)]
+    first = next(i for i, cut in enumerate(cuts) if cut is not None)
+    # Not at the full stop, nor at the closing quote: only when a space shows the end.
+    assert streamed[:first].endswith('days." ')
+    assert cuts[first] == 'The policy says: "You get 25 days."'
+    two = revisions.cut_after_sentences(streamed, 2)
+    assert two == 'The policy says: "You get 25 days." So plan ahead.'
+    assert revisions.cut_after_sentences(streamed, 3) is None  # the text ends there anyway
+
+
+def test_of_two_that_do_what_was_asked_the_one_without_defects_is_chosen() -> None:
+    feedback = "Sign it as 'Sam from Support'."
+    candidates = [
+        "Hi [Customer's Name], thanks.\nSam from Support",  # a placeholder left in
+        "Hi Ana, thanks.\nSam from Support",
+    ]
+    assert revisions.best(candidates, feedback) == 1
+    # A quotation the task was not given counts against a candidate; one it was, for it.
+    given = "Visitors may park in the front row for up to two hours."
+    quoting = [
+        'The policy says: "Visitors may park anywhere they like." Mention parking.',
+        'The policy says: "Visitors may park in the front row." Mention parking.',
+    ]
+    assert revisions.best(quoting, "Mention parking.", given) == 1
+    assert revisions.best(list(reversed(quoting)), "Mention parking.", given) == 0

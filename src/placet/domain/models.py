@@ -109,6 +109,10 @@ class TaskKind:
     # What a revision is built from: "draft" (the previous draft and the feedback)
     # or "request" (the request again, with the feedback as part of it).
     revise_from: str = "draft"
+    # The words every draft starts with ("Subject: Welcome, {name}"; inputs filled in):
+    # the model writes on from them (domain/prompts.py). A reviewer's quoted opening
+    # ("start with 'Dear Ana,'") takes its place in a revision. Empty: none.
+    opening: str = ""
     # Drafts sampled (each with its own seed) to keep the best: for a first draft the
     # one with the fewest plain defects (domain/defects.py), for a revision the one that
     # shows most of what the reviewer asked (domain/revisions.py); 1: the first is it.

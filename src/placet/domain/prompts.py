@@ -7,6 +7,7 @@ import re
 
 from placet.domain.learning import MAX_EXAMPLE_CHARS, NOTHING, Learned, lessons_block
 from placet.domain.models import JsonObject, TaskKind
+from placet.domain.revisions import asked_opening
 from placet.errors import InvalidInputError
 
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -110,7 +111,9 @@ def build_messages(
     the same system turn), then the kind's worked examples and the approved work
     most like this task, each as the request it answers and the answer. A
     revision (``previous_draft`` given) is built as the kind's ``revise_from``
-    says: from the draft, or from the request and the feedback.
+    says: from the draft, or from the request and the feedback. The answer's
+    opening, when there is one, is last: an assistant turn the model writes on
+    from (``answer_opening``).
     """
     messages: list[Message] = []
     system = "\n\n".join(
@@ -143,7 +146,26 @@ def build_messages(
         messages.append({"role": "user", "content": request})
         messages.append({"role": "assistant", "content": previous_draft})
         messages.append({"role": "user", "content": revision_request(feedback)})
+    opening = answer_opening(kind, values, feedback if previous_draft is not None else None)
+    if opening:
+        messages.append({"role": "assistant", "content": opening})
     return messages
+
+
+def answer_opening(kind: TaskKind, values: JsonObject, feedback: str | None = None) -> str:
+    """The words the answer starts with: those a reviewer quoted ("start with 'Hi
+    Ana,'") for a revision, else the kind's ``opening`` with the inputs filled in.
+
+    A small model asked to change how its answer opens rarely does (0 of 12 in
+    BENCHMARKS §15); written as the start of its answer, the opening is there, and
+    the model writes on from it.
+    """
+    if kind.choices or kind.output_schema is not None:
+        return ""  # a typed kind's answer is a JSON object: no words may start it
+    asked = asked_opening(feedback) if feedback else ""
+    if asked:
+        return asked
+    return render_template(kind.opening, values) if kind.opening else ""
 
 
 def revision_request(feedback: str | None) -> str:

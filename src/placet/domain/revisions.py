@@ -8,7 +8,10 @@ reviewer asking again. A kind opts in with ``revision_candidates = N``.
 The reading is lexical and deliberately plain, because it must hold for any
 feedback in any kind: phrases the reviewer quoted ("sign it as 'Sam from
 Support'"), the other words of substance they used ("mention the webinar"), and
-the limits they set in numbers ("under 80 words", "in one sentence"). A
+the limits they set in numbers ("under 80 words", "in one sentence") and an
+opening they quote ("start with 'According to the policy,'"). The engine holds a
+revision to the last two while it is written (``cut_after_sentences``, and the
+opening as the start of the answer); the rest is read after. A
 candidate that repeats the feedback sentence itself or talks about the revision
 ("Here is the revised version") is marked down: it answers the reviewer, not
 the task. Ties keep the earliest candidate, so one candidate is exactly the
@@ -20,6 +23,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from placet.domain import defects
 
 MAX_CANDIDATES = 8
 
@@ -36,7 +41,17 @@ _SENTENCE_LIMIT = re.compile(
     rf"\b(?:in|at most|no more than|up to|keep it to|only)\s+{_COUNT}\s+(?:short\s+)?sentences?\b",
     re.IGNORECASE,
 )
-_SENTENCE_END = re.compile(r"[.!?]+(?:\s|$)")
+# A sentence ends at . ! or ? (and any closing quote or bracket) before a space or the end.
+_SENTENCE_END = re.compile(r"[.!?]+[\"')\]\u201d\u2019]*(?=\s|$)")
+_OPENING = re.compile(
+    r"\b(?:start|begin|open)(?:s|ing)?\b[^'\"\u2018\u201c.;!?]{0,40}?\bwith\s+"
+    r"['\"\u2018\u201c](?P<text>[^\n]{1,100}?)['\"\u2019\u201d](?=[\s.,;:!?)]|$)",
+    re.IGNORECASE,
+)
+_NEGATED = re.compile(
+    r"\b(?:don't|do not|never|not|no longer|avoid|stop|instead of|rather than)\W+(?:\w+\W+){0,2}$",
+    re.IGNORECASE,
+)
 _ABOUT_THE_REVISION = re.compile(
     r"\b(here is|here's) (the|a|my|your) (revised|updated|new)\b|\brevised (version|draft)\b"
     r"|\b(the|your) (reviewer|feedback)\b|\bas requested\b",
@@ -62,6 +77,7 @@ class Ask:
     words: frozenset[str]  # other words of substance, lower-case
     max_words: int | None
     max_sentences: int | None
+    opening: str  # as the reviewer wrote it; empty when they asked for none
     said: str  # the feedback itself, lower-case, for telling an echo
 
 
@@ -79,8 +95,36 @@ def read_feedback(feedback: str) -> Ask:
         words,
         _limit(_WORD_LIMIT, feedback),
         _limit(_SENTENCE_LIMIT, feedback),
+        asked_opening(feedback),
         feedback.strip().rstrip(".").casefold(),
     )
+
+
+def asked_opening(feedback: str) -> str:
+    """The words the reviewer asked the text to start with, in quotes ("Start the
+    answer with 'According to the policy,'"); empty when none, or when they asked
+    for the opposite ("don't start with 'Dear'")."""
+    for found in _OPENING.finditer(feedback):
+        if _NEGATED.search(feedback[: found.start()]) is None:
+            return found.group("text").strip()
+    return ""
+
+
+def sentence_count(text: str) -> int:
+    """The sentences in a text: each end, and words after the last one."""
+    body = text.strip()
+    ends = list(_SENTENCE_END.finditer(body))
+    rest = body[ends[-1].end() :] if ends else body
+    return len(ends) + (1 if rest.strip() else 0)
+
+
+def cut_after_sentences(text: str, limit: int) -> str | None:
+    """The text up to the end of its ``limit``-th sentence, once that end is certain
+    (a space follows it); None while the text has not reached it."""
+    for number, found in enumerate(_SENTENCE_END.finditer(text), start=1):
+        if number == limit and found.end() < len(text):
+            return text[: found.end()]
+    return None
 
 
 def _limit(pattern: re.Pattern[str], text: str) -> int | None:
@@ -101,8 +145,9 @@ def score(candidate: str, ask: Ask) -> float:
     if ask.max_words is not None:
         points += 3.0 if len(candidate.split()) <= ask.max_words else 0.0
     if ask.max_sentences is not None:
-        sentences = len(_SENTENCE_END.findall(candidate.strip() + " "))
-        points += 3.0 if sentences <= ask.max_sentences else 0.0
+        points += 3.0 if sentence_count(candidate) <= ask.max_sentences else 0.0
+    if ask.opening:
+        points += 3.0 if text.lstrip().startswith(ask.opening.casefold()) else 0.0
     if ask.said and ask.said in text:
         points -= 4.0  # the feedback copied into the draft
     if _ABOUT_THE_REVISION.search(candidate):
@@ -112,9 +157,10 @@ def score(candidate: str, ask: Ask) -> float:
     return points
 
 
-def best(candidates: Sequence[str], feedback: str) -> int:
-    """The index of the candidate that shows most of what the feedback asks (the
-    earliest of equals)."""
+def best(candidates: Sequence[str], feedback: str, given: str = "") -> int:
+    """The index of the candidate that shows most of what the feedback asks, less its
+    plain defects (``domain.defects``: a "[placeholder]", a quotation not in what the
+    task was ``given``); the earliest of equals."""
     ask = read_feedback(feedback)
-    scores = [score(candidate, ask) for candidate in candidates]
+    scores = [score(candidate, ask) + defects.score(candidate, given) for candidate in candidates]
     return scores.index(max(scores))

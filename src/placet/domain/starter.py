@@ -43,7 +43,11 @@ review_dir = "human_feedback"
 #       sentences) is the draft: a small model that ignores feedback one time
 #       in two rarely does so N times. The last is asked without the worked
 #       examples, whose shape the model would otherwise copy over the feedback.
-#       A revision takes N times as long.
+#       A revision takes N times as long. An opening the reviewer quotes ("start
+#       with 'Hi Ana,'") is the start of the revision, and a limit in sentences
+#       ("in one sentence") ends it there, with or without candidates.
+#   opening = "..."  the words every draft starts with ({inputs} filled in);
+#       the model writes on from them.
 #   draft_candidates = N  (1 to 8; default 1) the same for first drafts: the
 #       one with the fewest plain defects (a "[placeholder]", talk about the
 #       draft, a quotation that is not in the inputs) is the draft.

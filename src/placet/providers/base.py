@@ -24,6 +24,10 @@ class CompletionRequest:
     provider constrains generation to it where it can (a grammar on llama.cpp,
     ``response_format`` on OpenAI-compatible servers). The caller still
     validates the answer: not every server honours a schema.
+    A last message from the assistant is the opening of the answer
+    (``split_opening``): a provider that can write on from it does so, and the
+    answer starts with it; one that cannot asks for it in the prompt instead
+    (``opening_as_instruction``).
     """
 
     messages: list[dict[str, str]]
@@ -88,3 +92,22 @@ def collect(chunks: Iterator[Chunk]) -> Completion:
         if chunk.usage is not None:
             usage = chunk.usage
     return Completion("".join(parts), usage)
+
+
+def split_opening(messages: list[dict[str, str]]) -> tuple[list[dict[str, str]], str]:
+    """The messages before the answer's opening, and the opening (a last assistant
+    turn: the words the answer starts with; empty when the last turn is another's)."""
+    if messages and messages[-1]["role"] == "assistant":
+        return messages[:-1], messages[-1]["content"]
+    return messages, ""
+
+
+def opening_as_instruction(messages: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The messages for a model that cannot be made to write on from an opening (a chat
+    API answers a last assistant turn with a turn of its own): the opening is asked for
+    at the end of the last request instead."""
+    head, opening = split_opening(messages)
+    if not opening or not head or head[-1]["role"] != "user":
+        return head
+    asked = f"{head[-1]['content']}\n\nStart your answer with exactly these words: {opening}"
+    return [*head[:-1], {**head[-1], "content": asked}]

@@ -18,7 +18,14 @@ from typing import Any
 
 from placet.domain.models import Usage
 from placet.errors import ConfigError, ProviderError, ProviderRequestTooLargeError
-from placet.providers.base import Chunk, Completion, CompletionRequest, collect
+from placet.providers.base import (
+    Chunk,
+    Completion,
+    CompletionRequest,
+    collect,
+    opening_as_instruction,
+    split_opening,
+)
 from placet.providers.local_fit import context_size, gpu_layers
 
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -165,23 +172,10 @@ class LocalProvider:
         llama = self._load()
         with self._lock:
             try:
-                pieces = llama.create_chat_completion(
-                    messages=request.messages,
-                    max_tokens=request.max_tokens,
-                    temperature=request.temperature,
-                    repeat_penalty=repeat_penalty(),
-                    seed=request.seed,
-                    stop=list(request.stop) or None,
-                    # llama.cpp turns the schema into a grammar: only answers it accepts.
-                    response_format=_response_format(request),
-                    stream=True,
-                )
                 completion_tokens = 0
-                for piece in pieces:
-                    text = piece["choices"][0].get("delta", {}).get("content")
-                    if text:
-                        completion_tokens += 1
-                        yield Chunk(text)
+                for text in _generate(llama, request):
+                    completion_tokens += 1
+                    yield Chunk(text)
             except ValueError as exc:
                 if "context window" in str(exc):
                     raise ProviderRequestTooLargeError(
@@ -193,6 +187,70 @@ class LocalProvider:
                 raise ProviderError(f"the local model failed: {exc}") from exc
         prompt_tokens = len(llama.tokenize(_prompt_text(request).encode("utf-8")))
         yield Chunk(usage=Usage(prompt_tokens, completion_tokens))
+
+
+def _generate(llama: Any, request: CompletionRequest) -> Iterator[str]:
+    """The answer's pieces as llama.cpp writes them: on from the opening when the
+    request has one (``base.split_opening``) and the model has a chat template."""
+    head, opening = split_opening(request.messages)
+    # An answer held to a schema is written under a grammar by the chat completion.
+    continues = opening and request.json_schema is None
+    template = llama.metadata.get("tokenizer.chat_template") if continues else None
+    sampling = {
+        "max_tokens": request.max_tokens,
+        "temperature": request.temperature,
+        "repeat_penalty": repeat_penalty(),
+        "seed": request.seed,
+        "stream": True,
+    }
+    if not template:
+        pieces = llama.create_chat_completion(
+            messages=opening_as_instruction(request.messages),
+            stop=list(request.stop) or None,
+            # llama.cpp turns the schema into a grammar: only answers it accepts.
+            response_format=_response_format(request),
+            **sampling,
+        )
+        for piece in pieces:
+            text = piece["choices"][0].get("delta", {}).get("content")
+            if text:
+                yield text
+        return
+    prompt, stop = _chat_prompt(llama, template, head)
+    yield opening
+    for piece in llama.create_completion(
+        prompt + llama.tokenize(opening.encode("utf-8"), add_bos=False, special=False),
+        stop=[*request.stop, *stop],
+        **sampling,
+    ):
+        text = piece["choices"][0].get("text")
+        if text:
+            yield text
+
+
+def _chat_prompt(
+    llama: Any, template: str, messages: list[dict[str, str]]
+) -> tuple[list[int], list[str]]:
+    """The tokens of the messages in the model's chat template, up to where the
+    assistant's answer begins (as llama-cpp-python's own chat completion makes them),
+    and the texts that end the answer."""
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    def token_text(token: int) -> str:
+        return "" if token == -1 else llama.detokenize([token], special=True).decode("utf-8")
+
+    formatter = Jinja2ChatFormatter(
+        template=template,
+        eos_token=token_text(llama.token_eos()),
+        bos_token=token_text(llama.token_bos()),
+        stop_token_ids=[llama.token_eos()],
+    )
+    formatted = formatter(messages=messages)  # type: ignore[arg-type]  # plain role/content
+    tokens = llama.tokenize(
+        formatted.prompt.encode("utf-8"), add_bos=not formatted.added_special, special=True
+    )
+    stop = formatted.stop if isinstance(formatted.stop, list) else [formatted.stop or ""]
+    return tokens, [text for text in stop if text]
 
 
 def _response_format(request: CompletionRequest) -> dict[str, Any] | None:

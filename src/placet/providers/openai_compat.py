@@ -40,7 +40,13 @@ from placet.errors import (
     ProviderRequestTooLargeError,
     ProviderUnavailableError,
 )
-from placet.providers.base import Chunk, Completion, CompletionRequest, collect
+from placet.providers.base import (
+    Chunk,
+    Completion,
+    CompletionRequest,
+    collect,
+    opening_as_instruction,
+)
 from placet.providers.pacing import gate_for, request_cost
 from placet.providers.sse import chat_events
 
@@ -409,8 +415,10 @@ def _stop(request: CompletionRequest) -> list[str] | openai.Omit:
 
 
 def _messages(request: CompletionRequest) -> list[ChatCompletionMessageParam]:
-    # Placet messages are plain role/content dicts, which is what these are.
-    return cast("list[ChatCompletionMessageParam]", request.messages)
+    # Placet messages are plain role/content dicts, which is what these are. A chat
+    # API answers a last assistant turn with one of its own (some continue it, most
+    # do not, and the reply does not say which): the opening is asked for instead.
+    return cast("list[ChatCompletionMessageParam]", opening_as_instruction(request.messages))
 
 
 def _usage(usage: CompletionUsage) -> Usage:
