@@ -59,6 +59,7 @@ KIND_KEYS = {
     "stop",
     "revise_from",
     "opening",
+    "quote_from",
     "revision_candidates",
     "draft_candidates",
     "reviewers",
@@ -751,7 +752,9 @@ def parse_kind(
         return None
     no_examples: tuple[Example, ...] = ()
     examples = attempt(lambda: _examples(table, template, where), no_examples)
-    opening = attempt(lambda: _opening(table, template, bool(choices or output_schema), where), "")
+    typed_kind = bool(choices or output_schema)
+    opening = attempt(lambda: _opening(table, template, typed_kind, where), "")
+    quote_from = attempt(lambda: _quote_from(table, template, typed_kind, where), "")
     return TaskKind(
         name=name,
         template=template,
@@ -765,6 +768,7 @@ def parse_kind(
         stop=stop,
         revise_from=revise_from,
         opening=opening,
+        quote_from=quote_from,
         revision_candidates=candidates,
         draft_candidates=first_candidates,
         reviewers=reviewers,
@@ -846,6 +850,23 @@ def _opening(table: dict[str, Any], template: str, typed_kind: bool, where: str)
             "an opening may use only the template's inputs"
         )
     return opening
+
+
+def _quote_from(table: dict[str, Any], template: str, typed_kind: bool, where: str) -> str:
+    """quote_from: the name of one of the template's inputs, which a draft's quotations
+    must come from word for word (not on a typed kind, whose answer is JSON)."""
+    name = table.get("quote_from", "")
+    inputs = template_inputs(template)
+    if not isinstance(name, str) or (name and name not in inputs):
+        raise ConfigError(
+            f"{where}: quote_from must name one of the template's inputs "
+            f"({', '.join(inputs) or 'it has none'}), not {_shown(name)}"
+        )
+    if name and typed_kind:
+        raise ConfigError(
+            f"{where}: quote_from cannot be set on a kind with choices or an output_schema"
+        )
+    return name
 
 
 def _examples(table: dict[str, Any], template: str, where: str) -> tuple[Example, ...]:

@@ -230,3 +230,32 @@ def test_an_opening_is_written_on_from_and_starts_the_answer() -> None:
     assert LocalProvider().complete(asked).text == text  # the seed writes it again
     usage = chunks[-1].usage
     assert usage is not None and usage.prompt_tokens > 5
+
+
+@pytest.mark.slow
+def test_every_quotation_in_an_answer_held_to_sentences_is_one_of_them() -> None:
+    from placet.domain.quotes import quotable
+
+    policy = (
+        "Employees get 25 days of paid leave per calendar year. Up to 5 unused days may be "
+        "carried over to the next year. Leave requests go through the HR portal."
+    )
+    sentences = quotable(policy)
+    messages = [
+        {"role": "system", "content": "Answer from the policy. Quote it in double quotes."},
+        {"role": "user", "content": f"Policy:\n{policy}\n\nQuestion: Can I carry days over?"},
+    ]
+    provider = LocalProvider()
+    quoted = 0
+    for seed, opening in ((1, 'The policy says: "'), (2, ""), (3, 'It says "'), (4, "")):
+        asked = [*messages, {"role": "assistant", "content": opening}] if opening else messages
+        request = CompletionRequest(asked, 90, 0.9, seed, ("\n\n",), None, sentences)
+        text = provider.complete(request).text
+        assert text.startswith(opening)
+        assert "\u201c" not in text and "\u201d" not in text  # no way round the grammar
+        marks = text.split('"')
+        inside = marks[1::2] if len(marks) % 2 else marks[1:-1:2]  # an unclosed last one aside
+        for part in inside:
+            assert part.rstrip(".!?") in sentences, (part, text)
+        quoted += len(inside)
+    assert quoted >= 2  # the openings' quotations at least: the check saw some

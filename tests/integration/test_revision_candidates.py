@@ -252,3 +252,21 @@ def test_a_kinds_opening_starts_the_first_draft(make) -> None:  # type: ignore[n
     draft = engine.detail(engine.draft(task, "w").id).drafts[0]
     assert draft.output.startswith("Dear Ana, Draft 1: Answer Ana.")
     assert draft.messages[-1] == {"role": "assistant", "content": "Dear Ana,"}
+
+
+def test_a_kind_that_quotes_from_an_input_asks_for_its_sentences_in_every_draft(make) -> None:  # type: ignore[no-untyped-def]
+    kind = TaskKind(
+        name="reply", template="Policy: {customer}", quote_from="customer", revise_from="request"
+    )
+    model = Scripted("first", "second")
+    engine = make(model, kind)
+    task = engine.submit("reply", {"customer": "Be kind to all. Reply within a day."}, "d",
+                         claim_as="w")  # fmt: skip
+    task = engine.draft(task, "w")
+    engine.decide(DecisionRequest(task.id, DecisionKind.REVISE, REVIEWER,
+                                  draft_id=task.current_draft_id, feedback="Shorter."))  # fmt: skip
+    claimed = engine.claim("w", task.id)
+    assert claimed is not None
+    engine.draft(claimed, "w")
+    sentences = ("Be kind to all", "Reply within a day")
+    assert [request.quotable for request in model.requests] == [sentences, sentences]

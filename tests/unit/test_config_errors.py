@@ -241,11 +241,13 @@ def test_check_settings_names_a_bad_example_and_a_bad_stop_together(tmp_path: Pa
     ]
 
 
-def test_an_opening_is_read_with_the_kind(tmp_path: Path) -> None:
+def test_an_opening_and_quote_from_are_read_with_the_kind(tmp_path: Path) -> None:
     (tmp_path / "placet.toml").write_text(
         '[kinds.note]\ntemplate = "Write to {reader}."\nopening = "Dear {reader},"\n'
+        'quote_from = "reader"\n'
     )
-    assert load_settings(tmp_path).kinds["note"].opening == "Dear {reader},"
+    kind = load_settings(tmp_path).kinds["note"]
+    assert kind.opening == "Dear {reader}," and kind.quote_from == "reader"
 
 
 @pytest.mark.parametrize(
@@ -261,6 +263,15 @@ def test_an_opening_is_read_with_the_kind(tmp_path: Path) -> None:
         (
             'opening = "{{"\nchoices = ["yes", "no"]',
             "opening cannot be set on a kind with choices or an output_schema",
+        ),
+        (
+            'quote_from = "policy"',
+            "quote_from must name one of the template's inputs (reader), not 'policy'",
+        ),
+        ("quote_from = 2", "quote_from must name one of the template's inputs (reader), not 2"),
+        (
+            'quote_from = "reader"\noutput_schema = { type = "object" }',
+            "quote_from cannot be set on a kind with choices or an output_schema",
         ),
     ],
 )

@@ -113,6 +113,9 @@ class TaskKind:
     # the model writes on from them (domain/prompts.py). A reviewer's quoted opening
     # ("start with 'Dear Ana,'") takes its place in a revision. Empty: none.
     opening: str = ""
+    # The input a draft quotes from: its double-quoted parts must be that input's
+    # sentences, word for word (domain/quotes.py). Empty: quotations are free.
+    quote_from: str = ""
     # Drafts sampled (each with its own seed) to keep the best: for a first draft the
     # one with the fewest plain defects (domain/defects.py), for a revision the one that
     # shows most of what the reviewer asked (domain/revisions.py); 1: the first is it.

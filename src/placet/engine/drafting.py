@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING
 
-from placet.domain import defects, lessons, revisions, typed
+from placet.domain import defects, lessons, quotes, revisions, typed
 from placet.domain.examples import CopyOf, copy_of
 from placet.domain.fastinit import one_step_init
 from placet.domain.ids import new_seed
@@ -89,7 +89,13 @@ class Drafting(EngineParts):
             # A new seed for every attempt: asking again gives another draft, and
             # the seed kept with the draft lets a local model write it again.
             request = CompletionRequest(
-                messages, kind.max_tokens, kind.temperature, new_seed(), kind.stop, schema
+                messages,
+                kind.max_tokens,
+                kind.temperature,
+                new_seed(),
+                kind.stop,
+                schema,
+                _quotable(kind, task),
             )
             generate = partial(
                 self._generate,
@@ -240,6 +246,13 @@ class Drafting(EngineParts):
 def _candidates(kind: TaskKind, previous: str | None) -> int:
     """How many drafts to sample for this attempt (a revision, or a first draft)."""
     return kind.draft_candidates if previous is None else kind.revision_candidates
+
+
+def _quotable(kind: TaskKind, task: Task) -> tuple[str, ...]:
+    """The sentences a draft of the kind may quote: those of its ``quote_from`` input."""
+    if not kind.quote_from:
+        return ()
+    return quotes.quotable(str(task.input.get(kind.quote_from, "")))
 
 
 def _sentence_limit(task: Task, previous: str | None) -> int | None:

@@ -28,6 +28,11 @@ class CompletionRequest:
     (``split_opening``): a provider that can write on from it does so, and the
     answer starts with it; one that cannot asks for it in the prompt instead
     (``opening_as_instruction``).
+    ``quotable``: when not empty, whatever the answer puts in double quotes must
+    be one of these sentences word for word (``domain.quotes``); a provider that
+    can constrain generation holds it to them (a grammar on llama.cpp), and the
+    engine's choice among candidates counts a quotation not among them against
+    a draft everywhere.
     """
 
     messages: list[dict[str, str]]
@@ -36,6 +41,7 @@ class CompletionRequest:
     seed: int | None = None
     stop: tuple[str, ...] = ()
     json_schema: dict[str, Any] | None = None
+    quotable: tuple[str, ...] = ()
 
 
 @one_step_init

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from placet.domain.models import Usage
+from placet.domain.quotes import quote_grammar
 from placet.errors import ConfigError, ProviderError, ProviderRequestTooLargeError
 from placet.providers.base import (
     Chunk,
@@ -209,6 +210,7 @@ def _generate(llama: Any, request: CompletionRequest) -> Iterator[str]:
             stop=list(request.stop) or None,
             # llama.cpp turns the schema into a grammar: only answers it accepts.
             response_format=_response_format(request),
+            grammar=_quote_grammar(request, ""),
             **sampling,
         )
         for piece in pieces:
@@ -221,11 +223,28 @@ def _generate(llama: Any, request: CompletionRequest) -> Iterator[str]:
     for piece in llama.create_completion(
         prompt + llama.tokenize(opening.encode("utf-8"), add_bos=False, special=False),
         stop=[*request.stop, *stop],
+        grammar=_quote_grammar(request, opening),
         **sampling,
     ):
         text = piece["choices"][0].get("text")
         if text:
             yield text
+
+
+def _quote_grammar(request: CompletionRequest, opening: str) -> Any:
+    """The grammar that holds the answer's quotations to ``request.quotable`` (None when
+    nothing does: no sentences, or an answer held to a JSON Schema instead)."""
+    if not request.quotable or request.json_schema is not None:
+        return None
+    grammar = quote_grammar(request.quotable, opening)
+    if not grammar:
+        return None
+    from llama_cpp.llama_grammar import LlamaGrammar
+
+    try:
+        return LlamaGrammar.from_string(grammar, verbose=False)
+    except ValueError as exc:  # a sentence the grammar cannot hold: draft without it
+        raise ProviderError(f"the quotations could not be held to the input: {exc}") from exc
 
 
 def _chat_prompt(
