@@ -265,6 +265,23 @@ def report(outcomes: list[Outcome], kinds: list[str]) -> None:
             ["item", "pass"],
             [[item, f"{share([o.scores[item] for o in mine]):.0%}"] for item in items],
         )
+        print_table(
+            f"{kind}: revisions by the feedback they were given",
+            ["feedback", "fixed", "fixed, rest passes"],
+            by_feedback(mine),
+        )
+
+
+def by_feedback(outcomes: list[Outcome]) -> list[list[str]]:
+    """For each feedback given, how many of its revisions fixed it (and kept the rest)."""
+    given: dict[str, list[Outcome]] = {}
+    for outcome in outcomes:
+        if outcome.feedback is not None and outcome.revision is not None:
+            given.setdefault(outcome.feedback, []).append(outcome)
+    return [
+        [feedback, rate([bool(o.fixed) for o in mine]), rate([bool(o.kept) for o in mine])]
+        for feedback, mine in given.items()
+    ]
 
 
 def write_json(outcomes: list[Outcome], path: Path) -> None:

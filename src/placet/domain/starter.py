@@ -48,6 +48,9 @@ review_dir = "human_feedback"
 #       ("in one sentence") ends it there, with or without candidates.
 #   opening = "..."  the words every draft starts with ({inputs} filled in);
 #       the model writes on from them.
+#   quote_from = "INPUT"  what a draft puts in "double quotes" must be a
+#       sentence of that input, word for word (on a local model a grammar
+#       holds it to them): quotations that are real, if not always the apt one.
 #   draft_candidates = N  (1 to 8; default 1) the same for first drafts: the
 #       one with the fewest plain defects (a "[placeholder]", talk about the
 #       draft, a quotation that is not in the inputs) is the draft.
@@ -118,9 +121,13 @@ The Support Team"""
 [kinds.policy_answer]
 description = "An answer to an employee's question, grounded in a policy text"
 system = """You answer questions using only the policy you are given. \\
-Answer in two sentences: first quote the sentence of the policy that answers the question, \\
-then say what it means for the question. If the policy does not answer the question, \\
-say "The policy does not say" and what it does say."""
+Answer in two sentences: first quote the sentence of the policy closest to the question, \\
+word for word, then say what it means for the question. If that sentence does not answer \\
+the question, say "The policy does not say" in the second sentence."""
+# Every answer starts by quoting the policy, and the quotation can only be one of
+# its sentences: the small model otherwise quotes sentences the policy does not hold.
+opening = "The policy says: \\""
+quote_from = "policy"
 template = """Policy:
 {policy}
 
@@ -145,8 +152,8 @@ So a visitor can park for two hours."""
 input.policy = """Parking spaces are assigned by the facilities team. \\
 Visitors may park in the front row for up to two hours."""
 input.question = "Can visitors charge electric cars?"
-output = """The policy does not say whether visitors can charge electric cars. \\
-It only says that visitors may park in the front row for up to two hours."""
+output = """The policy says: "Visitors may park in the front row for up to two hours." \\
+The policy does not say whether visitors can charge electric cars."""
 '''
 
 STARTER_KINDS: dict[str, dict[str, Any]] = tomllib.loads(STARTER_TOML)["kinds"]
