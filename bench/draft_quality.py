@@ -45,6 +45,7 @@ from typing import Any
 import draft_rubric as rubric
 from common import SRC, machine_info, print_table, scratch_dir
 from draft_quality_inputs import (
+    ANSWERING_SENTENCE,
     CUSTOMER_FEEDBACK,
     CUSTOMER_MESSAGES,
     ONBOARDING_FEEDBACK,
@@ -265,11 +266,35 @@ def report(outcomes: list[Outcome], kinds: list[str]) -> None:
             ["item", "pass"],
             [[item, f"{share([o.scores[item] for o in mine]):.0%}"] for item in items],
         )
+        if kind == "policy_answer":
+            print_answering(mine)
         print_table(
             f"{kind}: revisions by the feedback they were given",
             ["feedback", "fixed", "fixed, rest passes"],
             by_feedback(mine),
         )
+
+
+def print_answering(outcomes: list[Outcome]) -> None:
+    """What the rubric's "grounded" cannot tell: whether an answer to a question the
+    policy answers quotes the sentence that answers it, and quotes it whole."""
+    rows = []
+    for outcome in outcomes:
+        answer = ANSWERING_SENTENCE.get(outcome.values["question"])
+        if answer is not None:
+            rows.append((rubric.quotes_from(outcome.draft, answer), outcome.draft))
+    policy_sentences = {
+        sentence for o in outcomes for sentence in rubric.policy_sentences(o.values["policy"])
+    }
+    whole = [
+        bool(quoted) and quoted[0] in policy_sentences
+        for quoted in (rubric.quotations(draft) for _, draft in rows)
+    ]
+    print_table(
+        f"policy_answer: {len(rows)} answers to questions the policy answers (not the rubric)",
+        ["first quotation is a whole policy sentence", "quotes the sentence that answers"],
+        [[rate(whole), rate([found for found, _ in rows])]],
+    )
 
 
 def by_feedback(outcomes: list[Outcome]) -> list[list[str]]:

@@ -124,6 +124,27 @@ POLICY_CASES = [
     PolicyCase(TRAINING, "Can I save unused training budget for next year?", True),
 ]
 
+# The policy sentence that answers each answerable question, labelled by hand after the
+# rubric (2026-12-05) to see whether an answer quotes the right sentence, which the
+# rubric's "grounded" (any four words of the policy) cannot tell. Not part of the rubric.
+ANSWERING_SENTENCE = {
+    "How many days of paid leave do I get each year?": "Employees get 25 days of paid leave",
+    "Can I carry unused leave days over to next year?": "Up to 5 unused days may be",
+    "How far in advance must I request leave?": "Leave requests must be made at least",
+    "How long do I have to submit my travel receipts?": "Travel expenses are reimbursed when",
+    "Can I fly business class to a conference eight hours away?": "Economy class is required for",
+    "How much can I spend on meals per day when travelling?": "Meals are covered up to 50",
+    "How many days a week can I work from home?": "Staff may work remotely up to",
+    "What are the core hours?": "Core hours are 10:00 to 15:00",
+    "How often is home office equipment provided?": "Equipment for home offices is provided",
+    "How long must my password be?": "Passwords must be at least 12",
+    "What should I do if I lose my laptop?": "Lost devices must be reported to",
+    "How often do I have to change my password?": "Passwords must be at least 12",
+    "What is my yearly training budget?": "Each employee has a training budget",
+    "Can I use my training budget for a cooking class?": "Courses must relate to the employee's",
+    "Can I save unused training budget for next year?": "Unused budget does not roll over",
+}
+
 # Feedback a reviewer gives, one concrete thing each; the revisions rotate through them.
 ONBOARDING_FEEDBACK = [
     Feedback("Sign it as 'The Support Team'.", "signed_as", "The Support Team"),

@@ -264,6 +264,28 @@ def grounded(text: str, policy: str, answerable: bool) -> bool:
     return quotes_policy(text, policy) if answerable else says_policy_silent(text)
 
 
+def quotations(text: str) -> list[str]:
+    """What a text puts in double quotes, each without its final full stop."""
+    return [
+        q.strip().rstrip(".!?") for q in re.findall(r"[\"\u201c]([^\"\u201d]+)[\"\u201d]", text)
+    ]
+
+
+def policy_sentences(policy: str) -> list[str]:
+    """A policy's sentences, each without its final full stop."""
+    return [s.strip().rstrip(".!?") for s in re.split(r"(?<=[.!?])\s+", policy) if s.strip()]
+
+
+def quotes_from(text: str, sentence_start: str) -> bool:
+    """A quotation in the text holds the first words of the given sentence."""
+    start = _normal_words(sentence_start)
+    return any(
+        _normal_words(quoted)[: len(start)] == start
+        or " ".join(start) in " ".join(_normal_words(quoted))
+        for quoted in quotations(text)
+    )
+
+
 def policy_rubric(policy: str, answerable: bool) -> dict[str, Check]:
     """The policy answer's items for one question."""
     return {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from placet.domain import defects
+from placet.domain import choice, defects
 
 POLICY = "Staff may work remotely up to three days a week with their manager's approval."
 
@@ -31,7 +31,7 @@ POLICY = "Staff may work remotely up to three days a week with their manager's a
     ],
 )
 def test_the_candidate_with_fewest_defects_is_chosen(candidates: list[str], chosen: int) -> None:
-    assert defects.best(candidates, POLICY) == chosen
+    assert choice.best(candidates, choice.Reading(POLICY)) == chosen
 
 
 def test_quotations_are_looked_up_in_every_input_value_any_case_and_punctuation() -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from placet.domain.quotes import MAX_QUOTABLE, quotable, quote_grammar
+from placet.domain import choice
+from placet.domain.models import TaskKind
+from placet.domain.quotes import MAX_QUOTABLE, bearing, quotable, quote_grammar
 
 POLICY = (
     "Employees get 25 days of paid leave per year. Up to 5 days may be carried over! "
@@ -49,3 +51,36 @@ def test_an_opening_that_opens_a_quotation_starts_the_answer_inside_it() -> None
     # One the opening leaves part-written cannot be held: no grammar.
     assert quote_grammar(("Be kind",), 'It says "Be') == ""
     assert quote_grammar((), 'It says "') == ""
+
+
+SECURITY = (
+    "Laptops must be locked when left unattended. Passwords must be at least 12 characters "
+    "long and are changed every 180 days."
+)
+
+
+def test_a_quotation_bears_on_the_question_by_the_words_it_shares_with_it() -> None:
+    asked = "How long must my password be?"
+    right = 'It says: "Passwords must be at least 12 characters long." So 12.'
+    wrong = 'It says: "Laptops must be locked when left unattended." So lock it.'
+    made_up = 'It says: "Passwords must be long." So long.'  # not the policy's words
+    assert bearing(right, SECURITY, asked) == 1.0
+    assert bearing(wrong, SECURITY, asked) == 0.0
+    assert bearing(made_up, SECURITY, asked) == 0.0
+    assert bearing(right, SECURITY, "What is it?") == 0.0  # nothing of substance asked
+    assert bearing("No quotation at all.", SECURITY, asked) == 0.0
+
+
+def test_a_first_draft_that_quotes_what_was_asked_about_is_chosen() -> None:
+    kind = TaskKind(name="policy", template="{policy} {question}", quote_from="policy")
+    values = {"policy": SECURITY, "question": "How long must my password be?"}
+    reading = choice.reading_for(kind, values, None)
+    assert reading.source == SECURITY and reading.asked == values["question"]
+    candidates = [
+        'The policy says: "Laptops must be locked when left unattended." So lock it.',
+        'The policy says: "Passwords must be at least 12 characters long." So 12.',
+    ]
+    assert choice.best(candidates, reading) == 1
+    # A kind that quotes nothing reads no bearing: the earliest of equals.
+    plain = choice.reading_for(TaskKind(name="p", template="{policy} {question}"), values, None)
+    assert plain.source == "" and choice.best(candidates, plain) == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from placet.domain import revisions
+from placet.domain import choice, revisions
 
 
 def test_a_feedback_is_read_for_quoted_phrases_words_and_limits() -> None:
@@ -36,7 +36,7 @@ def test_a_feedback_is_read_for_quoted_phrases_words_and_limits() -> None:
 def test_the_candidate_showing_most_of_the_ask_is_chosen(
     feedback: str, candidates: list[str], chosen: int
 ) -> None:
-    assert revisions.best(candidates, feedback) == chosen
+    assert choice.best(candidates, choice.Reading("", feedback)) == chosen
 
 
 @pytest.mark.parametrize(
@@ -62,7 +62,7 @@ def test_an_opening_is_read_only_when_quoted_and_asked_for(feedback: str, openin
 def test_the_candidate_with_the_opening_asked_for_is_chosen() -> None:
     feedback = "Start the answer with 'According to the policy,'."
     candidates = ["The policy says you get 25 days.", "According to the policy, you get 25 days."]
-    assert revisions.best(candidates, feedback) == 1
+    assert choice.best(candidates, choice.Reading("", feedback)) == 1
 
 
 @pytest.mark.parametrize(
@@ -100,12 +100,12 @@ def test_of_two_that_do_what_was_asked_the_one_without_defects_is_chosen() -> No
         "Hi [Customer's Name], thanks.\nSam from Support",  # a placeholder left in
         "Hi Ana, thanks.\nSam from Support",
     ]
-    assert revisions.best(candidates, feedback) == 1
+    assert choice.best(candidates, choice.Reading("", feedback)) == 1
     # A quotation the task was not given counts against a candidate; one it was, for it.
     given = "Visitors may park in the front row for up to two hours."
     quoting = [
         'The policy says: "Visitors may park anywhere they like." Mention parking.',
         'The policy says: "Visitors may park in the front row." Mention parking.',
     ]
-    assert revisions.best(quoting, "Mention parking.", given) == 1
-    assert revisions.best(list(reversed(quoting)), "Mention parking.", given) == 0
+    assert choice.best(quoting, choice.Reading(given, "Mention parking.")) == 1
+    assert choice.best(list(reversed(quoting)), choice.Reading(given, "Mention parking.")) == 0

@@ -13,7 +13,6 @@ candidate is exactly the draft a single sampling would have made.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 from placet.domain.models import JsonObject
 
@@ -51,9 +50,3 @@ def score(candidate: str, given: str) -> float:
 def given_text(values: JsonObject) -> str:
     """What a task was given, as one text to look quotations up in."""
     return "\n".join(str(value) for value in values.values())
-
-
-def best(candidates: Sequence[str], given: str) -> int:
-    """The index of the candidate with the fewest defects (the earliest of equals)."""
-    scores = [score(candidate, given) for candidate in candidates]
-    return scores.index(max(scores))

@@ -21,10 +21,7 @@ draft a single attempt would have made.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
-
-from placet.domain import defects
 
 MAX_CANDIDATES = 8
 
@@ -155,12 +152,3 @@ def score(candidate: str, ask: Ask) -> float:
     if not candidate.strip():
         points -= 10.0
     return points
-
-
-def best(candidates: Sequence[str], feedback: str, given: str = "") -> int:
-    """The index of the candidate that shows most of what the feedback asks, less its
-    plain defects (``domain.defects``: a "[placeholder]", a quotation not in what the
-    task was ``given``); the earliest of equals."""
-    ask = read_feedback(feedback)
-    scores = [score(candidate, ask) + defects.score(candidate, given) for candidate in candidates]
-    return scores.index(max(scores))

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING
 
-from placet.domain import defects, lessons, quotes, revisions, typed
+from placet.domain import choice, lessons, quotes, revisions, typed
 from placet.domain.examples import CopyOf, copy_of
 from placet.domain.fastinit import one_step_init
 from placet.domain.ids import new_seed
@@ -111,7 +111,7 @@ class Drafting(EngineParts):
                     generate,
                     request,
                     candidates,
-                    _chooser(task, previous),
+                    _chooser(kind, task, previous),
                     partial(_restart_stream, on_chunk),
                     _plain_messages(kind, task, previous, learned),
                 )
@@ -279,13 +279,11 @@ def _cut(parts: list[str], chunk: Chunk, max_sentences: int | None) -> Chunk:
     return Chunk(kept[len(before) :], restart=chunk.restart, note=chunk.note)
 
 
-def _chooser(task: Task, previous: str | None) -> Choose:
-    """How the draft is chosen among candidates: for a revision, the one that shows most
-    of the feedback, less its plain defects; for a first draft, the one with the fewest."""
-    given = defects.given_text(task.input)
-    if previous is not None:
-        return partial(revisions.best, feedback=task.pending_feedback or "", given=given)
-    return partial(defects.best, given=given)
+def _chooser(kind: TaskKind, task: Task, previous: str | None) -> Choose:
+    """How the draft is chosen among candidates (``domain.choice``): a revision by what it
+    shows of the feedback too, a kind that quotes an input by what its quotation bears on."""
+    feedback = (task.pending_feedback or "") if previous is not None else None
+    return partial(choice.best, reading=choice.reading_for(kind, task.input, feedback))
 
 
 def _plain_messages(

@@ -243,7 +243,7 @@ def _quote_grammar(request: CompletionRequest, opening: str) -> Any:
 
     try:
         return LlamaGrammar.from_string(grammar, verbose=False)
-    except ValueError as exc:  # a sentence the grammar cannot hold: draft without it
+    except ValueError as exc:  # llama.cpp refused the grammar: say so, hold nothing silently
         raise ProviderError(f"the quotations could not be held to the input: {exc}") from exc
 
 
