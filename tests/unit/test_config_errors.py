@@ -218,13 +218,8 @@ def test_a_kind_without_them_has_no_examples_no_stop_and_revises_its_draft(
 def test_a_bad_example_stop_or_revise_from_names_the_kind_and_the_setting(
     tmp_path: Path, setting: str, said: str
 ) -> None:
-    (tmp_path / "placet.toml").write_text(
-        '[kinds.note]\ntemplate = "Write about {topic} for {reader}."\n' + setting + "\n"
-    )
-    with pytest.raises(ConfigError) as raised:
-        load_settings(tmp_path)
-    assert raised.value.message.startswith(f"{tmp_path / 'placet.toml'} [kinds.note]: ")
-    assert said in raised.value.message, raised.value.message
+    message = note_refused(tmp_path, 'template = "Write about {topic} for {reader}."\n' + setting)
+    assert said in message, message
 
 
 def test_check_settings_names_a_bad_example_and_a_bad_stop_together(tmp_path: Path) -> None:
@@ -278,10 +273,14 @@ def test_an_opening_and_quote_from_are_read_with_the_kind(tmp_path: Path) -> Non
 def test_a_bad_opening_names_the_kind_and_the_setting(
     tmp_path: Path, setting: str, said: str
 ) -> None:
-    (tmp_path / "placet.toml").write_text(
-        '[kinds.note]\ntemplate = "Write to {reader}."\n' + setting + "\n"
-    )
+    message = note_refused(tmp_path, 'template = "Write to {reader}."\n' + setting)
+    assert said in message, message
+
+
+def note_refused(tmp_path: Path, settings: str) -> str:
+    """The error a [kinds.note] table with these settings gets, which names the file and kind."""
+    (tmp_path / "placet.toml").write_text("[kinds.note]\n" + settings + "\n")
     with pytest.raises(ConfigError) as raised:
         load_settings(tmp_path)
     assert raised.value.message.startswith(f"{tmp_path / 'placet.toml'} [kinds.note]: ")
-    assert said in raised.value.message, raised.value.message
+    return raised.value.message
