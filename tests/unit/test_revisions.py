@@ -94,18 +94,8 @@ def test_a_text_is_cut_at_a_sentence_end_only_once_the_end_is_certain() -> None:
     assert revisions.cut_after_sentences(streamed, 3) is None  # the text ends there anyway
 
 
-def test_of_two_that_do_what_was_asked_the_one_without_defects_is_chosen() -> None:
-    feedback = "Sign it as 'Sam from Support'."
-    candidates = [
-        "Hi [Customer's Name], thanks.\nSam from Support",  # a placeholder left in
-        "Hi Ana, thanks.\nSam from Support",
-    ]
-    assert choice.best(candidates, choice.Reading("", feedback)) == 1
-    # A quotation the task was not given counts against a candidate; one it was, for it.
-    given = "Visitors may park in the front row for up to two hours."
-    quoting = [
-        'The policy says: "Visitors may park anywhere they like." Mention parking.',
-        'The policy says: "Visitors may park in the front row." Mention parking.',
-    ]
-    assert choice.best(quoting, choice.Reading(given, "Mention parking.")) == 1
-    assert choice.best(list(reversed(quoting)), choice.Reading(given, "Mention parking.")) == 0
+def test_a_revision_is_chosen_by_what_was_asked_not_by_first_draft_defects() -> None:
+    # Counting defects too chose fewer revisions that did as asked (BENCHMARKS §15).
+    candidates = ["Hi Ana, thanks.\nThe Support Team", "Hi [Name], thanks.\nSam from Support"]
+    assert choice.best(candidates, choice.Reading("", "Sign it as 'Sam from Support'.")) == 1
+    assert choice.best(candidates, choice.Reading("")) == 0  # a first draft: the defect counts

@@ -1,7 +1,7 @@
 """Which of several candidate drafts is the draft. Pure.
 
-Everything the engine can read in a candidate adds up: its plain defects
-(``domain.defects``), for a revision what it shows of the reviewer's words
+What the engine can read in a candidate adds up: for a first draft its plain
+defects (``domain.defects``), for a revision what it shows of the reviewer's words
 (``domain.revisions``), and for a kind that quotes an input how far its quotation
 bears on the rest of the request (``domain.quotes.bearing``). Ties keep the
 earliest candidate, so one candidate is exactly the draft a single sampling
@@ -43,9 +43,10 @@ def reading_for(kind: TaskKind, values: JsonObject, feedback: str | None) -> Rea
 
 def points(candidate: str, reading: Reading) -> float:
     """Higher is better: everything the reading finds in one candidate, added up."""
-    total = defects.score(candidate, reading.given)
-    if reading.feedback is not None:
-        total += revisions.score(candidate, revisions.read_feedback(reading.feedback))
+    if reading.feedback is None:
+        total = defects.score(candidate, reading.given)
+    else:  # counting defects too chose fewer revisions that did as asked (BENCHMARKS §15)
+        total = revisions.score(candidate, revisions.read_feedback(reading.feedback))
     if reading.source:
         total += BEARING_WEIGHT * quotes.bearing(candidate, reading.source, reading.asked)
     return total
