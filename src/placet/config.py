@@ -836,10 +836,7 @@ def _opening(table: dict[str, Any], template: str, typed_kind: bool, where: str)
     opening = table.get("opening", "")
     if not isinstance(opening, str):
         raise ConfigError(f"{where}: opening must be text, not {_shown(opening)}")
-    if opening and typed_kind:
-        raise ConfigError(
-            f"{where}: opening cannot be set on a kind with choices or an output_schema"
-        )
+    _refuse_on_typed_kind("opening", opening, typed_kind, where)
     problem = template_problem(opening)
     if problem is not None:
         raise ConfigError(f"{where}: opening: {problem}")
@@ -852,6 +849,14 @@ def _opening(table: dict[str, Any], template: str, typed_kind: bool, where: str)
     return opening
 
 
+def _refuse_on_typed_kind(setting: str, value: str, typed_kind: bool, where: str) -> None:
+    """A setting about a draft's words, set on a kind whose draft is a JSON object."""
+    if value and typed_kind:
+        raise ConfigError(
+            f"{where}: {setting} cannot be set on a kind with choices or an output_schema"
+        )
+
+
 def _quote_from(table: dict[str, Any], template: str, typed_kind: bool, where: str) -> str:
     """quote_from: the name of one of the template's inputs, which a draft's quotations
     must come from word for word (not on a typed kind, whose answer is JSON)."""
@@ -862,10 +867,7 @@ def _quote_from(table: dict[str, Any], template: str, typed_kind: bool, where: s
             f"{where}: quote_from must name one of the template's inputs "
             f"({', '.join(inputs) or 'it has none'}), not {_shown(name)}"
         )
-    if name and typed_kind:
-        raise ConfigError(
-            f"{where}: quote_from cannot be set on a kind with choices or an output_schema"
-        )
+    _refuse_on_typed_kind("quote_from", name, typed_kind, where)
     return name
 
 
